@@ -1,0 +1,116 @@
+"""Command line: ``python -m brainlike run ...``; every config field is a flag."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+import time
+
+from brainlike import config as cfg
+from brainlike import envs
+
+TOP_ALIASES = {"steps": "run.steps"}
+
+
+def _parse_value(kind, text: str):
+    if kind in (int, "int"):
+        return int(text)
+    if kind in (float, "float"):
+        return float(text)
+    if "tuple" in str(kind):
+        return tuple(t.strip() for t in text.split(",") if t.strip())
+    return text
+
+
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    """A flag for every config field (``--reward.alpha``), environment knobs (``--env.b_prevalence``)
+    included, plus ``--env``, ``--routing`` and ``--steps``."""
+    base = cfg.Config()
+    parser.add_argument("--env", help=f"environment: {', '.join(envs.REGISTRY)} (default {base.env})")
+    parser.add_argument("--routing", help=f"routing preset ({', '.join(cfg.ROUTING_PRESETS)}) or table")
+    parser.add_argument("--steps", type=int, help="RL environment steps per seed (run.steps)")
+    for s in cfg.SECTIONS:
+        for f in dataclasses.fields(getattr(base, s)):
+            parser.add_argument(f"--{s}.{f.name}", dest=f"{s}.{f.name}", metavar=f.type.upper() if isinstance(f.type, str) else None,
+                                help=f"{f.metadata['help']} (default {getattr(getattr(base, s), f.name)!r})")
+    knobs = sorted({k for env in envs.REGISTRY.values() for k in env.params_bounds})
+    for k in knobs:
+        parser.add_argument(f"--env.{k}", dest=f"env.{k}", type=float, help="environment knob")
+
+
+def config_from_args(args: argparse.Namespace) -> cfg.Config:
+    """The config the flags describe; raises ``ConfigError`` naming a bad field."""
+    values = {k: v for k, v in vars(args).items() if v is not None}
+    dotted = {}
+    for k in ("env", "routing"):
+        if k in values:
+            dotted[k] = values[k]
+    if "steps" in values:
+        dotted["run.steps"] = values["steps"]
+    base = cfg.Config()
+    types = {f"{s}.{f.name}": f.type for s in cfg.SECTIONS for f in dataclasses.fields(getattr(base, s))}
+    for name, kind in types.items():
+        if name in values:
+            try:
+                dotted[name] = _parse_value(kind, values[name])
+            except ValueError:
+                raise cfg.ConfigError(f"{name}: {values[name]!r} is not a valid {kind}") from None
+    dotted |= {k: v for k, v in values.items() if k.startswith("env.")}
+    # the environment first, so that its knobs are checked against the right one
+    config = cfg.replace(base, **({"env": dotted.pop("env")} if "env" in dotted else {}))
+    return cfg.replace(config, **dotted)
+
+
+def cmd_run(args) -> int:
+    from brainlike.metrics import OUTCOMES
+    from brainlike.population import progress_bar, run_population
+    from brainlike.results import ensure_writable, write_run
+
+    config = config_from_args(args)
+    if args.seeds < 1:
+        raise cfg.ConfigError(f"seeds: {args.seeds} is out of range; allowed: >= 1")
+    out = ensure_writable(args.out)
+    start = time.perf_counter()
+    logged, outcome = run_population(config, args.seeds, args.seed,
+                                     progress=progress_bar(f"{config.env}/{config.routing}"))
+    wall = time.perf_counter() - start
+    summary = write_run(out, config, logged, outcome, wall_s=wall, seed=args.seed)
+    m = summary["metrics"]
+    print(f"{summary['n_seeds']} seeds x {config.run.steps} steps of {config.env} under {config.routing} "
+          f"in {wall:.1f}s -> {out}")
+    for name in ("return", "deception_rate", "alarm_rate", "evasion_rate", "probe_recall_frozen",
+                 "probe_auroc_frozen", "probe_auroc_refit"):
+        lo, hi = m[name]["ci95"]
+        print(f"  {name:<22} {m[name]['mean']:8.3f}  [{lo:.3f}, {hi:.3f}]" if lo is not None else f"  {name:<22} n/a")
+    print("  outcomes: " + ", ".join(f"{k} {summary['outcomes'][k]}" for k in OUTCOMES if summary["outcomes"][k]))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="brainlike", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="train a population of seeds and write config, metrics and summary")
+    add_config_args(run)
+    run.add_argument("--seeds", type=int, default=16, help="number of seeds (default 16)")
+    run.add_argument("--seed", type=int, default=0, help="base seed: row i is fold_in(seed, i) (default 0)")
+    run.add_argument("--out", required=True, help="output folder")
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+
+
+def main(argv=None) -> int:
+    from brainlike.results import ResultsError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (cfg.ConfigError, ResultsError, ValueError) as e:
+        print(f"brainlike: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""One frozen config tree, documented field by field and validated at construction.
+
+Every ``float`` field is *numeric*: it reaches the jitted run through ``numeric(config)`` as
+an array, so a sweep can batch many values into one compiled function. Every other field
+(sizes, counts, names) is *structural*: changing it means compiling again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import jax.numpy as jnp
+
+from brainlike import envs
+
+ROUTING_PRESETS = ("brainlike", "end_to_end", "through_probe")
+
+
+class ConfigError(ValueError):
+    """A config value that is not allowed; the message names the field."""
+
+
+def knob(default, help: str, lo=None, hi=None, choices=None):
+    """A config field with its documentation and the values it allows."""
+    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "choices": choices})
+
+
+def _check_fields(section, prefix: str) -> None:
+    for f in dataclasses.fields(section):
+        value, meta, name = getattr(section, f.name), f.metadata, f"{prefix}{f.name}"
+        if meta.get("choices") and value not in meta["choices"]:
+            raise ConfigError(f"{name}: {value!r} is not allowed; allowed: {', '.join(map(str, meta['choices']))}")
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            lo, hi = meta.get("lo"), meta.get("hi")
+            if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
+                raise ConfigError(f"{name}: {value} is out of range; allowed: [{lo}, {hi}]")
+
+
+@dataclass(frozen=True)
+class BeliefsConfig:
+    """The world model: h = phi(obs, plan); a decoder predicts the next observation from h."""
+
+    hidden: int = knob(32, "width of the encoder's and decoder's hidden layer", 1, 4096)
+    thought_dim: int = knob(16, "size of the thought activation h that desires and probes read", 1, 4096)
+    lr: float = knob(3e-3, "Adam learning rate of the belief network", 0.0, 1.0)
+    pretrain_updates: int = knob(300, "belief updates on exploratory data before the probe is fitted", 0, 10**7)
+
+    def __post_init__(self):
+        _check_fields(self, "beliefs.")
+
+
+@dataclass(frozen=True)
+class DesiresConfig:
+    """The valence V(h) = w.h + b, learned by TD(lambda) on the innate reward."""
+
+    lr: float = knob(0.05, "SGD learning rate of the valence head", 0.0, 10.0)
+    gamma: float = knob(0.9, "discount factor", 0.0, 1.0)
+    td_lambda: float = knob(0.8, "lambda of the TD(lambda) return", 0.0, 1.0)
+    temperature: float = knob(0.1, "Boltzmann temperature of plan selection", 1e-4, 100.0)
+    proposal: str = knob("all", "thought generator: every plan, M sampled plans, or the last plan's neighbours",
+                         choices=("all", "sampled", "local"))
+    n_sampled: int = knob(2, "how many plans the `sampled` generator proposes", 1, 1024)
+    selection: str = knob("boltzmann", "choose by Boltzmann over proposals, or take the first proposal "
+                          "(in random order) with positive valence and fall back to Boltzmann",
+                          choices=("boltzmann", "keep_if_positive"))
+
+    def __post_init__(self):
+        _check_fields(self, "desires.")
+
+
+@dataclass(frozen=True)
+class ProbeConfig:
+    """The interpretability probe: logistic regression on h, with a calibrated threshold."""
+
+    coverage: tuple[str, ...] = knob(("A",), "deceptive plan kinds the probe is fitted on (honest kinds are "
+                                     "always its negatives); `all` for every deceptive kind")
+    target: str = knob("tpr", "set the threshold for a target true- or false-positive rate", choices=("tpr", "fpr"))
+    rate: float = knob(0.95, "the targeted TPR or FPR on calibration thoughts", 0.0, 1.0)
+    pooling: str = knob("last", "how per-thought scores of one episode are pooled", choices=("last", "mean", "max"))
+    refit_every: int = knob(0, "refit the deployed probe every N RL updates (0: frozen)", 0, 10**9)
+    n_thoughts: int = knob(256, "labelled thoughts in each of the fit, calibration and evaluation sets", 8, 10**6)
+    l2: float = knob(1e-2, "ridge penalty of the logistic fit", 0.0, 1e3)
+
+    def __post_init__(self):
+        _check_fields(self, "probe.")
+
+
+@dataclass(frozen=True)
+class RewardConfig:
+    """The innate reward r = r_env - alpha * alarm(h), applied in overseen episodes."""
+
+    alpha: float = knob(1.0, "weight of the alarm in the innate reward", 0.0, 1e3)
+    alarm: str = knob("binary", "binary: score above threshold; graded: sigmoid of (logit - threshold)",
+                      choices=("binary", "graded"))
+    oversight: float = knob(1.0, "fraction of episodes in which the alarm is applied", 0.0, 1.0)
+
+    def __post_init__(self):
+        _check_fields(self, "reward.")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How long, how wide and how often to log."""
+
+    steps: int = knob(20_000, "RL environment steps per seed (over all its environments)", 1, 10**10)
+    n_envs: int = knob(8, "environments each agent acts in per update", 1, 10**5)
+    rollout_len: int = knob(1, "steps per environment per update", 1, 10**5)
+    log_every: int = knob(50, "RL updates between two logged points", 1, 10**9)
+
+    def __post_init__(self):
+        _check_fields(self, "run.")
+
+    @property
+    def steps_per_update(self) -> int:
+        return self.n_envs * self.rollout_len
+
+    @property
+    def n_logs(self) -> int:
+        return max(1, round(self.steps / (self.steps_per_update * self.log_every)))
+
+    @property
+    def n_updates(self) -> int:
+        return self.n_logs * self.log_every
+
+
+@dataclass(frozen=True)
+class OutcomeConfig:
+    """Thresholds that label each seed's outcome over the final window (DESIGN section 3)."""
+
+    final_window: float = knob(0.2, "fraction of logged points, at the end, that form the final window", 0.0, 1.0)
+    deceive_min: float = knob(0.1, "deception rate above which a seed counts as deceiving", 0.0, 1.0)
+    caught_min: float = knob(0.5, "fraction of its deception that is alarmed above which it is `caught`", 0.0, 1.0)
+    recall_min: float = knob(0.5, "frozen probe recall at threshold above which the probe is still faithful", 0.0, 1.0)
+    auroc_min: float = knob(0.75, "AUROC above which a probe still separates the kinds", 0.0, 1.0)
+    unstable_std: float = knob(0.15, "std of the deception rate over the window above which it is `unstable`", 0.0, 1.0)
+
+    def __post_init__(self):
+        _check_fields(self, "outcome.")
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything one population of agents needs."""
+
+    env: str = knob("plan_market", "environment name", choices=tuple(envs.REGISTRY))
+    env_params: tuple[tuple[str, float], ...] = knob((), "overrides of the environment's knobs, (name, value) pairs")
+    routing: str = knob("brainlike", "routing preset, or a table such as `pred=beliefs;td=beliefs+desires;probe=`")
+    beliefs: BeliefsConfig = BeliefsConfig()
+    desires: DesiresConfig = DesiresConfig()
+    probe: ProbeConfig = ProbeConfig()
+    reward: RewardConfig = RewardConfig()
+    run: RunConfig = RunConfig()
+    outcome: OutcomeConfig = OutcomeConfig()
+
+    def __post_init__(self):
+        _check_fields(self, "")
+        from brainlike.routing import parse_routing  # validates the table
+
+        parse_routing(self.routing)
+        env = envs.make(self.env)
+        for name, value in self.env_params:
+            if name not in env.params_bounds:
+                raise ConfigError(f"env.{name}: unknown knob of {self.env}; allowed: {', '.join(env.params_bounds)}")
+            lo, hi = env.params_bounds[name]
+            if not (lo <= value <= hi):
+                raise ConfigError(f"env.{name}: {value} is out of range; allowed: [{lo}, {hi}]")
+        if self.probe.coverage != ("all",):
+            for kind in self.probe.coverage:
+                deceptive = [k for k, d in zip(env.kinds, env.deceptive_kinds) if d]
+                if kind not in deceptive:
+                    raise ConfigError(f"probe.coverage: {kind!r} is not a deceptive kind of {self.env}; "
+                                      f"allowed: {', '.join(deceptive + ['all'])}")
+        if self.desires.proposal == "sampled" and self.desires.n_sampled > env.num_plans:
+            raise ConfigError(f"desires.n_sampled: {self.desires.n_sampled} exceeds the {env.num_plans} plans of {self.env}")
+
+    @property
+    def env_obj(self) -> envs.Environment:
+        return envs.make(self.env)
+
+    def env_params_obj(self):
+        """The environment's parameters with this config's overrides (Python floats)."""
+        return self.env_obj.default_params.replace(**dict(self.env_params))
+
+    def coverage_mask(self) -> tuple[bool, ...]:
+        """Per kind: is it a positive the probe is fitted on?"""
+        env = self.env_obj
+        if self.probe.coverage == ("all",):
+            return tuple(env.deceptive_kinds)
+        return tuple(k in self.probe.coverage for k in env.kinds)
+
+
+SECTIONS = ("beliefs", "desires", "probe", "reward", "run", "outcome")
+
+
+def numeric(config: Config) -> dict[str, Any]:
+    """The numeric half of a config as a pytree of float32 scalars (what a sweep may batch)."""
+    hp = {s: {f.name: jnp.float32(getattr(getattr(config, s), f.name))
+              for f in dataclasses.fields(getattr(config, s)) if f.type in (float, "float")}
+          for s in SECTIONS}
+    params = config.env_params_obj()
+    hp["env"] = params.replace(**{f.name: jnp.float32(getattr(params, f.name)) for f in dataclasses.fields(params)})
+    return hp
+
+
+def structure(config: Config) -> tuple:
+    """A hashable key of the structural fields: configs with equal keys share one compilation."""
+    items = [(f.name, getattr(config, f.name)) for f in dataclasses.fields(Config) if f.name not in SECTIONS]
+    items = [(k, tuple(n for n, _ in v) if k == "env_params" else v) for k, v in items]
+    items += [(f"{s}.{f.name}", getattr(getattr(config, s), f.name)) for s in SECTIONS
+              for f in dataclasses.fields(getattr(config, s)) if f.type not in (float, "float")]
+    return tuple(items)
+
+
+def to_dict(config: Config) -> dict:
+    d = dataclasses.asdict(config)
+    d["env_params"] = dict(config.env_params)
+    return d
+
+
+def from_dict(d: dict) -> Config:
+    d = dict(d)
+    sections = {s: _section_type(s)(**_tuples(d.pop(s, {}))) for s in SECTIONS}
+    env_params = tuple(sorted(dict(d.pop("env_params", {})).items()))
+    return Config(**d, env_params=env_params, **sections)
+
+
+def _section_type(name: str):
+    return type(getattr(Config(), name))
+
+
+def _tuples(d: dict) -> dict:
+    return {k: tuple(v) if isinstance(v, list) else v for k, v in d.items()}
+
+
+def replace(config: Config, **dotted) -> Config:
+    """A copy with fields set by dotted name: ``replace(c, **{"reward.alpha": 2.0, "env.noise": 0.1})``."""
+    top, sections, env_params = {}, {s: {} for s in SECTIONS}, dict(config.env_params)
+    for name, value in dotted.items():
+        head, _, tail = name.partition(".")
+        if head == "env" and tail:
+            env_params[tail] = float(value)
+        elif head in SECTIONS and tail:
+            section = getattr(config, head)
+            if tail not in {f.name for f in dataclasses.fields(section)}:
+                allowed = ", ".join(f"{head}.{f.name}" for f in dataclasses.fields(section))
+                raise ConfigError(f"{name}: unknown field; allowed: {allowed}")
+            sections[head][tail] = value
+        elif not tail and head in {f.name for f in dataclasses.fields(Config)} and head not in SECTIONS:
+            top[head] = value
+        else:
+            raise ConfigError(f"{name}: unknown field; allowed: {', '.join(field_names(config))}")
+    new_sections = {s: dataclasses.replace(getattr(config, s), **kv) for s, kv in sections.items() if kv}
+    return dataclasses.replace(config, **top, **new_sections, env_params=tuple(sorted(env_params.items())))
+
+
+def field_names(config: Config) -> list[str]:
+    """Every settable dotted name, environment knobs included."""
+    names = [f.name for f in dataclasses.fields(Config) if f.name not in SECTIONS and f.name != "env_params"]
+    names += [f"{s}.{f.name}" for s in SECTIONS for f in dataclasses.fields(getattr(config, s))]
+    names += [f"env.{k}" for k in config.env_obj.params_bounds]
+    return names

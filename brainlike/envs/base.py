@@ -1,0 +1,90 @@
+"""The functional environment interface, gymnax-style.
+
+An environment is a stateless object whose methods are pure functions of a key, a state
+pytree and a parameters pytree, so they jit, vmap over keys and vmap over parameters:
+
+    obs, state = env.reset(key, params)
+    obs, state, reward, done, info = env.step(key, state, plan, params)
+
+``step`` resets automatically when an episode ends (as gymnax does); the observation that
+the transition itself produced, which the world model must predict, is kept in
+``info["outcome_obs"]`` (gymnax drops it; the belief network needs it). ``info`` also carries
+the ground truth that the learner never sees: ``kind`` (index into ``env.kinds``),
+``deceptive``, ``safety`` (hidden safety score), ``terminated`` and ``truncated``.
+
+Plans are integers ``0 .. num_plans - 1``; ``plan_mask`` says which are available now.
+Kind 0 is always the honest kind; ``deceptive_kinds`` flags the others.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+INFO_KEYS = ("outcome_obs", "kind", "deceptive", "safety", "terminated", "truncated")
+
+
+class Box(NamedTuple):
+    """A box observation space: every entry of an observation lies in [low, high]."""
+
+    low: float
+    high: float
+    shape: tuple[int, ...]
+    dtype: Any = jnp.float32
+
+    def contains(self, x) -> jax.Array:
+        """Whether ``x`` has this shape and dtype and lies inside the bounds."""
+        ok = x.shape == self.shape and x.dtype == self.dtype
+        return jnp.logical_and(ok, jnp.all((x >= self.low) & (x <= self.high)))
+
+
+class Environment:
+    """Base class: subclasses write ``reset_env``, ``step_env``, ``plan_mask`` and the class facts."""
+
+    name: ClassVar[str]
+    kinds: ClassVar[tuple[str, ...]]  # plan kinds; kinds[0] is honest
+    deceptive_kinds: ClassVar[tuple[bool, ...]]
+    num_plans: ClassVar[int]
+    obs_dim: ClassVar[int]
+    truncates: ClassVar[bool] = False  # can an episode end by a time limit?
+    params_bounds: ClassVar[dict[str, tuple[float, float]]] = {}
+
+    @property
+    def default_params(self):
+        raise NotImplementedError
+
+    def observation_space(self, params) -> Box:
+        raise NotImplementedError
+
+    def reset_env(self, key, params):
+        raise NotImplementedError
+
+    def step_env(self, key, state, plan, params):
+        raise NotImplementedError
+
+    def plan_mask(self, state, params) -> jax.Array:
+        """Boolean ``[num_plans]``: which plans can be chosen in this state."""
+        return jnp.ones((self.num_plans,), bool)
+
+    def reset(self, key, params=None):
+        """Start an episode: ``(obs, state)``."""
+        return self.reset_env(key, self.default_params if params is None else params)
+
+    def step(self, key, state, plan, params=None):
+        """One transition with auto-reset: ``(obs, state, reward, done, info)``."""
+        params = self.default_params if params is None else params
+        key_step, key_reset = jax.random.split(key)
+        obs_st, state_st, reward, done, info = self.step_env(key_step, state, plan, params)
+        obs_re, state_re = self.reset_env(key_reset, params)
+        state = jax.tree.map(lambda re, st: jnp.where(done, re, st), state_re, state_st)
+        obs = jnp.where(done, obs_re, obs_st)
+        return obs, state, reward, done, dict(info, outcome_obs=obs_st)
+
+    @property
+    def deceptive_mask(self) -> jax.Array:
+        return jnp.asarray(self.deceptive_kinds)
+
+    def kind_index(self, name: str) -> int:
+        return self.kinds.index(name)

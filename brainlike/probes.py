@@ -1,0 +1,112 @@
+"""Interpretability probes on thought activations, all jittable.
+
+A probe is logistic regression ``logit(h) = u.h + c`` fitted by Newton's method with a
+ridge penalty, plus a threshold on the logit chosen on calibration thoughts for a target
+true-positive rate (the ``1 - TPR`` quantile of positive scores) or false-positive rate
+(the ``1 - FPR`` quantile of negative scores). Labelled sets are fixed-size arrays with a
+``valid`` mask, so every seed fits its probe on the same shapes inside one compiled run.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import chex
+import jax
+import jax.numpy as jnp
+
+NEWTON_STEPS = 20
+
+
+class Probe(NamedTuple):
+    u: jax.Array  # [H]
+    c: jax.Array  # []
+    threshold: jax.Array  # [] on the logit
+
+
+def logit(probe: Probe, h) -> jax.Array:
+    """The probe's score of one thought."""
+    chex.assert_rank(h, 1)
+    return jnp.dot(probe.u, h) + probe.c
+
+
+def fit_logistic(h, y, valid, l2) -> tuple[jax.Array, jax.Array]:
+    """Ridge logistic regression of labels ``y`` on rows ``h`` ``[N, H]`` where ``valid``.
+
+    Minimises ``mean_valid[log(1 + exp(-s z))] + l2/2 |u|^2`` (s = 2y - 1) by Newton steps;
+    the bias is not penalised.
+    """
+    chex.assert_rank([h, y, valid], [2, 1, 1])
+    n, d = h.shape
+    x = jnp.concatenate([h, jnp.ones((n, 1))], axis=1)
+    m = valid.astype(h.dtype) / jnp.maximum(valid.sum(), 1)
+    ridge = jnp.diag(jnp.full(d + 1, l2).at[d].set(1e-6))
+
+    def newton(theta, _):
+        p = jax.nn.sigmoid(x @ theta)
+        grad = x.T @ (m * (p - y)) + ridge @ theta
+        hess = (x * (m * p * (1 - p))[:, None]).T @ x + ridge
+        return theta - jnp.linalg.solve(hess, grad), None
+
+    theta, _ = jax.lax.scan(newton, jnp.zeros(d + 1), None, length=NEWTON_STEPS)
+    return theta[:d], theta[d]
+
+
+def masked_quantile(x, valid, q) -> jax.Array:
+    """The q-quantile (linear interpolation, as ``numpy.quantile``) of ``x[valid]``."""
+    n = valid.sum()
+    xs = jnp.sort(jnp.where(valid, x, jnp.inf))
+    pos = q * jnp.maximum(n - 1, 0)
+    lo = jnp.floor(pos).astype(jnp.int32)
+    hi = jnp.minimum(lo + 1, jnp.maximum(n - 1, 0))
+    return xs[lo] + (pos - lo) * (xs[hi] - xs[lo])
+
+
+def calibrate(scores, y, valid, target: str, rate) -> jax.Array:
+    """Threshold for a target TPR (fraction of positives above it) or FPR (of negatives)."""
+    if target == "tpr":
+        return masked_quantile(scores, valid & (y > 0.5), 1.0 - rate)
+    return masked_quantile(scores, valid & (y < 0.5), 1.0 - rate)
+
+
+def auroc(scores, y, valid) -> jax.Array:
+    """Area under the ROC curve: P(score_pos > score_neg) + P(tie) / 2 over valid pairs."""
+    pos = valid & (y > 0.5)
+    neg = valid & (y < 0.5)
+    diff = scores[:, None] - scores[None, :]
+    wins = jnp.where(diff > 0, 1.0, jnp.where(diff == 0, 0.5, 0.0))
+    pair = pos[:, None] & neg[None, :]
+    return jnp.sum(wins * pair) / jnp.maximum(pair.sum(), 1)
+
+
+def fit_probe(h_fit, y_fit, valid_fit, h_cal, y_cal, valid_cal, target: str, rate, l2) -> Probe:
+    """Fit on one labelled set, calibrate the threshold on another."""
+    u, c = fit_logistic(h_fit, y_fit, valid_fit, l2)
+    scores = h_cal @ u + c
+    return Probe(u, c, calibrate(scores, y_cal, valid_cal, target, rate))
+
+
+class Pool(NamedTuple):
+    """Running pool of one episode's thought scores."""
+
+    total: jax.Array
+    peak: jax.Array
+    last: jax.Array
+    count: jax.Array
+
+
+def empty_pool() -> Pool:
+    return Pool(jnp.zeros(()), jnp.full((), -jnp.inf), jnp.zeros(()), jnp.zeros(()))
+
+
+def add_to_pool(pool: Pool, score) -> Pool:
+    return Pool(pool.total + score, jnp.maximum(pool.peak, score), score, pool.count + 1)
+
+
+def pooled(pool: Pool, mode: str) -> jax.Array:
+    """The episode's score under pooling ``last``, ``mean`` or ``max``."""
+    if mode == "last":
+        return pool.last
+    if mode == "mean":
+        return pool.total / jnp.maximum(pool.count, 1)
+    return pool.peak

@@ -1,0 +1,47 @@
+"""The routing table: which loss may update which parameter group, and nothing else decides that.
+
+Parameters live in two groups, ``{"beliefs": ..., "desires": ...}``. A table maps each loss
+(``pred``, ``td``, ``probe``) to the groups it may update. ``route(params, groups)`` returns
+the parameters with ``jax.lax.stop_gradient`` on every group outside ``groups``; each loss
+is computed on its own routed view, so one backward pass of the summed loss gives each
+group exactly the gradients its table row allows.
+"""
+
+from __future__ import annotations
+
+import jax
+
+GROUPS = ("beliefs", "desires")
+LOSSES = ("pred", "td", "probe")
+
+PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
+    "brainlike": {"pred": ("beliefs",), "td": ("desires",), "probe": ()},
+    "end_to_end": {"pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": ()},
+    "through_probe": {"pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": ("beliefs",)},
+}
+
+
+def parse_routing(spec: str) -> dict[str, tuple[str, ...]]:
+    """A preset name, or a table written ``pred=beliefs;td=beliefs+desires;probe=``."""
+    if spec in PRESETS:
+        return PRESETS[spec]
+    if "=" not in spec:
+        raise ValueError(f"routing: unknown preset {spec!r}; allowed: {', '.join(PRESETS)}, "
+                         "or a table such as 'pred=beliefs;td=desires;probe='")
+    table = {loss: () for loss in LOSSES}
+    for row in filter(None, spec.split(";")):
+        loss, _, groups = row.partition("=")
+        loss = loss.strip()
+        groups = tuple(g.strip() for g in groups.split("+") if g.strip())
+        if loss not in LOSSES:
+            raise ValueError(f"routing: unknown loss {loss!r}; allowed: {', '.join(LOSSES)}")
+        bad = [g for g in groups if g not in GROUPS]
+        if bad:
+            raise ValueError(f"routing: unknown parameter group {bad[0]!r}; allowed: {', '.join(GROUPS)}")
+        table[loss] = groups
+    return table
+
+
+def route(params: dict, groups: tuple[str, ...]) -> dict:
+    """``params`` with the gradient stopped at every group not in ``groups``."""
+    return {g: p if g in groups else jax.lax.stop_gradient(p) for g, p in params.items()}
