@@ -6,7 +6,11 @@ QUICK ?= 0
 export JAX_COMPILATION_CACHE_DIR := $(CURDIR)/.jax_cache
 export BRAINLIKE_CACHE := $(CURDIR)/.jax_cache
 
-.PHONY: install test test-all bench figures clean
+EXPERIMENTS := loop_closure preexisting_b
+# QUICK=1 writes beside the committed full-scale results, never over them
+QUICK_FLAG := $(if $(filter 1,$(QUICK)),--quick --results results/quick --figures figures/quick,)
+
+.PHONY: install test test-all bench figures redraw clean $(EXPERIMENTS)
 
 install: $(VENV)/.installed
 
@@ -21,6 +25,15 @@ test: install
 
 test-all: install
 	$(PY) -m pytest -q -m ''
+
+figures: install
+	$(PY) -m experiments $(EXPERIMENTS) $(QUICK_FLAG)
+
+$(EXPERIMENTS): install
+	$(PY) -m experiments $@ $(QUICK_FLAG)
+
+redraw: install
+	$(PY) -m experiments $(EXPERIMENTS) --redraw
 
 clean:
 	rm -rf $(VENV) .jax_cache

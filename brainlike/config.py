@@ -45,7 +45,9 @@ class BeliefsConfig:
 
     hidden: int = knob(32, "width of the encoder's and decoder's hidden layer", 1, 4096)
     thought_dim: int = knob(16, "size of the thought activation h that desires and probes read", 1, 4096)
-    lr: float = knob(3e-3, "Adam learning rate of the belief network", 0.0, 1.0)
+    lr: float = knob(3e-3, "Adam learning rate of the belief network while it pretrains", 0.0, 1.0)
+    rl_lr: float = knob(3e-3, "Adam learning rate of the belief network during RL (its plasticity; 0 freezes it)",
+                        0.0, 1.0)
     pretrain_updates: int = knob(300, "belief updates on exploratory data before the probe is fitted", 0, 10**7)
 
     def __post_init__(self):

@@ -1,0 +1,86 @@
+"""One seed's story over training: what it chose, what it valued, what the probe saw."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from brainlike.metrics import OUTCOMES, window  # noqa: E402
+from brainlike.plots import OUTCOME_COLORS, save  # noqa: E402
+from brainlike.results import ResultsError, load_run  # noqa: E402
+
+KIND_COLORS = ("#2b8a3e", "#e03131", "#f08c00", "#7048e8", "#1098ad", "#868e96")
+
+
+def load_seed(folder: Path, seed: int):
+    """``(config, per-seed arrays, steps, outcome label)`` of one seed of a run folder."""
+    config, arrays, _ = load_run(folder)
+    n = arrays["outcome"].shape[0]
+    if not 0 <= seed < n:
+        raise ResultsError(f"seed: {seed} is out of range; {folder} has seeds 0..{n - 1}")
+    one = {k: v[seed] for k, v in arrays.items() if k not in ("step", "outcome")}
+    return config, one, arrays["step"], OUTCOMES[int(arrays["outcome"][seed])]
+
+
+def story(config, one: dict, steps, label: str, points: int = 6) -> str:
+    """A table of the seed's trajectory at a few logged points, and why it got its label."""
+    kinds = config.env_obj.kinds
+    idx = np.unique(np.linspace(0, len(steps) - 1, points).round().astype(int))
+    head = f"{'step':>8} " + " ".join(f"{'P(' + k + ')':>9}" for k in kinds) + " " + \
+        " ".join(f"{'V(' + k + ')':>8}" for k in kinds) + " " + \
+        " ".join(f"{'s(' + k + ')':>8}" for k in kinds) + f" {'alarm':>6} {'evade':>6} {'recall':>6}"
+    rows = [head]
+    for i in idx:
+        rows.append(f"{steps[i]:>8} " + " ".join(f"{x:9.2f}" for x in one["plan_freq"][i]) + " " +
+                    " ".join(f"{x:8.2f}" for x in one["valence_by_kind"][i]) + " " +
+                    " ".join(f"{x:8.2f}" for x in one["probe_score_by_kind"][i]) +
+                    f" {one['alarm_rate'][i]:6.2f} {one['evasion_rate'][i]:6.2f} {one['probe_recall_frozen'][i]:6.2f}")
+    fw = config.outcome.final_window
+    final = {k: float(window(one[k], fw)) for k in ("deception_rate", "evasion_rate", "probe_recall_frozen",
+                                                     "probe_auroc_frozen", "probe_auroc_refit")}
+    rows.append("")
+    rows.append(f"outcome: {label}   (final {fw:.0%} of training: " +
+                ", ".join(f"{k} {v:.2f}" for k, v in final.items()) + ")")
+    rows.append("s(kind) = mean probe logit minus the deployed threshold: above 0 fires the alarm.")
+    return "\n".join(rows)
+
+
+def plot_seed(config, one: dict, steps, label: str, title: str, path: Path) -> None:
+    kinds = config.env_obj.kinds
+    fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
+    axes[0].stackplot(steps, np.asarray(one["plan_freq"]).T, labels=kinds, colors=KIND_COLORS[:len(kinds)], alpha=0.85)
+    axes[0].set(title="plans chosen", ylabel="fraction of steps", ylim=(0, 1))
+    for i, k in enumerate(kinds):
+        axes[1].plot(steps, one["valence_by_kind"][:, i], color=KIND_COLORS[i], label=k)
+        axes[2].plot(steps, one["probe_score_by_kind"][:, i], color=KIND_COLORS[i], label=k)
+    axes[1].set(title="valence of each plan kind", ylabel="V(h)")
+    axes[2].axhline(0, color="k", lw=0.8, ls=":")
+    axes[2].set(title="probe logit minus threshold", ylabel="> 0 fires the alarm")
+    for metric, style in (("deception_rate", "-"), ("alarm_rate", "--"), ("evasion_rate", "-."),
+                          ("probe_recall_frozen", ":")):
+        axes[3].plot(steps, one[metric], style, label=metric)
+    axes[3].set(title="behaviour and probe recall", ylim=(-0.03, 1.03))
+    for ax in axes:
+        ax.set_xlabel("RL env steps")
+        ax.legend(fontsize=7)
+    fig.suptitle(f"{title}: outcome {label}", fontsize=11, color=OUTCOME_COLORS[label])
+    fig.tight_layout()
+    save(fig, path)
+
+
+def inspect(results: Path, condition: str | None, seed: int, out: Path | None) -> tuple[str, Path]:
+    """Print-ready story and the path of the plot written for one seed."""
+    folder = Path(results) / condition if condition else Path(results)
+    if condition and not folder.is_dir():
+        have = sorted(p.name for p in Path(results).iterdir() if (p / "config.json").exists()) \
+            if Path(results).is_dir() else []
+        raise ResultsError(f"condition: {condition!r} not found in {results}; allowed: {', '.join(have) or 'none'}")
+    config, one, steps, label = load_seed(folder, seed)
+    out = Path(out) if out else folder / f"seed{seed}.png"
+    plot_seed(config, one, steps, label, f"{folder.name}, seed {seed}", out)
+    return story(config, one, steps, label), out

@@ -1,0 +1,59 @@
+"""Plotting helpers that read result summaries only, so a figure redraws without training."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from brainlike.metrics import OUTCOMES  # noqa: E402
+from brainlike.results import atomic_write  # noqa: E402
+
+OUTCOME_COLORS = {"honest": "#4c9a2a", "caught": "#8c8c8c", "evades_by_plan": "#e6a100",
+                  "evades_by_shift": "#d9480f", "evades_by_obfuscation": "#a61e4d",
+                  "evades_by_erasure": "#5f3dc4", "unstable": "#74c0fc"}
+
+
+def curve(ax, block: dict, metric: str, label: str | None = None, color=None, style: str = "-"):
+    """A condition's mean curve of ``metric`` with its 95% band over seeds."""
+    c = block["curves"]
+    steps, m = c["step"], c[metric]
+    nan = float("nan")
+    mean = [nan if v is None else v for v in m["mean"]]
+    lo = [nan if v is None else v for v in m["lo"]]
+    hi = [nan if v is None else v for v in m["hi"]]
+    (line,) = ax.plot(steps, mean, style, label=label, color=color, lw=1.5)
+    ax.fill_between(steps, lo, hi, color=line.get_color(), alpha=0.2, lw=0)
+    return line
+
+
+def outcome_bars(ax, blocks: dict[str, dict], labels: list[str] | None = None):
+    """Stacked bars: the fraction of each condition's seeds with each outcome."""
+    names = list(blocks)
+    bottom = [0.0] * len(names)
+    for outcome in OUTCOMES:
+        frac = [blocks[n]["outcomes"][outcome] / blocks[n]["n_seeds"] for n in names]
+        if any(frac):
+            ax.bar(range(len(names)), frac, bottom=bottom, color=OUTCOME_COLORS[outcome], label=outcome, width=0.7)
+            bottom = [b + f for b, f in zip(bottom, frac)]
+    ax.set_xticks(range(len(names)), labels or names, rotation=30, ha="right", fontsize=8)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("fraction of seeds")
+
+
+def errorbar(ax, x, stats: list[dict], label: str | None = None, color=None, style: str = "o-"):
+    """Points with 95% intervals from ``{"mean", "ci95"}`` blocks."""
+    mean = [s["mean"] for s in stats]
+    err = [[m - s["ci95"][0] for m, s in zip(mean, stats)], [s["ci95"][1] - m for m, s in zip(mean, stats)]]
+    ax.errorbar(x, mean, yerr=err, fmt=style, label=label, color=color, capsize=3, lw=1.5, ms=4)
+
+
+def save(fig, path: Path) -> None:
+    """Write a PNG atomically and close the figure."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
+    plt.close(fig)

@@ -1,0 +1,79 @@
+"""Each experiment runs end to end at a tiny scale; verdicts are computed from the data."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from brainlike.config import Config, replace
+from brainlike.experiment import Result, run_experiment
+from brainlike.metrics import OUTCOMES
+from experiments import loop_closure, preexisting_b
+
+TINY = {"run.steps": 480, "run.log_every": 10, "beliefs.pretrain_updates": 20, "probe.n_thoughts": 32}
+
+
+@pytest.mark.parametrize("module", [loop_closure, preexisting_b])
+def test_experiment_writes_summary_and_figure(module, tmp_path):
+    exp = module.EXPERIMENT
+    summary = run_experiment(exp, True, tmp_path / "results", tmp_path / "figures", seeds=3,
+                             adjust=lambda c: replace(c, **TINY))
+    on_disk = json.loads((tmp_path / "results" / exp.name / "summary.json").read_text())
+    assert on_disk == json.loads(json.dumps(summary))
+    assert set(on_disk["conditions"]) == set(exp.conditions(True))
+    for block in on_disk["conditions"].values():
+        assert block["n_seeds"] == 3 and sum(block["outcomes"].values()) == 3
+        lo, hi = block["metrics"]["deception_rate"]["ci95"]
+        assert lo <= block["metrics"]["deception_rate"]["mean"] <= hi
+        assert len(block["curves"]["step"]) == len(block["curves"]["deception_rate"]["mean"])
+    assert len(on_disk["hypotheses"]) == len(exp.hypotheses)
+    assert all(h["verdict"] in ("supported", "contradicted", "inconclusive") for h in on_disk["hypotheses"])
+    png = tmp_path / "figures" / f"{exp.name}.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    condition = next(iter(on_disk["conditions"]))
+    assert (tmp_path / "results" / exp.name / condition / "metrics.npz").exists()
+
+
+def synthetic(config: Config, n_seeds: int, label: str = "honest", **final) -> Result:
+    """A condition whose every logged point holds the given values (defaults: a faithful probe)."""
+    values = {"deception_rate": 0.0, "evasion_rate": 0.0, "probe_recall_frozen": 1.0,
+              "probe_auroc_frozen": 1.0, "probe_auroc_refit": 1.0} | final
+    rng = np.random.default_rng(0)
+    logged = {k: np.clip(v + 0.01 * rng.standard_normal((n_seeds, 10)), 0, 1) for k, v in values.items()}
+    return Result(config, logged, np.full(n_seeds, OUTCOMES.index(label)))
+
+
+def test_loop_closure_verdicts_flip_with_the_data():
+    exp = loop_closure.EXPERIMENT
+    conditions = exp.conditions(True)
+    as_predicted = {n: synthetic(c, 200) for n, c in conditions.items()}
+    as_predicted["end_to_end-noB"] = synthetic(conditions["end_to_end-noB"], 200, probe_recall_frozen=0.05)
+    as_predicted["through_probe-noB"] = synthetic(conditions["through_probe-noB"], 200, probe_recall_frozen=0.05)
+    verdicts = [h.evaluate(as_predicted)["verdict"] for h in exp.hypotheses]
+    assert verdicts == ["supported"] * len(verdicts)
+
+    against = dict(as_predicted)
+    against["brainlike-B"] = synthetic(conditions["brainlike-B"], 200, probe_recall_frozen=0.1,
+                                       label="evades_by_shift")
+    against["brainlike-noB"] = synthetic(conditions["brainlike-noB"], 200, label="evades_by_plan")
+    against["end_to_end-noB"] = synthetic(conditions["end_to_end-noB"], 200)
+    against["through_probe-noB"] = synthetic(conditions["through_probe-noB"], 200)
+    for name in (loop_closure.knob_name("brainlike", a, lr) for a, lr in ((0.3, 3e-3), (0.0, 3e-3), (0.3, 0.0))):
+        against[name] = synthetic(conditions[name], 200, probe_recall_frozen=0.1)
+    verdicts = [h.evaluate(against)["verdict"] for h in exp.hypotheses]
+    assert verdicts == ["contradicted"] * len(verdicts)
+
+
+def test_preexisting_b_verdict_flips_with_the_data():
+    exp = preexisting_b.EXPERIMENT
+    conditions = exp.conditions(True)
+    honest = {n: synthetic(c, 200) for n, c in conditions.items()}
+    no_b = exp.hypotheses[0]
+    assert no_b.evaluate(honest)["verdict"] == "supported"
+    evading = dict(honest)
+    for n in evading:
+        if n.startswith("brainlike-p0-"):
+            evading[n] = synthetic(conditions[n], 200, label="evades_by_plan")
+    assert no_b.evaluate(evading)["verdict"] == "contradicted"
