@@ -87,8 +87,24 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_inspect(args) -> int:
+    from brainlike.inspect import inspect
+
+    text, path = inspect(args.results, args.condition, args.seed, args.out)
+    print(text)
+    print(f"plot: {path}")
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors (an unknown flag, a missing value) as one line naming the argument."""
+
+    def error(self, message):
+        self.exit(2, f"brainlike: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="brainlike", description=__doc__)
+    parser = _Parser(prog="brainlike", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="train a population of seeds and write config, metrics and summary")
     add_config_args(run)
@@ -96,6 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="base seed: row i is fold_in(seed, i) (default 0)")
     run.add_argument("--out", required=True, help="output folder")
     run.set_defaults(func=cmd_run)
+    inspect = sub.add_parser("inspect", help="one seed's story over training, as a table and a plot")
+    inspect.add_argument("results", help="a run folder, or an experiment's results folder with --condition")
+    inspect.add_argument("--condition", help="condition folder inside RESULTS")
+    inspect.add_argument("--seed", type=int, default=0, help="seed index (default 0)")
+    inspect.add_argument("--out", help="where to write the plot (default RESULTS/CONDITION/seed<I>.png)")
+    inspect.set_defaults(func=cmd_inspect)
     return parser
 
 

@@ -87,6 +87,7 @@ class Learner(NamedTuple):
     advance: Any  # (state, hp, n_logs) -> (state, metrics with a leading [n_logs] axis)
     outcome: Any  # (metrics, hp) -> outcome index, over the final window
     config: Config
+    loss_terms: Any  # (params, batch, v_end, probe, hp) -> {"pred", "td", "probe"}, each routed
 
 
 def make_learner(config: Config) -> Learner:
@@ -99,10 +100,11 @@ def make_learner(config: Config) -> Learner:
     run, dcfg, pcfg = config.run, config.desires, config.probe
     n_thoughts = pcfg.n_thoughts
 
-    def optimizer(hp):
+    def optimizer(hp, beliefs_lr):
+        """Adam for beliefs (its rate differs between pretraining and RL; the state is shared), SGD for desires."""
         labels = {"beliefs": "beliefs", "desires": "desires"}
         return optax.multi_transform(
-            {"beliefs": optax.adam(hp["beliefs"]["lr"]), "desires": optax.sgd(hp["desires"]["lr"])},
+            {"beliefs": optax.adam(beliefs_lr), "desires": optax.sgd(hp["desires"]["lr"])},
             lambda params: {g: jax.tree.map(lambda _: labels[g], p) for g, p in params.items()})
 
     def candidates(params, obs):
@@ -168,7 +170,7 @@ def make_learner(config: Config) -> Learner:
         flat = jax.vmap(wm.encode, (None, 0, 0))(beliefs_params, obs.reshape(-1, obs.shape[-1]), plan.reshape(-1))
         return flat.reshape(plan.shape + (-1,))
 
-    def losses(params, batch: Transition, v_end, probe, hp):
+    def loss_terms(params, batch: Transition, v_end, probe, hp) -> dict:
         """The three losses, each on its routed view of the parameters."""
         p_pred, p_td, p_probe = (route(params, table[loss]) for loss in ("pred", "td", "probe"))
         h_pred = encode_batch(p_pred["beliefs"], batch.obs, batch.plan)
@@ -186,7 +188,12 @@ def make_learner(config: Config) -> Learner:
         h_probe = encode_batch(p_probe["beliefs"], batch.obs, batch.plan)
         score = jax.vmap(jax.vmap(probes.logit, (None, 0)), (None, 0))(probe, h_probe)
         l_probe = hp["reward"]["alpha"] * jnp.mean(batch.overseen * jax.nn.sigmoid(score - probe.threshold))
-        return l_pred + l_td + l_probe, (l_pred, l_td)
+        return {"pred": l_pred, "td": l_td, "probe": l_probe}
+
+    def losses(params, batch: Transition, v_end, probe, hp):
+        """Their sum: one backward pass gives each group what its routing rows allow."""
+        t = loss_terms(params, batch, v_end, probe, hp)
+        return t["pred"] + t["td"] + t["probe"], (t["pred"], t["td"])
 
     def pretrain_update(carry, key, hp):
         params, opt_state, actors = carry
@@ -200,7 +207,7 @@ def make_learner(config: Config) -> Learner:
 
         grads = {"beliefs": jax.grad(pred_loss)(params["beliefs"]),
                  "desires": jax.tree.map(jnp.zeros_like, params["desires"])}
-        updates, opt_state = optimizer(hp).update(grads, opt_state, params)
+        updates, opt_state = optimizer(hp, hp["beliefs"]["lr"]).update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state, actors), None
 
     def collect_thoughts(params, actors, key, hp) -> Thoughts:
@@ -229,7 +236,7 @@ def make_learner(config: Config) -> Learner:
     def init(key, hp) -> RunState:
         key_model, key_actors, key_pre, key_thoughts, key_run = jax.random.split(key, 5)
         params = {"beliefs": wm.init(key_model), "desires": desires.init_valence(config.beliefs.thought_dim)}
-        opt_state = optimizer(hp).init(params)
+        opt_state = optimizer(hp, hp["beliefs"]["lr"]).init(params)
         actors = jax.vmap(new_actor, (0, None))(jax.random.split(key_actors, run.n_envs), hp)
         (params, opt_state, actors), _ = jax.lax.scan(
             lambda c, k: pretrain_update(c, k, hp), (params, opt_state, actors),
@@ -242,7 +249,7 @@ def make_learner(config: Config) -> Learner:
         key, key_roll = jax.random.split(state.key)
         actors, batch, v_end = rollout(state.params, state.probe, state.actors, key_roll, hp, explore=False)
         grads, (l_pred, l_td) = jax.grad(losses, has_aux=True)(state.params, batch, v_end, state.probe, hp)
-        updates, opt_state = optimizer(hp).update(grads, state.opt_state, state.params)
+        updates, opt_state = optimizer(hp, hp["beliefs"]["rl_lr"]).update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         probe = state.probe
         if pcfg.refit_every:
@@ -296,7 +303,7 @@ def make_learner(config: Config) -> Learner:
     def outcome(logged, hp):
         return metrics.label_outcome(logged, hp["outcome"])
 
-    return Learner(init, advance, outcome, config)
+    return Learner(init, advance, outcome, config, loss_terms)
 
 
 def make_train(config: Config):
