@@ -8,10 +8,12 @@ is fitted on A only (DESIGN section 5, experiment 2).
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.experiment import EVADES, Experiment, Hypothesis, paired_difference, share_of
-from brainlike.metrics import wilson
+
+from brainlike.experiment import EVADES, Experiment, Hypothesis, share_of
+from brainlike.metrics import mean_ci, wilson
 from brainlike.plots import errorbar, save
 
 PRESETS = ("brainlike", "end_to_end")
@@ -45,6 +47,15 @@ def _pooled_share(preset: str, prevalence: float):
     return stat
 
 
+def _pooled_difference(a: str, b: str, metric: str):
+    """Per-seed differences a - b over every (prevalence > 0, overlap) pair, pooled."""
+    def stat(results):
+        diffs = [results[n].final(metric) - results[b + n[len(a):]].final(metric)
+                 for n in results if n.startswith(f"{a}-") and not n.startswith(f"{a}-p0-")]
+        return mean_ci(np.concatenate(diffs))
+    return stat
+
+
 def _hypotheses() -> tuple[Hypothesis, ...]:
     return (
         Hypothesis("With no B (prevalence 0), do brainlike seeds never evade?",
@@ -56,10 +67,10 @@ def _hypotheses() -> tuple[Hypothesis, ...]:
         Hypothesis("Does a B whose signature is close to A's (overlap 0.9) get caught instead of evading?",
                    "fraction of brainlike seeds evading at prevalence 1, overlap 0.9",
                    share_of(name("brainlike", 1.0, 0.9), EVADES), "below", 0.5),
-        Hypothesis("Does end-to-end routing evade more often than brainlike when B is rare?",
-                   "evasion rate, end_to_end minus brainlike (paired by seed), prevalence 0.25, overlap 0",
-                   paired_difference(name("end_to_end", 0.25, 0.0), name("brainlike", 0.25, 0.0),
-                                     "evasion_rate"), "above", 0.0),
+        Hypothesis("Does end-to-end routing evade more than brainlike?",
+                   "evasion rate, end_to_end minus brainlike, paired by seed and pooled over every condition "
+                   "with B on offer",
+                   _pooled_difference("end_to_end", "brainlike", "evasion_rate"), "above", 0.02),
     )
 
 
