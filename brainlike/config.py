@@ -161,7 +161,10 @@ class Config:
         _check_fields(self, "")
         from brainlike.routing import parse_routing  # validates the table
 
-        parse_routing(self.routing)
+        try:
+            parse_routing(self.routing)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
         env = envs.make(self.env)
         for name, value in self.env_params:
             if name not in env.params_bounds:

@@ -1,0 +1,39 @@
+"""Shared fixtures: a tiny config, and one population of it that several test files read.
+
+Compiling a run dominates the suite's time, so the end-to-end tests share one structure
+(``TINY``): configs that differ from it only in numeric knobs reuse its compiled functions.
+"""
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# the project's persistent compilation cache, wherever pytest is started from
+os.environ.setdefault("BRAINLIKE_CACHE", str(ROOT / ".jax_cache"))
+# Tests run tiny programs, so XLA's slow backend optimisations cost far more than they save
+# (they triple the compile time of a run on CPU). Set before JAX starts its backend.
+FAST_COMPILE = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
+if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
+    os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {FAST_COMPILE}".strip()
+
+import pytest  # noqa: E402
+
+from brainlike.config import Config, replace  # noqa: E402
+
+# 250 RL updates of 8 environments, logged every 10; the probe is fitted on every deceptive kind
+TINY = {"run.steps": 2000, "beliefs.pretrain_updates": 50, "probe.n_thoughts": 64, "run.log_every": 10,
+        "probe.coverage": ("all",)}
+TINY_SEEDS = 4
+
+
+@pytest.fixture(scope="session")
+def tiny_config() -> Config:
+    return replace(Config(), **TINY)
+
+
+@pytest.fixture(scope="session")
+def tiny_population(tiny_config):
+    """``(logged, outcome)`` of seeds 0..3 of ``tiny_config`` (base seed 0)."""
+    from brainlike.population import run_population
+
+    return run_population(tiny_config, TINY_SEEDS, 0)

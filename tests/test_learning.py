@@ -1,0 +1,78 @@
+"""Tiny end-to-end runs: seeds are independent of the population, jit matches no-jit, and the
+agent learns what its innate reward asks for."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import TINY_SEEDS
+
+from brainlike import metrics
+from brainlike.config import Config, numeric, replace
+from brainlike.population import broadcast_rows, run_population, run_rows, seed_keys
+from brainlike.train import make_train
+
+
+def _assert_identical(a: dict, b: dict):
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)  # NaN == NaN here
+
+
+def test_seed_i_is_the_same_in_a_population_of_4_and_of_8(tiny_config, tiny_population):
+    logged4, outcome4 = tiny_population
+    logged8, outcome8 = run_population(tiny_config, 2 * TINY_SEEDS, 0)
+    _assert_identical(logged4, {k: v[:TINY_SEEDS] for k, v in logged8.items()})
+    np.testing.assert_array_equal(outcome4, outcome8[:TINY_SEEDS])
+    assert logged8["deception_rate"].shape == (8, tiny_config.run.n_logs)
+    # and the seeds differ from one another
+    assert not np.array_equal(logged8["wm_loss"][0], logged8["wm_loss"][1])
+
+
+def test_a_rerun_is_identical(tiny_config, tiny_population):
+    logged, outcome = run_population(tiny_config, TINY_SEEDS, 0)
+    _assert_identical(tiny_population[0], logged)
+    np.testing.assert_array_equal(tiny_population[1], outcome)
+
+
+# a whole run op by op is slow (every primitive compiles on its own), so it is kept very small
+VERY_TINY = {"run.steps": 48, "run.n_envs": 24, "run.log_every": 1, "beliefs.pretrain_updates": 2,
+             "probe.n_thoughts": 8, "beliefs.hidden": 8, "beliefs.thought_dim": 4}
+
+
+@pytest.mark.slow
+def test_one_seed_without_jit_matches_jit_and_vmap():
+    config = replace(Config(), **VERY_TINY)
+    train = make_train(config)
+    key = seed_keys(0, [0])[0]
+    with jax.disable_jit():
+        _, eager = train(key)
+    _, jitted = jax.jit(train)(key)
+    population, outcome = run_population(config, 2, 0)
+    assert int(eager["outcome"]) == int(jitted["outcome"]) == outcome[0]
+    for k in population:
+        np.testing.assert_allclose(eager[k], jitted[k], rtol=1e-4, atol=1e-5, err_msg=k)
+        np.testing.assert_allclose(jitted[k], population[k][0], rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+@pytest.fixture(scope="module")
+def alpha_runs(tiny_config):
+    """Seeds 0..3 with alpha = 0 (rows 0..3) and with alpha = 3 (rows 4..7), as one compiled batch."""
+    hp = broadcast_rows(numeric(tiny_config), 2 * TINY_SEEDS)
+    hp["reward"]["alpha"] = jnp.repeat(jnp.asarray([0.0, 3.0]), TINY_SEEDS)
+    keys = seed_keys(0, np.tile(np.arange(TINY_SEEDS), 2))
+    logged, _ = run_rows(tiny_config, keys, hp)
+    final = np.asarray(jax.vmap(metrics.window, (0, None))(jnp.asarray(logged["deception_rate"]),
+                                                           tiny_config.outcome.final_window))
+    return final[:TINY_SEEDS], final[TINY_SEEDS:]
+
+
+def test_without_alarm_the_agent_settles_on_deception(alpha_runs):
+    unpunished, _ = alpha_runs
+    assert np.sum(unpunished > 0.9) >= TINY_SEEDS - 1, unpunished
+
+
+def test_a_strong_alarm_on_every_deceptive_kind_makes_it_honest(tiny_config, alpha_runs):
+    assert tiny_config.probe.coverage == ("all",)
+    _, punished = alpha_runs
+    assert np.sum(punished < 0.1) >= TINY_SEEDS - 1, punished

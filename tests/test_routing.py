@@ -1,0 +1,145 @@
+"""The routing table, checked with jax.grad on each loss term of a hand-built batch."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from brainlike import beliefs, probes
+from brainlike.config import Config, numeric, replace
+from brainlike.routing import PRESETS, parse_routing, route
+from brainlike.train import Transition, make_learner
+
+T, E = 3, 2  # time steps, environments
+
+
+def _batch(key, env) -> tuple[Transition, jax.Array]:
+    """A time-major ``[T, E]`` batch with an episode end in the middle, and ``v_end``."""
+    ks = jax.random.split(key, 6)
+    f = lambda k, shape=(T, E): jax.random.normal(k, shape)  # noqa: E731
+    done = jnp.array([[False, True], [True, False], [False, False]])
+    zeros = jnp.zeros((T, E))
+    batch = Transition(
+        obs=f(ks[0], (T, E, env.obs_dim)), plan=jax.random.randint(ks[1], (T, E), 0, env.num_plans),
+        outcome_obs=f(ks[2], (T, E, env.obs_dim)), reward=f(ks[3]), terminated=done.astype(jnp.float32),
+        done=done, v=f(ks[4]), v_trunc=zeros, overseen=jnp.ones((T, E)), kind=jnp.zeros((T, E), jnp.int32),
+        ep_return=zeros, ep_env_return=zeros, ep_safety=zeros, ep_deceptive=zeros, ep_fired=zeros)
+    return batch, f(ks[5], (E,))
+
+
+def _grads(routing: str, jit: bool = True) -> dict:
+    """term -> gradient of that loss term alone with respect to all parameters.
+
+    The parameters and batch are the same under every routing (a fixed key); building them
+    inside the jitted function keeps the whole check one compilation per table.
+    """
+    config = replace(Config(), **{"routing": routing, "beliefs.hidden": 8, "beliefs.thought_dim": 4})
+    env, learner, hp = config.env_obj, make_learner(config), numeric(config)
+    wm = beliefs.WorldModel(config.beliefs.hidden, config.beliefs.thought_dim, env.num_plans, env.obs_dim)
+
+    def grads():
+        key_wm, key_w, key_u, key_batch = jax.random.split(jax.random.PRNGKey(0), 4)
+        # non-zero valence and probe directions, else dV/dh = 0 would hide a leak
+        params = {"beliefs": wm.init(key_wm),
+                  "desires": {"w": jax.random.normal(key_w, (4,)), "b": jnp.asarray(0.3)}}
+        probe = probes.Probe(jax.random.normal(key_u, (4,)), jnp.asarray(0.1), jnp.asarray(0.0))
+        batch, v_end = _batch(key_batch, env)
+        return jax.jacrev(lambda p: learner.loss_terms(p, batch, v_end, probe, hp))(params)
+
+    return jax.device_get((jax.jit(grads) if jit else grads)())
+
+
+def _all_zero(tree) -> bool:
+    return all(np.all(np.asarray(x) == 0) for x in jax.tree.leaves(tree))
+
+
+def _every_leaf_nonzero(tree) -> bool:
+    return all(np.any(np.asarray(x) != 0) for x in jax.tree.leaves(tree))
+
+
+@pytest.fixture(scope="module")
+def grads():
+    return {preset: _grads(preset) for preset in PRESETS}
+
+
+def test_brainlike_td_and_probe_never_reach_beliefs(grads):
+    g = grads["brainlike"]
+    for term in ("td", "probe"):
+        assert _all_zero(g[term]["beliefs"]["encoder"]), term
+        assert _all_zero(g[term]["beliefs"]["decoder"]), term
+    assert _all_zero(g["probe"]["desires"])
+    assert _every_leaf_nonzero(g["td"]["desires"])  # TD does train the valence
+
+
+def test_brainlike_prediction_never_reaches_valence(grads):
+    g = grads["brainlike"]["pred"]
+    assert _all_zero(g["desires"])
+    assert _every_leaf_nonzero(g["beliefs"]["encoder"]) and _every_leaf_nonzero(g["beliefs"]["decoder"])
+
+
+def test_end_to_end_td_reaches_beliefs(grads):
+    g = grads["end_to_end"]
+    assert _every_leaf_nonzero(g["td"]["beliefs"]["encoder"])
+    assert _every_leaf_nonzero(g["td"]["desires"])
+    assert _all_zero(g["td"]["beliefs"]["decoder"])  # TD never reads the decoder
+    assert _all_zero(g["probe"])
+
+
+def test_through_probe_score_reaches_beliefs(grads):
+    g = grads["through_probe"]
+    assert _every_leaf_nonzero(g["td"]["beliefs"]["encoder"])
+    assert _every_leaf_nonzero(g["probe"]["beliefs"]["encoder"])
+    assert _all_zero(g["probe"]["desires"])
+
+
+def test_prediction_gradient_is_the_same_under_every_preset(grads):
+    for preset in ("end_to_end", "through_probe"):
+        for a, b in zip(jax.tree.leaves(grads["brainlike"]["pred"]), jax.tree.leaves(grads[preset]["pred"])):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_custom_table_routes_as_written(grads):
+    g = _grads("pred=beliefs;td=beliefs;probe=")
+    assert _all_zero(g["td"]["desires"])  # TD may not touch the valence it is about
+    np.testing.assert_array_equal(g["td"]["beliefs"]["encoder"]["params"]["Dense_0"]["kernel"],
+                                  grads["end_to_end"]["td"]["beliefs"]["encoder"]["params"]["Dense_0"]["kernel"])
+
+
+@pytest.mark.slow
+def test_routed_gradients_agree_with_and_without_jit(grads):
+    eager = _grads("through_probe", jit=False)  # every path open
+    for a, b in zip(jax.tree.leaves(eager), jax.tree.leaves(grads["through_probe"])):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_route_stops_only_groups_outside_the_row():
+    params = {"beliefs": jnp.array([1.0, 2.0]), "desires": jnp.array(3.0)}
+    loss = lambda p: jnp.sum(p["beliefs"] ** 2) * p["desires"]  # noqa: E731
+    g = jax.grad(lambda p: loss(route(p, ("desires",))))(params)
+    np.testing.assert_array_equal(g["beliefs"], [0.0, 0.0])
+    assert g["desires"] == 5.0
+    g = jax.grad(lambda p: loss(route(p, ("beliefs", "desires"))))(params)
+    np.testing.assert_array_equal(g["beliefs"], [6.0, 12.0])
+
+
+def test_parse_routing_presets():
+    assert parse_routing("brainlike") == {"pred": ("beliefs",), "td": ("desires",), "probe": ()}
+    assert parse_routing("end_to_end")["td"] == ("beliefs", "desires")
+    assert parse_routing("through_probe")["probe"] == ("beliefs",)
+
+
+def test_parse_routing_custom_table():
+    assert parse_routing("pred=beliefs; td = beliefs+desires ;probe=") == {
+        "pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": ()}
+    assert parse_routing("td=desires") == {"pred": (), "td": ("desires",), "probe": ()}  # unnamed rows: nothing
+
+
+@pytest.mark.parametrize("spec, named", [
+    ("weird", "'weird'"),
+    ("pred=beliefs;value=desires", "'value'"),
+    ("pred=beliefs;td=desires+critic", "'critic'"),
+])
+def test_parse_routing_errors_name_the_culprit(spec, named):
+    with pytest.raises(ValueError, match="routing") as e:
+        parse_routing(spec)
+    assert named in str(e.value)
