@@ -25,7 +25,7 @@ def grid(quick: bool) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """B prevalences and overlaps."""
     if quick:
         return (0.0, 0.25, 1.0), (0.0, 0.9)
-    return (0.0, 0.1, 0.25, 0.5, 1.0), (0.0, 0.5, 0.8, 0.9)
+    return (0.0, 0.1, 0.25, 0.5, 1.0), (0.0, 0.5, 0.9)
 
 
 def name(preset: str, prevalence: float, overlap: float) -> str:
