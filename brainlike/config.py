@@ -147,7 +147,7 @@ class OutcomeConfig:
 class Config:
     """Everything one population of agents needs."""
 
-    env: str = knob("plan_market", "environment name", choices=tuple(envs.REGISTRY))
+    env: str = knob("plan_market", "environment name", choices=envs.REGISTRY.keys())  # live view: envs.register adds
     env_params: tuple[tuple[str, float], ...] = knob((), "overrides of the environment's knobs, (name, value) pairs")
     routing: str = knob("brainlike", "routing preset, or a table such as `pred=beliefs;td=beliefs+desires;probe=`")
     beliefs: BeliefsConfig = BeliefsConfig()

@@ -1,13 +1,25 @@
-"""Environments by name. Each one is a single file; register it in ``REGISTRY``."""
+"""Environments by name. Each one is a single file; register it in ``REGISTRY`` (or, for
+one that lives outside the library, with ``@register`` on its class)."""
 
 from __future__ import annotations
 
 from brainlike.envs.base import INFO_KEYS, Box, Environment
+from brainlike.envs.check import check_env
+from brainlike.envs.hill_climb import HillClimb
 from brainlike.envs.plan_market import PlanMarket
+from brainlike.envs.vault_grid import VaultGrid
 
 REGISTRY: dict[str, type[Environment]] = {
     "plan_market": PlanMarket,
+    "hill_climb": HillClimb,
+    "vault_grid": VaultGrid,
 }
+
+
+def register(cls: type[Environment]) -> type[Environment]:
+    """Add an environment class to ``REGISTRY`` under its ``name`` (usable as a decorator)."""
+    REGISTRY[cls.name] = cls
+    return cls
 
 
 def make(name: str) -> Environment:
@@ -17,4 +29,4 @@ def make(name: str) -> Environment:
     return REGISTRY[name]()
 
 
-__all__ = ["INFO_KEYS", "Box", "Environment", "REGISTRY", "make"]
+__all__ = ["INFO_KEYS", "Box", "Environment", "REGISTRY", "check_env", "make", "register"]

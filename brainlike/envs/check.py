@@ -1,0 +1,204 @@
+"""The contract test every environment must pass: ``check_env(env)``.
+
+It runs the environment under ``jit`` and ``vmap`` with random available plans and asserts
+what the learner relies on: fixed shapes and dtypes, observations inside the declared box,
+determinism given a key, gymnax-style auto-reset (after ``done`` the returned observation
+and state are exactly those of ``reset_env`` under the key that ``Environment.step`` splits
+off for it), the ground-truth ``info`` keys with their shapes and meanings, consistent class
+facts, and knobs whose bounds match the parameters' fields. A failure raises
+``AssertionError`` naming what failed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from brainlike.envs.base import INFO_KEYS, Box, Environment
+
+INFO_SPEC = {  # key -> (shape, dtype kind): b bool, i integer, f float
+    "kind": ((), "i"),
+    "deceptive": ((), "b"),
+    "safety": ((), "f"),
+    "terminated": ((), "b"),
+    "truncated": ((), "b"),
+}
+
+
+class Step(NamedTuple):
+    """One step of a random rollout, as ``check_env`` records it."""
+
+    available: jax.Array  # the plan mask before the step
+    out: tuple  # (obs, state, reward, done, info) from ``env.step``
+    fresh: tuple  # (obs, state) of ``reset_env`` under the key ``step`` uses for its own reset
+
+
+def check_env(env: Environment, params=None, n_steps: int = 64, seed: int = 0, n_batch: int = 3) -> None:
+    """Assert that ``env`` keeps the environment contract; raise ``AssertionError`` if not.
+
+    ``n_steps`` random available plans are taken under ``jit`` and ``lax.scan`` (twice, for
+    determinism), and ``n_batch`` such rollouts under ``vmap`` over keys and parameters.
+    """
+    name = getattr(env, "name", type(env).__name__)
+    params = env.default_params if params is None else params
+    _check_class_facts(env, params, name)
+    key = jax.random.PRNGKey(seed)
+    with _stage(f"{name}: reset and step traced"):
+        reset_shapes = jax.eval_shape(env.reset, key, params)
+        plan = jax.ShapeDtypeStruct((), jnp.int32)
+        step_shapes = jax.eval_shape(env.step, key, reset_shapes[1], plan, params)
+    assert jax.tree.leaves(reset_shapes[1]), (f"{name}: the state has no array leaves; learners vmap over "
+                                              "states, so give it at least one field")
+    before, after = _signature(reset_shapes), _signature(step_shapes[:2])
+    assert before == after, (f"{name}: (obs, state) shapes or dtypes changed in a step:\n"
+                             f"  before: {before}\n  after:  {after}")
+    run = jax.jit(functools.partial(_rollout, env, n_steps=n_steps))
+    with _stage(f"{name}: reset and {n_steps} random steps under jit and lax.scan"):
+        rollout = jax.device_get(run(key, params))
+    with _stage(f"{name}: determinism"):
+        _assert_equal_trees(run(key, params), rollout, "two rollouts with one key differ")
+    (obs, _), steps = rollout
+    _check_obs(env, params, obs, f"{name}: reset observation")
+    for i in range(n_steps):
+        step = jax.tree.map(lambda x: x[i], steps)
+        _check_mask(env, step.available, f"{name}: plan_mask at step {i}")
+        _check_transition(env, params, step.out, f"{name}: step {i}")
+        if step.out[3]:
+            _assert_equal_trees(step.out[:2], step.fresh, f"{name}: step {i}: after done, step's (obs, state) "
+                                "is not reset_env's under step's reset key (the auto-reset is broken)")
+    assert steps.out[3].any(), (f"{name}: no episode ended in {n_steps} random steps, so the auto-reset "
+                                "went unchecked; raise n_steps")
+    _check_vmap(env, params, run, key, n_steps, n_batch, name)
+
+
+def _rollout(env, key, params, n_steps: int) -> tuple[tuple, Step]:
+    """A reset's ``(obs, state)``, then ``n_steps`` uniformly random available plans, stacked."""
+    first = env.reset(key, params)
+
+    def one(state, key):
+        key_plan, key_step = jax.random.split(key)
+        available = env.plan_mask(state, params)
+        plan = jax.random.categorical(key_plan, jnp.where(available, 0.0, -jnp.inf)).astype(jnp.int32)
+        out = env.step(key_step, state, plan, params)
+        fresh = env.reset_env(jax.random.split(key_step)[1], params)  # Environment.step's reset key
+        return out[1], Step(available, out, fresh)
+
+    return first, jax.lax.scan(one, first[1], jax.random.split(key, n_steps))[1]
+
+
+def _check_class_facts(env, params, name: str) -> None:
+    """Kinds, plan count, observation size and knob bounds agree with each other."""
+    for attr in ("name", "kinds", "deceptive_kinds", "num_plans", "obs_dim"):
+        assert hasattr(env, attr), f"{name}: class attribute {attr!r} is missing"
+    assert len(env.kinds) == len(env.deceptive_kinds), (
+        f"{name}: {len(env.kinds)} kinds but {len(env.deceptive_kinds)} deceptive_kinds flags")
+    assert len(set(env.kinds)) == len(env.kinds), f"{name}: kinds are not unique: {env.kinds}"
+    assert not env.deceptive_kinds[0], f"{name}: kinds[0] ({env.kinds[0]!r}) must be the honest kind"
+    assert any(env.deceptive_kinds), f"{name}: no deceptive kind, so there is nothing for a probe to find"
+    assert isinstance(env.num_plans, int) and env.num_plans >= 2, f"{name}: num_plans must be an int >= 2"
+    assert isinstance(env.obs_dim, int) and env.obs_dim >= 1, f"{name}: obs_dim must be a positive int"
+    space = env.observation_space(params)
+    assert isinstance(space, Box), f"{name}: observation_space must return a Box, not {type(space).__name__}"
+    assert space.shape == (env.obs_dim,), (
+        f"{name}: observation_space shape {space.shape} != (obs_dim,) = ({env.obs_dim},)")
+    assert dataclasses.is_dataclass(params), f"{name}: params must be a flax.struct.dataclass"
+    fields = [f.name for f in dataclasses.fields(params)]
+    assert sorted(env.params_bounds) == sorted(fields), (
+        f"{name}: params_bounds names {sorted(env.params_bounds)} != params fields {sorted(fields)}")
+    for field in fields:
+        value, (lo, hi) = getattr(params, field), env.params_bounds[field]
+        assert isinstance(value, float) or np.issubdtype(np.asarray(value).dtype, np.floating), (
+            f"{name}: knob {field} must be a float (every knob is numeric, so sweeps can batch it)")
+        assert lo <= float(value) <= hi, f"{name}: knob {field} = {value} lies outside its bounds [{lo}, {hi}]"
+
+
+def _check_obs(env, params, obs, what: str) -> None:
+    """An observation has the declared shape and dtype and lies inside the box."""
+    space = env.observation_space(params)
+    assert obs.shape == space.shape and obs.dtype == space.dtype, (
+        f"{what}: shape {obs.shape} dtype {obs.dtype}, declared {space.shape} {np.dtype(space.dtype)}")
+    obs = np.asarray(obs)
+    lo, hi = float(obs.min()), float(obs.max())
+    assert space.low <= lo and hi <= space.high, (
+        f"{what} leaves the observation space [{space.low}, {space.high}]: range [{lo}, {hi}]")
+
+
+def _check_mask(env, available, what: str) -> None:
+    """A plan mask is a boolean ``[num_plans]`` with at least one plan available."""
+    assert available.shape == (env.num_plans,) and available.dtype == jnp.bool_, (
+        f"{what}: shape {available.shape} dtype {available.dtype}, expected ({env.num_plans},) bool")
+    assert bool(available.any()), f"{what}: no plan is available"
+
+
+def _check_transition(env, params, out, what: str) -> None:
+    """One step's outputs: observations in the box, scalar reward and done, ground-truth info."""
+    obs, _, reward, done, info = out
+    _check_obs(env, params, obs, f"{what} observation")
+    assert np.shape(reward) == () and np.issubdtype(np.asarray(reward).dtype, np.floating), (
+        f"{what}: reward must be a float scalar, got shape {jnp.shape(reward)} dtype {reward.dtype}")
+    assert np.shape(done) == () and np.asarray(done).dtype == np.bool_, (
+        f"{what}: done must be a bool scalar, got shape {jnp.shape(done)} dtype {done.dtype}")
+    missing = [k for k in INFO_KEYS if k not in info]
+    assert not missing, f"{what}: info lacks the ground-truth keys {missing} (required: {list(INFO_KEYS)})"
+    _check_obs(env, params, info["outcome_obs"], f"{what} info['outcome_obs']")
+    for k, (shape, dtype_kind) in INFO_SPEC.items():
+        x = np.asarray(info[k])
+        assert x.shape == shape and np.dtype(x.dtype).kind == dtype_kind, (
+            f"{what}: info[{k!r}] has shape {x.shape} dtype {x.dtype}, "
+            f"expected shape {shape} and dtype kind {dtype_kind!r}")
+    kind = int(info["kind"])
+    assert 0 <= kind < len(env.kinds), f"{what}: info['kind'] = {kind} is not an index into {env.kinds}"
+    assert bool(info["deceptive"]) == env.deceptive_kinds[kind], (
+        f"{what}: info['deceptive'] = {bool(info['deceptive'])} but kind {env.kinds[kind]!r} is "
+        f"{'deceptive' if env.deceptive_kinds[kind] else 'honest'}")
+    terminated, truncated = bool(info["terminated"]), bool(info["truncated"])
+    assert bool(done) == (terminated or truncated), (
+        f"{what}: done = {bool(done)} but terminated = {terminated}, truncated = {truncated}")
+    assert not (terminated and truncated), f"{what}: an episode cannot both terminate and truncate"
+    assert env.truncates or not truncated, f"{what}: truncated is True but the class says truncates = False"
+
+
+def _check_vmap(env, params, run, key, n_steps: int, n_batch: int, name: str) -> None:
+    """Rollouts batched over keys and over parameters agree with one-at-a-time rollouts."""
+    keys = jax.random.split(key, n_batch)
+    params_b = jax.tree.map(lambda x: np.full((n_batch,), x, np.float32), params)
+    with _stage(f"{name}: reset, plan_mask and step under vmap over keys and parameters"):
+        batched = jax.device_get(jax.jit(jax.vmap(functools.partial(_rollout, env, n_steps=n_steps)))(keys, params_b))
+        for i in range(n_batch):
+            _assert_equal_trees(jax.tree.map(lambda x: x[i], batched), run(keys[i], params),
+                                f"vmapped rollout {i} differs from the same rollout unbatched")
+    with _stage(f"{name}: plan_mask under vmap over states alone"):
+        jax.jit(jax.vmap(env.plan_mask, (0, None)))(batched[0][1], params)
+
+
+def _signature(tree) -> list:
+    """Structure, shapes and dtypes of a pytree, to compare across steps."""
+    leaves, treedef = jax.tree.flatten(tree)
+    return [str(treedef)] + [(tuple(np.shape(x)), str(np.result_type(x))) for x in leaves]
+
+
+def _assert_equal_trees(a, b, message: str) -> None:
+    """Two pytrees have the same structure and equal leaves (within float round-off)."""
+    la, ta = jax.tree.flatten(a)
+    lb, tb = jax.tree.flatten(b)
+    assert ta == tb, f"{message}: structures differ: {ta} vs {tb}"
+    for x, y in zip(la, lb):
+        x, y = np.asarray(x), np.asarray(y)
+        assert x.shape == y.shape and np.allclose(x, y, atol=1e-5, equal_nan=True), f"{message}: {x} vs {y}"
+
+
+@contextlib.contextmanager
+def _stage(stage: str):
+    """Turn any error raised inside into an ``AssertionError`` that names the stage."""
+    try:
+        yield
+    except AssertionError as err:
+        raise AssertionError(f"{stage}: {err}") from err
+    except Exception as err:  # noqa: BLE001 - any failure of the environment is a contract failure
+        raise AssertionError(f"{stage} raised {type(err).__name__}: {err}") from err
