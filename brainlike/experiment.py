@@ -76,7 +76,7 @@ class Experiment:
     hypotheses: tuple[Hypothesis, ...]
     plot: Callable[[dict, Path], None]  # (experiment summary, png path)
     seeds: int = 256
-    quick_seeds: int = 32
+    quick_seeds: int = 24
 
 
 # statistics that hypotheses are built from
