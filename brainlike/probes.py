@@ -30,6 +30,23 @@ def logit(probe: Probe, h) -> jax.Array:
     return jnp.dot(probe.u, h) + probe.c
 
 
+def solve_spd(a, b) -> jax.Array:
+    """``x`` with ``a @ x = b`` for a symmetric positive definite ``a`` ``[n, n]``.
+
+    Gauss-Jordan elimination without pivoting (stable for such matrices), in plain XLA
+    operations: LAPACK's batched solver on CPU waits on the thread pool it runs in, which
+    deadlocks when several CPU devices run batches of seeds at once.
+    """
+    chex.assert_rank([a, b], [2, 1])
+    n = a.shape[0]
+
+    def eliminate(k, m):
+        row = m[k] / m[k, k]
+        return (m - m[:, k, None] * row[None, :]).at[k].set(row)
+
+    return jax.lax.fori_loop(0, n, eliminate, jnp.concatenate([a, b[:, None]], axis=1))[:, n]
+
+
 def fit_logistic(h, y, valid, l2) -> tuple[jax.Array, jax.Array]:
     """Ridge logistic regression of labels ``y`` on rows ``h`` ``[N, H]`` where ``valid``.
 
@@ -46,7 +63,7 @@ def fit_logistic(h, y, valid, l2) -> tuple[jax.Array, jax.Array]:
         p = jax.nn.sigmoid(x @ theta)
         grad = x.T @ (m * (p - y)) + ridge @ theta
         hess = (x * (m * p * (1 - p))[:, None]).T @ x + ridge
-        return theta - jnp.linalg.solve(hess, grad), None
+        return theta - solve_spd(hess, grad), None
 
     theta, _ = jax.lax.scan(newton, jnp.zeros(d + 1), None, length=NEWTON_STEPS)
     return theta[:d], theta[d]
@@ -70,13 +87,21 @@ def calibrate(scores, y, valid, target: str, rate) -> jax.Array:
 
 
 def auroc(scores, y, valid) -> jax.Array:
-    """Area under the ROC curve: P(score_pos > score_neg) + P(tie) / 2 over valid pairs."""
+    """Area under the ROC curve: P(score_pos > score_neg) + P(tie) / 2 over valid pairs.
+
+    Counted by ranks (the Mann-Whitney U) rather than over all pairs: each positive wins
+    against the negatives sorted below its score and ties with those equal to it. The
+    counts are whole and half numbers, so the result is exactly the pairwise one, in
+    O(n log n) time and O(n) memory.
+    """
     pos = valid & (y > 0.5)
     neg = valid & (y < 0.5)
-    diff = scores[:, None] - scores[None, :]
-    wins = jnp.where(diff > 0, 1.0, jnp.where(diff == 0, 0.5, 0.0))
-    pair = pos[:, None] & neg[None, :]
-    return jnp.sum(wins * pair) / jnp.maximum(pair.sum(), 1)
+    n_neg = neg.sum()
+    negatives = jnp.sort(jnp.where(neg, scores, jnp.inf))
+    below = jnp.minimum(jnp.searchsorted(negatives, scores, side="left"), n_neg)
+    upto = jnp.minimum(jnp.searchsorted(negatives, scores, side="right"), n_neg)
+    wins = jnp.where(pos, below + 0.5 * (upto - below), 0.0)
+    return jnp.sum(wins) / jnp.maximum(pos.sum() * n_neg, 1)
 
 
 def fit_probe(h_fit, y_fit, valid_fit, h_cal, y_cal, valid_cal, target: str, rate, l2) -> Probe:

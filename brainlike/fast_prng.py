@@ -1,0 +1,34 @@
+"""Threefry without rolled loops on CPU: the same random bits, cheaper to compile and to run.
+
+On CPU, JAX lowers the threefry hash behind every ``jax.random`` call as a five-step
+``fori_loop`` (to keep huge programs small). In this simulator the hash runs on small arrays
+inside a scanned step, where each loop becomes its own little kernel: compiling a run took
+about twice as long, and the rollout spent a sixth of its time in loop overhead. ``install``
+registers JAX's own unrolled lowering (the one GPUs use by default) for CPU as well. The
+hash, and so every random number, is bit for bit the same; only the XLA program differs.
+
+It touches JAX internals, so it is guarded: if they are not where this JAX version keeps
+them, nothing changes. Set ``BRAINLIKE_ROLLED_THREEFRY=1`` to keep JAX's default.
+"""
+
+from __future__ import annotations
+
+import os
+
+installed = False
+
+
+def install() -> bool:
+    """Use the unrolled threefry lowering on CPU; returns whether it is in place."""
+    global installed
+    if installed or os.environ.get("BRAINLIKE_ROLLED_THREEFRY") == "1":
+        return installed
+    try:
+        from jax._src.interpreters import mlir
+        from jax._src.random import threefry2x32 as threefry
+
+        mlir.register_lowering(threefry.threefry2x32_p, threefry._threefry2x32_lowering_rule, platform="cpu")
+    except (ImportError, AttributeError):
+        return False
+    installed = True
+    return True
