@@ -26,6 +26,9 @@ test: install
 test-all: install
 	$(PY) -m pytest -q -m ''
 
+bench: install
+	$(PY) -m brainlike bench
+
 figures: install
 	$(PY) -m experiments $(EXPERIMENTS) $(QUICK_FLAG)
 

@@ -96,6 +96,59 @@ def cmd_inspect(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    from brainlike.metrics import OUTCOMES
+    from brainlike.results import ensure_writable, run_summary
+    from brainlike.sweep import describe, grid, parse_axis, run_conditions, use_cpu_devices
+
+    use_cpu_devices(args.cpu_devices)  # before anything touches a device
+    if args.distributed:  # every process then sees every host's devices
+        import jax
+
+        jax.distributed.initialize()
+
+    base = config_from_args(args)
+    if not args.grid and not args.zip:
+        raise cfg.ConfigError("grid: no axes; give at least one --grid FIELD=V1,V2,...")
+    axes, zipped = {}, {}
+    for source, target in ((args.grid or [], axes), (args.zip or [], zipped)):
+        for text in source:
+            name, values = parse_axis(text)
+            if name in axes or name in zipped:
+                raise cfg.ConfigError(f"{name}: given twice; give each field once")
+            target[name] = values
+    conditions = grid(base, axes, zipped)
+    if args.seeds < 1:
+        raise cfg.ConfigError(f"seeds: {args.seeds} is out of range; allowed: >= 1")
+    ensure_writable(args.out)
+    print(describe(conditions, args.seeds), file=sys.stderr)
+    start = time.perf_counter()
+    try:
+        results = run_conditions(conditions, args.seeds, args.seed, out=args.out, resume=args.resume,
+                                 chunk_logs=args.chunk_logs, block_rows=args.block_rows)
+    except KeyboardInterrupt:
+        print(f"\nbrainlike: interrupted; continue with the same command and --resume ({args.out})", file=sys.stderr)
+        return 130
+    wall = time.perf_counter() - start
+    print(f"{len(conditions)} conditions x {args.seeds} seeds in {wall:.1f}s -> {args.out}")
+    width = max(len(n) for n in conditions)
+    print(f"  {'condition':<{width}}  deception  evasion  recall_frozen  outcomes")
+    for name, (logged, outcome) in results.items():
+        m = run_summary(conditions[name], logged, outcome)
+        value = lambda k: m["metrics"][k]["mean"]  # noqa: E731
+        fmt = lambda x: "     n/a" if x is None else f"{x:8.3f}"  # noqa: E731
+        counts = ", ".join(f"{k} {m['outcomes'][k]}" for k in OUTCOMES if m["outcomes"][k])
+        print(f"  {name:<{width}}  {fmt(value('deception_rate'))}  {fmt(value('evasion_rate'))}"
+              f"       {fmt(value('probe_recall_frozen'))}  {counts}")
+    return 0
+
+
+def cmd_bench(args) -> int:
+    from brainlike.bench import main as bench
+
+    return bench(args)
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors (an unknown flag, a missing value) as one line naming the argument."""
 
@@ -118,6 +171,28 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("--seed", type=int, default=0, help="seed index (default 0)")
     inspect.add_argument("--out", help="where to write the plot (default RESULTS/CONDITION/seed<I>.png)")
     inspect.set_defaults(func=cmd_inspect)
+    sweep = sub.add_parser("sweep", help="a grid of conditions x seeds, sharded over devices, checkpointed, resumable")
+    add_config_args(sweep)
+    sweep.add_argument("--grid", action="append", metavar="FIELD=V1,V2,...",
+                       help="an axis of the grid (repeat for a product); items of a tuple field join by +")
+    sweep.add_argument("--zip", action="append", metavar="FIELD=V1,V2,...",
+                       help="axes that vary together, as one more axis of the grid (equal lengths)")
+    sweep.add_argument("--seeds", type=int, default=16, help="seeds per condition (default 16)")
+    sweep.add_argument("--seed", type=int, default=0, help="base seed: seed i is fold_in(seed, i) (default 0)")
+    sweep.add_argument("--out", required=True, help="output folder: one folder per condition, and checkpoints")
+    sweep.add_argument("--resume", action="store_true", help="continue the sweep already in --out")
+    sweep.add_argument("--chunk-logs", type=int, help="logged points between checkpoints (default: a tenth)")
+    sweep.add_argument("--block-rows", type=int, help="rows per device in one compiled call (default 128 on CPU)")
+    sweep.add_argument("--cpu-devices", type=int, default=0,
+                       help="JAX devices to split the host CPU into (default 0: one per core; 1: JAX's default)")
+    sweep.add_argument("--distributed", action="store_true",
+                       help="call jax.distributed.initialize() first, for one process per host (docs/scaling.md)")
+    sweep.set_defaults(func=cmd_sweep)
+    from brainlike.bench import add_bench_args
+
+    bench = sub.add_parser("bench", help="env-steps per second at 1 to 4096 seeds, compile time and peak memory")
+    add_bench_args(bench)
+    bench.set_defaults(func=cmd_bench)
     return parser
 
 

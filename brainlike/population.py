@@ -52,10 +52,28 @@ def compiled(config: Config):
     key = structure(config)
     if key not in _COMPILED:
         learner = make_learner(config)
-        _COMPILED[key] = (jax.jit(jax.vmap(learner.init)),
-                          jax.jit(jax.vmap(learner.advance, (0, 0, None)), static_argnums=2),
-                          jax.jit(jax.vmap(learner.outcome)))
+
+        def init(keys, hp):
+            return on_rows(jax.vmap(learner.init))(keys, hp)
+
+        def advance(state, hp, n_logs):
+            return on_rows(lambda s, h: jax.vmap(learner.advance, (0, 0, None))(s, h, n_logs))(state, hp)
+
+        def outcome(logged, hp):
+            return on_rows(jax.vmap(learner.outcome))(logged, hp)
+
+        _COMPILED[key] = (jax.jit(init), jax.jit(advance, static_argnums=2), jax.jit(outcome))
     return _COMPILED[key]
+
+
+def on_rows(fn):
+    """``fn`` applied by every device to its own rows, with no communication (``jax.shard_map``).
+
+    Rows never interact, so each device runs the vmapped program on its shard alone; nothing
+    is left to XLA's partitioner to gather or replicate.
+    """
+    rows = PartitionSpec("rows")
+    return jax.shard_map(fn, mesh=row_sharding().mesh, in_specs=rows, out_specs=rows, check_vma=False)
 
 
 def chunk_size(n_logs: int, target_chunks: int = 10) -> int:

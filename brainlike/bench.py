@@ -1,0 +1,297 @@
+"""``python -m brainlike bench``: how fast the RL phase runs, from 1 to 4096 seeds.
+
+For one fixed reference config (``REFERENCE``: plan_market under brainlike routing, each
+agent acting in 64 environments per update, a logged point every 25 updates, every other
+field at its default), it measures:
+
+- env-steps per second (RL steps of all seeds together) at 1, 64, 1024 and 4096 seeds, in
+  steady state: compiled, initialised and warmed up, timing whole logged points (25 updates
+  and the probe evaluation) through ``sweep.Blocks``, the machinery sweeps run on;
+- the baseline: the same work seed by seed, ``jax.jit`` of one seed's ``advance`` called in a
+  Python loop over a few seeds (its rate per seed, which a loop cannot beat);
+- compile time of one structural condition (``init``, ``advance``, ``outcome``) with an
+  empty persistent cache, and again with the cache that run filled (a warm rerun);
+- peak resident memory of each population size, each measured in a fresh process.
+
+Above 256 seeds the population's state is tiled from 256 initialised seeds: the RL phase
+costs the same whatever the values, and initialising 4096 seeds (pretraining included)
+would take longer than the measurement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+
+REFERENCE = {"env": "plan_market", "routing": "brainlike", "run.n_envs": 64, "run.rollout_len": 1,
+             "run.log_every": 25, "run.steps": 64_000}
+SIZES = (1, 64, 1024, 4096)
+INIT_MAX = 256  # seeds initialised for real; larger populations tile their state
+TARGETS = {"env_steps_per_s_1024": 1_000_000, "speedup_1024": 10.0, "compile_s": 20.0, "peak_rss_gb_4096": 4.0}
+
+
+def add_bench_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="end with one line: the results as a JSON object")
+    parser.add_argument("--seeds", default=",".join(map(str, SIZES)),
+                        help=f"population sizes, comma-separated (default {','.join(map(str, SIZES))})")
+    parser.add_argument("--min-time", type=float, default=3.0, help="seconds of timed work per size (default 3)")
+    parser.add_argument("--baseline-seeds", type=int, default=3, help="seeds the baseline loop runs (default 3)")
+    parser.add_argument("--block-rows", type=int, help="rows per device in one compiled call (default: as sweeps)")
+    parser.add_argument("--cpu-devices", type=int, default=0,
+                        help="JAX devices to split the host CPU into (default 0: one per core, as sweeps)")
+
+
+def reference_config(overrides: dict | None = None):
+    from brainlike import config as cfg
+
+    base = cfg.replace(cfg.Config(), **{"env": REFERENCE["env"]})
+    return cfg.replace(base, **{k: v for k, v in (REFERENCE | (overrides or {})).items() if k != "env"})
+
+
+def describe_reference(config) -> str:
+    r, b = config.run, config.beliefs
+    return (f"{config.env}, routing {config.routing}, n_envs {r.n_envs}, rollout_len {r.rollout_len}, "
+            f"log_every {r.log_every} ({r.log_every * r.steps_per_update} env-steps per seed per logged point), "
+            f"hidden {b.hidden}, thought_dim {b.thought_dim}, probe.n_thoughts {config.probe.n_thoughts}, "
+            f"everything else default")
+
+
+# ---------------------------------------------------------------------------------------
+# workers: each runs in a fresh process and prints one JSON line
+
+def peak_rss_gb() -> float:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1e9 if sys.platform == "darwin" else 1e6)
+
+
+def _block(fn, *args):
+    import jax
+
+    return jax.block_until_ready(fn(*args))
+
+
+def work_size(seeds: int, min_time: float, block_rows: int | None, overrides: dict | None = None) -> dict:
+    """Steady-state env-steps per second of ``seeds`` seeds."""
+    import jax
+    import numpy as np
+
+    from brainlike.sweep import Blocks, default_block_rows, rows_of
+
+    config = reference_config(overrides)
+    block_rows = block_rows or default_block_rows()
+    rows = Blocks(config, *rows_of([config], seeds, 0), block_rows)
+    n_init = min(seeds, INIT_MAX)
+    start = time.perf_counter()
+    if n_init == seeds:
+        states = rows.init()
+    else:
+        small = Blocks(config, *rows_of([config], n_init, 0), block_rows)
+        state = small.gather(small.init())
+        states = rows.scatter(jax.tree.map(lambda x: x[np.arange(seeds) % n_init], state))
+    jax.block_until_ready(states)
+    init_s = time.perf_counter() - start
+    states, _ = rows.advance(states, 1)  # compile (or load from the cache) and warm up
+    jax.block_until_ready(states)
+    steps_per_log = seeds * config.run.log_every * config.run.steps_per_update
+    logs, start = 0, time.perf_counter()
+    while True:
+        states, _ = rows.advance(states, 1)
+        jax.block_until_ready(states)
+        logs += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            break
+    return {"seeds": seeds, "env_steps_per_s": steps_per_log * logs / elapsed, "timed_s": elapsed,
+            "timed_logs": logs, "init_s": init_s, "initialised_seeds": n_init, "block_rows": rows.block,
+            "devices": jax.device_count(), "peak_rss_gb": peak_rss_gb()}
+
+
+def work_baseline(n_seeds: int, min_time: float, overrides: dict | None = None) -> dict:
+    """One seed at a time: ``jax.jit`` of one seed's ``advance``, in a Python loop over seeds."""
+    import jax
+
+    from brainlike.config import numeric
+    from brainlike.population import seed_keys
+    from brainlike.train import make_learner
+
+    config = reference_config(overrides)
+    learner = make_learner(config)
+    hp = numeric(config)
+    init, advance = jax.jit(learner.init), jax.jit(learner.advance, static_argnums=2)
+    keys = seed_keys(0, range(n_seeds))
+    states = [_block(init, keys[i], hp) for i in range(n_seeds)]
+    _block(advance, states[0], hp, 1)  # compile and warm up
+    steps_per_log = config.run.log_every * config.run.steps_per_update
+    logs, start = 0, time.perf_counter()
+    while True:
+        for i in range(n_seeds):  # the loop over seeds
+            states[i], _ = _block(advance, states[i], hp, 1)
+            logs += 1
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_time:
+            break
+    return {"env_steps_per_s": steps_per_log * logs / elapsed, "seeds": n_seeds, "timed_logs": logs,
+            "peak_rss_gb": peak_rss_gb()}
+
+
+def work_compile(seeds: int, block_rows: int | None, overrides: dict | None = None) -> dict:
+    """Seconds to trace, lower and compile ``init``, ``advance`` and ``outcome`` of one structure."""
+    import jax
+
+    from brainlike.sweep import Blocks, default_block_rows, rows_of
+
+    config = reference_config(overrides)
+    rows = Blocks(config, *rows_of([config], seeds, 0), block_rows or default_block_rows())
+    keys, hp = rows.put(rows.rows(rows.keys, 0)), rows.hp_dev[0]
+    times = {}
+    start = time.perf_counter()
+    rows.init_fn.lower(keys, hp).compile()
+    times["init"] = time.perf_counter() - start
+    state = jax.eval_shape(rows.init_fn, keys, hp)
+    start = time.perf_counter()
+    rows.advance_fn.lower(state, hp, 1).compile()
+    times["advance"] = time.perf_counter() - start
+    logged = jax.eval_shape(rows.advance_fn, state, hp, config.run.n_logs)[1]
+    start = time.perf_counter()
+    rows.outcome_fn.lower(logged, hp).compile()
+    times["outcome"] = time.perf_counter() - start
+    return {"compile_s": sum(times.values()), "parts": times, "block_rows": rows.block,
+            "backend": jax.default_backend(), "devices": jax.device_count()}
+
+
+WORKERS = {"size": work_size, "baseline": work_baseline, "compile": work_compile}
+
+
+def _spawn(kind: str, params: dict, env: dict | None = None) -> dict:
+    """Run one worker in a fresh process; its result, or ``{"error": ...}``."""
+    cmd = [sys.executable, "-m", "brainlike.bench", "worker", kind, json.dumps(params)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=(os.environ | (env or {})))
+    lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return {"error": f"exit {proc.returncode}: {tail}"}
+    return json.loads(lines[-1])
+
+
+# ---------------------------------------------------------------------------------------
+# the benchmark
+
+def run(sizes=SIZES, min_time: float = 3.0, baseline_seeds: int = 3, block_rows: int | None = None,
+        cpu_devices: int = 0, overrides: dict | None = None, log=None) -> dict:
+    """Every measurement, each in its own process; the results as a JSON-able dict."""
+    log = log or (lambda text: print(text, file=sys.stderr, flush=True))
+    config = reference_config(overrides)
+    result = {"reference": describe_reference(config), "reference_overrides": REFERENCE | (overrides or {}),
+              "cpu_cores": os.cpu_count(),
+              "load_avg_at_start": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None}
+    common = {"overrides": overrides, "block_rows": block_rows, "cpu_devices": cpu_devices}
+    with tempfile.TemporaryDirectory(prefix="brainlike-bench-cache-") as cache:
+        env = {"JAX_COMPILATION_CACHE_DIR": cache, "BRAINLIKE_CACHE": cache}
+        log("compiling with an empty cache ...")
+        cold = _spawn("compile", common | {"seeds": max(sizes)}, env)
+        log("compiling again, with the cache that filled ...")
+        warm = _spawn("compile", common | {"seeds": max(sizes)}, env)
+    result["compile_s"] = cold.get("compile_s")
+    result["compile_parts_s"] = cold.get("parts")
+    result["compile_warm_s"] = warm.get("compile_s")
+    result["backend"], result["devices"] = cold.get("backend"), cold.get("devices")
+    result["env_steps_per_s"], result["peak_rss_gb"], result["init_s"], errors = {}, {}, {}, {}
+    for seeds in sizes:
+        log(f"{seeds} seeds ...")
+        r = _spawn("size", common | {"seeds": seeds, "min_time": min_time})
+        if "error" in r:
+            errors[str(seeds)] = r["error"]
+        result["env_steps_per_s"][str(seeds)] = r.get("env_steps_per_s")
+        result["peak_rss_gb"][str(seeds)] = r.get("peak_rss_gb")
+        result["init_s"][str(seeds)] = r.get("init_s")
+    log(f"baseline: {baseline_seeds} seeds one at a time ...")
+    base = _spawn("baseline", {"overrides": overrides, "n_seeds": baseline_seeds, "min_time": min_time,
+                               "cpu_devices": 1})  # one seed at a time runs on one device
+    result["baseline_env_steps_per_s"] = base.get("env_steps_per_s")
+    for kind, r in (("compile", cold), ("compile_warm", warm), ("baseline", base)):
+        if "error" in r:
+            errors[kind] = r["error"]
+    if errors:
+        result["errors"] = errors
+    result["speedup"] = {k: (v / result["baseline_env_steps_per_s"] if v and result["baseline_env_steps_per_s"]
+                             else None) for k, v in result["env_steps_per_s"].items()}
+    result["targets"] = _targets(result)
+    return result
+
+
+def _targets(r: dict) -> dict:
+    """Each target of the benchmark: the measured value and whether it is met (None: not measured)."""
+    sps, rss = r["env_steps_per_s"], r["peak_rss_gb"]
+
+    def check(value, ok):
+        return {"value": value, "met": None if value is None else bool(ok(value))}
+
+    linear = (sps.get("4096") / sps.get("1024")) if sps.get("4096") and sps.get("1024") else None
+    return {
+        "env_steps_per_s at 1024 seeds >= 1e6": check(sps.get("1024"), lambda v: v >= TARGETS["env_steps_per_s_1024"]),
+        "speedup over seed-by-seed at 1024 >= 10x": check(r["speedup"].get("1024"), lambda v: v >= TARGETS["speedup_1024"]),
+        "compile per structural condition <= 20 s": check(r["compile_s"], lambda v: v <= TARGETS["compile_s"]),
+        "warm-cache rerun skips compilation (< 25% of cold)": check(
+            r["compile_warm_s"], lambda v: r["compile_s"] is not None and v < 0.25 * r["compile_s"]),
+        "4096 seeds within 4 GB peak RSS": check(rss.get("4096"), lambda v: v <= TARGETS["peak_rss_gb_4096"]),
+        "linear in seeds (rate at 4096 within 20% of 1024)": check(linear, lambda v: v >= 0.8),
+    }
+
+
+def table(r: dict) -> str:
+    """The results for people."""
+    fmt = lambda v, f: "n/a" if v is None else format(v, f)  # noqa: E731
+    lines = [f"reference config: {r['reference']}",
+             f"machine: {r['cpu_cores']} CPU cores, {r['devices']} {r['backend']} device(s), "
+             f"load average {r['load_avg_at_start']} at start",
+             "",
+             f"{'seeds':>6}  {'env-steps/s':>12}  {'x baseline':>10}  {'peak RSS GB':>11}"]
+    for k, v in r["env_steps_per_s"].items():
+        lines.append(f"{k:>6}  {fmt(v, ',.0f'):>12}  {fmt(r['speedup'][k], '.1f'):>10}  "
+                     f"{fmt(r['peak_rss_gb'][k], '.2f'):>11}")
+    lines += ["",
+              f"baseline (jit of one seed's advance, Python loop over seeds): "
+              f"{fmt(r['baseline_env_steps_per_s'], ',.0f')} env-steps/s",
+              f"compile of one structural condition (init + advance + outcome): {fmt(r['compile_s'], '.1f')} s "
+              f"with an empty cache, {fmt(r['compile_warm_s'], '.1f')} s warm",
+              "", "targets:"]
+    for name, t in r["targets"].items():
+        verdict = {True: "met", False: "NOT met", None: "not measured"}[t["met"]]
+        value = t["value"]
+        lines.append(f"  {name:<52} {fmt(value, ',.2f') if isinstance(value, float) else value}  {verdict}")
+    for k, e in r.get("errors", {}).items():
+        lines.append(f"  error in {k}: {e}")
+    return "\n".join(lines)
+
+
+def main(args) -> int:
+    try:
+        sizes = tuple(int(s) for s in str(args.seeds).split(",") if s.strip())
+    except ValueError:
+        raise ValueError(f"seeds: {args.seeds!r} is not a comma-separated list of numbers") from None
+    if not sizes or min(sizes) < 1:
+        raise ValueError(f"seeds: {args.seeds!r}; give population sizes >= 1")
+    if args.min_time <= 0 or args.baseline_seeds < 1:
+        raise ValueError("min-time and baseline-seeds must be positive")
+    r = run(sizes, args.min_time, args.baseline_seeds, args.block_rows, args.cpu_devices)
+    print(table(r))
+    if args.json:
+        print(json.dumps(r, allow_nan=False))
+    return 1 if r.get("errors") else 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "worker":
+        params = json.loads(sys.argv[3])
+        from brainlike.sweep import use_cpu_devices
+
+        use_cpu_devices(params.pop("cpu_devices", 0))  # as sweeps do, before anything touches a device
+        print(json.dumps(WORKERS[sys.argv[2]](**params)))
+    else:
+        sys.exit("usage: python -m brainlike bench [--json]")

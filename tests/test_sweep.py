@@ -1,0 +1,282 @@
+"""Sweeps at scale: grids, one compilation per structure, devices, chunks, checkpoints, resume.
+
+Every run here uses the tiny config of ``conftest`` (and mostly its 4-row shape), so the
+compiled functions of ``tiny_population`` are reused wherever the shapes allow.
+"""
+
+import json
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import ROOT, TINY, TINY_SEEDS
+
+from brainlike import checkpoint, cli, population, sweep
+from brainlike.config import ConfigError, replace
+from brainlike.results import ResultsError
+
+
+def _same(a: dict, b: dict, rows=slice(None)):
+    assert set(a) == set(b)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k][rows], err_msg=k)
+
+
+# What the agents did, counted: identical bit for bit on any number of devices.
+BEHAVIOUR = ("plan_freq", "alarm_rate", "evasion_rate", "probe_recall_frozen", "probe_recall_by_kind",
+             "probe_auroc_frozen", "probe_auroc_refit")
+
+
+def _same_behaviour(a: dict, b: dict):
+    """The same choices and counts; float means within a last bit (see docs/scaling.md)."""
+    assert set(a) == set(b)
+    for k in a:
+        if k in BEHAVIOUR:
+            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+        else:
+            np.testing.assert_allclose(a[k], b[k], rtol=1e-6, atol=1e-7, err_msg=k)
+
+
+def _flags(fields: dict) -> list[str]:
+    return [a for k, v in fields.items() for a in (f"--{k}", ",".join(v) if isinstance(v, tuple) else str(v))]
+
+
+TINY_FLAGS = ["--env", "plan_market", "--routing", "brainlike", *_flags(TINY)]
+
+
+# --- the grid ---------------------------------------------------------------------------
+
+def test_grid_is_a_product_with_readable_names(tiny_config):
+    conditions = sweep.grid(tiny_config, {"reward.alpha": [0, 1, 2], "routing": ["brainlike", "end_to_end"]})
+    assert len(conditions) == 6
+    c = conditions["reward.alpha=2,routing=end_to_end"]
+    assert c.reward.alpha == 2.0 and isinstance(c.reward.alpha, float) and c.routing == "end_to_end"
+    assert c.run == tiny_config.run
+
+
+def test_grid_zipped_axes_vary_together(tiny_config):
+    conditions = sweep.grid(tiny_config, {"reward.alpha": [0.5]},
+                            zipped={"env.b_prevalence": [0.0, 0.5], "env.b_overlap": [0.0, 0.9]})
+    assert list(conditions) == ["reward.alpha=0.5,env.b_prevalence=0,env.b_overlap=0",
+                                "reward.alpha=0.5,env.b_prevalence=0.5,env.b_overlap=0.9"]
+    assert dict(conditions[list(conditions)[1]].env_params) == {"b_overlap": 0.9, "b_prevalence": 0.5}
+
+
+def test_grid_parses_command_line_text(tiny_config):
+    name, values = sweep.parse_axis("probe.coverage=A,A+B")
+    conditions = sweep.grid(tiny_config, {name: values, "run.n_envs": ["4"]})
+    assert [c.probe.coverage for c in conditions.values()] == [("A",), ("A", "B")]
+    assert all(c.run.n_envs == 4 for c in conditions.values())
+
+
+@pytest.mark.parametrize("axes, zipped, named", [
+    ({}, None, "grid: no axes"),
+    ({"reward.alfa": [1.0]}, None, "reward.alfa: unknown field; did you mean reward.alpha?"),
+    ({"reward.alpha": []}, None, "reward.alpha: the grid axis has no values"),
+    ({"reward.alpha": [1.0]}, {"env.noise": [0.1, 0.2], "env.b_overlap": [0.0]}, "env.b_overlap: zipped axes"),
+    ({"reward.alpha": [-1.0]}, None, "reward.alpha: -1.0 is out of range"),
+    ({"reward.alpha": [1, 1.0]}, None, "reward.alpha: the grid axis repeats a value"),
+    ({"run.n_envs": ["many"]}, None, "run.n_envs: 'many' is not a valid int"),
+    ({"reward.alpha": 1.0}, None, "reward.alpha: give a list of values"),
+])
+def test_malformed_grid_names_the_field(tiny_config, axes, zipped, named):
+    with pytest.raises(ConfigError, match="^" + named.replace("?", r"\?").replace("(", r"\(")):
+        sweep.grid(tiny_config, axes, zipped)
+
+
+# --- one compilation per structure, sharing rows -----------------------------------------
+
+def test_numeric_conditions_share_one_compilation_per_structure(tiny_config, tiny_population):
+    """Four conditions, two structures: two compilations of each function, not four."""
+    compiles = []
+
+    def listen(event, duration, fun_name="", **_):
+        if event == "/jax/core/compile/backend_compile_duration":
+            compiles.append(fun_name)
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    population._COMPILED.clear()  # fresh jitted functions: every compilation shows up
+    conditions = sweep.grid(tiny_config, {"routing": ["brainlike", "end_to_end"], "reward.alpha": [0.5, 1.0]})
+    try:
+        results = sweep.run_conditions(conditions, 2, progress=False)
+    finally:
+        jax.monitoring.unregister_event_duration_listener(listen)
+    assert sorted(n for n in compiles if n in ("jit(init)", "jit(advance)", "jit(outcome)")) == \
+        ["jit(advance)"] * 2 + ["jit(init)"] * 2 + ["jit(outcome)"] * 2
+    # a seed's result does not depend on which conditions run beside it (rows 2, 3 of their group)
+    logged, outcome = results["routing=brainlike,reward.alpha=1"]
+    _same(logged, tiny_population[0], slice(0, 2))
+    np.testing.assert_array_equal(outcome, tiny_population[1][:2])
+
+
+def test_seed_i_is_the_same_whatever_the_population_size(tiny_config, tiny_population):
+    logged, outcome = sweep.run_conditions({"tiny": tiny_config}, 2 * TINY_SEEDS, progress=False)["tiny"]
+    _same(tiny_population[0], logged, slice(0, TINY_SEEDS))
+    np.testing.assert_array_equal(outcome[:TINY_SEEDS], tiny_population[1])
+
+
+# --- results, chunks, checkpoints and resume ---------------------------------------------
+
+def test_sweep_writes_results_and_matches_the_population(tmp_path, tiny_config, tiny_population):
+    out = tmp_path / "sweep"
+    logged, outcome = sweep.run_conditions({"tiny": tiny_config}, TINY_SEEDS, out=out, progress=False)["tiny"]
+    _same(logged, tiny_population[0])
+    folder = out / "tiny"
+    assert sorted(p.name for p in folder.iterdir()) == ["config.json", "manifest.json", "metrics.npz", "summary.json"]
+    assert not list(out.glob("checkpoint*")), "finished groups leave no checkpoint"
+    with np.load(folder / "metrics.npz", allow_pickle=False) as f:
+        assert f["deception_rate"].shape == (TINY_SEEDS, tiny_config.run.n_logs)
+        np.testing.assert_array_equal(f["outcome"], tiny_population[1])
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["config"]["run"]["steps"] == TINY["run.steps"]
+    assert {"jax", "numpy", "python"} <= set(manifest["versions"])
+    assert manifest["devices"]["count"] == jax.device_count() and manifest["wall_s"] > 0
+    assert json.loads((out / "sweep.json").read_text())["status"] == "complete"
+
+
+def test_chunked_and_killed_then_resumed_runs_match_an_uninterrupted_one(tmp_path, tiny_config, tiny_population):
+    n_logs = tiny_config.run.n_logs
+    whole, _ = sweep.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=False, chunk_logs=n_logs)["tiny"]
+    _same(whole, tiny_population[0])  # one chunk vs n_logs chunks of one point
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_7(p):
+        if p.logs_done == 7:
+            raise Killed
+
+    out = tmp_path / "killed"
+    with pytest.raises(Killed):
+        sweep.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=kill_after_7, out=out)
+    assert (out / "checkpoint-0.npz").exists() and not (out / "tiny" / "manifest.json").exists()
+    assert checkpoint.read_meta(out / "checkpoint-0.npz")["done"] == 7
+    with pytest.raises(ResultsError, match="already holds a sweep"):
+        sweep.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=False, out=out)
+    seen = []
+    logged, outcome = sweep.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=seen.append, out=out,
+                                           resume=True)["tiny"]
+    assert seen[0].logs_done == 7, "the resumed sweep starts from its checkpoint"
+    _same(logged, tiny_population[0])
+    np.testing.assert_array_equal(outcome, tiny_population[1])
+    assert (out / "tiny" / "manifest.json").exists() and not (out / "checkpoint-0.npz").exists()
+    # resuming a finished sweep reads its results back
+    again = sweep.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=False, out=out, resume=True)["tiny"]
+    _same(again[0], tiny_population[0])
+    # a different sweep in the same folder is refused
+    with pytest.raises(ResultsError, match="same sweep"):
+        sweep.run_conditions({"tiny": tiny_config}, TINY_SEEDS + 1, progress=False, out=out, resume=True)
+
+
+def test_checkpoint_refuses_a_different_tree(tmp_path):
+    tree = {"a": np.arange(3.0), "b": (np.zeros((2, 2), np.int32), np.ones(()))}
+    path = tmp_path / "ckpt.npz"
+    checkpoint.save(path, tree, {"done": 3})
+    loaded, meta = checkpoint.load(path, tree)
+    assert meta == {"done": 3}
+    jax.tree.map(np.testing.assert_array_equal, loaded, tree)
+    with pytest.raises(ResultsError, match="ckpt.npz: checkpoint holds a different state tree"):
+        checkpoint.load(path, {"a": tree["a"], "c": tree["b"]})
+    with pytest.raises(ResultsError, match=r"ckpt.npz: checkpoint array 0 is float64\[3\]"):
+        checkpoint.load(path, {"a": np.arange(4.0), "b": tree["b"]})
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(ResultsError, match="bad.npz: unreadable checkpoint"):
+        checkpoint.load(tmp_path / "bad.npz", tree)
+
+
+# --- devices -------------------------------------------------------------------------------
+
+FOUR_DEVICES = r"""
+import json, sys
+import jax, numpy as np
+from brainlike import sweep
+from brainlike.config import Config, replace
+tiny = replace(Config(), **{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(sys.argv[1]).items()})
+rows = sweep.Blocks(tiny, *sweep.rows_of([tiny], 4, 0), sweep.default_block_rows())
+key = rows.init()[0].key
+logged, outcome = sweep.run_conditions({"tiny": tiny}, 4, progress=False)["tiny"]
+np.savez(sys.argv[2], outcome=outcome, **logged)
+print(json.dumps({"devices": jax.device_count(), "spec": str(key.sharding.spec),
+                  "shards": sorted({tuple(s.data.shape) for s in key.addressable_shards}),
+                  "shard_devices": len({s.device for s in key.addressable_shards})}))
+"""
+
+
+def test_four_devices_shard_rows_and_give_the_same_results(tmp_path, tiny_population):
+    env = dict(os.environ, XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4",
+               JAX_PLATFORMS="cpu")
+    out = tmp_path / "four.npz"
+    proc = subprocess.run([sys.executable, "-c", FOUR_DEVICES, json.dumps(TINY), str(out)], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    # each device gets the rows one device would (here all 4, padded on the others): the same shapes, the same bits
+    assert report == {"devices": 4, "spec": "P('rows',)", "shards": [[4, 2]], "shard_devices": 4}
+    with np.load(out) as f:
+        arrays = dict(f)
+    np.testing.assert_array_equal(arrays.pop("outcome"), tiny_population[1])
+    _same_behaviour(arrays, tiny_population[0])
+
+
+def test_fast_prng_gives_the_same_bits_as_the_rolled_loop():
+    from jax._src.random import threefry2x32 as threefry
+
+    from brainlike import fast_prng
+
+    assert fast_prng.installed
+    key, count = jnp.array([12345, 678], jnp.uint32), jnp.arange(1000, dtype=jnp.uint32)
+    fast = jax.jit(threefry.threefry_2x32)(key, count)
+    rolled = jax.jit(lambda k, x: jnp.concatenate(threefry._threefry2x32_lowering(
+        k[0], k[1], x[:500], x[500:], use_rolled_loops=True)))(key, count)
+    np.testing.assert_array_equal(fast, rolled)
+
+
+# --- the command line ----------------------------------------------------------------------
+
+def test_cli_sweep_writes_every_condition(tmp_path, capsys, tiny_population):
+    out = tmp_path / "cli"
+    assert cli.main(["sweep", *TINY_FLAGS, "--grid", "reward.alpha=0.5,1", "--seeds", "2", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "reward.alpha=0.5" in printed and "reward.alpha=1" in printed
+    for name in ("reward.alpha=0.5", "reward.alpha=1"):
+        assert (out / name / "manifest.json").exists() and (out / name / "summary.json").exists()
+    with np.load(out / "reward.alpha=1" / "metrics.npz") as f:
+        np.testing.assert_array_equal(f["deception_rate"], tiny_population[0]["deception_rate"][:2])
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--grid", "reward.alfa=0,1"], "reward.alfa: unknown field"),
+    (["--grid", "reward.alpha="], "reward.alpha: the grid axis has no values"),
+    ([], "grid: no axes"),
+    (["--zip", "env.noise=0.1,0.2", "--zip", "env.b_overlap=0"], "env.b_overlap: zipped axes must have equal"),
+    (["--grid", "reward.alpha=1", "--seeds", "0"], "seeds: 0 is out of range"),
+    (["--grid", "reward.alpha=1", "--out-is-a-file"], "out: cannot write to"),
+])
+def test_cli_malformed_sweep_fails_at_once_and_writes_nothing(tmp_path, capsys, args, named):
+    out = tmp_path / "out"
+    if "--out-is-a-file" in args:
+        args = [a for a in args if a != "--out-is-a-file"]
+        (tmp_path / "file").write_text("")
+        out = tmp_path / "file" / "out"
+    assert cli.main(["sweep", *TINY_FLAGS, *args, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"brainlike: error: {named}"), err
+    assert not out.exists()
+
+
+def test_bench_reports_a_table_and_json():
+    from brainlike import bench
+
+    r = {"reference": "tiny", "backend": "cpu", "devices": 1, "cpu_cores": 2, "load_avg_at_start": 0.1,
+         "compile_s": 12.0, "compile_warm_s": 1.0, "baseline_env_steps_per_s": 1e5,
+         "env_steps_per_s": {"1": 1e5, "1024": 1.2e6, "4096": 1.1e6}, "peak_rss_gb": {"1": 0.5, "1024": 1.0, "4096": 2.0}}
+    r["speedup"] = {k: v / 1e5 for k, v in r["env_steps_per_s"].items()}
+    r["targets"] = bench._targets(r)
+    assert all(t["met"] for t in r["targets"].values())
+    text = bench.table(r)
+    assert "1,200,000" in text and "NOT met" not in text
+    json.dumps(r, allow_nan=False)
