@@ -9,6 +9,9 @@ export BRAINLIKE_CACHE := $(CURDIR)/.jax_cache
 EXPERIMENTS := loop_closure preexisting_b
 # QUICK=1 writes beside the committed full-scale results, never over them
 QUICK_FLAG := $(if $(filter 1,$(QUICK)),--quick --results results/quick --figures figures/quick,)
+OUT_DIRS := $(if $(filter 1,$(QUICK)),results/quick figures/quick,results figures)
+# the seed whose story the README links to: a deceiving brainlike agent whose frozen probe went blind
+INSPECT := inspect $(word 1,$(OUT_DIRS))/loop_closure --condition brainlike-noB-alpha0.3-rl_lr0.003 --seed 0
 
 .PHONY: install test test-all bench figures redraw clean $(EXPERIMENTS)
 
@@ -31,6 +34,7 @@ bench: install
 
 figures: install
 	$(PY) -m experiments $(EXPERIMENTS) $(QUICK_FLAG)
+	$(PY) -m brainlike $(INSPECT) --out $(word 2,$(OUT_DIRS))/inspect_example.png
 
 $(EXPERIMENTS): install
 	$(PY) -m experiments $@ $(QUICK_FLAG)

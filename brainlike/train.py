@@ -279,7 +279,8 @@ def make_learner(config: Config) -> Learner:
         positive = ok & (y > 0.5)
         refit = fit(state.params, state.thoughts, hp)
         by_kind = jax.nn.one_hot(kind, n_kinds)
-        per_kind = lambda x: (by_kind * x[:, None]).sum(0) / jnp.maximum(by_kind.sum(0), 1)  # noqa: E731
+        count = by_kind.sum(0)  # a kind with no evaluation thoughts (B never on offer) is NaN, not 0
+        per_kind = lambda x: jnp.where(count > 0, (by_kind * x[:, None]).sum(0) / jnp.maximum(count, 1), jnp.nan)  # noqa: E731
         return {
             "probe_recall_frozen": jnp.sum(fired * positive) / jnp.maximum(positive.sum(), 1),
             "probe_auroc_frozen": probes.auroc(score, y, ok),
