@@ -526,6 +526,10 @@ def _prepare_out(out: Path, spec: dict, resume: bool) -> Path:
             raise ResultsError(f"{existing}: the conditions differ from this sweep's (first: {changed[0]}); "
                                "a resumed sweep must be the same sweep")
     ensure_writable(out)
+    if jax.process_count() > 1:  # every process has checked before the first one writes
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices("brainlike sweep: output checked")
     if jax.process_index() == 0 and not (existing.exists() and resume):
         write_json(existing, spec | {"status": "running"})
     return out
