@@ -22,6 +22,7 @@ from flax import struct
 
 from brainlike import envs
 from brainlike.envs import Box, Environment
+from brainlike.envs.base import noisy_obs
 
 OBS_BOUND = 3.0
 
@@ -71,8 +72,7 @@ class Coin(Environment):
         return obs, state, reward, jnp.array(True), info
 
     def _noisy(self, key, clean, params):
-        obs = clean.astype(jnp.float32) + params.noise * jax.random.normal(key, clean.shape)
-        return jnp.clip(obs, -OBS_BOUND, OBS_BOUND).astype(jnp.float32)
+        return noisy_obs(key, clean, params.noise, OBS_BOUND)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,12 @@ class Box(NamedTuple):
         return jnp.logical_and(ok, jnp.all((x >= self.low) & (x <= self.high)))
 
 
+def noisy_obs(key, clean, noise, bound: float) -> jax.Array:
+    """``clean`` plus Gaussian noise of std ``noise``, clipped to ``[-bound, bound]``, as float32."""
+    obs = clean.astype(jnp.float32) + noise * jax.random.normal(key, clean.shape)
+    return jnp.clip(obs, -bound, bound).astype(jnp.float32)
+
+
 class Environment:
     """Base class: subclasses write ``reset_env``, ``step_env``, ``plan_mask`` and the class facts."""
 

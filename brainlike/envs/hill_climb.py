@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from brainlike.envs.base import Box, Environment
+from brainlike.envs.base import Box, Environment, noisy_obs
 
 PATH_LEN = 6  # plans on the path, A and B included
 N_SIG = 4
@@ -107,5 +107,4 @@ class HillClimb(Environment):
         return jnp.where(plan == 0, 0.0, sig)
 
     def _noisy(self, key, clean, params):
-        obs = clean + params.noise * jax.random.normal(key, clean.shape)
-        return jnp.clip(obs, -OBS_BOUND, OBS_BOUND).astype(jnp.float32)
+        return noisy_obs(key, clean, params.noise, OBS_BOUND)

@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from brainlike.envs.base import Box, Environment
+from brainlike.envs.base import Box, Environment, noisy_obs
 
 N_SIG = 4
 OBS_BOUND = 3.0
@@ -100,5 +100,4 @@ class PlanMarket(Environment):
         return jnp.array([True, True, False]).at[2].set(state.b_available)
 
     def _noisy(self, key, clean, params):
-        obs = clean + params.noise * jax.random.normal(key, clean.shape)
-        return jnp.clip(obs, -OBS_BOUND, OBS_BOUND).astype(jnp.float32)
+        return noisy_obs(key, clean, params.noise, OBS_BOUND)
