@@ -74,7 +74,8 @@ def wilson(k: int, n: int) -> dict:
     z, p = 1.959964, k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return {"mean": p, "ci95": [max(0.0, centre - half), min(1.0, centre + half)]}
+    # at p = 0 or 1 the bound on that side equals p up to rounding: keep p inside its interval
+    return {"mean": p, "ci95": [min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))]}
 
 
 def _t95(dof: int) -> float:
