@@ -36,10 +36,11 @@ def broadcast_rows(hp, n: int):
 
 
 def pad_rows(tree, n_padded: int):
-    """Repeat the last row so the row axis divides evenly over the devices."""
+    """Repeat the last row until there are ``n_padded`` rows (NumPy stays NumPy, on the host)."""
     def pad(x):
         extra = n_padded - x.shape[0]
-        return x if extra == 0 else jnp.concatenate([x, jnp.repeat(x[-1:], extra, axis=0)])
+        xp = np if isinstance(x, np.ndarray) else jnp
+        return x if extra == 0 else xp.concatenate([x, xp.repeat(x[-1:], extra, axis=0)])
     return jax.tree.map(pad, tree)
 
 

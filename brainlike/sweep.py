@@ -36,7 +36,7 @@ import numpy as np
 from brainlike import checkpoint
 from brainlike import config as cfg
 from brainlike.config import Config, ConfigError, numeric, structure
-from brainlike.population import chunk_size, compiled, row_sharding, seed_keys
+from brainlike.population import chunk_size, compiled, pad_rows, row_sharding, seed_keys
 from brainlike.results import ResultsError, ensure_writable, read_json, read_npz, write_json, write_run
 
 SWEEP_FILE = "sweep.json"
@@ -271,14 +271,6 @@ def _to_host(tree):
     return jax.tree.map(lambda x: np.asarray(multihost_utils.process_allgather(x, tiled=True)), tree)
 
 
-def _pad(tree, n: int):
-    """Repeat the last row so that there are ``n`` rows."""
-    def pad(x):
-        extra = n - x.shape[0]
-        return x if extra == 0 else np.concatenate([x, np.repeat(x[-1:], extra, axis=0)])
-    return jax.tree.map(pad, tree)
-
-
 def default_block_rows() -> int:
     """Rows per device in one compiled call: on CPU a cache-sized block; on accelerators all of them."""
     return 128 if jax.default_backend() == "cpu" else 1 << 16
@@ -392,7 +384,7 @@ class Blocks:
         self.block, self.n_blocks = _blocks(self.n_rows, block_rows)
         self.sharding = row_sharding()
         self.init_fn, self.advance_fn, self.outcome_fn = compiled(config)
-        self.keys, self.hp = _pad((keys, hp), self.block * self.n_blocks)
+        self.keys, self.hp = pad_rows((keys, hp), self.block * self.n_blocks)
         self.hp_dev = [self.put(self.rows(self.hp, b)) for b in range(self.n_blocks)]
 
     def rows(self, tree, b: int):
@@ -412,7 +404,7 @@ class Blocks:
         return [s for s, _ in out], self.gather([logged for _, logged in out])
 
     def outcome(self, logged: dict) -> np.ndarray:
-        padded = _pad(logged, self.block * self.n_blocks)
+        padded = pad_rows(logged, self.block * self.n_blocks)
         return self.gather([self.outcome_fn(self.put(self.rows(padded, b)), hp) for b, hp in enumerate(self.hp_dev)])
 
     def gather(self, blocks: list):
@@ -421,7 +413,7 @@ class Blocks:
 
     def scatter(self, tree) -> list:
         """A NumPy tree of the real rows -> per-block device trees."""
-        padded = _pad(tree, self.block * self.n_blocks)
+        padded = pad_rows(tree, self.block * self.n_blocks)
         return [self.put(self.rows(padded, b)) for b in range(self.n_blocks)]
 
     def shapes(self, n_logs: int):
