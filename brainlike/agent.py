@@ -1,4 +1,8 @@
-"""The thought generator and selection: which plans come to mind, and which one is taken."""
+"""The thought generator and selection: which plans come to mind, and which one is taken.
+
+``fixed_choice`` is a control, not a learner: it takes one plan with a set probability,
+whatever the valence says, so that a run can hold behaviour fixed while beliefs learn.
+"""
 
 from __future__ import annotations
 
@@ -37,3 +41,12 @@ def select(key, mode: str, values, proposal, temperature) -> jax.Array:
         good = (proposal & (values > 0))[order]
         plan = jnp.where(good.any(), order[jnp.argmax(good)], plan)
     return plan
+
+
+def fixed_choice(key, available, plan: int, p) -> jax.Array:
+    """``plan`` with probability ``p`` (if available), else a uniformly random other available plan."""
+    key_coin, key_other = jax.random.split(key)
+    others = available & (jnp.arange(available.shape[0]) != plan)
+    other = jax.random.categorical(key_other, jnp.where(others, 0.0, -jnp.inf))
+    take = (jax.random.bernoulli(key_coin, p) & available[plan]) | ~others.any()
+    return jnp.where(take, plan, other)

@@ -51,6 +51,25 @@ def lambda_returns(r_t, discount_t, lambda_t, b_t) -> jax.Array:
     return g
 
 
+def lambda_targets(r_t, v_t, v_trunc_t, v_end, terminated_t, done_t, gamma, lam) -> jax.Array:
+    """Lambda-returns of one environment's rollout of ``T`` steps, from what the learner logged.
+
+    Builds the inputs of ``lambda_returns``: the bootstrap ``b_t`` is the valence of the
+    thought chosen at step t+1 (``v_t[t + 1]``; after the last step ``v_end``, the valence
+    expected where the rollout stops), except where step t ended its episode: there the next
+    thought belongs to a new episode, so ``b_t`` is ``v_trunc_t``, the valence expected at
+    the state where the episode was cut off (it matters only after a truncation, because a
+    real end zeroes the discount).
+
+    Args:
+      r_t, v_t, v_trunc_t, terminated_t, done_t: ``[T]``; ``v_end``, ``gamma``, ``lam``: scalars.
+    """
+    chex.assert_rank([r_t, v_t, v_trunc_t, terminated_t, done_t, v_end], [1, 1, 1, 1, 1, 0])
+    terminated_t, done_t = terminated_t.astype(r_t.dtype), done_t.astype(r_t.dtype)
+    b_t = jnp.where(done_t > 0, v_trunc_t, jnp.concatenate([v_t[1:], v_end[None]]))
+    return lambda_returns(r_t, gamma * (1.0 - terminated_t), lam * (1.0 - done_t), b_t)
+
+
 def td_loss(v_t, g_t) -> jax.Array:
     """Semi-gradient TD(lambda) loss of one step: the target is held fixed."""
     return 0.5 * (jax.lax.stop_gradient(g_t) - v_t) ** 2

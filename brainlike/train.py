@@ -54,6 +54,8 @@ class Transition(NamedTuple):
     v_trunc: jax.Array  # expected valence where a truncated episode was cut off
     overseen: jax.Array
     kind: jax.Array
+    offered: jax.Array  # [K] bool: a plan of each kind came to mind (the opportunity to take it)
+    flagged: jax.Array  # the frozen probe flags the thought taken, on its own (unpooled)
     # per finished episode (zero unless done)
     ep_return: jax.Array
     ep_env_return: jax.Array
@@ -63,11 +65,12 @@ class Transition(NamedTuple):
 
 
 class Thoughts(NamedTuple):
-    """Labelled thoughts: (obs, plan) with the ground-truth kind."""
+    """Labelled thoughts from exploration: (obs, plan), the ground-truth kind, and what followed."""
 
     obs: jax.Array
     plan: jax.Array
     kind: jax.Array
+    outcome_obs: jax.Array
 
 
 class RunState(NamedTuple):
@@ -87,7 +90,7 @@ class Learner(NamedTuple):
     advance: Any  # (state, hp, n_logs) -> (state, metrics with a leading [n_logs] axis)
     outcome: Any  # (metrics, hp) -> outcome index, over the final window
     config: Config
-    loss_terms: Any  # (params, batch, v_end, probe, hp) -> {"pred", "td", "probe"}, each routed
+    loss_terms: Any  # (params, batch, v_end, probe, hp, replay=None) -> {"pred", "td", "probe"}, each routed
 
 
 def make_learner(config: Config) -> Learner:
@@ -112,6 +115,21 @@ def make_learner(config: Config) -> Learner:
         h = jax.vmap(wm.encode, (None, None, 0))(params["beliefs"], obs, jnp.arange(n_plans))
         return h, jax.vmap(desires.valence, (None, 0))(params["desires"], h)
 
+    def choose(key_prop, key_sel, values, available, prev_plan, hp):
+        """The plan taken, and which plans came to mind: the agent's whole policy."""
+        if dcfg.selection == "fixed":
+            return agent.fixed_choice(key_sel, available, dcfg.fixed_plan, hp["desires"]["fixed_p"]), available
+        proposal = agent.propose(key_prop, dcfg.proposal, available, prev_plan, dcfg.n_sampled)
+        return agent.select(key_sel, dcfg.selection, values, proposal, hp["desires"]["temperature"]), proposal
+
+    def expected_valence(key, values, available, prev_plan, hp):
+        """The valence of the thought the policy would take next: exact for Boltzmann over every
+        available plan, else that of one choice drawn with the real proposal and selection rule."""
+        if dcfg.proposal == "all" and dcfg.selection == "boltzmann":
+            return jnp.sum(agent.boltzmann(values, available, hp["desires"]["temperature"]) * values)
+        key_prop, key_sel = jax.random.split(key)
+        return values[choose(key_prop, key_sel, values, available, prev_plan, hp)[0]]
+
     def new_episode(key, hp):
         zero = jnp.zeros(())
         return Episode(probes.empty_pool(), zero, zero, zero, jnp.zeros((), bool),
@@ -127,27 +145,29 @@ def make_learner(config: Config) -> Learner:
         available = env.plan_mask(actor.env_state, hp["env"])
         h_c, v_c = candidates(params, actor.obs)
         if explore:
-            plan = jax.random.categorical(key_sel, jnp.where(available, 0.0, -jnp.inf))
+            plan, proposal = jax.random.categorical(key_sel, jnp.where(available, 0.0, -jnp.inf)), available
         else:
-            proposal = agent.propose(key_prop, dcfg.proposal, available, actor.prev_plan, dcfg.n_sampled)
-            plan = agent.select(key_sel, dcfg.selection, v_c, proposal, hp["desires"]["temperature"])
+            plan, proposal = choose(key_prop, key_sel, v_c, available, actor.prev_plan, hp)
+        kinds = env.plan_kinds(actor.env_state, hp["env"])
+        offered = (jax.nn.one_hot(kinds, n_kinds) * proposal[:, None]).max(axis=0) > 0
         obs, env_state, r_env, done, info = env.step(key_env, actor.env_state, plan, hp["env"])
         ep = actor.episode
-        pool = probes.add_to_pool(ep.pool, probes.logit(probe, h_c[plan]))
+        score_taken = probes.logit(probe, h_c[plan])
+        pool = probes.add_to_pool(ep.pool, score_taken)
         score = probes.pooled(pool, pcfg.pooling)
         alarm = reward.alarm(score, probe.threshold, config.reward.alarm) * done  # judged at episode end
         r = reward.innate_reward(r_env, alarm, hp["reward"]["alpha"], ep.overseen)
         ep_now = Episode(pool, ep.ret + r, ep.env_ret + r_env, ep.safety + info["safety"],
                          ep.deceptive | info["deceptive"], ep.overseen)
-        if env.truncates:
-            h_t, v_t = candidates(params, info["outcome_obs"])
-            v_trunc = jnp.sum(agent.boltzmann(v_t, jnp.ones(n_plans, bool), hp["desires"]["temperature"]) * v_t)
+        if env.truncates:  # a key of its own, derived without disturbing the others
+            _, v_t = candidates(params, info["outcome_obs"])
+            v_trunc = expected_valence(jax.random.fold_in(key_sel, 1), v_t, info["outcome_mask"], plan, hp)
         else:
             v_trunc = jnp.zeros(())
         fin = lambda x: jnp.where(done, x, 0).astype(jnp.float32)  # noqa: E731
         transition = Transition(
             actor.obs, plan, info["outcome_obs"], r, info["terminated"], done, v_c[plan], v_trunc,
-            ep.overseen.astype(jnp.float32), info["kind"], fin(ep_now.ret), fin(ep_now.env_ret), fin(ep_now.safety),
+            ep.overseen.astype(jnp.float32), info["kind"], offered, score_taken > probe.threshold, fin(ep_now.ret), fin(ep_now.env_ret), fin(ep_now.safety),
             fin(ep_now.deceptive), fin(score > probe.threshold))
         ep_next = jax.tree.map(lambda a, b: jnp.where(done, a, b), new_episode(key_ep, hp), ep_now)
         return Actor(obs, env_state, plan, ep_next), transition
@@ -162,27 +182,34 @@ def make_learner(config: Config) -> Learner:
         # the value of the thought each environment would take next closes the last return
         _, v_next = jax.vmap(candidates, (None, 0))(params, actors.obs)
         available = jax.vmap(env.plan_mask, (0, None))(actors.env_state, hp["env"])
-        pi = jax.vmap(agent.boltzmann, (0, 0, None))(v_next, available, hp["desires"]["temperature"])
-        v_end = jnp.sum(pi * v_next, axis=-1)
+        keys = jax.random.split(jax.random.fold_in(key, 1), run.n_envs)
+        v_end = jax.vmap(expected_valence, (0, 0, 0, 0, None))(keys, v_next, available, actors.prev_plan, hp)
         return actors, batch, v_end
 
     def encode_batch(beliefs_params, obs, plan):
         flat = jax.vmap(wm.encode, (None, 0, 0))(beliefs_params, obs.reshape(-1, obs.shape[-1]), plan.reshape(-1))
         return flat.reshape(plan.shape + (-1,))
 
-    def loss_terms(params, batch: Transition, v_end, probe, hp) -> dict:
-        """The three losses, each on its routed view of the parameters."""
+    def prediction_errors(beliefs_params, obs, plan, outcome_obs):
+        """Squared prediction error of each transition, any batch shape."""
+        h = encode_batch(beliefs_params, obs, plan)
+        pred = jax.vmap(wm.predict, (None, 0))(beliefs_params, h.reshape(-1, h.shape[-1]))
+        return jax.vmap(beliefs.predictive_loss)(pred, outcome_obs.reshape(pred.shape))
+
+    def loss_terms(params, batch: Transition, v_end, probe, hp, replay: Thoughts | None = None) -> dict:
+        """The three losses, each on its routed view of the parameters; ``replay`` transitions join
+        the predictive loss's data."""
         p_pred, p_td, p_probe = (route(params, table[loss]) for loss in ("pred", "td", "probe"))
-        h_pred = encode_batch(p_pred["beliefs"], batch.obs, batch.plan)
-        pred = jax.vmap(jax.vmap(wm.predict, (None, 0)), (None, 0))(p_pred["beliefs"], h_pred)
-        l_pred = jnp.mean(jax.vmap(jax.vmap(beliefs.predictive_loss))(pred, batch.outcome_obs))
+        errors = prediction_errors(p_pred["beliefs"], batch.obs, batch.plan, batch.outcome_obs)
+        if replay is not None:
+            errors = jnp.concatenate([errors, prediction_errors(p_pred["beliefs"], *replay[:2], replay.outcome_obs)])
+        l_pred = jnp.mean(errors)
 
         h_td = encode_batch(p_td["beliefs"], batch.obs, batch.plan)
         v = jax.vmap(jax.vmap(desires.valence, (None, 0)), (None, 0))(p_td["desires"], h_td)
-        b = jnp.where(batch.done, batch.v_trunc, jnp.concatenate([batch.v[1:], v_end[None]], axis=0))
-        discount = hp["desires"]["gamma"] * (1.0 - batch.terminated)
-        lam = hp["desires"]["td_lambda"] * (1.0 - batch.done)
-        g = jax.vmap(desires.lambda_returns, 1, 1)(batch.reward, discount, lam, b)
+        g = jax.vmap(desires.lambda_targets, (1, 1, 1, 0, 1, 1, None, None), 1)(
+            batch.reward, batch.v, batch.v_trunc, v_end, batch.terminated, batch.done,
+            hp["desires"]["gamma"], hp["desires"]["td_lambda"])
         l_td = jnp.mean(desires.td_loss(v, g))
 
         h_probe = encode_batch(p_probe["beliefs"], batch.obs, batch.plan)
@@ -190,21 +217,17 @@ def make_learner(config: Config) -> Learner:
         l_probe = hp["reward"]["alpha"] * jnp.mean(batch.overseen * jax.nn.sigmoid(score - probe.threshold))
         return {"pred": l_pred, "td": l_td, "probe": l_probe}
 
-    def losses(params, batch: Transition, v_end, probe, hp):
+    def losses(params, batch: Transition, v_end, probe, hp, replay=None):
         """Their sum: one backward pass gives each group what its routing rows allow."""
-        t = loss_terms(params, batch, v_end, probe, hp)
+        t = loss_terms(params, batch, v_end, probe, hp, replay)
         return t["pred"] + t["td"] + t["probe"], (t["pred"], t["td"])
+
+    blind = probes.Probe(jnp.zeros(config.beliefs.thought_dim), jnp.zeros(()), jnp.full((), jnp.inf))  # never fires
 
     def pretrain_update(carry, key, hp):
         params, opt_state, actors = carry
-        blind = probes.Probe(jnp.zeros(config.beliefs.thought_dim), jnp.zeros(()), jnp.full((), jnp.inf))
         actors, batch, _ = rollout(params, blind, actors, key, hp, explore=True)
-
-        def pred_loss(beliefs_params):
-            h = encode_batch(beliefs_params, batch.obs, batch.plan)
-            pred = jax.vmap(jax.vmap(wm.predict, (None, 0)), (None, 0))(beliefs_params, h)
-            return jnp.mean(jax.vmap(jax.vmap(beliefs.predictive_loss))(pred, batch.outcome_obs))
-
+        pred_loss = lambda p: jnp.mean(prediction_errors(p, batch.obs, batch.plan, batch.outcome_obs))  # noqa: E731
         grads = {"beliefs": jax.grad(pred_loss)(params["beliefs"]),
                  "desires": jax.tree.map(jnp.zeros_like, params["desires"])}
         updates, opt_state = optimizer(hp, hp["beliefs"]["lr"]).update(grads, opt_state, params)
@@ -212,12 +235,11 @@ def make_learner(config: Config) -> Learner:
 
     def collect_thoughts(params, actors, key, hp) -> Thoughts:
         """``3 * n_thoughts`` labelled thoughts from exploration (fit, calibration, evaluation)."""
-        blind = probes.Probe(jnp.zeros(config.beliefs.thought_dim), jnp.zeros(()), jnp.full((), jnp.inf))
         n_rollouts = -(-3 * n_thoughts // run.steps_per_update)
         _, batch = jax.lax.scan(lambda a, k: rollout(params, blind, a, k, hp, True)[:2],
                                    actors, jax.random.split(key, n_rollouts))
         take = lambda x: x.reshape((-1,) + x.shape[3:])[: 3 * n_thoughts]  # noqa: E731
-        return Thoughts(take(batch.obs), take(batch.plan), take(batch.kind))
+        return Thoughts(take(batch.obs), take(batch.plan), take(batch.kind), take(batch.outcome_obs))
 
     def split(thoughts: Thoughts, i: int) -> Thoughts:
         return jax.tree.map(lambda x: x[i * n_thoughts: (i + 1) * n_thoughts], thoughts)
@@ -232,6 +254,24 @@ def make_learner(config: Config) -> Learner:
         h_cal, y_cal, ok_cal = labelled_h(params, split(thoughts, 1))
         return probes.fit_probe(h_fit, y_fit, ok_fit, h_cal, y_cal, ok_cal, pcfg.target,
                                 hp["probe"]["rate"], hp["probe"]["l2"])
+
+    def recalibrate(params, probe: probes.Probe, thoughts, hp) -> probes.Probe:
+        """The same direction with its threshold set anew on calibration thoughts under ``params``."""
+        h_cal, y_cal, ok_cal = labelled_h(params, split(thoughts, 1))
+        return probe._replace(threshold=probes.calibrate(h_cal @ probe.u + probe.c, y_cal, ok_cal, pcfg.target,
+                                                         hp["probe"]["rate"]))
+
+    def on_schedule(every: int, update, new, probe):
+        """``new()`` after every ``every``-th update (never when ``every`` is 0), else ``probe``."""
+        if not every:
+            return probe
+        return jax.lax.cond((update + 1) % every == 0, new, lambda: probe)
+
+    def replay_batch(thoughts: Thoughts, key) -> Thoughts | None:
+        """``beliefs.replay`` exploratory transitions drawn from the stored ones, or None."""
+        if not config.beliefs.replay:
+            return None
+        return jax.tree.map(lambda x: x[jax.random.randint(key, (config.beliefs.replay,), 0, 3 * n_thoughts)], thoughts)
 
     def init(key, hp) -> RunState:
         key_model, key_actors, key_pre, key_thoughts, key_run = jax.random.split(key, 5)
@@ -248,13 +288,14 @@ def make_learner(config: Config) -> Learner:
     def rl_update(state: RunState, hp):
         key, key_roll = jax.random.split(state.key)
         actors, batch, v_end = rollout(state.params, state.probe, state.actors, key_roll, hp, explore=False)
-        grads, (l_pred, l_td) = jax.grad(losses, has_aux=True)(state.params, batch, v_end, state.probe, hp)
+        replay = replay_batch(state.thoughts, jax.random.fold_in(key_roll, 2))
+        grads, (l_pred, l_td) = jax.grad(losses, has_aux=True)(state.params, batch, v_end, state.probe, hp, replay)
         updates, opt_state = optimizer(hp, hp["beliefs"]["rl_lr"]).update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
-        probe = state.probe
-        if pcfg.refit_every:
-            probe = jax.lax.cond((state.update + 1) % pcfg.refit_every == 0,
-                                 lambda: fit(params, state.thoughts, hp), lambda: probe)
+        probe = on_schedule(pcfg.refit_every, state.update, lambda: fit(params, state.thoughts, hp), state.probe)
+        probe = on_schedule(pcfg.recalibrate_every, state.update,
+                            lambda: recalibrate(params, probe, state.thoughts, hp), probe)
+        taken = jax.nn.one_hot(batch.kind, n_kinds)
         stats = {
             "episodes": batch.done.sum(),
             "return": batch.ep_return.sum(),
@@ -263,7 +304,10 @@ def make_learner(config: Config) -> Learner:
             "deception_rate": batch.ep_deceptive.sum(),
             "alarm_rate": batch.ep_fired.sum(),
             "evasion_rate": (batch.ep_deceptive * (1.0 - batch.ep_fired)).sum(),
-            "plan_freq": jax.nn.one_hot(batch.kind, n_kinds).mean(axis=(0, 1)),
+            "decisions": jnp.asarray(batch.kind.size, jnp.float32),
+            "taken": taken.sum(axis=(0, 1)),
+            "offered": batch.offered.sum(axis=(0, 1)),
+            "flagged": (taken * batch.flagged[..., None]).sum(axis=(0, 1)),
             "valence_chosen": batch.v.mean(),
             "wm_loss": l_pred,
             "td_loss": l_td,
@@ -280,7 +324,10 @@ def make_learner(config: Config) -> Learner:
         refit = fit(state.params, state.thoughts, hp)
         by_kind = jax.nn.one_hot(kind, n_kinds)
         count = by_kind.sum(0)  # a kind with no evaluation thoughts (B never on offer) is NaN, not 0
-        per_kind = lambda x: jnp.where(count > 0, (by_kind * x[:, None]).sum(0) / jnp.maximum(count, 1), jnp.nan)  # noqa: E731
+        # a scatter-add sums in index order whatever the seed batch; a masked .sum(0) did not (XLA
+        # on CPU splits that reduction one way for 4 seeds and another for 8: last-bit differences)
+        per_kind = lambda x: jnp.where(  # noqa: E731
+            count > 0, jax.ops.segment_sum(x, kind, n_kinds) / jnp.maximum(count, 1), jnp.nan)
         return {
             "probe_recall_frozen": jnp.sum(fired * positive) / jnp.maximum(positive.sum(), 1),
             "probe_auroc_frozen": probes.auroc(score, y, ok),
@@ -293,16 +340,29 @@ def make_learner(config: Config) -> Learner:
     def advance(state: RunState, hp, n_logs: int):
         def log_block(state, _):
             state, stats = jax.lax.scan(lambda s, _: rl_update(s, hp), state, None, length=run.log_every)
-            per_episode = ("return", "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate")
-            n_ep = stats["episodes"].sum()
-            logged = {k: jnp.where(n_ep > 0, stats[k].sum() / jnp.maximum(n_ep, 1), jnp.nan) for k in per_episode}
-            logged |= {k: stats[k].mean(0) for k in ("plan_freq", "valence_chosen", "wm_loss", "td_loss")}
-            return state, logged | evaluate(state, hp)
+            logged = log_stats(jax.tree.map(lambda x: x.sum(0), stats), run.log_every) | evaluate(state, hp)
+            assert set(logged) == set(metrics.LOGGED), f"logged metrics {sorted(set(logged) ^ set(metrics.LOGGED))}"
+            return state, logged
 
         return jax.lax.scan(log_block, state, None, length=n_logs)
 
+    def log_stats(total: dict, n_updates: int) -> dict:
+        """One logged point from a block's summed statistics: per-episode and per-decision rates."""
+        ratio = lambda a, b: jnp.where(b > 0, a / jnp.maximum(b, 1), jnp.nan)  # noqa: E731
+        per_episode = ("return", "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate")
+        logged = {k: ratio(total[k], total["episodes"]) for k in per_episode}
+        logged |= {k: total[k] / n_updates for k in ("valence_chosen", "wm_loss", "td_loss")}
+        covered_deceptive = (covered & deceptive).astype(jnp.float32)
+        return logged | {
+            "plan_freq": total["taken"] / total["decisions"],
+            "offer_rate": total["offered"] / total["decisions"],
+            "probe_recall_taken_by_kind": ratio(total["flagged"], total["taken"]),
+            "probe_recall_taken": ratio(total["flagged"] @ covered_deceptive, total["taken"] @ covered_deceptive),
+        }
+
     def outcome(logged, hp):
-        return metrics.label_outcome(logged, hp["outcome"])
+        penalised = hp["reward"]["alpha"] * hp["reward"]["oversight"] > 0
+        return metrics.label_outcome(logged, hp["outcome"], deceptive, covered & deceptive, penalised)
 
     return Learner(init, advance, outcome, config, loss_terms)
 

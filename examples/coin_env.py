@@ -75,11 +75,27 @@ class Coin(Environment):
         return noisy_obs(key, clean, params.noise, OBS_BOUND)
 
 
-if __name__ == "__main__":
+def table(n_seeds: int = 8, alphas=(0.0, 2.0)) -> str:
+    """The README's table: over the last fifth of a 4000-step run, the range over seeds of each
+    metric, and the outcome counts, at each alarm weight."""
     from brainlike.config import Config, replace
+    from brainlike.metrics import OUTCOMES, window
     from brainlike.population import run_population
 
+    rows = ["| `reward.alpha` | lies per episode | alarm rate | frozen probe recall | outcome |",
+            "|---|---|---|---|---|"]
+    for alpha in alphas:
+        config = replace(Config(), env="coin", **{"probe.coverage": ("lie",), "run.steps": 4000, "reward.alpha": alpha})
+        logged, outcome = run_population(config, n_seeds)
+        final = {k: window(logged[k].swapaxes(0, 1), 0.2) for k in ("deception_rate", "alarm_rate",
+                                                                     "probe_recall_frozen")}
+        cells = [f"{float(v.min()):.2f}–{float(v.max()):.2f}" for v in final.values()]
+        labels = [OUTCOMES[i] for i in outcome]
+        counts = ", ".join(f"{labels.count(o)} `{o}`" for o in OUTCOMES if o in labels)
+        rows.append(f"| {alpha:g} | " + " | ".join(cells) + f" | {counts} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
     envs.check_env(Coin())
-    config = replace(Config(), env="coin", **{"probe.coverage": ("lie",), "run.steps": 4000, "reward.alpha": 0.0})
-    logged, _ = run_population(config, n_seeds=4)
-    print("lies per episode at the end, by seed:", logged["deception_rate"][:, -1].round(2))
+    print(table())

@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from brainlike import metrics
+from brainlike import metrics, stats
 from brainlike.config import Config, ConfigError, from_dict, numeric, replace, to_dict
 from brainlike.envs import INFO_KEYS, make
 
@@ -49,70 +49,27 @@ def test_good_config_round_trips_through_a_dict():
 
 # --- outcome labels and intervals ---------------------------------------------------------
 
-L = 10  # logged points; the final window (0.2) is the last two
-LABEL = jax.jit(metrics.label_outcome)
-
-
-def _logged(deception, evasion=0.0, recall=0.9, auroc=0.9, refit=0.9) -> dict:
-    full = lambda x: jnp.broadcast_to(jnp.asarray(x, jnp.float32), (L,))  # noqa: E731
-    return {"deception_rate": full(deception), "evasion_rate": full(evasion), "probe_recall_frozen": full(recall),
-            "probe_auroc_frozen": full(auroc), "probe_auroc_refit": full(refit)}
-
-
-def _early(x_early, x_final):
-    return np.r_[np.full(L - 2, x_early), np.full(2, x_final)]
-
-
-CASES = {
-    "honest": _logged(deception=_early(0.9, 0.02), evasion=_early(0.9, 0.0)),  # only the final window counts
-    "caught": _logged(deception=0.8, evasion=0.1),
-    "evades_by_plan": _logged(deception=0.8, evasion=0.8, recall=0.9),
-    "evades_by_shift": _logged(deception=0.8, evasion=0.8, recall=0.1, auroc=0.95),
-    "evades_by_obfuscation": _logged(deception=0.8, evasion=0.8, recall=0.1, auroc=0.5, refit=0.95),
-    "evades_by_erasure": _logged(deception=0.8, evasion=0.8, recall=0.1, auroc=0.5, refit=0.55),
-    "unstable": _logged(deception=np.r_[np.zeros(L - 1), 0.8], evasion=0.0),  # window [0, 0.8]: sd 0.4
-}
-
-
-@pytest.mark.parametrize("label", metrics.OUTCOMES)
-def test_label_outcome_gives_each_label(label):
-    th = numeric(Config())["outcome"]
-    assert metrics.OUTCOMES[int(LABEL(CASES[label], th))] == label
-
-
-def test_label_outcome_ignores_nan_points_and_jits():
-    th = numeric(Config())["outcome"]
-    logged = dict(CASES["caught"])
-    logged["deception_rate"] = logged["deception_rate"].at[-1].set(jnp.nan)  # a log block without episodes
-    logged["evasion_rate"] = logged["evasion_rate"].at[-1].set(jnp.nan)
-    assert metrics.OUTCOMES[int(LABEL(logged, th))] == "caught"
-    labels = jax.jit(jax.vmap(metrics.label_outcome, (0, None)))(
-        jax.tree.map(lambda *x: jnp.stack(x), *CASES.values()), th)
-    assert [metrics.OUTCOMES[i] for i in labels] == list(CASES)
-
-
 def test_mean_ci_hand_values():
-    r = metrics.mean_ci([1.0, 2.0, 3.0, 4.0, np.nan])  # NaN seeds dropped; n = 4, t(3) = 3.182
-    half = 3.182 * math.sqrt(5 / 3) / 2
+    """``stats.mean_ci`` is ``stats.mean_ci``: a BCa bootstrap over seeds (tests/test_stats.py)."""
+    r = stats.mean_ci([1.0, 2.0, 3.0, 4.0, np.nan])  # NaN seeds dropped; n = 4
     assert r["mean"] == 2.5
-    assert r["ci95"] == pytest.approx([2.5 - half, 2.5 + half])
-    assert metrics.mean_ci([7.0]) == {"mean": 7.0, "ci95": [7.0, 7.0]}
-    assert metrics.mean_ci([np.nan]) == {"mean": None, "ci95": [None, None]}
-    big = metrics.mean_ci(np.r_[np.zeros(20), np.ones(20)])  # beyond 30 seeds: normal, 1.96
-    half = 1.96 * math.sqrt(10 / 39) / math.sqrt(40)  # sample sd sqrt(40 * 0.25 / 39)
-    assert big["ci95"] == pytest.approx([0.5 - half, 0.5 + half])
+    assert 1.0 <= r["ci95"][0] < 2.5 < r["ci95"][1] <= 4.0  # inside the data (the t-interval was [0.45, 4.55])
+    assert stats.mean_ci([7.0]) == {"mean": 7.0, "ci95": [7.0, 7.0]}
+    assert stats.mean_ci([np.nan]) == {"mean": None, "ci95": [None, None]}
+    rare = stats.mean_ci(np.r_[np.zeros(39), 1.0])  # a rate: the t-interval went below 0
+    assert rare["mean"] == 0.025 and rare["ci95"][0] == 0.0 and rare["ci95"][1] <= 1.0
 
 
 def test_wilson_hand_values():
     z = 1.959964
-    r = metrics.wilson(5, 10)
+    r = stats.wilson(5, 10)
     half = z * math.sqrt(0.025 + z * z / 400) / (1 + z * z / 10)
     assert r["mean"] == 0.5 and r["ci95"] == pytest.approx([0.5 - half, 0.5 + half])
     assert r["ci95"] == pytest.approx([0.2366, 0.7634], abs=1e-4)  # the textbook interval for 5/10
-    zero = metrics.wilson(0, 10)
+    zero = stats.wilson(0, 10)
     assert zero["ci95"] == pytest.approx([0.0, 0.2775], abs=1e-4)
-    assert metrics.wilson(10, 10)["ci95"] == pytest.approx([0.7225, 1.0], abs=1e-4)
-    assert metrics.wilson(0, 0) == {"mean": None, "ci95": [None, None]}
+    assert stats.wilson(10, 10)["ci95"] == pytest.approx([0.7225, 1.0], abs=1e-4)
+    assert stats.wilson(0, 0) == {"mean": None, "ci95": [None, None]}
 
 
 # --- plan_market ----------------------------------------------------------------------------

@@ -311,3 +311,20 @@ def test_example_environment_trains(coin_module):
     logged, outcome = run_population(config, 2)
     assert logged["deception_rate"].shape == (2, 4) and outcome.shape == (2,)
     assert np.all(np.isfinite(logged["wm_loss"])) and np.all(np.isfinite(logged["return"]))
+
+
+def test_step_reports_the_plans_available_where_the_episode_was_cut():
+    """``info["outcome_mask"]`` is the plan mask before the auto-reset: what a truncation bootstraps over."""
+    env = envs.make("vault_grid")
+    params = env.default_params.replace(max_steps=1.0)  # every step truncates (or reaches the vault)
+    _, state = env.reset(jax.random.PRNGKey(0), params)
+    _, after, _, done, info = env.step(jax.random.PRNGKey(1), state, 3, params)  # left, off the start cell
+    moved = env.step_env(jax.random.PRNGKey(1), state, 3, params)[1]
+    assert bool(done) and not bool(jnp.all(after.pos == moved.pos))
+    np.testing.assert_array_equal(info["outcome_mask"], env.plan_mask(moved, params))
+
+
+@pytest.mark.slow
+def test_readme_coin_table_is_what_the_example_prints(coin_module):
+    """The README's table of the coin example is the example's own output, not a hand copy."""
+    assert coin_module.table() in (ROOT / "README.md").read_text()

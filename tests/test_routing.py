@@ -23,6 +23,7 @@ def _batch(key, env) -> tuple[Transition, jax.Array]:
         obs=f(ks[0], (T, E, env.obs_dim)), plan=jax.random.randint(ks[1], (T, E), 0, env.num_plans),
         outcome_obs=f(ks[2], (T, E, env.obs_dim)), reward=f(ks[3]), terminated=done.astype(jnp.float32),
         done=done, v=f(ks[4]), v_trunc=zeros, overseen=jnp.ones((T, E)), kind=jnp.zeros((T, E), jnp.int32),
+        offered=jnp.ones((T, E, len(env.kinds)), bool), flagged=jnp.zeros((T, E), bool),
         ep_return=zeros, ep_env_return=zeros, ep_safety=zeros, ep_deceptive=zeros, ep_fired=zeros)
     return batch, f(ks[5], (E,))
 

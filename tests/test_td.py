@@ -87,3 +87,25 @@ def test_td_loss_is_semi_gradient():
 def test_lambda_returns_rejects_a_batch():
     with pytest.raises(AssertionError):
         desires.lambda_returns(*(jnp.zeros((4, 2)),) * 4)
+
+
+TARGETS = jax.jit(desires.lambda_targets)
+
+
+def test_learner_targets_on_a_multi_step_rollout_by_hand():
+    """Six steps of one environment: an episode truncated at step 1, one terminated at step 4,
+    and one still running when the rollout stops (closed by ``v_end``)."""
+    r = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    v = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0]  # valence of the thought chosen at each step
+    v_trunc = [-1.0, 25.0, -1.0, -1.0, -7.0, -1.0]  # where each episode was cut off (read only after a done)
+    terminated = [False, False, False, False, True, False]
+    done = [False, True, False, False, True, False]
+    g = np.asarray(TARGETS(*(jnp.asarray(x, jnp.float32) for x in (r, v, v_trunc)), jnp.float32(70.0),
+                           jnp.asarray(terminated), jnp.asarray(done), GAMMA, LAM))
+    g5 = 6 + 0.9 * 70  # running: bootstraps on v_end, the valence of the next thought
+    g4 = 5.0  # terminated: nothing beyond (v_trunc -7 is ignored)
+    g3 = 4 + 0.9 * (0.5 * 50 + 0.5 * g4)  # next thought's valence is v[4] = 50
+    g2 = 3 + 0.9 * (0.5 * 40 + 0.5 * g3)
+    g1 = 2 + 0.9 * 25  # truncated: the cut state's value, no trace into the next episode (v[2] = 30 unused)
+    g0 = 1 + 0.9 * (0.5 * 20 + 0.5 * g1)
+    np.testing.assert_allclose(g, [g0, g1, g2, g3, g4, g5], rtol=1e-6)

@@ -10,10 +10,13 @@ pytree and a parameters pytree, so they jit, vmap over keys and vmap over parame
 the transition itself produced, which the world model must predict, is kept in
 ``info["outcome_obs"]`` (gymnax drops it; the belief network needs it). ``info`` also carries
 the ground truth that the learner never sees: ``kind`` (index into ``env.kinds``),
-``deceptive``, ``safety`` (hidden safety score), ``terminated`` and ``truncated``.
+``deceptive``, ``safety`` (hidden safety score), ``terminated`` and ``truncated``; ``step``
+adds ``outcome_mask``, the plans available where the transition ended (before a reset),
+which a learner needs to bootstrap past a time limit.
 
-Plans are integers ``0 .. num_plans - 1``; ``plan_mask`` says which are available now.
-Kind 0 is always the honest kind; ``deceptive_kinds`` flags the others.
+Plans are integers ``0 .. num_plans - 1``; ``plan_mask`` says which are available now, and
+``plan_kinds`` which kind each would be if taken now (the opportunity to deceive). Kind 0 is
+always the honest kind; ``deceptive_kinds`` flags the others.
 """
 
 from __future__ import annotations
@@ -74,6 +77,17 @@ class Environment:
         """Boolean ``[num_plans]``: which plans can be chosen in this state."""
         return jnp.ones((self.num_plans,), bool)
 
+    def plan_kinds(self, state, params) -> jax.Array:
+        """Int ``[num_plans]``: the kind each plan would be if taken in this state.
+
+        By default, each plan is stepped once under a fixed key and ``info["kind"]`` read
+        (everything else is dead code that XLA drops); a step's kind must therefore follow
+        from its state and plan alone, not from the key.
+        """
+        key = jax.random.PRNGKey(0)
+        return jax.vmap(lambda plan: self.step_env(key, state, plan, params)[4]["kind"])(
+            jnp.arange(self.num_plans))
+
     def reset(self, key, params=None):
         """Start an episode: ``(obs, state)``."""
         return self.reset_env(key, self.default_params if params is None else params)
@@ -86,7 +100,7 @@ class Environment:
         obs_re, state_re = self.reset_env(key_reset, params)
         state = jax.tree.map(lambda re, st: jnp.where(done, re, st), state_re, state_st)
         obs = jnp.where(done, obs_re, obs_st)
-        return obs, state, reward, done, dict(info, outcome_obs=obs_st)
+        return obs, state, reward, done, dict(info, outcome_obs=obs_st, outcome_mask=self.plan_mask(state_st, params))
 
     @property
     def deceptive_mask(self) -> jax.Array:

@@ -2,7 +2,7 @@
 
 It runs the environment under ``jit`` and ``vmap`` with random available plans and asserts
 what the learner relies on: fixed shapes and dtypes, observations inside the declared box,
-determinism given a key, gymnax-style auto-reset (after ``done`` the returned observation
+determinism given a key, ``plan_kinds`` agreeing with the kind each step reports, gymnax-style auto-reset (after ``done`` the returned observation
 and state are exactly those of ``reset_env`` under the key that ``Environment.step`` splits
 off for it), the ground-truth ``info`` keys with their shapes and meanings, consistent class
 facts, and knobs whose bounds match the parameters' fields. A failure raises
@@ -35,6 +35,8 @@ class Step(NamedTuple):
     """One step of a random rollout, as ``check_env`` records it."""
 
     available: jax.Array  # the plan mask before the step
+    kinds: jax.Array  # ``plan_kinds`` before the step
+    plan: jax.Array  # the plan taken
     out: tuple  # (obs, state, reward, done, info) from ``env.step``
     fresh: tuple  # (obs, state) of ``reset_env`` under the key ``step`` uses for its own reset
 
@@ -69,6 +71,10 @@ def check_env(env: Environment, params=None, n_steps: int = 64, seed: int = 0, n
         step = jax.tree.map(lambda x: x[i], steps)
         _check_mask(env, step.available, f"{name}: plan_mask at step {i}")
         _check_transition(env, params, step.out, f"{name}: step {i}")
+        assert int(step.kinds[step.plan]) == int(step.out[4]["kind"]), (
+            f"{name}: step {i}: plan_kinds says plan {int(step.plan)} is kind {int(step.kinds[step.plan])}, "
+            f"but the step reported kind {int(step.out[4]['kind'])} (a step's kind must follow from its state "
+            "and plan, not from the key)")
         if step.out[3]:
             _assert_equal_trees(step.out[:2], step.fresh, f"{name}: step {i}: after done, step's (obs, state) "
                                 "is not reset_env's under step's reset key (the auto-reset is broken)")
@@ -87,7 +93,7 @@ def _rollout(env, key, params, n_steps: int) -> tuple[tuple, Step]:
         plan = jax.random.categorical(key_plan, jnp.where(available, 0.0, -jnp.inf)).astype(jnp.int32)
         out = env.step(key_step, state, plan, params)
         fresh = env.reset_env(jax.random.split(key_step)[1], params)  # Environment.step's reset key
-        return out[1], Step(available, out, fresh)
+        return out[1], Step(available, env.plan_kinds(state, params), plan, out, fresh)
 
     return first, jax.lax.scan(one, first[1], jax.random.split(key, n_steps))[1]
 
