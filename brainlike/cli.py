@@ -200,7 +200,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     from brainlike.results import ResultsError
+    from brainlike.runtime import configure
 
+    configure()
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

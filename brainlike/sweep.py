@@ -203,17 +203,22 @@ class Progress(NamedTuple):
 
 
 def progress_bar(stream=None) -> Callable[[Progress], None]:
-    """A one-line progress display: conditions, steps, elapsed time and ETA."""
+    """Progress: conditions, steps, elapsed time and ETA. On a terminal one line redrawn in place;
+    elsewhere (a log file, a pipe) a plain line per chunk, with no carriage returns."""
     stream = stream or sys.stderr
+    live = hasattr(stream, "isatty") and stream.isatty()
 
     def show(p: Progress):
         frac = p.logs_done / p.n_logs
         bar = "#" * int(24 * frac)
         label = p.names[0] if len(p.names) == 1 else f"{p.names[0]} +{len(p.names) - 1}"
         eta = "  eta   --  " if p.eta_s is None else f"  eta {_clock(p.eta_s)}"
-        end = "\n" if p.logs_done == p.n_logs else ""
-        stream.write(f"\r[{p.conditions_done}/{p.n_conditions} conditions] {label[:40]} [{bar:<24}] "
-                     f"{p.steps_done}/{p.steps_total} steps  {_clock(p.elapsed_s)}{eta}{end}")
+        line = (f"[{p.conditions_done}/{p.n_conditions} conditions] {label[:40]} [{bar:<24}] "
+                f"{p.steps_done}/{p.steps_total} steps  {_clock(p.elapsed_s)}{eta}")
+        if live:
+            stream.write(f"\r{line}" + ("\n" if p.logs_done == p.n_logs else ""))
+        else:
+            stream.write(line + "\n")
         stream.flush()
 
     return show
@@ -225,21 +230,23 @@ def _clock(s: float) -> str:
 
 
 class _Clock:
-    """Elapsed time and an ETA from the rate of finished chunks (compilation and init excluded)."""
+    """Elapsed time and an ETA from the steady-state rate: each group's first chunk, which
+    compiles, and its init are left out of the rate."""
 
     def __init__(self, total_work: float):
         self.start, self.total, self.done = time.perf_counter(), total_work, 0.0
-        self.measured_work, self.measured_s, self.mark = 0.0, 0.0, None
+        self.measured_work, self.measured_s, self.mark, self.warm = 0.0, 0.0, None, False
 
     def begin_chunks(self):
-        self.mark = time.perf_counter()
+        self.mark, self.warm = time.perf_counter(), False
 
     def add(self, work: float):
         now = time.perf_counter()
         self.done += work
-        self.measured_work += work
-        self.measured_s += now - self.mark
-        self.mark = now
+        if self.warm:
+            self.measured_work += work
+            self.measured_s += now - self.mark
+        self.mark, self.warm = now, True
 
     def skip(self, work: float):
         self.done += work

@@ -19,6 +19,9 @@ if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
 import pytest  # noqa: E402
 
 from brainlike.config import Config, replace  # noqa: E402
+from brainlike.runtime import configure  # noqa: E402
+
+configure()  # the entry point's JAX set-up: the compilation cache, the CPU threefry lowering
 
 # 250 RL updates of 8 environments, logged every 10; the probe is fitted on every deceptive kind
 TINY = {"run.steps": 2000, "beliefs.pretrain_updates": 50, "probe.n_thoughts": 64, "run.log_every": 10,

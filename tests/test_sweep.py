@@ -280,3 +280,16 @@ def test_bench_reports_a_table_and_json():
     text = bench.table(r)
     assert "1,200,000" in text and "NOT met" not in text
     json.dumps(r, allow_nan=False)
+
+
+def test_progress_through_a_pipe_is_plain_lines():
+    import io
+
+    from brainlike.sweep import Progress, progress_bar
+
+    out = io.StringIO()  # not a terminal, as when a log is redirected to a file
+    show = progress_bar(out)
+    for done in (0, 5, 10):
+        show(Progress(0, 1, ("a",), 0, 1, done, 10, done * 100, 1000, 1.0 + done, None if done == 0 else 3.0))
+    assert "\r" not in out.getvalue()
+    assert out.getvalue().count("\n") == 3
