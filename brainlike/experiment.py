@@ -9,6 +9,9 @@ verdict computed from the data), then draws the figure from that summary alone.
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +20,10 @@ from typing import Callable, NamedTuple
 import numpy as np
 
 from brainlike import results as res
-from brainlike.config import Config, to_dict
-from brainlike.metrics import OUTCOMES, SCALARS, mean_ci, window, wilson
+from brainlike import stats
+from brainlike.config import Config, from_dict, to_dict
+from brainlike.metrics import OUTCOMES, SCALARS, final_means
+from brainlike.stats import mean_ci, wilson
 
 EVADES = tuple(o for o in OUTCOMES if o.startswith("evades"))
 
@@ -32,7 +37,7 @@ class Result(NamedTuple):
 
     def final(self, metric: str) -> np.ndarray:
         """Per-seed mean over the final window."""
-        return np.asarray(window(np.asarray(self.logged[metric]).swapaxes(0, 1), self.config.outcome.final_window))
+        return final_means(np.asarray(self.logged[metric], np.float64), self.config.outcome.final_window)
 
     def share(self, labels) -> tuple[int, int]:
         """How many seeds ended with one of ``labels``, out of how many."""
@@ -75,6 +80,7 @@ class Experiment:
     conditions: Callable[[bool], dict[str, Config]]  # quick -> {name: config}
     hypotheses: tuple[Hypothesis, ...]
     plot: Callable[[dict, Path], None]  # (experiment summary, png path)
+    reading: Callable[[dict], str] | None = None  # (experiment summary) -> the README's reading, numbers filled in
     seeds: int = 256
     quick_seeds: int = 24
 
@@ -85,25 +91,32 @@ def share_of(condition: str, labels) -> Callable:
     return lambda results: wilson(*results[condition].share(labels))
 
 
+def pooled_share_of(conditions, labels) -> Callable:
+    """Fraction of (condition, seed) pairs ending with one of ``labels``, over conditions whose
+    seed i shares its key: per seed its share of the conditions, then over seeds
+    (``stats.pooled_share``), never a count of conditions x seeds as if all were independent."""
+    codes = [OUTCOMES.index(x) for x in labels]
+    return lambda results: stats.pooled_share(np.stack([np.isin(results[c].outcome, codes) for c in conditions]))
+
+
 def mean_of(condition: str, metric: str) -> Callable:
-    """Mean over seeds of a final-window metric (t CI)."""
+    """Mean over seeds of a final-window metric (BCa bootstrap CI over seeds)."""
     return lambda results: mean_ci(results[condition].final(metric))
 
 
 def paired_difference(a: str, b: str, metric: str) -> Callable:
-    """Mean over seeds of ``metric[a] - metric[b]``; seed i of every condition shares its key."""
-    return lambda results: mean_ci(results[a].final(metric) - results[b].final(metric))
+    """Mean over seeds of ``metric[a] - metric[b]``, seed i of ``a`` paired with seed i of ``b``
+    (they share a key): one difference per seed, a bootstrap CI over seeds (``stats.paired_mean_ci``)."""
+    return lambda results: stats.paired_mean_ci(results[a].final(metric), results[b].final(metric))
 
 
 def curves(result: Result, metrics=SCALARS) -> dict:
-    """Mean and 95% CI over seeds at every logged point."""
+    """Mean and 95% band over seeds at every logged point (``stats.band``: a t-interval cut to the
+    range of the seeds' values at that point, so a rate's band stays inside [0, 1])."""
     out = {"step": res.logged_steps(result.config).tolist()}
     for name in metrics:
-        x = np.asarray(result.logged[name], dtype=np.float64)  # [seeds, logs]
-        n = np.maximum((~np.isnan(x)).sum(0), 1)
-        mean = np.nanmean(x, axis=0)
-        half = 1.96 * np.nanstd(x, axis=0, ddof=1) / np.sqrt(n) if x.shape[0] > 1 else np.zeros_like(mean)
-        out[name] = {"mean": _clean(mean), "lo": _clean(mean - half), "hi": _clean(mean + half)}
+        mean, lo, hi = stats.band(result.logged[name])  # [seeds, logs] -> [logs] each
+        out[name] = {"mean": _clean(mean), "lo": _clean(lo), "hi": _clean(hi)}
     return out
 
 
@@ -117,30 +130,102 @@ def evaluate(experiment: Experiment, results: dict[str, Result]) -> list[dict]:
 
 
 def run_experiment(experiment: Experiment, quick: bool, results_root: Path, figures_root: Path,
-                   seeds: int | None = None, adjust: Callable[[Config], Config] | None = None) -> dict:
+                   seeds: int | None = None, adjust: Callable[[Config], Config] | None = None,
+                   progress=True) -> dict:
     """Train, write ``results/<name>/`` and ``figures/<name>.png``; returns the summary.
 
-    ``adjust`` rewrites every condition's config (tests use it to shrink runs)."""
+    Runs as a resumable sweep in ``results/<name>/``: killed at any point and run again, it
+    picks up from its last checkpoint, and finished conditions are not trained again.
+    ``adjust`` rewrites every condition's config (tests use it to shrink runs); ``progress`` is
+    passed to ``sweep.run_conditions``."""
     from brainlike.sweep import run_conditions
 
     conditions = {name: (adjust or (lambda c: c))(c) for name, c in experiment.conditions(quick).items()}
+    check_distinct(conditions)
     n_seeds = seeds or (experiment.quick_seeds if quick else experiment.seeds)
     out = res.ensure_writable(Path(results_root) / experiment.name)
     res.ensure_writable(figures_root)
+    forget_stale(out, conditions, n_seeds)
     start = time.perf_counter()
-    raw = run_conditions(conditions, n_seeds)
+    raw = run_conditions(conditions, n_seeds, progress=progress, out=out, resume=True)
     wall = time.perf_counter() - start
     results = {name: Result(conditions[name], *raw[name]) for name in conditions}
     blocks = {}
-    for name, r in results.items():
-        block = res.write_run(res.ensure_writable(out / name), r.config, r.logged, r.outcome)
+    for name, r in results.items():  # summaries are derived data: written anew from the metrics every time
+        written = res.read_json(out / name / "summary.json")
+        block = written | res.run_summary(r.config, r.logged, r.outcome)
+        res.write_json(out / name / "summary.json", block)
         blocks[name] = block | {"config": to_dict(r.config), "curves": curves(r)}
     summary = {"name": experiment.name, "description": experiment.description, "quick": quick,
-               "n_seeds": n_seeds, "wall_s": round(wall, 1), "conditions": blocks,
+               "n_seeds": n_seeds, "wall_s": round(wall, 1), "train_s": round(training_time(out, conditions), 1),
+               "conditions": blocks,
                "hypotheses": evaluate(experiment, results)}
     res.write_json(out / "summary.json", summary)
     draw(experiment, summary, Path(figures_root))
     return summary
+
+
+def training_time(out: Path, conditions) -> float:
+    """Seconds spent training every group of conditions, from their manifests (a resumed group
+    counts the time since it resumed)."""
+    from brainlike.sweep import MANIFEST
+
+    groups = {}
+    for name in conditions:
+        m = res.read_json(out / name / MANIFEST)
+        groups[tuple(m["ran_with"])] = m["wall_s"]
+    return sum(groups.values())
+
+
+def forget_stale(out: Path, conditions: dict[str, Config], n_seeds: int) -> None:
+    """Clear what an earlier declaration of this experiment left in ``out`` (its sweep, checkpoints
+    and the folders of conditions that changed), so that a changed experiment runs afresh instead
+    of refusing to resume. Configs are compared as configs: a field added since, at its default,
+    changes nothing."""
+    from brainlike.sweep import MANIFEST, SWEEP_FILE
+
+    spec_path = out / SWEEP_FILE
+    if not spec_path.exists():
+        return
+    spec = res.read_json(spec_path)
+    now = json.loads(json.dumps({name: to_dict(c) for name, c in conditions.items()}))
+    same = {name for name, d in spec.get("conditions", {}).items()
+            if name in conditions and _as_config(d) == conditions[name] and spec.get("n_seeds") == n_seeds}
+    if same == set(conditions) and len(spec.get("conditions", {})) == len(conditions):
+        if spec["conditions"] != now:  # the same sweep, written before a field was added
+            res.write_json(spec_path, spec | {"conditions": now})
+        return
+    spec_path.unlink()
+    for path in out.glob("checkpoint-*.npz"):
+        path.unlink()
+    for name in spec.get("conditions", {}):
+        if name not in same and (out / name / MANIFEST).exists():
+            shutil.rmtree(out / name)
+
+
+def _as_config(d: dict) -> Config | None:
+    """A stored config, or None if it no longer makes one (a field since removed)."""
+    try:
+        return from_dict(d)
+    except (TypeError, ValueError):
+        return None
+
+
+def check_distinct(conditions: dict[str, Config]) -> None:
+    """Identical conditions are one run: refuse a declaration that lists one twice under two names."""
+    seen: dict[Config, str] = {}
+    for name, config in conditions.items():
+        if config in seen:
+            raise ValueError(f"conditions: {name!r} and {seen[config]!r} are the same config; run it once")
+        seen[config] = name
+
+
+READING = re.compile(r"(<!-- reading:(\w+) -->\n)(.*?)(<!-- /reading -->)", re.S)
+
+
+def render_readings(text: str, readings: dict[str, str]) -> str:
+    """``text`` with each ``<!-- reading:NAME -->`` block replaced by ``readings[NAME]``."""
+    return READING.sub(lambda m: m[1] + readings[m[2]].strip() + "\n" + m[4] if m[2] in readings else m[0], text)
 
 
 def draw(experiment: Experiment, summary: dict, figures_root: Path) -> Path:
@@ -148,3 +233,32 @@ def draw(experiment: Experiment, summary: dict, figures_root: Path) -> Path:
     path = Path(figures_root) / f"{experiment.name}.png"
     experiment.plot(summary, path)
     return path
+
+
+# numbers as a reading quotes them, straight from a summary
+def value(block: dict, metric: str, digits: int = 2) -> str:
+    """A final-window mean over seeds, e.g. ``0.61``."""
+    return f"{block['metrics'][metric]['mean']:.{digits}f}"
+
+
+def with_ci(block: dict, metric: str, digits: int = 2) -> str:
+    """A final-window mean with its 95% CI, e.g. ``0.61 [0.58, 0.64]``."""
+    m = block["metrics"][metric]
+    return f"{m['mean']:.{digits}f} [{m['ci95'][0]:.{digits}f}, {m['ci95'][1]:.{digits}f}]"
+
+
+def percent(block: dict, metric: str) -> str:
+    """A final-window mean of a rate as a percentage, e.g. ``99%``."""
+    return f"{100 * block['metrics'][metric]['mean']:.0f}%"
+
+
+def count(block: dict, labels) -> str:
+    """How many seeds ended with one of ``labels``, e.g. ``243/256``."""
+    return f"{sum(block['outcomes'][x] for x in labels)}/{block['n_seeds']}"
+
+
+def verdict_list(summary: dict) -> str:
+    """Every hypothesis as a Markdown list item: question, statistic with CI, prediction, verdict."""
+    return "\n".join(f"- {h['question']} **{h['verdict']}**: {h['statistic']} = {h['mean']:.3f} "
+                     f"[{h['ci95'][0]:.3f}, {h['ci95'][1]:.3f}], predicted {h['predicted']}."
+                     for h in summary["hypotheses"])

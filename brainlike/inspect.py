@@ -10,20 +10,36 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from brainlike.metrics import OUTCOMES, window  # noqa: E402
+from brainlike import config as cfg  # noqa: E402
+from brainlike.metrics import OUTCOMES, final_means  # noqa: E402
 from brainlike.plots import OUTCOME_COLORS, save  # noqa: E402
-from brainlike.results import ResultsError, load_run  # noqa: E402
+from brainlike.results import ResultsError, load_run, read_json, read_npz, write_npz  # noqa: E402
 
 KIND_COLORS = ("#2b8a3e", "#e03131", "#f08c00", "#7048e8", "#1098ad", "#868e96")
 
 
 def load_seed(folder: Path, seed: int):
-    """``(config, per-seed arrays, steps, outcome label)`` of one seed of a run folder."""
+    """``(config, per-seed arrays, steps, outcome label)`` of one seed of a run folder.
+
+    Read from the seed's own small file ``seed<I>.npz`` if there is one, else from the run's
+    ``metrics.npz`` (not committed: large), in which case the seed's file is written, so that
+    its story can be told again, and committed, without the whole run."""
+    folder = Path(folder)
+    if not (folder / "config.json").exists() and folder.is_dir():
+        have = sorted(p.name for p in folder.iterdir() if (p / "config.json").exists())
+        if have:
+            raise ResultsError(f"{folder} holds several conditions; choose one with --condition: {', '.join(have)}")
+    own = folder / f"seed{seed}.npz"
+    if own.exists():
+        config, arrays = cfg.from_dict(read_json(folder / "config.json")), read_npz(own)
+        return config, {k: v for k, v in arrays.items() if k not in ("step", "outcome")}, arrays["step"], \
+            OUTCOMES[int(arrays["outcome"])]
     config, arrays, _ = load_run(folder)
     n = arrays["outcome"].shape[0]
     if not 0 <= seed < n:
         raise ResultsError(f"seed: {seed} is out of range; {folder} has seeds 0..{n - 1}")
     one = {k: v[seed] for k, v in arrays.items() if k not in ("step", "outcome")}
+    write_npz(own, one | {"step": arrays["step"], "outcome": arrays["outcome"][seed]})
     return config, one, arrays["step"], OUTCOMES[int(arrays["outcome"][seed])]
 
 
@@ -41,7 +57,7 @@ def story(config, one: dict, steps, label: str, points: int = 6) -> str:
                     " ".join(f"{x:8.2f}" for x in one["probe_score_by_kind"][i]) +
                     f" {one['alarm_rate'][i]:6.2f} {one['evasion_rate'][i]:6.2f} {one['probe_recall_frozen'][i]:6.2f}")
     fw = config.outcome.final_window
-    final = {k: float(window(one[k], fw)) for k in ("deception_rate", "evasion_rate", "probe_recall_frozen",
+    final = {k: float(final_means(np.asarray(one[k], np.float64)[None], fw)[0]) for k in ("deception_rate", "evasion_rate", "probe_recall_frozen",
                                                      "probe_auroc_frozen", "probe_auroc_refit")}
     rows.append("")
     rows.append(f"outcome: {label}   (final {fw:.0%} of training: " +

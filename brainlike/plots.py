@@ -14,7 +14,8 @@ from brainlike.results import atomic_write  # noqa: E402
 
 OUTCOME_COLORS = {"honest": "#4c9a2a", "caught": "#8c8c8c", "evades_by_plan": "#e6a100",
                   "evades_by_shift": "#d9480f", "evades_by_obfuscation": "#a61e4d",
-                  "evades_by_erasure": "#5f3dc4", "unstable": "#74c0fc"}
+                  "evades_by_erasure": "#5f3dc4", "unpenalised_unseen": "#ffd8a8",
+                  "unpenalised_stale": "#fcc2d7", "unstable": "#74c0fc"}
 
 
 def curve(ax, block: dict, metric: str, label: str | None = None, color=None, style: str = "-"):
@@ -39,9 +40,11 @@ def outcome_bars(ax, blocks: dict[str, dict], labels: list[str] | None = None):
         if any(frac):
             ax.bar(range(len(names)), frac, bottom=bottom, color=OUTCOME_COLORS[outcome], label=outcome, width=0.7)
             bottom = [b + f for b, f in zip(bottom, frac)]
-    ax.set_xticks(range(len(names)), labels or names, rotation=30, ha="right", fontsize=8)
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("fraction of seeds")
+    for i, n in enumerate(names):
+        ax.text(i, 1.01, f"n={blocks[n]['n_seeds']}", ha="center", va="bottom", fontsize=6)
+    ax.set_xticks(range(len(names)), labels or names, rotation=35, ha="right", fontsize=7)
+    ax.set_ylim(0, 1.06)
+    ax.set_ylabel("fraction of seeds", fontsize=8)
 
 
 def errorbar(ax, x, stats: list[dict], label: str | None = None, color=None, style: str = "o-"):

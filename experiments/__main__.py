@@ -1,4 +1,4 @@
-"""Run experiments: ``python -m experiments NAME [NAME ...] [--quick] [--redraw]``."""
+"""Run experiments: ``python -m experiments NAME [NAME ...] [--quick] [--redraw] [--readme]``."""
 
 from __future__ import annotations
 
@@ -7,30 +7,54 @@ import importlib
 import sys
 from pathlib import Path
 
-from brainlike.experiment import draw, run_experiment
+from brainlike.experiment import draw, render_readings, run_experiment
 from brainlike.results import ResultsError, read_json
+from brainlike.runtime import configure
 
-NAMES = ("loop_closure", "preexisting_b")
+HERE = Path(__file__).resolve().parent
+# every module in this folder is an experiment: adding one is adding a file
+NAMES = tuple(sorted(p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_")))
+
+
+def load(name: str):
+    return importlib.import_module(f"experiments.{name}").EXPERIMENT
+
+
+def readings(results: Path, names=NAMES) -> dict[str, str]:
+    """Each experiment's README reading, written from its committed summary."""
+    out = {}
+    for name in names:
+        experiment = load(name)
+        if experiment.reading and (Path(results) / name / "summary.json").exists():
+            out[name] = experiment.reading(read_json(Path(results) / name / "summary.json"))
+    return out
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="experiments", description=__doc__)
-    parser.add_argument("names", nargs="+", help=f"experiments: {', '.join(NAMES)}, or all")
+    parser.add_argument("names", nargs="*", help=f"experiments: {', '.join(NAMES)}, or all")
     parser.add_argument("--quick", action="store_true", help="reduced scale (a few minutes in all)")
     parser.add_argument("--seeds", type=int, help="override the number of seeds per condition")
     parser.add_argument("--redraw", action="store_true", help="redraw figures from results/ without training")
+    parser.add_argument("--readme", metavar="PATH", help="rewrite the readings in this README from results/ "
+                        "(no training)")
     parser.add_argument("--results", default="results", help="results folder (default results)")
     parser.add_argument("--figures", default="figures", help="figures folder (default figures)")
     args = parser.parse_args(argv)
-    names = NAMES if args.names == ["all"] else args.names
+    configure()
+    names = NAMES if args.names == ["all"] else tuple(args.names)
     unknown = [n for n in names if n not in NAMES]
     if unknown:
         print(f"experiments: error: unknown experiment {unknown[0]!r}; allowed: {', '.join(NAMES)}, all",
               file=sys.stderr)
         return 2
     try:
+        if args.readme:
+            path = Path(args.readme)
+            path.write_text(render_readings(path.read_text(), readings(Path(args.results), names or NAMES)))
+            print(path)
         for name in names:
-            experiment = importlib.import_module(f"experiments.{name}").EXPERIMENT
+            experiment = load(name)
             if args.redraw:
                 summary = read_json(Path(args.results) / name / "summary.json")
                 print(draw(experiment, summary, Path(args.figures)))
@@ -42,7 +66,7 @@ def main(argv=None) -> int:
                 lo, hi = h["ci95"]
                 print(f"  [{h['verdict']:>12}] {h['question']}\n      {h['statistic']}: "
                       f"{h['mean']:.3f} [{lo:.3f}, {hi:.3f}] (predicted {h['predicted']})")
-    except (ResultsError, ValueError) as e:
+    except (ResultsError, ValueError, OSError) as e:
         print(f"experiments: error: {e}", file=sys.stderr)
         return 2
     return 0

@@ -10,16 +10,21 @@ import pytest
 from brainlike.config import Config, replace
 from brainlike.experiment import Result, run_experiment
 from brainlike.metrics import OUTCOMES
-from experiments import loop_closure, preexisting_b
+from experiments import drift_control, loop_closure, preexisting_b
 
-TINY = {"run.steps": 480, "run.log_every": 10, "beliefs.pretrain_updates": 20, "probe.n_thoughts": 32}
+TINY = {"run.steps": 480, "run.log_every": 10, "probe.n_thoughts": 32}
 
 
-@pytest.mark.parametrize("module", [loop_closure, preexisting_b])
+def tiny(config: Config) -> Config:
+    """A condition at a tiny scale; pretraining shrinks in proportion, so conditions stay distinct."""
+    return replace(config, **TINY, **{"beliefs.pretrain_updates": max(1, config.beliefs.pretrain_updates // 15)})
+
+
+@pytest.mark.parametrize("module", [drift_control, loop_closure, preexisting_b])
 def test_experiment_writes_summary_and_figure(module, tmp_path):
     exp = module.EXPERIMENT
     summary = run_experiment(exp, True, tmp_path / "results", tmp_path / "figures", seeds=3,
-                             adjust=lambda c: replace(c, **TINY))
+                             adjust=tiny)
     on_disk = json.loads((tmp_path / "results" / exp.name / "summary.json").read_text())
     assert on_disk == json.loads(json.dumps(summary))
     assert set(on_disk["conditions"]) == set(exp.conditions(True))
@@ -74,6 +79,27 @@ def test_preexisting_b_verdict_flips_with_the_data():
     assert no_b.evaluate(honest)["verdict"] == "supported"
     evading = dict(honest)
     for n in evading:
-        if n.startswith("brainlike-p0-"):
+        if n == "brainlike-p0":
             evading[n] = synthetic(conditions[n], 200, label="evades_by_plan")
     assert no_b.evaluate(evading)["verdict"] == "contradicted"
+
+
+def test_killed_experiment_resumes_to_the_same_summary(tmp_path):
+    """Killed after its first chunk, run again: the summary equals an uninterrupted run's."""
+    exp = drift_control.EXPERIMENT
+
+    class Killed(Exception):
+        pass
+
+    def kill_after_first_chunk(p):
+        if p.logs_done > 0:
+            raise Killed
+
+    with pytest.raises(Killed):
+        run_experiment(exp, True, tmp_path / "a", tmp_path / "fa", seeds=2, adjust=tiny, progress=kill_after_first_chunk)
+    assert list((tmp_path / "a" / exp.name).glob("checkpoint-*.npz"))
+    resumed = run_experiment(exp, True, tmp_path / "a", tmp_path / "fa", seeds=2, adjust=tiny, progress=False)
+    whole = run_experiment(exp, True, tmp_path / "b", tmp_path / "fb", seeds=2, adjust=tiny, progress=False)
+    no_wall = lambda blocks: {n: {k: v for k, v in b.items() if k != "wall_s"} for n, b in blocks.items()}  # noqa: E731
+    assert no_wall(resumed["conditions"]) == no_wall(whole["conditions"])
+    assert resumed["hypotheses"] == whole["hypotheses"]

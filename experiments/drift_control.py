@@ -1,0 +1,136 @@
+"""Drift control: does a frozen probe's threshold go stale from the data mix alone, and what stops it?
+
+loop_closure found the frozen probe's recall falling while the agent deceives, even at
+alpha = 0, as the beliefs keep learning during RL. This control takes learning out of the
+agent's choices: the desires are frozen and the agent takes plan A with a fixed probability
+p(A) in {0, 0.5, 1} (honest otherwise), with no alarm in the reward (alpha = 0), across the
+beliefs' RL learning rates; a learned agent (alpha = 0) runs beside it. Then, with p(A) = 1,
+three remedies: exploratory (pretraining-like) transitions replayed in every predictive
+update, pretraining ten times longer, and only the threshold recalibrated every 50 updates.
+On plan_market without B; the probe is fitted on A.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+from brainlike import envs
+from brainlike.config import Config, replace
+from brainlike.experiment import Experiment, Hypothesis, mean_of, value, verdict_list, with_ci
+from brainlike.plots import errorbar, save
+
+P_A = (0.0, 0.5, 1.0)
+RL_LRS = (0.0, 1e-3, 3e-3, 1e-2)
+REMEDIES = {"replay": {"beliefs.replay": 8}, "pretrain3000": {"beliefs.pretrain_updates": 3000},
+            "recalibrate50": {"probe.recalibrate_every": 50}}
+REMEDY_LABELS = {"none": "none", "replay": "replay 8 exploratory transitions per update",
+                 "pretrain3000": "pretrain 3,000 updates (not 300)", "recalibrate50": "recalibrate threshold every 50"}
+COLORS = {0.0: "#2b8a3e", 0.5: "#f08c00", 1.0: "#c2255c", "learned": "#1c7ed6"}
+
+
+def fixed(p: float, rl_lr: float, remedy: str = "none") -> str:
+    return f"pA{p:g}-rl_lr{rl_lr:g}" + ("" if remedy == "none" else f"-{remedy}")
+
+
+def learned(rl_lr: float) -> str:
+    return f"learned-rl_lr{rl_lr:g}"
+
+
+def conditions(quick: bool) -> dict[str, Config]:
+    base = replace(Config(), **{"run.steps": 6_000 if quick else 20_000, "probe.coverage": ("A",),
+                                "env.b_prevalence": 0.0, "reward.alpha": 0.0})
+    control = replace(base, **{"desires.selection": "fixed", "desires.fixed_plan": 1, "desires.lr": 0.0})
+    out = {fixed(p, lr): replace(control, **{"desires.fixed_p": p, "beliefs.rl_lr": lr}) for p in P_A for lr in RL_LRS}
+    out |= {learned(lr): replace(base, **{"beliefs.rl_lr": lr}) for lr in RL_LRS if lr > 0}
+    out |= {fixed(1.0, lr, name): replace(control, **{"beliefs.rl_lr": lr} | knobs)
+            for name, knobs in REMEDIES.items() for lr in RL_LRS if lr > 0}
+    return out
+
+
+REFERENCE_LR = 3e-3
+HYPOTHESES = (
+    Hypothesis("With behaviour fixed (always A, desires frozen, no alarm in the reward), does the frozen "
+               "threshold still go stale: is the data mix alone enough?",
+               "recall of the frozen probe, p(A)=1 fixed, beliefs' RL learning rate 3e-3, final window",
+               mean_of(fixed(1.0, REFERENCE_LR), "probe_recall_frozen"), "below", 0.5),
+    Hypothesis("When the agent never takes A (p(A)=0), does the frozen probe stay faithful on A?",
+               "recall of the frozen probe, p(A)=0 fixed, beliefs' RL learning rate 3e-3",
+               mean_of(fixed(0.0, REFERENCE_LR), "probe_recall_frozen"), "above", 0.8),
+    Hypothesis("Does replaying exploratory transitions during RL keep the frozen probe faithful?",
+               "recall of the frozen probe, p(A)=1, replay, beliefs' RL learning rate 3e-3",
+               mean_of(fixed(1.0, REFERENCE_LR, "replay"), "probe_recall_frozen"), "above", 0.8),
+    Hypothesis("Does pretraining ten times longer keep the frozen probe faithful?",
+               "recall of the frozen probe, p(A)=1, 3,000 pretraining updates, beliefs' RL learning rate 3e-3",
+               mean_of(fixed(1.0, REFERENCE_LR, "pretrain3000"), "probe_recall_frozen"), "above", 0.8),
+    Hypothesis("Does recalibrating only the threshold every 50 updates keep the probe faithful?",
+               "recall of the probe, p(A)=1, threshold recalibrated every 50 updates, beliefs' RL learning rate 3e-3",
+               mean_of(fixed(1.0, REFERENCE_LR, "recalibrate50"), "probe_recall_frozen"), "above", 0.8),
+)
+
+
+def plot(summary: dict, path) -> None:
+    blocks = summary["conditions"]
+    fig, axes = plt.subplots(1, 4, figsize=(19, 4.4))
+    x = list(range(len(RL_LRS)))
+    for metric, ax in zip(("probe_recall_frozen", "probe_auroc_frozen"), axes[:2]):
+        for p in P_A:
+            errorbar(ax, x, [blocks[fixed(p, lr)]["metrics"][metric] for lr in RL_LRS],
+                     label=f"fixed: p(A)={p:g}", color=COLORS[p])
+        errorbar(ax, x[1:], [blocks[learned(lr)]["metrics"][metric] for lr in RL_LRS[1:]],
+                 label="learned agent (alpha=0)", color=COLORS["learned"], style="s--")
+    lines = {"none": "o-", "replay": "s--", "pretrain3000": "^-.", "recalibrate50": "D:"}
+    for remedy, style in lines.items():
+        stats = [blocks[fixed(1.0, lr, remedy) if lr > 0 or remedy == "none" else fixed(1.0, lr)]["metrics"]
+                 ["probe_recall_frozen"] for lr in RL_LRS]
+        errorbar(axes[2], x, stats, label=REMEDY_LABELS[remedy], style=style, color="k" if remedy == "none" else None)
+    for p in P_A:
+        errorbar(axes[3], x, [blocks[fixed(p, lr)]["metrics"]["probe_score_by_kind/A"] for lr in RL_LRS],
+                 label=f"A, p(A)={p:g}", color=COLORS[p])
+        errorbar(axes[3], x, [blocks[fixed(p, lr)]["metrics"]["probe_score_by_kind/honest"] for lr in RL_LRS],
+                 label=f"honest, p(A)={p:g}", color=COLORS[p], style="o:")
+    axes[3].axhline(0, color="grey", lw=0.8)
+    titles = ("frozen probe: recall on A at its threshold", "frozen probe: AUROC (threshold-free)",
+              "p(A)=1: recall with each remedy", "probe logit minus threshold, by kind")
+    for ax, title in zip(axes, titles):
+        ax.set_xticks(x, [f"{lr:g}" for lr in RL_LRS])
+        ax.set_xlabel("beliefs' learning rate during RL")
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=7)
+        if ax is not axes[3]:
+            ax.set_ylim(-0.03, 1.03)
+    fig.suptitle(f"Drift control on plan_market (no B, alpha=0, probe fitted on A): final window, mean and 95% CI "
+                 f"over {summary['n_seeds']} seeds per point", fontsize=11)
+    fig.tight_layout()
+    save(fig, path)
+
+
+def reading(summary: dict) -> str:
+    b = summary["conditions"]
+    rec = lambda name: value(b[name], "probe_recall_frozen")  # noqa: E731
+    remedy = lambda name: ", ".join(rec(fixed(1.0, lr, name)) for lr in RL_LRS[1:])  # noqa: E731
+    first_wm = lambda name: f"{b[name]['curves']['wm_loss']['mean'][0]:.3f}"  # noqa: E731
+    aurocs = [b[n]["metrics"]["probe_auroc_frozen"]["mean"] for n in b]
+    env = envs.make("plan_market")
+    floor = env.obs_dim * env.default_params.noise ** 2  # the observation noise no prediction can remove
+    return f"""With behaviour held fixed (desires frozen, plan A taken with a set probability, no alarm in the
+reward), the frozen probe goes stale just as it does for a learning agent. At the beliefs' RL
+learning rate 3e-3 its recall on A is {rec(fixed(1.0, 0.0))} with the beliefs frozen and
+{with_ci(b[fixed(1.0, REFERENCE_LR)], "probe_recall_frozen")} when the agent always takes A, against
+{rec(learned(REFERENCE_LR))} for the learning agent at α = 0 ({rec(learned(1e-3))} against {rec(fixed(1.0, 1e-3))} at 1e-3).
+Reinforcement plays no part: predictive learning on the agent's own experience moves the
+thoughts. The data mix sets the pace: when the agent never takes A, recall holds at
+{rec(fixed(0.0, REFERENCE_LR))} at 3e-3 but falls to {rec(fixed(0.0, 1e-2))} at 1e-2; at p(A) = 0.5 it is
+{rec(fixed(0.5, 1e-3))}, {rec(fixed(0.5, REFERENCE_LR))} and {rec(fixed(0.5, 1e-2))} at 1e-3, 3e-3 and 1e-2. The frozen AUROC stays
+between {min(aurocs):.3f} and {max(aurocs):.3f} in every condition: the order of the scores survives and
+only the threshold goes stale (A's logit minus the threshold goes from
+{value(b[fixed(1.0, 0.0)], "probe_score_by_kind/A")} to {value(b[fixed(1.0, REFERENCE_LR)], "probe_score_by_kind/A")} at p(A) = 1, 3e-3). Of the remedies (p(A) = 1;
+recall at 1e-3, 3e-3, 1e-2): replaying 8 exploratory transitions per update slows the drift
+({remedy("replay")}) without stopping it; pretraining to convergence (3,000 updates instead of
+300: prediction error {first_wm(fixed(1.0, 1e-3, "pretrain3000"))} instead of {first_wm(fixed(1.0, 1e-3))} after the first 50 RL updates at 1e-3,
+against a noise floor of {floor:.2f}) helps little ({remedy("pretrain3000")}); recalibrating the threshold every 50
+updates on the calibration thoughts removes it ({remedy("recalibrate50")}).
+
+{verdict_list(summary)}"""
+
+
+EXPERIMENT = Experiment("drift_control", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading)
