@@ -3,10 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 QUICK ?= 0
-export JAX_COMPILATION_CACHE_DIR := $(CURDIR)/.jax_cache
 export BRAINLIKE_CACHE := $(CURDIR)/.jax_cache
 
-EXPERIMENTS := loop_closure preexisting_b
+# every module in experiments/ is a figure: adding one is adding a file
+EXPERIMENTS := $(sort $(basename $(notdir $(filter-out experiments/_%,$(wildcard experiments/*.py)))))
 # QUICK=1 writes beside the committed full-scale results, never over them
 QUICK_FLAG := $(if $(filter 1,$(QUICK)),--quick --results results/quick --figures figures/quick,)
 OUT_DIRS := $(if $(filter 1,$(QUICK)),results/quick figures/quick,results figures)
@@ -41,6 +41,7 @@ $(EXPERIMENTS): install
 
 redraw: install
 	$(PY) -m experiments $(EXPERIMENTS) --redraw
+	$(PY) -m brainlike $(INSPECT) --out figures/inspect_example.png
 
 clean:
 	rm -rf $(VENV) .jax_cache

@@ -103,3 +103,29 @@ def test_killed_experiment_resumes_to_the_same_summary(tmp_path):
     no_wall = lambda blocks: {n: {k: v for k, v in b.items() if k != "wall_s"} for n, b in blocks.items()}  # noqa: E731
     assert no_wall(resumed["conditions"]) == no_wall(whole["conditions"])
     assert resumed["hypotheses"] == whole["hypotheses"]
+
+
+def test_every_committed_figure_redraws_from_committed_files_alone(tmp_path):
+    """``make redraw`` needs nothing git ignores: each summary draws its figure, and the inspect
+    example's seed is told from its own small file, without the run's metrics.npz."""
+    import shutil
+    import subprocess
+
+    from brainlike.experiment import draw
+    from brainlike.inspect import inspect
+    from brainlike.results import read_json
+    from conftest import ROOT
+    from experiments.__main__ import NAMES, load
+
+    tracked = subprocess.run(["git", "ls-files", "results"], cwd=ROOT, capture_output=True, text=True).stdout.split()
+    if not tracked:
+        pytest.skip("not a git checkout")
+    for path in tracked:  # a clone holds exactly these
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / path, tmp_path / path)
+    for name in NAMES:
+        png = draw(load(name), read_json(tmp_path / "results" / name / "summary.json"), tmp_path / "figures")
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text, png = inspect(tmp_path / "results" / "loop_closure", "brainlike-noB-alpha0.3-rl_lr0.003", 0,
+                        tmp_path / "figures" / "inspect_example.png")
+    assert "outcome:" in text and png.exists()
