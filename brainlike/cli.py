@@ -63,32 +63,40 @@ def config_from_args(args: argparse.Namespace) -> cfg.Config:
 
 
 def cmd_run(args) -> int:
-    from brainlike.metrics import OUTCOMES
-    from brainlike.population import progress_bar, run_population
-    from brainlike.results import ensure_writable, write_run
+    from brainlike.run.runner import run_conditions
+    from brainlike.store.results import ensure_writable, read_json
 
     config = config_from_args(args)
     if args.seeds < 1:
         raise cfg.ConfigError(f"seeds: {args.seeds} is out of range; allowed: >= 1")
     out = ensure_writable(args.out)
     start = time.perf_counter()
-    logged, outcome = run_population(config, args.seeds, args.seed,
-                                     progress=progress_bar(f"{config.env}/{config.routing}"))
+    try:  # a sweep of one condition, written into the output folder itself
+        run_conditions({"": config}, args.seeds, args.seed, out=out, resume=args.resume)
+    except KeyboardInterrupt:
+        print(f"\nbrainlike: interrupted; continue with the same command and --resume ({out})", file=sys.stderr)
+        return 130
     wall = time.perf_counter() - start
-    summary = write_run(out, config, logged, outcome, wall_s=wall, seed=args.seed)
-    m = summary["metrics"]
+    summary = read_json(out / "summary.json")
     print(f"{summary['n_seeds']} seeds x {config.run.steps} steps of {config.env} under {config.routing} "
           f"in {wall:.1f}s -> {out}")
+    _print_summary(summary)
+    return 0
+
+
+def _print_summary(summary: dict) -> None:
+    from brainlike.schema import OUTCOMES
+
+    m = summary["metrics"]
     for name in ("return", "deception_rate", "alarm_rate", "evasion_rate", "probe_recall_frozen",
                  "probe_auroc_frozen", "probe_auroc_refit"):
         lo, hi = m[name]["ci95"]
         print(f"  {name:<22} {m[name]['mean']:8.3f}  [{lo:.3f}, {hi:.3f}]" if lo is not None else f"  {name:<22} n/a")
     print("  outcomes: " + ", ".join(f"{k} {summary['outcomes'][k]}" for k in OUTCOMES if summary["outcomes"][k]))
-    return 0
 
 
 def cmd_inspect(args) -> int:
-    from brainlike.inspect import inspect
+    from brainlike.report.story import inspect
 
     text, path = inspect(args.results, args.condition, args.seed, args.out)
     print(text)
@@ -97,9 +105,11 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from brainlike.metrics import OUTCOMES
-    from brainlike.results import ensure_writable, run_summary
-    from brainlike.sweep import describe, grid, parse_axis, run_conditions, use_cpu_devices
+    from brainlike.schema import OUTCOMES
+    from brainlike.store.results import ensure_writable, run_summary
+    from brainlike.run.runner import describe, run_conditions
+    from brainlike.run.grid import grid, parse_axis
+    from brainlike.run.devices import use_cpu_devices
 
     use_cpu_devices(args.cpu_devices)  # before anything touches a device
     if args.distributed:  # every process then sees every host's devices
@@ -144,7 +154,7 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from brainlike.bench import main as bench
+    from brainlike.run.bench import main as bench
 
     return bench(args)
 
@@ -164,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seeds", type=int, default=16, help="number of seeds (default 16)")
     run.add_argument("--seed", type=int, default=0, help="base seed: row i is fold_in(seed, i) (default 0)")
     run.add_argument("--out", required=True, help="output folder")
+    run.add_argument("--resume", action="store_true", help="continue the run already in --out")
     run.set_defaults(func=cmd_run)
     inspect = sub.add_parser("inspect", help="one seed's story over training, as a table and a plot")
     inspect.add_argument("results", help="a run folder, or an experiment's results folder with --condition")
@@ -188,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--distributed", action="store_true",
                        help="call jax.distributed.initialize() first, for one process per host (docs/scaling.md)")
     sweep.set_defaults(func=cmd_sweep)
-    from brainlike.bench import add_bench_args
+    from brainlike.run.bench import add_bench_args
 
     bench = sub.add_parser("bench", help="env-steps per second at 1 to 4096 seeds, compile time and peak memory")
     add_bench_args(bench)
@@ -199,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from brainlike.results import ResultsError
+    from brainlike.store.results import ResultsError
     from brainlike.runtime import configure
 
     configure()

@@ -51,6 +51,10 @@ class BeliefsConfig:
     pretrain_updates: int = knob(300, "belief updates on exploratory data before the probe is fitted", 0, 10**7)
     replay: int = knob(0, "exploratory transitions (logged before RL) replayed in each RL update's predictive loss, "
                        "beside the agent's own; 0: none", 0, 10**6)
+    plan_input: str = knob("onehot", "how a plan enters the encoder: its one-hot (one input coordinate per plan), or "
+                           "`features`: a fixed dense code per plan, every pair at cosine 0.9 in a random basis, so "
+                           "no input coordinate says which plan or whether it deceives (brainlike.core.beliefs)",
+                           choices=("onehot", "features"))
 
     def __post_init__(self):
         _check_fields(self, "beliefs.")
@@ -171,7 +175,7 @@ class Config:
 
     def __post_init__(self):
         _check_fields(self, "")
-        from brainlike.routing import parse_routing  # validates the table
+        from brainlike.core.routing import parse_routing  # validates the table
 
         try:
             parse_routing(self.routing)

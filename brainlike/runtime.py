@@ -7,7 +7,7 @@ import os
 
 import jax
 
-from brainlike import fast_prng
+from brainlike.core import fast_prng
 
 
 def configure(cache_dir: str | None = None) -> None:

@@ -79,8 +79,9 @@ def table(n_seeds: int = 8, alphas=(0.0, 2.0)) -> str:
     """The README's table: over the last fifth of a 4000-step run, the range over seeds of each
     metric, and the outcome counts, at each alarm weight."""
     from brainlike.config import Config, replace
-    from brainlike.metrics import OUTCOMES, window
-    from brainlike.population import run_population
+    from brainlike.schema import OUTCOMES
+    from brainlike.core.outcomes import window
+    from brainlike.run.runner import run_population
 
     rows = ["| `reward.alpha` | lies per episode | alarm rate | frozen probe recall | outcome |",
             "|---|---|---|---|---|"]

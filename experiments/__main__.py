@@ -7,8 +7,8 @@ import importlib
 import sys
 from pathlib import Path
 
-from brainlike.experiment import draw, render_readings, run_experiment
-from brainlike.results import ResultsError, read_json
+from brainlike.report.experiment import draw, render_readings, run_experiment
+from brainlike.store.results import ResultsError, read_json
 from brainlike.runtime import configure
 
 HERE = Path(__file__).resolve().parent

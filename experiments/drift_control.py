@@ -16,8 +16,8 @@ import matplotlib.pyplot as plt
 
 from brainlike import envs
 from brainlike.config import Config, replace
-from brainlike.experiment import Experiment, Hypothesis, mean_of, value, verdict_list, with_ci
-from brainlike.plots import errorbar, save
+from brainlike.report.experiment import Experiment, Hypothesis, mean_of, value, verdict_list, with_ci
+from brainlike.report.plots import errorbar, save
 
 P_A = (0.0, 0.5, 1.0)
 RL_LRS = (0.0, 1e-3, 3e-3, 1e-2)

@@ -12,9 +12,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from brainlike.config import Config, replace
-from brainlike.experiment import EVADES, Experiment, Hypothesis, count, mean_of, percent, share_of, value, verdict_list
-from brainlike.stats import wilson
-from brainlike.plots import curve, errorbar, outcome_bars, save
+from brainlike.schema import EVADES
+from brainlike.report.experiment import Experiment, Hypothesis, count, mean_of, percent, share_of, value, verdict_list
+from brainlike.store.stats import wilson
+from brainlike.report.plots import curve, errorbar, outcome_bars, save
 
 PRESETS = ("brainlike", "end_to_end", "through_probe")
 COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "through_probe": "#c2255c"}

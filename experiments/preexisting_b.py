@@ -12,9 +12,10 @@ import numpy as np
 
 from brainlike.config import Config, replace
 
-from brainlike.experiment import EVADES, Experiment, Hypothesis, count, percent, share_of, value, verdict_list
-from brainlike.stats import paired_mean_ci, wilson
-from brainlike.plots import errorbar, save
+from brainlike.schema import EVADES
+from brainlike.report.experiment import Experiment, Hypothesis, count, percent, share_of, value, verdict_list
+from brainlike.store.stats import paired_mean_ci, wilson
+from brainlike.report.plots import errorbar, save
 
 PRESETS = ("brainlike", "end_to_end")
 STYLE = {"brainlike": "o-", "end_to_end": "s--"}

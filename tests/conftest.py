@@ -37,6 +37,6 @@ def tiny_config() -> Config:
 @pytest.fixture(scope="session")
 def tiny_population(tiny_config):
     """``(logged, outcome)`` of seeds 0..3 of ``tiny_config`` (base seed 0)."""
-    from brainlike.population import run_population
+    from brainlike.run.runner import run_population
 
     return run_population(tiny_config, TINY_SEEDS, 0)

@@ -11,7 +11,7 @@ from conftest import ROOT, TINY, TINY_SEEDS
 
 from brainlike import cli
 from brainlike.config import from_dict
-from brainlike.metrics import OUTCOMES
+from brainlike.schema import OUTCOMES
 
 
 def _flags(fields: dict) -> list[str]:
@@ -30,7 +30,8 @@ def cli_run(tmp_path_factory, tiny_population):
 
 
 def test_run_writes_config_metrics_and_summary(cli_run, tiny_config, tiny_population):
-    assert sorted(p.name for p in cli_run.iterdir()) == ["config.json", "metrics.npz", "summary.json"]
+    assert sorted(p.name for p in cli_run.iterdir()) == ["config.json", "manifest.json", "metrics.npz", "summary.json",
+                                                       "sweep.json"]
     assert from_dict(json.loads((cli_run / "config.json").read_text())) == tiny_config
     with np.load(cli_run / "metrics.npz") as f:
         arrays = dict(f)

@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from brainlike import metrics, stats
+
+from brainlike.store import stats
 from brainlike.config import Config, ConfigError, from_dict, numeric, replace, to_dict
 from brainlike.envs import INFO_KEYS, make
 

@@ -15,12 +15,12 @@ from flax import struct
 
 from brainlike import envs
 from brainlike.config import Config, replace
-from brainlike.desires import lambda_returns
+from brainlike.core.desires import lambda_returns
 from brainlike.envs import check_env
 from brainlike.envs.hill_climb import PATH_LEN, HillClimb
 from brainlike.envs.plan_market import PlanMarket, PlanMarketState
 from brainlike.envs.vault_grid import HONEST_ROUTE, SHORTCUT, VaultGrid
-from brainlike.population import run_population
+from brainlike.run.runner import run_population
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from brainlike.config import Config, replace
-from brainlike.experiment import Result, run_experiment
-from brainlike.metrics import OUTCOMES
+from brainlike.report.experiment import Result, run_experiment
+from brainlike.schema import OUTCOMES
 from experiments import drift_control, loop_closure, preexisting_b
 
 TINY = {"run.steps": 480, "run.log_every": 10, "probe.n_thoughts": 32}
@@ -111,9 +111,9 @@ def test_every_committed_figure_redraws_from_committed_files_alone(tmp_path):
     import shutil
     import subprocess
 
-    from brainlike.experiment import draw
-    from brainlike.inspect import inspect
-    from brainlike.results import read_json
+    from brainlike.report.experiment import draw
+    from brainlike.report.story import inspect
+    from brainlike.store.results import read_json
     from conftest import ROOT
     from experiments.__main__ import NAMES, load
 

@@ -7,8 +7,9 @@ a probe fitted on A only, alpha = 1.
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.metrics import OUTCOMES, window
-from brainlike.population import run_population
+from brainlike.schema import OUTCOMES
+from brainlike.core.outcomes import window
+from brainlike.run.runner import run_population
 
 SHORT = {"run.steps": 3000, "beliefs.pretrain_updates": 100, "probe.n_thoughts": 64, "run.log_every": 25,
          "probe.coverage": ("A",), "reward.alpha": 1.0}

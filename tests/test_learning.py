@@ -2,15 +2,16 @@
 agent learns what its innate reward asks for."""
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import TINY_SEEDS
 
-from brainlike import metrics
-from brainlike.config import Config, numeric, replace
-from brainlike.population import broadcast_rows, run_population, run_rows, seed_keys
-from brainlike.train import make_train
+from brainlike import schema
+from brainlike.config import Config, replace
+from brainlike.core.learner import make_train
+from brainlike.run.devices import seed_keys
+from brainlike.run.runner import run_conditions, run_population
+from brainlike.store.summary import final_means
 
 
 def _assert_identical(a: dict, b: dict):
@@ -23,7 +24,7 @@ def _same_seeds_in_4_and_8(config, population4=None):
     """Seeds 0..3 of a population of 8 equal a population of 4 bit for bit, in EVERY logged metric."""
     logged4, outcome4 = population4 or run_population(config, TINY_SEEDS, 0)
     logged8, outcome8 = run_population(config, 2 * TINY_SEEDS, 0)
-    assert set(logged4) == set(logged8) == set(metrics.LOGGED)
+    assert set(logged4) == set(logged8) == set(schema.LOGGED)
     _assert_identical(logged4, {k: v[:TINY_SEEDS] for k, v in logged8.items()})
     np.testing.assert_array_equal(outcome4, outcome8[:TINY_SEEDS])
     assert logged8["deception_rate"].shape == (8, config.run.n_logs)
@@ -70,14 +71,10 @@ def test_one_seed_without_jit_matches_jit_and_vmap():
 
 @pytest.fixture(scope="module")
 def alpha_runs(tiny_config):
-    """Seeds 0..3 with alpha = 0 (rows 0..3) and with alpha = 3 (rows 4..7), as one compiled batch."""
-    hp = broadcast_rows(numeric(tiny_config), 2 * TINY_SEEDS)
-    hp["reward"]["alpha"] = jnp.repeat(jnp.asarray([0.0, 3.0]), TINY_SEEDS)
-    keys = seed_keys(0, np.tile(np.arange(TINY_SEEDS), 2))
-    logged, _ = run_rows(tiny_config, keys, hp)
-    final = np.asarray(jax.vmap(metrics.window, (0, None))(jnp.asarray(logged["deception_rate"]),
-                                                           tiny_config.outcome.final_window))
-    return final[:TINY_SEEDS], final[TINY_SEEDS:]
+    """Seeds 0..3 with alpha = 0 and with alpha = 3, as one compiled batch (numeric conditions)."""
+    runs = run_conditions({f"alpha{a:g}": replace(tiny_config, **{"reward.alpha": a}) for a in (0.0, 3.0)},
+                          TINY_SEEDS, progress=False)
+    return tuple(final_means(runs[n][0]["deception_rate"], tiny_config.outcome.final_window) for n in runs)
 
 
 def test_without_alarm_the_agent_settles_on_deception(alpha_runs):

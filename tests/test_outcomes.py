@@ -5,13 +5,14 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from brainlike import metrics
+from brainlike.core import outcomes
+from brainlike.schema import OUTCOMES
 from brainlike.config import Config, numeric
 
 L = 10  # logged points; the final window (0.2) is the last two
 DECEPTIVE = jnp.array([False, True, True])  # plan_market's kinds: honest, A, B
 COVERED = jnp.array([False, True, False])  # a probe fitted on A only
-LABEL = jax.jit(metrics.label_outcome)
+LABEL = jax.jit(outcomes.label_outcome)
 TH = numeric(Config())["outcome"]
 
 
@@ -50,10 +51,10 @@ CASES = {  # label -> (logged, penalised)
 
 
 def _label(logged, penalised=True) -> str:
-    return metrics.OUTCOMES[int(LABEL(logged, TH, DECEPTIVE, COVERED, jnp.asarray(penalised)))]
+    return OUTCOMES[int(LABEL(logged, TH, DECEPTIVE, COVERED, jnp.asarray(penalised)))]
 
 
-@pytest.mark.parametrize("label", metrics.OUTCOMES)
+@pytest.mark.parametrize("label", OUTCOMES)
 def test_label_outcome_gives_each_label(label):
     logged, penalised = CASES[label]
     assert _label(logged, penalised) == label
@@ -92,6 +93,6 @@ def test_label_outcome_ignores_nan_points_and_vmaps():
     assert _label(logged) == "caught"
     stacked = jax.tree.map(lambda *x: jnp.stack(x), *(c[0] for c in CASES.values()))
     penalised = jnp.array([c[1] for c in CASES.values()])
-    labels = jax.jit(jax.vmap(metrics.label_outcome, (0, None, None, None, 0)))(stacked, TH, DECEPTIVE, COVERED,
+    labels = jax.jit(jax.vmap(outcomes.label_outcome, (0, None, None, None, 0)))(stacked, TH, DECEPTIVE, COVERED,
                                                                                   penalised)
-    assert [metrics.OUTCOMES[i] for i in labels] == list(CASES)
+    assert [OUTCOMES[i] for i in labels] == list(CASES)

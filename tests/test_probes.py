@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from brainlike import probes
+from brainlike.core import probes
 
 N = 61
 # jitted once each: one compilation per shape instead of one per primitive

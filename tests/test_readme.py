@@ -2,7 +2,7 @@
 
 from experiments.__main__ import NAMES, load, readings
 
-from brainlike.experiment import READING
+from brainlike.report.experiment import READING
 from conftest import ROOT
 
 

@@ -5,10 +5,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from brainlike import beliefs, probes
+from brainlike.core import beliefs
+
+from brainlike.core import probes
 from brainlike.config import Config, numeric, replace
-from brainlike.routing import PRESETS, parse_routing, route
-from brainlike.train import Transition, make_learner
+from brainlike.core.routing import PRESETS, parse_routing, route
+from brainlike.core.learner import Transition, make_learner
 
 T, E = 3, 2  # time steps, environments
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from brainlike import stats
+from brainlike.store import stats
 
 Z = 1.959964  # the 97.5% normal quantile, to 6 decimals
 
@@ -159,5 +159,5 @@ def test_band_is_a_t_interval_cut_to_the_seeds_range():
 
 
 def test_stats_needs_no_jax():
-    code = "import sys, brainlike.stats; sys.exit('jax' in sys.modules)"
+    code = "import sys, brainlike.store.stats, brainlike.store.summary; sys.exit('jax' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0

@@ -15,9 +15,11 @@ import numpy as np
 import pytest
 from conftest import ROOT, TINY, TINY_SEEDS
 
-from brainlike import checkpoint, cli, population, sweep
-from brainlike.config import ConfigError, replace
-from brainlike.results import ResultsError
+from brainlike import cli
+from brainlike.config import ConfigError
+from brainlike.run import checkpoint, runner
+from brainlike.run.grid import grid, parse_axis
+from brainlike.store.results import ResultsError
 
 
 def _same(a: dict, b: dict, rows=slice(None)):
@@ -51,7 +53,7 @@ TINY_FLAGS = ["--env", "plan_market", "--routing", "brainlike", *_flags(TINY)]
 # --- the grid ---------------------------------------------------------------------------
 
 def test_grid_is_a_product_with_readable_names(tiny_config):
-    conditions = sweep.grid(tiny_config, {"reward.alpha": [0, 1, 2], "routing": ["brainlike", "end_to_end"]})
+    conditions = grid(tiny_config, {"reward.alpha": [0, 1, 2], "routing": ["brainlike", "end_to_end"]})
     assert len(conditions) == 6
     c = conditions["reward.alpha=2,routing=end_to_end"]
     assert c.reward.alpha == 2.0 and isinstance(c.reward.alpha, float) and c.routing == "end_to_end"
@@ -59,7 +61,7 @@ def test_grid_is_a_product_with_readable_names(tiny_config):
 
 
 def test_grid_zipped_axes_vary_together(tiny_config):
-    conditions = sweep.grid(tiny_config, {"reward.alpha": [0.5]},
+    conditions = grid(tiny_config, {"reward.alpha": [0.5]},
                             zipped={"env.b_prevalence": [0.0, 0.5], "env.b_overlap": [0.0, 0.9]})
     assert list(conditions) == ["reward.alpha=0.5,env.b_prevalence=0,env.b_overlap=0",
                                 "reward.alpha=0.5,env.b_prevalence=0.5,env.b_overlap=0.9"]
@@ -67,8 +69,8 @@ def test_grid_zipped_axes_vary_together(tiny_config):
 
 
 def test_grid_parses_command_line_text(tiny_config):
-    name, values = sweep.parse_axis("probe.coverage=A,A+B")
-    conditions = sweep.grid(tiny_config, {name: values, "run.n_envs": ["4"]})
+    name, values = parse_axis("probe.coverage=A,A+B")
+    conditions = grid(tiny_config, {name: values, "run.n_envs": ["4"]})
     assert [c.probe.coverage for c in conditions.values()] == [("A",), ("A", "B")]
     assert all(c.run.n_envs == 4 for c in conditions.values())
 
@@ -85,7 +87,7 @@ def test_grid_parses_command_line_text(tiny_config):
 ])
 def test_malformed_grid_names_the_field(tiny_config, axes, zipped, named):
     with pytest.raises(ConfigError, match="^" + named.replace("?", r"\?").replace("(", r"\(")):
-        sweep.grid(tiny_config, axes, zipped)
+        grid(tiny_config, axes, zipped)
 
 
 # --- one compilation per structure, sharing rows -----------------------------------------
@@ -99,10 +101,10 @@ def test_numeric_conditions_share_one_compilation_per_structure(tiny_config, tin
             compiles.append(fun_name)
 
     jax.monitoring.register_event_duration_secs_listener(listen)
-    population._COMPILED.clear()  # fresh jitted functions: every compilation shows up
-    conditions = sweep.grid(tiny_config, {"routing": ["brainlike", "end_to_end"], "reward.alpha": [0.5, 1.0]})
+    runner._COMPILED.clear()  # fresh jitted functions: every compilation shows up
+    conditions = grid(tiny_config, {"routing": ["brainlike", "end_to_end"], "reward.alpha": [0.5, 1.0]})
     try:
-        results = sweep.run_conditions(conditions, 2, progress=False)
+        results = runner.run_conditions(conditions, 2, progress=False)
     finally:
         jax.monitoring.unregister_event_duration_listener(listen)
     assert sorted(n for n in compiles if n in ("jit(init)", "jit(advance)", "jit(outcome)")) == \
@@ -114,7 +116,7 @@ def test_numeric_conditions_share_one_compilation_per_structure(tiny_config, tin
 
 
 def test_seed_i_is_the_same_whatever_the_population_size(tiny_config, tiny_population):
-    logged, outcome = sweep.run_conditions({"tiny": tiny_config}, 2 * TINY_SEEDS, progress=False)["tiny"]
+    logged, outcome = runner.run_conditions({"tiny": tiny_config}, 2 * TINY_SEEDS, progress=False)["tiny"]
     _same(tiny_population[0], logged, slice(0, TINY_SEEDS))
     np.testing.assert_array_equal(outcome[:TINY_SEEDS], tiny_population[1])
 
@@ -123,7 +125,7 @@ def test_seed_i_is_the_same_whatever_the_population_size(tiny_config, tiny_popul
 
 def test_sweep_writes_results_and_matches_the_population(tmp_path, tiny_config, tiny_population):
     out = tmp_path / "sweep"
-    logged, outcome = sweep.run_conditions({"tiny": tiny_config}, TINY_SEEDS, out=out, progress=False)["tiny"]
+    logged, outcome = runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, out=out, progress=False)["tiny"]
     _same(logged, tiny_population[0])
     folder = out / "tiny"
     assert sorted(p.name for p in folder.iterdir()) == ["config.json", "manifest.json", "metrics.npz", "summary.json"]
@@ -140,7 +142,7 @@ def test_sweep_writes_results_and_matches_the_population(tmp_path, tiny_config, 
 
 def test_chunked_and_killed_then_resumed_runs_match_an_uninterrupted_one(tmp_path, tiny_config, tiny_population):
     n_logs = tiny_config.run.n_logs
-    whole, _ = sweep.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=False, chunk_logs=n_logs)["tiny"]
+    whole, _ = runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=False, chunk_logs=n_logs)["tiny"]
     _same(whole, tiny_population[0])  # one chunk vs n_logs chunks of one point
 
     class Killed(Exception):
@@ -152,24 +154,24 @@ def test_chunked_and_killed_then_resumed_runs_match_an_uninterrupted_one(tmp_pat
 
     out = tmp_path / "killed"
     with pytest.raises(Killed):
-        sweep.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=kill_after_7, out=out)
+        runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=kill_after_7, out=out)
     assert (out / "checkpoint-0.npz").exists() and not (out / "tiny" / "manifest.json").exists()
     assert checkpoint.read_meta(out / "checkpoint-0.npz")["done"] == 7
     with pytest.raises(ResultsError, match="already holds a sweep"):
-        sweep.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=False, out=out)
+        runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=False, out=out)
     seen = []
-    logged, outcome = sweep.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=seen.append, out=out,
+    logged, outcome = runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=seen.append, out=out,
                                            resume=True)["tiny"]
     assert seen[0].logs_done == 7, "the resumed sweep starts from its checkpoint"
     _same(logged, tiny_population[0])
     np.testing.assert_array_equal(outcome, tiny_population[1])
     assert (out / "tiny" / "manifest.json").exists() and not (out / "checkpoint-0.npz").exists()
     # resuming a finished sweep reads its results back
-    again = sweep.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=False, out=out, resume=True)["tiny"]
+    again = runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=False, out=out, resume=True)["tiny"]
     _same(again[0], tiny_population[0])
     # a different sweep in the same folder is refused
     with pytest.raises(ResultsError, match="same sweep"):
-        sweep.run_conditions({"tiny": tiny_config}, TINY_SEEDS + 1, progress=False, out=out, resume=True)
+        runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS + 1, progress=False, out=out, resume=True)
 
 
 def test_checkpoint_refuses_a_different_tree(tmp_path):
@@ -193,12 +195,13 @@ def test_checkpoint_refuses_a_different_tree(tmp_path):
 FOUR_DEVICES = r"""
 import json, sys
 import jax, numpy as np
-from brainlike import sweep
 from brainlike.config import Config, replace
+from brainlike.run import runner
+from brainlike.run.devices import default_block_rows
 tiny = replace(Config(), **{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(sys.argv[1]).items()})
-rows = sweep.Blocks(tiny, *sweep.rows_of([tiny], 4, 0), sweep.default_block_rows())
+rows = runner.Blocks(tiny, *runner.rows_of([tiny], 4, 0), default_block_rows())
 key = rows.init()[0].key
-logged, outcome = sweep.run_conditions({"tiny": tiny}, 4, progress=False)["tiny"]
+logged, outcome = runner.run_conditions({"tiny": tiny}, 4, progress=False)["tiny"]
 np.savez(sys.argv[2], outcome=outcome, **logged)
 print(json.dumps({"devices": jax.device_count(), "spec": str(key.sharding.spec),
                   "shards": sorted({tuple(s.data.shape) for s in key.addressable_shards}),
@@ -225,7 +228,7 @@ def test_four_devices_shard_rows_and_give_the_same_results(tmp_path, tiny_popula
 def test_fast_prng_gives_the_same_bits_as_the_rolled_loop():
     from jax._src.random import threefry2x32 as threefry
 
-    from brainlike import fast_prng
+    from brainlike.core import fast_prng
 
     assert fast_prng.installed
     key, count = jnp.array([12345, 678], jnp.uint32), jnp.arange(1000, dtype=jnp.uint32)
@@ -269,7 +272,7 @@ def test_cli_malformed_sweep_fails_at_once_and_writes_nothing(tmp_path, capsys, 
 
 
 def test_bench_reports_a_table_and_json():
-    from brainlike import bench
+    from brainlike.run import bench
 
     r = {"reference": "tiny", "backend": "cpu", "devices": 1, "cpu_cores": 2, "load_avg_at_start": 0.1,
          "compile_s": 12.0, "compile_warm_s": 1.0, "baseline_env_steps_per_s": 1e5,
@@ -285,7 +288,7 @@ def test_bench_reports_a_table_and_json():
 def test_progress_through_a_pipe_is_plain_lines():
     import io
 
-    from brainlike.sweep import Progress, progress_bar
+    from brainlike.run.progress import Progress, progress_bar
 
     out = io.StringIO()  # not a terminal, as when a log is redirected to a file
     show = progress_bar(out)

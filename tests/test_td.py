@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from brainlike import desires
+from brainlike.core import desires
 
 GAMMA, LAM = 0.9, 0.5
 R = [1.0, 2.0, 3.0, 4.0]

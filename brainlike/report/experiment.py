@@ -19,13 +19,14 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from brainlike import results as res
-from brainlike import stats
+from brainlike.store import results as res
+from brainlike.store import stats
 from brainlike.config import Config, from_dict, to_dict
-from brainlike.metrics import OUTCOMES, SCALARS, final_means
-from brainlike.stats import mean_ci, wilson
+from brainlike.schema import OUTCOMES, SCALARS
+from brainlike.store.summary import final_means
+from brainlike.store.stats import mean_ci, wilson
 
-EVADES = tuple(o for o in OUTCOMES if o.startswith("evades"))
+
 
 
 class Result(NamedTuple):
@@ -138,7 +139,7 @@ def run_experiment(experiment: Experiment, quick: bool, results_root: Path, figu
     picks up from its last checkpoint, and finished conditions are not trained again.
     ``adjust`` rewrites every condition's config (tests use it to shrink runs); ``progress`` is
     passed to ``sweep.run_conditions``."""
-    from brainlike.sweep import run_conditions
+    from brainlike.run.runner import run_conditions
 
     conditions = {name: (adjust or (lambda c: c))(c) for name, c in experiment.conditions(quick).items()}
     check_distinct(conditions)
@@ -168,7 +169,7 @@ def run_experiment(experiment: Experiment, quick: bool, results_root: Path, figu
 def training_time(out: Path, conditions) -> float:
     """Seconds spent training every group of conditions, from their manifests (a resumed group
     counts the time since it resumed)."""
-    from brainlike.sweep import MANIFEST
+    from brainlike.run.runner import MANIFEST
 
     groups = {}
     for name in conditions:
@@ -182,7 +183,7 @@ def forget_stale(out: Path, conditions: dict[str, Config], n_seeds: int) -> None
     and the folders of conditions that changed), so that a changed experiment runs afresh instead
     of refusing to resume. Configs are compared as configs: a field added since, at its default,
     changes nothing."""
-    from brainlike.sweep import MANIFEST, SWEEP_FILE
+    from brainlike.run.runner import MANIFEST, SWEEP_FILE
 
     spec_path = out / SWEEP_FILE
     if not spec_path.exists():

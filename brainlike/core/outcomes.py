@@ -1,25 +1,10 @@
-"""Outcome labels of a seed, and summaries over seeds with 95% confidence intervals."""
+"""A seed's outcome label, from its logged points over the final window (traced, one seed)."""
 
 from __future__ import annotations
 
-import warnings
-
 import jax.numpy as jnp
-import numpy as np
 
-from brainlike.stats import mean_cis
-
-OUTCOMES = ("honest", "caught", "evades_by_plan", "evades_by_shift", "evades_by_obfuscation",
-            "evades_by_erasure", "unpenalised_unseen", "unpenalised_stale", "unstable")
-
-# logged per point and per seed; the vector-valued ones are indexed by plan kind. Logging,
-# summaries and curves all read these lists, and a learner that logs anything else fails.
-SCALARS = ("return", "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate",
-           "valence_chosen", "wm_loss", "td_loss", "probe_recall_taken", "probe_recall_frozen",
-           "probe_auroc_frozen", "probe_auroc_refit")
-BY_KIND = ("plan_freq", "offer_rate", "probe_recall_taken_by_kind", "probe_recall_by_kind", "probe_score_by_kind",
-           "valence_by_kind")
-LOGGED = SCALARS + BY_KIND
+from brainlike.schema import OUTCOMES
 
 
 def final_mask(n: int, fraction) -> jnp.ndarray:
@@ -76,32 +61,3 @@ def label_outcome(logged: dict, th: dict, deceptive, covered, penalised) -> jnp.
     for check, name in reversed(checks):
         label = jnp.where(check, OUTCOMES.index(name), label)
     return label
-
-
-
-def final_means(x: np.ndarray, fraction: float) -> np.ndarray:
-    """Per seed, the mean over the final window of ``x`` (``[seeds, logs, ...]``), NaN points ignored
-    (NumPy twin of ``window``)."""
-    n = x.shape[1]
-    last = x[:, n - max(1, int(np.round(fraction * n))):]
-    with np.errstate(invalid="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a seed with no valid point is NaN, dropped later
-        return np.nanmean(last, axis=1)
-
-
-def final_metrics(logged: dict, kinds: tuple[str, ...], fraction: float) -> dict[str, np.ndarray]:
-    """Every summarised metric, one value per seed: the scalars, each by-kind metric as
-    ``name/kind``, and ``take_rate/kind``, how often a kind is taken when it comes to mind."""
-    out = {name: final_means(np.asarray(logged[name], np.float64), fraction) for name in SCALARS}
-    by_kind = {name: final_means(np.asarray(logged[name], np.float64), fraction) for name in BY_KIND}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        by_kind["take_rate"] = np.where(by_kind["offer_rate"] > 0, by_kind["plan_freq"] / by_kind["offer_rate"], np.nan)
-    return out | {f"{name}/{kind}": v[:, i] for name, v in by_kind.items() for i, kind in enumerate(kinds)}
-
-
-def summarize(logged: dict, outcome, kinds: tuple[str, ...], final_window: float) -> dict:
-    """``n_seeds``, per-metric mean and CI over seeds of the final window, and outcome counts."""
-    outcome = np.asarray(outcome)
-    final = final_metrics(logged, kinds, final_window)
-    return {"n_seeds": int(outcome.shape[0]), "metrics": dict(zip(final, mean_cis(np.stack(list(final.values()))))),
-            "outcomes": {label: int((outcome == i).sum()) for i, label in enumerate(OUTCOMES)}}

@@ -9,8 +9,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from brainlike.metrics import OUTCOMES  # noqa: E402
-from brainlike.results import atomic_write  # noqa: E402
+from brainlike.schema import OUTCOMES  # noqa: E402
+from brainlike.store.results import atomic_write  # noqa: E402
 
 OUTCOME_COLORS = {"honest": "#4c9a2a", "caught": "#8c8c8c", "evades_by_plan": "#e6a100",
                   "evades_by_shift": "#d9480f", "evades_by_obfuscation": "#a61e4d",

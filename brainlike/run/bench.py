@@ -81,7 +81,9 @@ def work_size(seeds: int, min_time: float, block_rows: int | None, overrides: di
     import jax
     import numpy as np
 
-    from brainlike.sweep import Blocks, default_block_rows, rows_of
+    from brainlike.run.runner import Blocks, rows_of
+
+    from brainlike.run.devices import default_block_rows
 
     config = reference_config(overrides)
     block_rows = block_rows or default_block_rows()
@@ -117,8 +119,8 @@ def work_baseline(n_seeds: int, min_time: float, overrides: dict | None = None) 
     import jax
 
     from brainlike.config import numeric
-    from brainlike.population import seed_keys
-    from brainlike.train import make_learner
+    from brainlike.run.devices import seed_keys
+    from brainlike.core.learner import make_learner
 
     config = reference_config(overrides)
     learner = make_learner(config)
@@ -144,7 +146,9 @@ def work_compile(seeds: int, block_rows: int | None, overrides: dict | None = No
     """Seconds to trace, lower and compile ``init``, ``advance`` and ``outcome`` of one structure."""
     import jax
 
-    from brainlike.sweep import Blocks, default_block_rows, rows_of
+    from brainlike.run.runner import Blocks, rows_of
+
+    from brainlike.run.devices import default_block_rows
 
     config = reference_config(overrides)
     rows = Blocks(config, *rows_of([config], seeds, 0), block_rows or default_block_rows())
@@ -289,7 +293,7 @@ def main(args) -> int:
 if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "worker":
         params = json.loads(sys.argv[3])
-        from brainlike.sweep import use_cpu_devices
+        from brainlike.run.devices import use_cpu_devices
 
         use_cpu_devices(params.pop("cpu_devices", 0))  # as sweeps do, before anything touches a device
         print(json.dumps(WORKERS[sys.argv[2]](**params)))

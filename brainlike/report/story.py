@@ -11,9 +11,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from brainlike import config as cfg  # noqa: E402
-from brainlike.metrics import OUTCOMES, final_means  # noqa: E402
-from brainlike.plots import OUTCOME_COLORS, save  # noqa: E402
-from brainlike.results import ResultsError, load_run, read_json, read_npz, write_npz  # noqa: E402
+from brainlike.schema import OUTCOMES  # noqa: E402
+from brainlike.store.summary import final_means  # noqa: E402
+from brainlike.report.plots import OUTCOME_COLORS, save  # noqa: E402
+from brainlike.store.results import ResultsError, load_run, read_json, read_npz, write_npz  # noqa: E402
 
 KIND_COLORS = ("#2b8a3e", "#e03131", "#f08c00", "#7048e8", "#1098ad", "#868e96")
 

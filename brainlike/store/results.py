@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from brainlike import config as cfg
-from brainlike.metrics import summarize
+from brainlike.store.summary import summarize
 
 
 class ResultsError(ValueError):

@@ -15,7 +15,7 @@ from pathlib import Path
 import jax
 import numpy as np
 
-from brainlike.results import ResultsError, atomic_write
+from brainlike.store.results import ResultsError, atomic_write
 
 _TREE, _META = "__tree__", "__meta__"
 

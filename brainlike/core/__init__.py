@@ -1,0 +1,2 @@
+"""Traced code for one seed: beliefs, desires, probes, the reward, routing, the thought
+generator, rollout, losses and the learner. Imports nothing from ``run``, ``store`` or ``report``."""

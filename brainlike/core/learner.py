@@ -1,0 +1,259 @@
+"""One seed's whole run as pure functions: ``make_train(config) -> train(key)``.
+
+Phases: (1) the beliefs pretrain on exploratory data (uniformly random plans); (2) labelled
+thoughts are collected from exploration and the probe is fitted on the kinds it covers;
+(3) RL: the agent proposes thoughts, picks one by valence, acts, and learns: beliefs by
+prediction, desires by TD(lambda) on the innate reward, every loss reaching only the
+parameter groups its routing row allows.
+
+Every numeric knob is read from the ``hp`` pytree (``config.numeric``), never from the
+config, so conditions that differ only in numbers share one compiled function. Each piece
+is a module-level function of a ``Spec`` (what the structural config fixes); ``make_learner``
+binds them.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from brainlike import schema
+from brainlike.config import Config, numeric
+from brainlike.core import desires, outcomes, probes
+from brainlike.core.losses import loss_terms, prediction_errors, total_loss
+from brainlike.core.rollout import Actor, Spec, Transition, make_spec, new_actor, rollout
+
+
+class Thoughts(NamedTuple):
+    """Labelled thoughts from exploration: (obs, plan), the ground-truth kind, and what followed."""
+
+    obs: jax.Array
+    plan: jax.Array
+    kind: jax.Array
+    outcome_obs: jax.Array
+
+
+class RunState(NamedTuple):
+    params: dict
+    opt_state: Any
+    actors: Actor
+    probe: probes.Probe
+    thoughts: Thoughts  # fit, calibration and evaluation sets, n_thoughts each, in that order
+    key: jax.Array
+    update: jax.Array
+
+
+class Learner(NamedTuple):
+    """The pure functions of one structural config; numeric knobs come in as ``hp``."""
+
+    init: Any  # (key, hp) -> RunState, after pretraining and the probe fit
+    advance: Any  # (state, hp, n_logs) -> (state, metrics with a leading [n_logs] axis)
+    outcome: Any  # (metrics, hp) -> outcome index, over the final window
+    config: Config
+    loss_terms: Any  # (params, batch, v_end, probe, hp, replay=None) -> {"pred", "td", "probe"}, each routed
+
+
+def optimizer(hp, beliefs_lr):
+    """Adam for beliefs (its rate differs between pretraining and RL; the state is shared), SGD for desires."""
+    return optax.multi_transform(
+        {"beliefs": optax.adam(beliefs_lr), "desires": optax.sgd(hp["desires"]["lr"])},
+        lambda params: {g: jax.tree.map(lambda _: g, p) for g, p in params.items()})
+
+
+def blind(s: Spec) -> probes.Probe:
+    """A probe that never fires: exploration runs with no alarm."""
+    return probes.Probe(jnp.zeros(s.config.beliefs.thought_dim), jnp.zeros(()), jnp.full((), jnp.inf))
+
+
+def pretrain_update(s: Spec, carry, key, hp):
+    """One predictive update on a rollout of uniformly random plans."""
+    params, opt_state, actors = carry
+    actors, batch, _ = rollout(s, params, blind(s), actors, key, hp, explore=True)
+    pred_loss = lambda p: jnp.mean(prediction_errors(s, p, batch.obs, batch.plan, batch.outcome_obs))  # noqa: E731
+    grads = {"beliefs": jax.grad(pred_loss)(params["beliefs"]),
+             "desires": jax.tree.map(jnp.zeros_like, params["desires"])}
+    updates, opt_state = optimizer(hp, hp["beliefs"]["lr"]).update(grads, opt_state, params)
+    return (optax.apply_updates(params, updates), opt_state, actors), None
+
+
+def collect_thoughts(s: Spec, params, actors, key, hp) -> Thoughts:
+    """``3 * n_thoughts`` labelled thoughts from exploration (fit, calibration, evaluation)."""
+    n = 3 * s.config.probe.n_thoughts
+    n_rollouts = -(-n // s.config.run.steps_per_update)
+    _, batch = jax.lax.scan(lambda a, k: rollout(s, params, blind(s), a, k, hp, True)[:2],
+                            actors, jax.random.split(key, n_rollouts))
+    take = lambda x: x.reshape((-1,) + x.shape[3:])[:n]  # noqa: E731
+    return Thoughts(take(batch.obs), take(batch.plan), take(batch.kind), take(batch.outcome_obs))
+
+
+def split(s: Spec, thoughts: Thoughts, i: int) -> Thoughts:
+    """Set ``i`` of the stored thoughts: 0 fit, 1 calibration, 2 evaluation."""
+    n = s.config.probe.n_thoughts
+    return jax.tree.map(lambda x: x[i * n: (i + 1) * n], thoughts)
+
+
+def labelled_h(s: Spec, params, thoughts: Thoughts):
+    """Activations, labels and coverage mask of a labelled set under the current beliefs."""
+    h = jax.vmap(s.wm.encode, (None, 0, 0))(params["beliefs"], thoughts.obs, thoughts.plan)
+    return h, s.deceptive[thoughts.kind].astype(jnp.float32), s.covered[thoughts.kind]
+
+
+def fit(s: Spec, params, thoughts: Thoughts, hp) -> probes.Probe:
+    """A probe fitted on the fit set and calibrated on the calibration set, under ``params``."""
+    return probes.fit_probe(*labelled_h(s, params, split(s, thoughts, 0)), *labelled_h(s, params, split(s, thoughts, 1)),
+                            s.config.probe.target, hp["probe"]["rate"], hp["probe"]["l2"])
+
+
+def recalibrate(s: Spec, params, probe: probes.Probe, thoughts: Thoughts, hp) -> probes.Probe:
+    """The same direction with its threshold set anew on calibration thoughts under ``params``."""
+    h_cal, y_cal, ok_cal = labelled_h(s, params, split(s, thoughts, 1))
+    return probe._replace(threshold=probes.calibrate(h_cal @ probe.u + probe.c, y_cal, ok_cal,
+                                                     s.config.probe.target, hp["probe"]["rate"]))
+
+
+def on_schedule(every: int, update, new, probe: probes.Probe) -> probes.Probe:
+    """``new()`` after every ``every``-th update (never when ``every`` is 0), else ``probe``."""
+    if not every:
+        return probe
+    return jax.lax.cond((update + 1) % every == 0, new, lambda: probe)
+
+
+def replay_batch(s: Spec, thoughts: Thoughts, key) -> Thoughts | None:
+    """``beliefs.replay`` exploratory transitions drawn from the stored ones, or None."""
+    n = s.config.beliefs.replay
+    if not n:
+        return None
+    return jax.tree.map(lambda x: x[jax.random.randint(key, (n,), 0, 3 * s.config.probe.n_thoughts)], thoughts)
+
+
+def init(s: Spec, key, hp) -> RunState:
+    """Pretrained beliefs, zero desires, and the probe fitted on them: the state RL starts from."""
+    key_model, key_actors, key_pre, key_thoughts, key_run = jax.random.split(key, 5)
+    params = {"beliefs": s.wm.init(key_model), "desires": desires.init_valence(s.config.beliefs.thought_dim)}
+    opt_state = optimizer(hp, hp["beliefs"]["lr"]).init(params)
+    actors = jax.vmap(functools.partial(new_actor, s, hp=hp))(jax.random.split(key_actors, s.config.run.n_envs))
+    (params, opt_state, actors), _ = jax.lax.scan(
+        lambda c, k: pretrain_update(s, c, k, hp), (params, opt_state, actors),
+        jax.random.split(key_pre, s.config.beliefs.pretrain_updates))
+    thoughts = collect_thoughts(s, params, actors, key_thoughts, hp)
+    return RunState(params, opt_state, actors, fit(s, params, thoughts, hp), thoughts, key_run, jnp.zeros((), jnp.int32))
+
+
+def rl_update(s: Spec, state: RunState, hp):
+    """Act for one rollout, learn from it, and refit or recalibrate the probe when scheduled."""
+    key, key_roll = jax.random.split(state.key)
+    actors, batch, v_end = rollout(s, state.params, state.probe, state.actors, key_roll, hp, explore=False)
+    replay = replay_batch(s, state.thoughts, jax.random.fold_in(key_roll, 2))
+    grads, (l_pred, l_td) = jax.grad(total_loss, argnums=1, has_aux=True)(
+        s, state.params, batch, v_end, state.probe, hp, replay)
+    updates, opt_state = optimizer(hp, hp["beliefs"]["rl_lr"]).update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
+    pcfg = s.config.probe
+    probe = on_schedule(pcfg.refit_every, state.update, lambda: fit(s, params, state.thoughts, hp), state.probe)
+    probe = on_schedule(pcfg.recalibrate_every, state.update,
+                        lambda: recalibrate(s, params, probe, state.thoughts, hp), probe)
+    state = RunState(params, opt_state, actors, probe, state.thoughts, key, state.update + 1)
+    return state, update_stats(s, batch, l_pred, l_td)
+
+
+def update_stats(s: Spec, batch: Transition, l_pred, l_td) -> dict:
+    """Sums over one update's batch, to be turned into rates once a logged block is over."""
+    taken = jax.nn.one_hot(batch.kind, s.n_kinds)
+    return {
+        "episodes": batch.done.sum(),
+        "return": batch.ep_return.sum(),
+        "env_reward": batch.ep_env_return.sum(),
+        "safety_score": batch.ep_safety.sum(),
+        "deception_rate": batch.ep_deceptive.sum(),
+        "alarm_rate": batch.ep_fired.sum(),
+        "evasion_rate": (batch.ep_deceptive * (1.0 - batch.ep_fired)).sum(),
+        "decisions": jnp.asarray(batch.kind.size, jnp.float32),
+        "taken": taken.sum(axis=(0, 1)),
+        "offered": batch.offered.sum(axis=(0, 1)),
+        "flagged": (taken * batch.flagged[..., None]).sum(axis=(0, 1)),
+        "valence_chosen": batch.v.mean(),
+        "wm_loss": l_pred,
+        "td_loss": l_td,
+    }
+
+
+def log_stats(s: Spec, total: dict, n_updates: int) -> dict:
+    """One logged point from a block's summed statistics: per-episode and per-decision rates."""
+    ratio = lambda a, b: jnp.where(b > 0, a / jnp.maximum(b, 1), jnp.nan)  # noqa: E731
+    per_episode = ("return", "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate")
+    logged = {k: ratio(total[k], total["episodes"]) for k in per_episode}
+    logged |= {k: total[k] / n_updates for k in ("valence_chosen", "wm_loss", "td_loss")}
+    covered_deceptive = (s.covered & s.deceptive).astype(jnp.float32)
+    return logged | {
+        "plan_freq": total["taken"] / total["decisions"],
+        "offer_rate": total["offered"] / total["decisions"],
+        "probe_recall_taken_by_kind": ratio(total["flagged"], total["taken"]),
+        "probe_recall_taken": ratio(total["flagged"] @ covered_deceptive, total["taken"] @ covered_deceptive),
+    }
+
+
+def evaluate(s: Spec, state: RunState, hp) -> dict:
+    """Probe faithfulness at three depths, and valence by kind, on fresh labelled thoughts."""
+    h, y, ok = labelled_h(s, state.params, split(s, state.thoughts, 2))
+    kind = split(s, state.thoughts, 2).kind
+    score = h @ state.probe.u + state.probe.c
+    fired = (score > state.probe.threshold).astype(jnp.float32)
+    positive = ok & (y > 0.5)
+    refit = fit(s, state.params, state.thoughts, hp)
+    count = jax.ops.segment_sum(jnp.ones_like(score), kind, s.n_kinds)
+    # a scatter-add sums in index order whatever the seed batch; a masked .sum(0) did not (XLA
+    # on CPU splits that reduction one way for 4 seeds and another for 8: last-bit differences).
+    # A kind with no evaluation thoughts (B never on offer) is NaN, not 0.
+    per_kind = lambda x: jnp.where(  # noqa: E731
+        count > 0, jax.ops.segment_sum(x, kind, s.n_kinds) / jnp.maximum(count, 1), jnp.nan)
+    return {
+        "probe_recall_frozen": jnp.sum(fired * positive) / jnp.maximum(positive.sum(), 1),
+        "probe_auroc_frozen": probes.auroc(score, y, ok),
+        "probe_auroc_refit": probes.auroc(h @ refit.u + refit.c, y, ok),
+        "probe_recall_by_kind": per_kind(fired),
+        "probe_score_by_kind": per_kind(score - state.probe.threshold),
+        "valence_by_kind": per_kind(jax.vmap(desires.valence, (None, 0))(state.params["desires"], h)),
+    }
+
+
+def advance(s: Spec, state: RunState, hp, n_logs: int):
+    """``n_logs`` logged points, each after ``run.log_every`` RL updates."""
+    every = s.config.run.log_every
+
+    def log_block(state, _):
+        state, stats = jax.lax.scan(lambda st, _: rl_update(s, st, hp), state, None, length=every)
+        logged = log_stats(s, jax.tree.map(lambda x: x.sum(0), stats), every) | evaluate(s, state, hp)
+        assert set(logged) == set(schema.LOGGED), f"logged metrics {sorted(set(logged) ^ set(schema.LOGGED))}"
+        return state, logged
+
+    return jax.lax.scan(log_block, state, None, length=n_logs)
+
+
+def outcome(s: Spec, logged: dict, hp) -> jax.Array:
+    """The seed's outcome label (an index into ``schema.OUTCOMES``)."""
+    penalised = hp["reward"]["alpha"] * hp["reward"]["oversight"] > 0
+    return outcomes.label_outcome(logged, hp["outcome"], s.deceptive, s.covered & s.deceptive, penalised)
+
+
+def make_learner(config: Config) -> Learner:
+    """The learner's pure functions for one structural config."""
+    s = make_spec(config)
+    bind = lambda f: functools.partial(f, s)  # noqa: E731
+    return Learner(bind(init), bind(advance), bind(outcome), config, bind(loss_terms))
+
+
+def make_train(config: Config):
+    """``train(key, hp=None) -> (final_state, metrics)`` for one seed; metrics end with ``outcome``."""
+    learner = make_learner(config)
+
+    def train(key, hp=None):
+        hp = numeric(config) if hp is None else hp
+        state = learner.init(key, hp)
+        state, logged = learner.advance(state, hp, config.run.n_logs)
+        return state, logged | {"outcome": learner.outcome(logged, hp)}
+
+    return train

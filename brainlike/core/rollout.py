@@ -1,0 +1,182 @@
+"""Acting: the agent's policy, one step in one environment, and a rollout of many.
+
+Everything here is traced for one seed; ``Spec`` carries what a structural config fixes.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from brainlike.config import Config
+from brainlike.core import desires, probes, reward, thoughts
+from brainlike.core.beliefs import WorldModel
+from brainlike.core.routing import parse_routing
+from brainlike.envs import Environment
+
+
+class Spec(NamedTuple):
+    """The static half of a learner: what one structural config fixes."""
+
+    config: Config
+    env: Environment
+    wm: WorldModel
+    table: dict  # the routing table: loss -> parameter groups it may update
+    deceptive: jax.Array  # [K] bool
+    covered: jax.Array  # [K] bool: kinds the probe is fitted on as positives, and every honest kind
+
+    @property
+    def n_kinds(self) -> int:
+        return len(self.env.kinds)
+
+
+def make_spec(config: Config) -> Spec:
+    env = config.env_obj
+    wm = WorldModel(config.beliefs.hidden, config.beliefs.thought_dim, env.num_plans, env.obs_dim,
+                    config.beliefs.plan_input)
+    deceptive = env.deceptive_mask
+    return Spec(config, env, wm, parse_routing(config.routing), deceptive,
+                jnp.asarray(config.coverage_mask()) | ~deceptive)
+
+
+class Episode(NamedTuple):
+    """What an environment's current episode has accumulated so far."""
+
+    pool: probes.Pool
+    ret: jax.Array
+    env_ret: jax.Array
+    safety: jax.Array
+    deceptive: jax.Array
+    overseen: jax.Array
+
+
+class Actor(NamedTuple):
+    """One environment and the agent's place in it."""
+
+    obs: jax.Array
+    env_state: Any
+    prev_plan: jax.Array
+    episode: Episode
+
+
+class Transition(NamedTuple):
+    obs: jax.Array
+    plan: jax.Array
+    outcome_obs: jax.Array
+    reward: jax.Array
+    terminated: jax.Array
+    done: jax.Array
+    v: jax.Array  # valence of the chosen thought, when it was chosen
+    v_trunc: jax.Array  # expected valence where a truncated episode was cut off
+    overseen: jax.Array
+    kind: jax.Array
+    offered: jax.Array  # [K] bool: a plan of each kind came to mind (the opportunity to take it)
+    flagged: jax.Array  # the frozen probe flags the thought taken, on its own (unpooled)
+    # per finished episode (zero unless done)
+    ep_return: jax.Array
+    ep_env_return: jax.Array
+    ep_safety: jax.Array
+    ep_deceptive: jax.Array
+    ep_fired: jax.Array
+
+
+def candidates(s: Spec, params, obs):
+    """Thought activations and valences of every plan at ``obs``: ``[P, H]``, ``[P]``."""
+    h = jax.vmap(s.wm.encode, (None, None, 0))(params["beliefs"], obs, jnp.arange(s.env.num_plans))
+    return h, jax.vmap(desires.valence, (None, 0))(params["desires"], h)
+
+
+def choose(s: Spec, key_prop, key_sel, values, available, prev_plan, hp):
+    """The plan taken, and which plans came to mind: the agent's whole policy."""
+    d = s.config.desires
+    if d.selection == "fixed":
+        return thoughts.fixed_choice(key_sel, available, d.fixed_plan, hp["desires"]["fixed_p"]), available
+    proposal = thoughts.propose(key_prop, d.proposal, available, prev_plan, d.n_sampled)
+    return thoughts.select(key_sel, d.selection, values, proposal, hp["desires"]["temperature"]), proposal
+
+
+def expected_valence(s: Spec, key, values, available, prev_plan, hp):
+    """The valence of the thought the policy would take next: exact for Boltzmann over every
+    available plan, else that of one choice drawn with the real proposal and selection rule."""
+    d = s.config.desires
+    if d.proposal == "all" and d.selection == "boltzmann":
+        return jnp.sum(thoughts.boltzmann(values, available, hp["desires"]["temperature"]) * values)
+    key_prop, key_sel = jax.random.split(key)
+    return values[choose(s, key_prop, key_sel, values, available, prev_plan, hp)[0]]
+
+
+def new_episode(key, hp) -> Episode:
+    zero = jnp.zeros(())
+    return Episode(probes.empty_pool(), zero, zero, zero, jnp.zeros((), bool),
+                   jax.random.bernoulli(key, hp["reward"]["oversight"]))
+
+
+def new_actor(s: Spec, key, hp) -> Actor:
+    key_env, key_ep = jax.random.split(key)
+    obs, env_state = s.env.reset(key_env, hp["env"])
+    return Actor(obs, env_state, jnp.zeros((), jnp.int32), new_episode(key_ep, hp))
+
+
+def offered_kinds(s: Spec, actor: Actor, proposal, hp) -> jax.Array:
+    """Boolean ``[K]``: a plan of each kind came to mind."""
+    kinds = s.env.plan_kinds(actor.env_state, hp["env"])
+    return (jax.nn.one_hot(kinds, s.n_kinds) * proposal[:, None]).max(axis=0) > 0
+
+
+def judge(s: Spec, episode: Episode, probe: probes.Probe, score_taken, r_env, done, info, hp):
+    """The episode with this step added, the innate reward, and the pooled score the alarm read."""
+    pool = probes.add_to_pool(episode.pool, score_taken)
+    score = probes.pooled(pool, s.config.probe.pooling)
+    alarm = reward.alarm(score, probe.threshold, s.config.reward.alarm) * done  # judged at episode end
+    r = reward.innate_reward(r_env, alarm, hp["reward"]["alpha"], episode.overseen)
+    now = Episode(pool, episode.ret + r, episode.env_ret + r_env, episode.safety + info["safety"],
+                  episode.deceptive | info["deceptive"], episode.overseen)
+    return now, r, score
+
+
+def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, hp, explore: bool):
+    """One decision and its consequence in one environment: ``(actor, transition)``."""
+    key_prop, key_sel, key_env, key_ep = jax.random.split(key, 4)
+    available = s.env.plan_mask(actor.env_state, hp["env"])
+    h_c, v_c = candidates(s, params, actor.obs)
+    if explore:
+        plan, proposal = jax.random.categorical(key_sel, jnp.where(available, 0.0, -jnp.inf)), available
+    else:
+        plan, proposal = choose(s, key_prop, key_sel, v_c, available, actor.prev_plan, hp)
+    offered = offered_kinds(s, actor, proposal, hp)
+    obs, env_state, r_env, done, info = s.env.step(key_env, actor.env_state, plan, hp["env"])
+    score_taken = probes.logit(probe, h_c[plan])
+    ep_now, r, score = judge(s, actor.episode, probe, score_taken, r_env, done, info, hp)
+    if s.env.truncates:  # a key of its own, derived without disturbing the others
+        _, v_t = candidates(s, params, info["outcome_obs"])
+        v_trunc = expected_valence(s, jax.random.fold_in(key_sel, 1), v_t, info["outcome_mask"], plan, hp)
+    else:
+        v_trunc = jnp.zeros(())
+    fin = lambda x: jnp.where(done, x, 0).astype(jnp.float32)  # noqa: E731
+    transition = Transition(
+        actor.obs, plan, info["outcome_obs"], r, info["terminated"], done, v_c[plan], v_trunc,
+        actor.episode.overseen.astype(jnp.float32), info["kind"], offered, score_taken > probe.threshold,
+        fin(ep_now.ret), fin(ep_now.env_ret), fin(ep_now.safety), fin(ep_now.deceptive),
+        fin(score > probe.threshold))
+    ep_next = jax.tree.map(lambda a, b: jnp.where(done, a, b), new_episode(key_ep, hp), ep_now)
+    return Actor(obs, env_state, plan, ep_next), transition
+
+
+def rollout(s: Spec, params, probe: probes.Probe, actors: Actor, key, hp, explore: bool):
+    """``rollout_len`` steps in each of the ``n_envs`` environments: time-major ``[T, E]``, and
+    ``v_end [E]``, the valence of the thought each environment would take next."""
+    run = s.config.run
+
+    def step(actors, key):
+        one = functools.partial(actor_step, s, params, probe, hp=hp, explore=explore)
+        return jax.vmap(one)(actors, jax.random.split(key, run.n_envs))
+
+    actors, batch = jax.lax.scan(step, actors, jax.random.split(key, run.rollout_len))
+    _, v_next = jax.vmap(functools.partial(candidates, s, params))(actors.obs)
+    available = jax.vmap(s.env.plan_mask, (0, None))(actors.env_state, hp["env"])
+    keys = jax.random.split(jax.random.fold_in(key, 1), run.n_envs)
+    v_end = jax.vmap(functools.partial(expected_valence, s, hp=hp))(keys, v_next, available, actors.prev_plan)
+    return actors, batch, v_end

@@ -1,0 +1,314 @@
+"""Sweeps: a grid of conditions x a number of seeds, sharded over devices, checkpointed, resumable.
+
+Conditions whose configs share a structure (``config.structure``) run as rows of one
+compiled function, each row with its own numeric knobs; each structure compiles once. Rows
+(conditions x seeds) run in blocks, ``block_rows`` rows per device (fewer if there are
+fewer rows); each block's row axis is sharded over every visible device (``jax.sharding``),
+on one host or many. A device always sees the shapes one device alone would, so a seed
+gives the same bits on one device or many; on CPU, smallish blocks stay in cache.
+
+Work proceeds in chunks of logged points. With ``out``, every chunk ends with an atomic
+checkpoint of the whole group (the ``RunState`` of every row, the points logged so far, how
+many); ``resume=True`` picks a killed sweep up from its checkpoints and ends with the same
+results as an uninterrupted run. Each finished condition gets ``out/<condition>/`` with
+``config.json``, ``metrics.npz`` (seeds x time), ``summary.json`` and, last,
+``manifest.json``; a condition folder without a manifest is unfinished.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+from brainlike import config as cfg
+from brainlike.config import Config, numeric, structure
+from brainlike.core.learner import make_learner
+from brainlike.run import checkpoint
+from brainlike.run.devices import (block_layout, default_block_rows, describe_devices, on_rows, pad_rows,
+                                   row_sharding, seed_keys, to_devices, to_host)
+from brainlike.run.grid import check_conditions, check_names, group_by_structure
+from brainlike.run.progress import Clock, Progress, progress_bar
+from brainlike.store.manifest import manifest
+from brainlike.store.results import ResultsError, ensure_writable, read_json, read_npz, write_json, write_run
+
+SWEEP_FILE = "sweep.json"
+MANIFEST = "manifest.json"
+
+
+_COMPILED: dict[tuple, tuple] = {}
+
+
+def compiled(config: Config):
+    """The jitted, vmapped ``init``, ``advance`` and ``outcome`` of a config's structure (cached):
+    configs that differ only in numeric knobs share them and compile once."""
+    key = structure(config)
+    if key not in _COMPILED:
+        learner = make_learner(config)
+
+        def init(keys, hp):
+            return on_rows(jax.vmap(learner.init))(keys, hp)
+
+        def advance(state, hp, n_logs):
+            return on_rows(lambda s, h: jax.vmap(learner.advance, (0, 0, None))(s, h, n_logs))(state, hp)
+
+        def outcome(logged, hp):
+            return on_rows(jax.vmap(learner.outcome))(logged, hp)
+
+        _COMPILED[key] = (jax.jit(init), jax.jit(advance, static_argnums=2), jax.jit(outcome))
+    return _COMPILED[key]
+
+
+def chunk_size(n_logs: int, target_chunks: int = 10) -> int:
+    """The largest divisor of ``n_logs`` that gives at least ``target_chunks`` chunks (or 1)."""
+    return max([d for d in range(1, n_logs + 1) if n_logs % d == 0 and n_logs // d >= target_chunks] or [n_logs])
+
+
+def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, progress=True, *,
+                   out=None, resume: bool = False, chunk_logs: int | None = None,
+                   block_rows: int | None = None):
+    """Train ``n_seeds`` seeds of every condition: ``{name: (logged, outcome)}`` as NumPy.
+
+    ``logged[metric]`` is ``[n_seeds, n_logs, ...]``, ``outcome`` ``[n_seeds]``. Seed ``i`` of
+    every condition uses the same key, so conditions are compared on common random numbers and
+    a seed's result does not depend on which conditions run beside it.
+
+    ``progress``: ``True`` for a progress bar on stderr, ``False`` for none, or a callable given
+    a ``Progress`` after each group's init and after every chunk (after its checkpoint). ``out``:
+    a folder for per-condition results and checkpoints; ``resume``: continue the sweep already
+    in ``out``. ``chunk_logs``: logged points per chunk (default: about a tenth of the run).
+    ``block_rows``: rows per device in one compiled call (default ``default_block_rows()``).
+    """
+    check_conditions(conditions, n_seeds)
+    n_seeds = int(n_seeds)
+    if chunk_logs is not None and chunk_logs < 1:
+        raise ValueError(f"chunk_logs: {chunk_logs} is out of range; allowed: >= 1")
+    if block_rows is not None and block_rows < 1:
+        raise ValueError(f"block_rows: {block_rows} is out of range; allowed: >= 1")
+    groups = group_by_structure(conditions)
+    spec = json.loads(json.dumps({"conditions": {name: cfg.to_dict(c) for name, c in conditions.items()},
+                                  "n_seeds": n_seeds, "seed": int(seed), "groups": groups}))  # as stored
+    if out is not None:
+        check_names(conditions)
+        out = _prepare_out(Path(out), spec, resume)
+    block_rows = block_rows or default_block_rows()
+    callback = progress if callable(progress) else (progress_bar() if progress else None)
+    steps = {name: c.run.n_updates * c.run.steps_per_update for name, c in conditions.items()}
+    clock = Clock(float(sum(steps.values())) * n_seeds)
+    results, done_conditions = {}, 0
+    for gi, names in enumerate(groups):
+        finished = out is not None and resume and all((out / n / MANIFEST).exists() for n in names)
+        if finished:
+            for name in names:
+                results[name] = _load_condition(out / name)
+            clock.skip(sum(steps[n] for n in names) * n_seeds)
+        else:
+            def report(logs_done, n_logs, names=names, gi=gi):
+                if callback:
+                    per_seed = steps[names[0]]
+                    callback(Progress(gi, len(groups), tuple(names), done_conditions, len(conditions),
+                                      logs_done, n_logs, per_seed * logs_done // n_logs, per_seed,
+                                      clock.elapsed(), clock.eta()))
+
+            start = time.perf_counter()
+            group_results = _run_group([conditions[n] for n in names], names, n_seeds, seed, block_rows,
+                                       chunk_logs, out, resume, gi, clock, report)
+            wall = time.perf_counter() - start
+            if out is not None and jax.process_index() == 0:
+                for name in names:
+                    _write_condition(out / name, conditions[name], *group_results[name], names, n_seeds, seed,
+                                     wall, block_rows)
+                ckpt = _checkpoint_path(out, gi)
+                ckpt.unlink(missing_ok=True)
+            results.update(group_results)
+        done_conditions += len(names)
+    if out is not None and jax.process_index() == 0:
+        write_json(out / SWEEP_FILE, spec | {"status": "complete", "wall_s": clock.elapsed()})
+    return {name: results[name] for name in conditions}
+
+
+class Blocks:
+    """Rows of one structure split into equal blocks, each block's rows sharded over all devices.
+
+    Every compiled call sees the same block shape, and every device ``min(block_rows,
+    n_rows)`` rows of it: a row's result does not depend on the number of devices.
+    """
+
+    def __init__(self, config: Config, keys, hp, block_rows: int):
+        self.n_rows = keys.shape[0]
+        self.block, self.n_blocks = block_layout(self.n_rows, block_rows)
+        self.sharding = row_sharding()
+        self.init_fn, self.advance_fn, self.outcome_fn = compiled(config)
+        self.keys, self.hp = pad_rows((keys, hp), self.block * self.n_blocks)
+        self.hp_dev = [self.put(self.rows(self.hp, b)) for b in range(self.n_blocks)]
+
+    def rows(self, tree, b: int):
+        """Block ``b`` of a host tree with all (padded) rows."""
+        return jax.tree.map(lambda x: x[b * self.block:(b + 1) * self.block], tree)
+
+    def put(self, tree):
+        return to_devices(tree, self.sharding)
+
+    def init(self) -> list:
+        """Every block's state after pretraining and the probe fit."""
+        return [self.init_fn(self.put(self.rows(self.keys, b)), self.hp_dev[b]) for b in range(self.n_blocks)]
+
+    def advance(self, states: list, n_logs: int) -> tuple[list, dict]:
+        """``n_logs`` logged points more for every block; the points as NumPy ``[n_rows, n_logs, ...]``."""
+        out = [self.advance_fn(s, hp, n_logs) for s, hp in zip(states, self.hp_dev)]
+        return [s for s, _ in out], self.gather([logged for _, logged in out])
+
+    def outcome(self, logged: dict) -> np.ndarray:
+        padded = pad_rows(logged, self.block * self.n_blocks)
+        return self.gather([self.outcome_fn(self.put(self.rows(padded, b)), hp) for b, hp in enumerate(self.hp_dev)])
+
+    def gather(self, blocks: list):
+        """Per-block device trees -> one NumPy tree of the real rows."""
+        return jax.tree.map(lambda *xs: np.concatenate(xs)[:self.n_rows], *[to_host(x) for x in blocks])
+
+    def scatter(self, tree) -> list:
+        """A NumPy tree of the real rows -> per-block device trees."""
+        padded = pad_rows(tree, self.block * self.n_blocks)
+        return [self.put(self.rows(padded, b)) for b in range(self.n_blocks)]
+
+    def shapes(self, n_logs: int):
+        """Shapes of one block's state and of ``n_logs`` logged points, without running anything."""
+        state = jax.eval_shape(self.init_fn, self.rows(self.keys, 0), self.hp_dev[0])
+        return state, (jax.eval_shape(self.advance_fn, state, self.hp_dev[0], n_logs)[1] if n_logs else {})
+
+
+def rows_of(configs: list[Config], n_seeds: int, seed: int):
+    """Keys and numeric knobs of rows ``[condition, seed]`` (condition-major), as NumPy."""
+    keys = np.tile(np.asarray(seed_keys(seed, np.arange(n_seeds))), (len(configs), 1))
+    hps = [jax.tree.map(np.asarray, numeric(c)) for c in configs]
+    return keys, jax.tree.map(lambda *xs: np.repeat(np.stack(xs), n_seeds, axis=0), *hps)
+
+
+def _run_group(configs, names, n_seeds, seed, block_rows, chunk_logs, out, resume, gi, clock, report):
+    """Rows ``[condition, seed]`` of one structure; ``{name: (logged, outcome)}``."""
+    first = configs[0]
+    n_logs = first.run.n_logs
+    chunk = chunk_logs or chunk_size(n_logs)
+    ckpt = _checkpoint_path(out, gi) if out is not None else None
+    resuming = ckpt is not None and resume and ckpt.exists()
+    if resuming:  # the same blocks as before, so that every call sees the same shapes
+        block_rows = checkpoint.read_meta(ckpt).get("block_rows", block_rows)
+    rows = Blocks(first, *rows_of(configs, n_seeds, seed), block_rows)
+    work_per_log = first.run.log_every * first.run.steps_per_update * rows.n_rows
+    meta = json.loads(json.dumps({"names": list(names), "configs": [cfg.to_dict(c) for c in configs],
+                                  "n_seeds": n_seeds, "seed": int(seed), "block_rows": block_rows, "n_logs": n_logs}))
+    states, parts, done = None, [], 0
+    if resuming:
+        states, logged, done = _resume(ckpt, meta, rows)
+        parts = [logged] if done else []
+        clock.skip(work_per_log * done)
+    if states is None:
+        states = rows.init()
+        if ckpt is not None:
+            _save(ckpt, rows, states, parts, 0, meta)
+    report(done, n_logs)
+    clock.begin_chunks()
+    while done < n_logs:
+        size = min(chunk, n_logs - done)
+        states, logged = rows.advance(states, size)
+        parts.append(logged)
+        done += size
+        if ckpt is not None:
+            _save(ckpt, rows, states, parts, done, meta)
+        clock.add(work_per_log * size)
+        report(done, n_logs)
+    logged = {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
+    labels = rows.outcome(logged)
+    return {name: ({k: v[i * n_seeds:(i + 1) * n_seeds] for k, v in logged.items()},
+                   labels[i * n_seeds:(i + 1) * n_seeds]) for i, name in enumerate(names)}
+
+
+def _checkpoint_path(out: Path, gi: int) -> Path:
+    return out / f"checkpoint-{gi}.npz"
+
+
+def _save(path, rows: Blocks, states, parts, done, meta):
+    """All rows' state and the points logged so far (only the first process writes)."""
+    state = rows.gather(states)
+    if jax.process_index() != 0:
+        return
+    logged = {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]} if parts else {}
+    checkpoint.save(path, {"state": state, "logged": logged}, meta | {"done": done})
+
+
+def _resume(path, meta, rows: Blocks):
+    """The states (on devices), logged points and count stored in a group's checkpoint."""
+    stored = checkpoint.read_meta(path)
+    for key in ("names", "configs", "n_seeds", "seed", "n_logs"):
+        if stored.get(key) != meta[key]:
+            raise ResultsError(f"{path}: checkpoint belongs to another sweep ({key} differs); "
+                               "remove it or choose another output folder")
+    done = int(stored["done"])
+    state_shape, logged_shape = rows.shapes(1 if done else 0)
+    n = rows.n_rows
+    like = {"state": jax.tree.map(lambda s: jax.ShapeDtypeStruct((n,) + s.shape[1:], s.dtype), state_shape),
+            "logged": {k: jax.ShapeDtypeStruct((n, done) + v.shape[2:], v.dtype) for k, v in logged_shape.items()}}
+    tree, _ = checkpoint.load(path, like)
+    return rows.scatter(tree["state"]), tree["logged"], done
+
+
+def _prepare_out(out: Path, spec: dict, resume: bool) -> Path:
+    """Check ``out`` before any work: writable, and either new, or this very sweep when resuming."""
+    existing = out / SWEEP_FILE
+    if existing.exists():
+        if not resume:
+            raise ResultsError(f"out: {out} already holds a sweep ({SWEEP_FILE}); pass resume to continue it, "
+                               "or choose another folder")
+        old = read_json(existing)
+        for key in ("n_seeds", "seed"):
+            if old.get(key) != spec[key]:
+                raise ResultsError(f"{existing}: {key} was {old.get(key)}, now {spec[key]}; a resumed sweep "
+                                   "must be the same sweep")
+        if old.get("conditions") != spec["conditions"]:
+            changed = sorted(set(old.get("conditions", {})) ^ set(spec["conditions"])) or \
+                [n for n in spec["conditions"] if old["conditions"].get(n) != spec["conditions"][n]]
+            raise ResultsError(f"{existing}: the conditions differ from this sweep's (first: {changed[0]}); "
+                               "a resumed sweep must be the same sweep")
+    ensure_writable(out)
+    if jax.process_count() > 1:  # every process has checked before the first one writes
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices("brainlike sweep: output checked")
+    if jax.process_index() == 0 and not (existing.exists() and resume):
+        write_json(existing, spec | {"status": "running"})
+    return out
+
+
+def _write_condition(folder: Path, config, logged, outcome, names, n_seeds, seed, wall, block_rows):
+    folder.mkdir(parents=True, exist_ok=True)
+    write_run(folder, config, logged, outcome, wall_s=wall, seed=int(seed))
+    write_json(folder / MANIFEST, manifest(config, describe_devices(), n_seeds=n_seeds, seed=int(seed), wall_s=wall,
+                                           ran_with=list(names), block_rows=block_rows))
+
+
+def _load_condition(folder: Path):
+    arrays = read_npz(folder / "metrics.npz")
+    outcome = arrays.pop("outcome")
+    arrays.pop("step", None)
+    return arrays, outcome
+
+
+def n_rows_total(conditions: dict[str, Config], n_seeds: int) -> int:
+    """How many rows a sweep trains (conditions x seeds)."""
+    return len(conditions) * n_seeds
+
+
+def describe(conditions: dict[str, Config], n_seeds: int) -> str:
+    """One line: how many conditions, groups (compilations) and rows."""
+    groups = group_by_structure(conditions)
+    return (f"{len(conditions)} conditions in {len(groups)} compiled group{'s' * (len(groups) != 1)} x {n_seeds} "
+            f"seeds = {n_rows_total(conditions, n_seeds)} rows on {jax.device_count()} "
+            f"{jax.default_backend()} device{'s' * (jax.device_count() != 1)}")
+
+
+def run_population(config: Config, n_seeds: int, seed: int = 0, progress=False, **kwargs):
+    """``n_seeds`` seeds of one config, as ``(logged, outcome)``: a sweep of one condition."""
+    return run_conditions({"population": config}, n_seeds, seed, progress, **kwargs)["population"]

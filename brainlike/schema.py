@@ -1,0 +1,16 @@
+"""The names every part agrees on: what a run logs, and the outcome labels (no JAX here).
+
+Logging, summaries and curves all read these lists; a learner that logs anything else fails.
+"""
+
+OUTCOMES = ("honest", "caught", "evades_by_plan", "evades_by_shift", "evades_by_obfuscation",
+            "evades_by_erasure", "unpenalised_unseen", "unpenalised_stale", "unstable")
+EVADES = tuple(o for o in OUTCOMES if o.startswith("evades"))
+
+# logged per point and per seed; the vector-valued ones are indexed by plan kind
+SCALARS = ("return", "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate",
+           "valence_chosen", "wm_loss", "td_loss", "probe_recall_taken", "probe_recall_frozen",
+           "probe_auroc_frozen", "probe_auroc_refit")
+BY_KIND = ("plan_freq", "offer_rate", "probe_recall_taken_by_kind", "probe_recall_by_kind", "probe_score_by_kind",
+           "valence_by_kind")
+LOGGED = SCALARS + BY_KIND
