@@ -9,6 +9,7 @@ from pathlib import Path
 
 from brainlike.report.experiment import draw, render_readings, run_experiment
 from brainlike.store.results import ResultsError, read_json
+from brainlike.run.devices import use_cpu_devices
 from brainlike.runtime import configure
 
 HERE = Path(__file__).resolve().parent
@@ -42,6 +43,7 @@ def main(argv=None) -> int:
     parser.add_argument("--figures", default="figures", help="figures folder (default figures)")
     args = parser.parse_args(argv)
     configure()
+    use_cpu_devices()  # one JAX device per core, so that blocks of seeds run side by side
     names = NAMES if args.names == ["all"] else tuple(args.names)
     unknown = [n for n in names if n not in NAMES]
     if unknown:
