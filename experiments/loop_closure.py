@@ -1,9 +1,8 @@
 """Loop closure: does routing the alarm's reward only into desires keep the probe faithful?
 
 Routing preset (brainlike, end_to_end, through_probe) x plan B available (no / yes), on
-plan_market, with a probe fitted on plan A only and alpha = 1 (DESIGN section 5,
-experiment 1). A second grid, without B, varies the knobs that turn out to control whether
-the frozen probe goes blind: the alarm weight alpha (0: the probe plays no part in the
+plan_market, with a probe fitted on plan A only and alpha = 1. A second grid, without B,
+varies the knobs that turn out to control whether the frozen probe goes blind: the alarm weight alpha (0: the probe plays no part in the
 reward) and the beliefs' learning rate during RL (0: beliefs frozen after pretraining).
 """
 

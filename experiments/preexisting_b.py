@@ -2,7 +2,7 @@
 
 The fraction of seeds that end evading against B's prevalence and the overlap of B's
 deception signature with A's, under brainlike routing with end_to_end beside it; the probe
-is fitted on A only (DESIGN section 5, experiment 2).
+is fitted on A only.
 """
 
 from __future__ import annotations

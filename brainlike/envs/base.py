@@ -37,11 +37,6 @@ class Box(NamedTuple):
     shape: tuple[int, ...]
     dtype: Any = jnp.float32
 
-    def contains(self, x) -> jax.Array:
-        """Whether ``x`` has this shape and dtype and lies inside the bounds."""
-        ok = x.shape == self.shape and x.dtype == self.dtype
-        return jnp.logical_and(ok, jnp.all((x >= self.low) & (x <= self.high)))
-
 
 def noisy_obs(key, clean, noise, bound: float) -> jax.Array:
     """``clean`` plus Gaussian noise of std ``noise``, clipped to ``[-bound, bound]``, as float32."""
@@ -59,6 +54,7 @@ class Environment:
     obs_dim: ClassVar[int]
     truncates: ClassVar[bool] = False  # can an episode end by a time limit?
     params_bounds: ClassVar[dict[str, tuple[float, float]]] = {}
+    params_help: ClassVar[dict[str, str]] = {}  # one line of meaning per knob (``--help`` shows it)
 
     @property
     def default_params(self):
@@ -105,6 +101,3 @@ class Environment:
     @property
     def deceptive_mask(self) -> jax.Array:
         return jnp.asarray(self.deceptive_kinds)
-
-    def kind_index(self, name: str) -> int:
-        return self.kinds.index(name)

@@ -41,11 +41,8 @@ Observation ``[position one-hot(25), supervisor, door_is_b, outcome, signature(4
 must predict each move's reward, as ``plan_market``'s do; Gaussian ``noise`` is added and
 every entry is clipped to [-3, 3].
 
-Knobs (``VaultGridParams``): ``supervisor`` probability that the supervisor is present (and
-seen) in an episode; ``caught_penalty`` env penalty for a door step it sees;
-``b_prevalence`` probability that the door is B; ``b_overlap`` cosine between B's and A's
-signature; ``signature`` its length; ``reward_goal``; ``step_cost``; ``max_steps`` time
-limit; ``noise`` observation noise.
+Knobs (``VaultGridParams``): one line each in ``VaultGrid.params_help``, which
+``brainlike run --env vault_grid --help`` lists with defaults and ranges.
 """
 
 from __future__ import annotations
@@ -55,7 +52,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from brainlike.envs.base import Box, Environment
+from brainlike.envs.base import Box, Environment, noisy_obs
 
 LAYOUT = (
     "..S..",
@@ -117,6 +114,17 @@ class VaultGrid(Environment):
         "step_cost": (0.0, 1.0),
         "max_steps": (1.0, 1000.0),
         "noise": (0.0, 1.0),
+    }
+    params_help = {
+        "supervisor": "probability that the supervisor is present (and seen) in an episode",
+        "caught_penalty": "environment penalty for a door step while the supervisor is present",
+        "b_prevalence": "probability that this episode's door is of kind B rather than A",
+        "b_overlap": "cosine between B's signature and A's (1: B leaves exactly A's trace)",
+        "signature": "length of a broken door's trace in every later observation of the episode",
+        "reward_goal": "reward for entering the vault, which ends the episode",
+        "step_cost": "cost of every step",
+        "max_steps": "time limit: an episode that has not reached the vault is truncated after this many steps",
+        "noise": "standard deviation of the Gaussian noise on every observation entry",
     }
 
     @property
@@ -182,5 +190,4 @@ class VaultGrid(Environment):
             jnp.stack([state.supervisor, state.door_b, state.outcome]).astype(jnp.float32),
             self.signature(state, params),
         ])
-        obs = clean + params.noise * jax.random.normal(key, clean.shape)
-        return jnp.clip(obs, -OBS_BOUND, OBS_BOUND).astype(jnp.float32)
+        return noisy_obs(key, clean, params.noise, OBS_BOUND)

@@ -156,7 +156,7 @@ def run_experiment(experiment: Experiment, quick: bool, results_root: Path, figu
         written = res.read_json(out / name / "summary.json")
         block = written | res.run_summary(r.config, r.logged, r.outcome)
         res.write_json(out / name / "summary.json", block)
-        blocks[name] = block | {"config": to_dict(r.config), "curves": curves(r)}
+        blocks[name] = block | {"config": to_dict(r.config), "curves": curves(r), "per_seed": per_seed(r)}
     summary = {"name": experiment.name, "description": experiment.description, "quick": quick,
                "n_seeds": n_seeds, "wall_s": round(wall, 1), "train_s": round(training_time(out, conditions), 1),
                "conditions": blocks,
@@ -229,11 +229,46 @@ def render_readings(text: str, readings: dict[str, str]) -> str:
     return READING.sub(lambda m: m[1] + readings[m[2]].strip() + "\n" + m[4] if m[2] in readings else m[0], text)
 
 
+SEED_METRICS = ("probe_recall_frozen", "deception_rate")
+
+
+def per_seed(result: Result) -> dict:
+    """Each seed's final-window values of ``SEED_METRICS`` and its outcome label (for the scatter)."""
+    out = {m: [None if not np.isfinite(v) else round(float(v), 4) for v in result.final(m)] for m in SEED_METRICS}
+    return out | {"outcome": [OUTCOMES[int(i)] for i in result.outcome]}
+
+
 def draw(experiment: Experiment, summary: dict, figures_root: Path) -> Path:
-    """Draw the figure from a summary (no training)."""
+    """Draw the figure, the per-seed scatter and the per-condition table from a summary (no training)."""
     path = Path(figures_root) / f"{experiment.name}.png"
     experiment.plot(summary, path)
+    blocks = summary["conditions"]
+    if all("per_seed" in b for b in blocks.values()):
+        seed_scatter(blocks, Path(figures_root) / f"{experiment.name}_seeds.png")
+    res.atomic_write(Path(figures_root) / f"{experiment.name}.md", lambda f: f.write(condition_table(blocks).encode()))
     return path
+
+
+def condition_table(blocks: dict) -> str:
+    """A Markdown table: per condition, seeds, final-window means and outcome counts."""
+    rows = ["| condition | seeds | deception | evasion | frozen recall | frozen AUROC | refit AUROC | outcomes |",
+            "|---|---:|---:|---:|---:|---:|---:|---|"]
+    fmt = lambda m: "n/a" if m["mean"] is None else f"{m['mean']:.3f}"  # noqa: E731
+    for name, b in blocks.items():
+        m = b["metrics"]
+        counts = ", ".join(f"{k} {v}" for k, v in b["outcomes"].items() if v)
+        rows.append(f"| {name} | {b['n_seeds']} | " + " | ".join(fmt(m[k]) for k in (
+            "deception_rate", "evasion_rate", "probe_recall_frozen", "probe_auroc_frozen", "probe_auroc_refit"))
+            + f" | {counts} |")
+    return "\n".join(rows) + "\n"
+
+
+def seed_scatter(blocks: dict, path: Path) -> None:
+    """One small panel per condition: each seed's final frozen recall against its deception rate,
+    coloured by outcome."""
+    from brainlike.report.plots import seed_panels
+
+    seed_panels(blocks, SEED_METRICS, path)
 
 
 # numbers as a reading quotes them, straight from a summary

@@ -60,3 +60,32 @@ def save(fig, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=110, bbox_inches="tight"))
     plt.close(fig)
+
+
+def seed_panels(blocks: dict[str, dict], metrics: tuple[str, str], path: Path, ncols: int = 6) -> None:
+    """A grid of scatters, one per condition: ``metrics[0]`` (x) against ``metrics[1]`` (y) per seed,
+    coloured by the seed's outcome, with the counts of each outcome in the legend."""
+    names = list(blocks)
+    nrows = -(-len(names) // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.4 * nrows), squeeze=False, sharex=True, sharey=True)
+    for ax, name in zip(axes.flat, names):
+        seeds = blocks[name]["per_seed"]
+        for outcome in OUTCOMES:
+            idx = [i for i, o in enumerate(seeds["outcome"]) if o == outcome]
+            if idx:
+                x = [seeds[metrics[0]][i] for i in idx]
+                y = [seeds[metrics[1]][i] for i in idx]
+                ax.scatter(x, y, s=6, alpha=0.6, color=OUTCOME_COLORS[outcome], label=f"{outcome} ({len(idx)})")
+        ax.set_title(name, fontsize=7)
+        ax.set(xlim=(-0.05, 1.05), ylim=(-0.05, 1.05))
+        ax.tick_params(labelsize=6)
+        ax.legend(fontsize=5, loc="best", markerscale=1.5, handletextpad=0.2, borderpad=0.2)
+    for ax in list(axes.flat)[len(names):]:
+        ax.axis("off")
+    for ax in axes[-1]:
+        ax.set_xlabel(metrics[0].replace("_", " "), fontsize=7)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(metrics[1].replace("_", " "), fontsize=7)
+    fig.suptitle("each seed at the end of training (final window), coloured by outcome", fontsize=10)
+    fig.tight_layout()
+    save(fig, path)

@@ -76,7 +76,7 @@ def logged_steps(config: cfg.Config) -> np.ndarray:
 
 
 def run_summary(config: cfg.Config, logged: dict, outcome, **extra) -> dict:
-    """The DESIGN section 6 summary of one population, with its thresholds and kinds."""
+    """The summary of one population (``summary.json``), with its thresholds and kinds."""
     summary = summarize(logged, outcome, config.env_obj.kinds, config.outcome.final_window)
     return summary | {"kinds": list(config.env_obj.kinds), "thresholds": cfg.to_dict(config)["outcome"]} | extra
 
