@@ -1,65 +1,163 @@
-"""Command line: ``python -m brainlike run ...``; every config field is a flag."""
+"""Command line: ``brainlike run ...``; every config field is a flag.
+
+Values are parsed by one parser, ``brainlike.run.grid.parse_value``, as they are in a sweep's
+``--grid``: a tuple's items join by ``+`` (``--probe.coverage A+B``), and ``,`` only ever
+separates the values of a grid axis (``--grid probe.coverage=A,A+B`` is two conditions).
+"""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
+import importlib
+import importlib.util
+import os
 import sys
 import time
+from pathlib import Path
 
 from brainlike import config as cfg
 from brainlike import envs
+from brainlike.run.grid import format_value, parse_value
 
-TOP_ALIASES = {"steps": "run.steps"}
+HEADLINE = ("return", "deception_rate", "alarm_rate", "evasion_rate", "probe_recall_frozen",
+            "probe_auroc_frozen", "probe_auroc_refit")
 
-
-def _parse_value(kind, text: str):
-    if kind in (int, "int"):
-        return int(text)
-    if kind in (float, "float"):
-        return float(text)
-    if "tuple" in str(kind):
-        return tuple(t.strip() for t in text.split(",") if t.strip())
-    return text
+ROUTING_HELP = ("which loss may update which parameters: a preset ({presets}), or a table such as "
+                "'pred=beliefs;td=beliefs+desires;probe=' (quote it for the shell): one row per loss (pred: "
+                "predicting the next observation; td: TD(lambda) on the innate reward; probe: the probe's "
+                "score as a loss), each naming the parameter groups (beliefs, desires) it may update, joined "
+                "by +; a row left empty or left out updates nothing (default {default})")
 
 
-def add_config_args(parser: argparse.ArgumentParser) -> None:
-    """A flag for every config field (``--reward.alpha``), environment knobs (``--env.b_prevalence``)
-    included, plus ``--env``, ``--routing`` and ``--steps``."""
-    base = cfg.Config()
-    parser.add_argument("--env", help=f"environment: {', '.join(envs.REGISTRY)} (default {base.env})")
-    parser.add_argument("--routing", help=f"routing preset ({', '.join(cfg.ROUTING_PRESETS)}) or table")
-    parser.add_argument("--steps", type=int, help="RL environment steps per seed (run.steps)")
+# --------------------------------------------------------------------------- before the parser
+
+
+def preparse(argv: list[str]) -> argparse.Namespace:
+    """``--env`` and ``--import``, read before the parser is built: the environment decides
+    which ``--env.KNOB`` flags exist, and an imported file may register that environment."""
+    pre = _Parser(prog="brainlike", add_help=False, allow_abbrev=False)
+    pre.add_argument("--env")
+    pre.add_argument("--import", dest="imports", action="append", default=[])
+    return pre.parse_known_args(argv)[0]
+
+
+def import_user_code(spec: str) -> None:
+    """Import a Python file (``examples/coin_env.py``) or a module (``mylab.envs``), so that what
+    it registers with ``@envs.register`` is known; ``ConfigError`` if there is no such thing."""
+    path = Path(spec)
+    if spec.endswith(".py") or "/" in spec or os.sep in spec:
+        if not path.is_file():
+            raise cfg.ConfigError(f"import: {spec}: no such file (give a path to a .py file, or a module name)")
+        name = path.stem
+        loaded = sys.modules.get(name)
+        if loaded is not None:
+            if Path(getattr(loaded, "__file__", "") or "").resolve() == path.resolve():
+                return  # imported already
+            name = f"brainlike_import_{name}"  # never shadow another module of that name (json.py, ...)
+        module_spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module  # dataclasses look their module up while the file runs
+        try:
+            module_spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        return
+    if os.getcwd() not in sys.path:  # as ``python -m`` would: modules beside the current folder
+        sys.path.append(os.getcwd())
+    try:
+        importlib.import_module(spec)
+    except ModuleNotFoundError as e:
+        if e.name and (spec == e.name or spec.startswith(e.name + ".")):
+            raise cfg.ConfigError(f"import: {spec!r} is neither a file nor an importable module") from None
+        raise
+
+
+# --------------------------------------------------------------------------- config flags
+
+
+def _field_help(section, f, env: envs.Environment) -> str:
+    """A field's meaning, the values it allows and its default, for ``--help``."""
+    meta, default = f.metadata, getattr(section, f.name)
+    text = meta["help"]
+    if f.name == "coverage":
+        deceptive = [k for k, d in zip(env.kinds, env.deceptive_kinds) if d]
+        allowed = f"deceptive kinds of {env.name}: {', '.join(deceptive)}, joined by + (e.g. " \
+                  f"{'+'.join(deceptive)}), or all"
+    elif meta.get("choices"):
+        allowed = "one of: " + ", ".join(map(str, meta["choices"]))
+    elif meta.get("lo") is not None or meta.get("hi") is not None:
+        lo, hi = meta.get("lo"), meta.get("hi")
+        allowed = f"range [{'-inf' if lo is None else format_value(lo)}, {'inf' if hi is None else format_value(hi)}]"
+    else:
+        allowed = ""
+    extra = "; ".join(x for x in (allowed, f"default {format_value(default)}") if x)
+    return f"{text} ({extra})".replace("%", "%%")
+
+
+def _metavar(f) -> str:
+    if f.metadata.get("choices"):
+        return "{" + ",".join(map(str, f.metadata["choices"])) + "}"
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    return "KIND+KIND..." if "tuple" in kind else kind.upper()
+
+
+def _env_or_default(name: str | None) -> envs.Environment:
+    """The environment named on the command line, or the default one (an unknown name is
+    reported when the config is built)."""
+    return envs.make(name if name in envs.REGISTRY else cfg.Config().env)
+
+
+def add_config_args(parser: argparse.ArgumentParser, env_name: str | None = None) -> None:
+    """A flag for every config field (``--reward.alpha``), plus ``--env``, ``--routing``, ``--steps``,
+    ``--import``, and one ``--env.KNOB`` flag per knob of the chosen environment (``env_name``)."""
+    base, env = cfg.Config(), _env_or_default(env_name)
+    parser.add_argument("--import", dest="imports", action="append", metavar="FILE_OR_MODULE",
+                        help="import a Python file or module first (repeatable), e.g. an environment of "
+                             "your own registered with @envs.register")
+    parser.add_argument("--env", metavar="NAME", help=f"environment: one of {', '.join(envs.REGISTRY)} "
+                        f"(default {base.env}); `--env NAME --help` lists NAME's knobs")
+    parser.add_argument("--routing", metavar="PRESET_OR_TABLE",
+                        help=ROUTING_HELP.format(presets=", ".join(cfg.ROUTING_PRESETS), default=base.routing))
+    parser.add_argument("--steps", metavar="INT", help="RL environment steps per seed (the same as --run.steps)")
     for s in cfg.SECTIONS:
-        for f in dataclasses.fields(getattr(base, s)):
-            parser.add_argument(f"--{s}.{f.name}", dest=f"{s}.{f.name}", metavar=f.type.upper() if isinstance(f.type, str) else None,
-                                help=f"{f.metadata['help']} (default {getattr(getattr(base, s), f.name)!r})")
-    knobs = sorted({k for env in envs.REGISTRY.values() for k in env.params_bounds})
-    for k in knobs:
-        parser.add_argument(f"--env.{k}", dest=f"env.{k}", type=float, help="environment knob")
+        section = getattr(base, s)
+        group = parser.add_argument_group(f"{s}", (type(section).__doc__ or "").strip().splitlines()[0])
+        for f in dataclasses.fields(section):
+            group.add_argument(f"--{s}.{f.name}", dest=f"{s}.{f.name}", metavar=_metavar(f),
+                               help=_field_help(section, f, env))
+    doc = (getattr(sys.modules.get(type(env).__module__), "__doc__", None) or "").strip().splitlines()
+    group = parser.add_argument_group(f"knobs of {env.name} (--env.KNOB)", doc[0] if doc else None)
+    params = env.default_params
+    for k, (lo, hi) in env.params_bounds.items():
+        meaning = getattr(env, "params_help", {}).get(k, "environment knob")
+        group.add_argument(f"--env.{k}", dest=f"env.{k}", metavar="FLOAT",
+                           help=f"{meaning} (default {format_value(float(getattr(params, k)))}; "
+                                f"range [{format_value(float(lo))}, {format_value(float(hi))}])".replace("%", "%%"))
 
 
 def config_from_args(args: argparse.Namespace) -> cfg.Config:
-    """The config the flags describe; raises ``ConfigError`` naming a bad field."""
+    """The config the flags describe, every value parsed by ``grid.parse_value``; raises
+    ``ConfigError`` naming a bad field."""
     values = {k: v for k, v in vars(args).items() if v is not None}
-    dotted = {}
-    for k in ("env", "routing"):
-        if k in values:
-            dotted[k] = values[k]
-    if "steps" in values:
-        dotted["run.steps"] = values["steps"]
     base = cfg.Config()
-    types = {f"{s}.{f.name}": f.type for s in cfg.SECTIONS for f in dataclasses.fields(getattr(base, s))}
-    for name, kind in types.items():
-        if name in values:
-            try:
-                dotted[name] = _parse_value(kind, values[name])
-            except ValueError:
-                raise cfg.ConfigError(f"{name}: {values[name]!r} is not a valid {kind}") from None
-    dotted |= {k: v for k, v in values.items() if k.startswith("env.")}
-    # the environment first, so that its knobs are checked against the right one
-    config = cfg.replace(base, **({"env": dotted.pop("env")} if "env" in dotted else {}))
-    return cfg.replace(config, **dotted)
+    names = ["routing"] + [f"{s}.{f.name}" for s in cfg.SECTIONS for f in dataclasses.fields(getattr(base, s))]
+    texts = {name: values[name] for name in names if name in values}
+    texts |= {k: v for k, v in values.items() if k.startswith("env.")}
+    if "steps" in values:
+        if "run.steps" in texts:
+            raise cfg.ConfigError("run.steps: given twice (--steps and --run.steps); give one")
+        texts["run.steps"] = values["steps"]
+    env = {"env": values["env"]} if "env" in values else {}
+    # the environment first, so that its knobs are parsed against the right one (with a coverage
+    # every environment has: the default's kind A may not be one of its kinds), then all at once
+    parsing = cfg.replace(base, **env, **{"probe.coverage": ("all",)}) if env else base
+    return cfg.replace(base, **env, **{name: parse_value(parsing, name, text) for name, text in texts.items()})
+
+
+# --------------------------------------------------------------------------- commands
 
 
 def cmd_run(args) -> int:
@@ -88,8 +186,7 @@ def _print_summary(summary: dict) -> None:
     from brainlike.schema import OUTCOMES
 
     m = summary["metrics"]
-    for name in ("return", "deception_rate", "alarm_rate", "evasion_rate", "probe_recall_frozen",
-                 "probe_auroc_frozen", "probe_auroc_refit"):
+    for name in HEADLINE:
         lo, hi = m[name]["ci95"]
         print(f"  {name:<22} {m[name]['mean']:8.3f}  [{lo:.3f}, {hi:.3f}]" if lo is not None else f"  {name:<22} n/a")
     print("  outcomes: " + ", ".join(f"{k} {summary['outcomes'][k]}" for k in OUTCOMES if summary["outcomes"][k]))
@@ -153,37 +250,133 @@ def cmd_sweep(args) -> int:
     return 0
 
 
+def cmd_export(args) -> int:
+    from brainlike.report.export import export_rows, write_csv
+    from brainlike.store.results import ResultsError
+
+    table = export_rows(args.results)  # read everything before anything is written
+    if not args.out:
+        write_csv(table, sys.stdout)
+        return 0
+    out = Path(args.out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w", newline="") as f:
+            n = write_csv(table, f)
+    except OSError as e:
+        raise ResultsError(f"out: cannot write {out} ({e.strerror or e})") from None
+    print(f"{n} rows -> {out}", file=sys.stderr)
+    return 0
+
+
+def cmd_compare(args) -> int:
+    from brainlike.report.export import compare, compare_table
+
+    print(compare_table(compare(args.a, args.b, args.metric or HEADLINE)))
+    return 0
+
+
 def cmd_bench(args) -> int:
     from brainlike.run.bench import main as bench
 
     return bench(args)
 
 
+# --------------------------------------------------------------------------- the parser
+
+
 class _Parser(argparse.ArgumentParser):
-    """Usage errors (an unknown flag, a missing value) as one line naming the argument."""
+    """Usage errors (an unknown flag, a missing value) as one line naming the argument, with the
+    nearest flag when one is close."""
+
+    commands: dict[str, argparse.ArgumentParser] = {}  # set on the top-level parser: command -> its parser
+    env_name: str | None = None  # the environment whose knobs are flags
 
     def error(self, message):
+        if self.commands and message.startswith("argument command: invalid choice:"):
+            typed = message.split("'")[1] if "'" in message else ""
+            near = difflib.get_close_matches(typed, list(self.commands), n=1)
+            message += f"; did you mean {near[0]}?" if near else ""
         self.exit(2, f"brainlike: error: {message}\n")
 
+    def parse_args(self, args=None, namespace=None):
+        ns, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self.error(self.commands.get(getattr(ns, "command", None), self).unrecognized(extras))
+        return ns
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="brainlike", description=__doc__)
+    def unrecognized(self, extras: list[str]) -> str:
+        """``unrecognized arguments: ...`` with a hint for every unknown flag that has one."""
+        options = [o for o in self._option_string_actions if o.startswith("--")]
+        flags = [a.split("=", 1)[0] for a in extras if a.startswith("--") and a.split("=", 1)[0] not in options]
+        hints = []
+        for flag in flags:
+            owners = [name for name, env in envs.REGISTRY.items() if flag[len("--env."):] in env.params_bounds] \
+                if flag.startswith("--env.") else []
+            near = difflib.get_close_matches(flag, options, n=1, cutoff=0.75)
+            where = f"{flag}: " if len(flags) > 1 else ""
+            if owners:
+                current = _env_or_default(self.env_name).name
+                hints.append(f"{where}{flag} is a knob of {', '.join(owners)}, not of {current}; choose that "
+                             f"environment with --env {owners[0]}")
+            elif near:
+                hints.append(f"{where}did you mean {near[0]}?")
+        return f"unrecognized arguments: {' '.join(extras)}" + "".join(f"; {h}" for h in hints)
+
+
+def build_parser(env: str | None = None) -> argparse.ArgumentParser:
+    """The parser; ``env`` chooses which environment's knobs are flags (the default's if None)."""
+    parser = _Parser(prog="brainlike", allow_abbrev=False, description=(
+        "Train populations of brain-like learners and read their results; `brainlike COMMAND --help` lists a "
+        "command's flags. Every config field is a flag; a tuple's items join with + (--probe.coverage A+B), "
+        "and , separates the values of a grid axis (--grid probe.coverage=A,A+B is two conditions)."))
+    parser.env_name = env
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="train a population of seeds and write config, metrics and summary")
-    add_config_args(run)
+
+    def command(name, help, func, **kwargs):
+        p = sub.add_parser(name, help=help, description=help.replace("%%", "%"), allow_abbrev=False, **kwargs)
+        p.set_defaults(func=func)
+        p.env_name = env
+        parser.commands[name] = p
+        return p
+
+    parser.commands = {}
+    run = command("run", "train a population of seeds and write config, metrics and summary", cmd_run)
+    add_config_args(run, env)
     run.add_argument("--seeds", type=int, default=16, help="number of seeds (default 16)")
     run.add_argument("--seed", type=int, default=0, help="base seed: row i is fold_in(seed, i) (default 0)")
     run.add_argument("--out", required=True, help="output folder")
     run.add_argument("--resume", action="store_true", help="continue the run already in --out")
-    run.set_defaults(func=cmd_run)
-    inspect = sub.add_parser("inspect", help="one seed's story over training, as a table and a plot")
+    inspect = command("inspect", "one seed's story over training, as a table and a plot", cmd_inspect)
     inspect.add_argument("results", help="a run folder, or an experiment's results folder with --condition")
     inspect.add_argument("--condition", help="condition folder inside RESULTS")
     inspect.add_argument("--seed", type=int, default=0, help="seed index (default 0)")
     inspect.add_argument("--out", help="where to write the plot (default RESULTS/CONDITION/seed<I>.png)")
-    inspect.set_defaults(func=cmd_inspect)
-    sweep = sub.add_parser("sweep", help="a grid of conditions x seeds, sharded over devices, checkpointed, resumable")
-    add_config_args(sweep)
+    inspect.add_argument("--import", dest="imports", action="append", metavar="FILE_OR_MODULE",
+                         help="import a Python file or module first (repeatable): the run's own environment")
+    _add_sweep(command("sweep", "a grid of conditions x seeds, sharded over devices, checkpointed, resumable",
+                       cmd_sweep), env)
+    export = command("export", "one CSV row per seed: condition, the config fields that vary across conditions, "
+                     "every final-window metric and the outcome label", cmd_export)
+    export.add_argument("results", help="a run folder, or a sweep's or experiment's folder of conditions "
+                        "(every folder below it with config.json and metrics.npz)")
+    export.add_argument("--out", metavar="FILE", help="CSV file to write (default: standard output)")
+    compare = command("compare", "paired differences B - A of final-window metrics over seeds, seed i of A "
+                      "with seed i of B, with 95%% CIs (both runs need the same seeds and base seed)", cmd_compare)
+    compare.add_argument("a", metavar="DIR_A", help="a run folder (or one condition's folder of a sweep)")
+    compare.add_argument("b", metavar="DIR_B", help="another, with the same number of seeds and base seed")
+    compare.add_argument("--metric", action="append", metavar="M",
+                         help=f"a metric to compare (repeatable; default: {', '.join(HEADLINE)}); by-kind metrics "
+                              "as name/kind, e.g. plan_freq/B")
+    from brainlike.run.bench import add_bench_args
+
+    add_bench_args(command("bench", "env-steps per second at 1 to 4096 seeds, compile time and peak memory",
+                           cmd_bench))
+    return parser
+
+
+def _add_sweep(sweep: argparse.ArgumentParser, env: str | None) -> None:
+    add_config_args(sweep, env)
     sweep.add_argument("--grid", action="append", metavar="FIELD=V1,V2,...",
                        help="an axis of the grid (repeat for a product); items of a tuple field join by +")
     sweep.add_argument("--zip", action="append", metavar="FIELD=V1,V2,...",
@@ -198,15 +391,6 @@ def build_parser() -> argparse.ArgumentParser:
                        help="JAX devices to split the host CPU into (default 0: one per core; 1: JAX's default)")
     sweep.add_argument("--distributed", action="store_true",
                        help="call jax.distributed.initialize() first, for one process per host (docs/scaling.md)")
-    sweep.set_defaults(func=cmd_sweep)
-    from brainlike.run.bench import add_bench_args
-
-    bench = sub.add_parser("bench", help="env-steps per second at 1 to 4096 seeds, compile time and peak memory")
-    add_bench_args(bench)
-    bench.set_defaults(func=cmd_bench)
-    return parser
-
-
 
 
 def main(argv=None) -> int:
@@ -214,7 +398,15 @@ def main(argv=None) -> int:
     from brainlike.runtime import configure
 
     configure()
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    pre = preparse(argv)
+    try:
+        for spec in pre.imports:  # before the parser: an imported file may register --env's environment
+            import_user_code(spec)
+    except cfg.ConfigError as e:
+        print(f"brainlike: error: {e}", file=sys.stderr)
+        return 2
+    args = build_parser(pre.env).parse_args(argv)
     try:
         return args.func(args)
     except (cfg.ConfigError, ResultsError, ValueError) as e:

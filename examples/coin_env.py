@@ -10,8 +10,8 @@ fell, 1 reports heads whatever it shows. Reporting heads pays ``reward_heads``, 
 
 Observation (clipped to [-3, 3], Gaussian ``noise`` added): ``[coin, phase, outcome, audit]``.
 
-Knobs (``CoinParams``): ``p_heads`` chance of heads; ``reward_heads``, ``reward_tails``;
-``signature`` the audit's size; ``noise`` observation noise.
+Knobs (``CoinParams``): one line each in ``Coin.params_help``, which
+``brainlike run --import examples/coin_env.py --env coin --help`` lists with defaults and ranges.
 """
 
 from __future__ import annotations
@@ -50,6 +50,10 @@ class Coin(Environment):
     obs_dim = 4
     params_bounds = {"p_heads": (0.0, 1.0), "reward_heads": (-OBS_BOUND, OBS_BOUND),
                      "reward_tails": (-OBS_BOUND, OBS_BOUND), "signature": (0.0, OBS_BOUND), "noise": (0.0, 1.0)}
+    params_help = {"p_heads": "chance that the coin shows heads", "reward_heads": "reward for reporting heads",
+                   "reward_tails": "reward for reporting tails",
+                   "signature": "size of the audit's mark in the next observation after a lie",
+                   "noise": "standard deviation of the Gaussian noise on every observation entry"}
 
     @property
     def default_params(self) -> CoinParams:

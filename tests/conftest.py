@@ -29,6 +29,11 @@ TINY = {"run.steps": 2000, "beliefs.pretrain_updates": 50, "probe.n_thoughts": 6
 TINY_SEEDS = 4
 
 
+def cli_flags(fields: dict) -> list[str]:
+    """Config fields as command-line flags; a tuple's items join by ``+``, as on every command line."""
+    return [a for k, v in fields.items() for a in (f"--{k}", "+".join(v) if isinstance(v, tuple) else str(v))]
+
+
 @pytest.fixture(scope="session")
 def tiny_config() -> Config:
     return replace(Config(), **TINY)

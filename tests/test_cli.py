@@ -7,18 +7,14 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, TINY, TINY_SEEDS
+from conftest import ROOT, TINY, TINY_SEEDS, cli_flags
 
 from brainlike import cli
 from brainlike.config import from_dict
 from brainlike.schema import OUTCOMES
 
 
-def _flags(fields: dict) -> list[str]:
-    return [a for k, v in fields.items() for a in (f"--{k}", ",".join(v) if isinstance(v, tuple) else str(v))]
-
-
-TINY_FLAGS = ["--env", "plan_market", "--routing", "brainlike", "--seeds", str(TINY_SEEDS), *_flags(TINY)]
+TINY_FLAGS = ["--env", "plan_market", "--routing", "brainlike", "--seeds", str(TINY_SEEDS), *cli_flags(TINY)]
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +89,176 @@ def test_module_entry_point_reports_an_unknown_field_in_one_line(tmp_path):
     assert proc.stdout == ""
     assert proc.stderr.strip().count("\n") == 0 and "--beliefs.depth" in proc.stderr, proc.stderr
     assert not out.exists()
+
+
+# --- one tuple syntax, one parser -----------------------------------------------------------
+
+def _config(argv: list[str]):
+    parser = cli.build_parser(cli.preparse(argv).env)
+    return cli.config_from_args(parser.parse_args(argv))
+
+
+def test_a_tuple_flag_joins_its_items_with_plus():
+    assert _config(["run", "--probe.coverage", "A+B", "--out", "x"]).probe.coverage == ("A", "B")
+    assert _config(["run", "--probe.coverage", "A", "--out", "x"]).probe.coverage == ("A",)
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_a_comma_in_a_tuple_flag_is_one_error_naming_the_field_and_plus(tmp_path, capsys, command):
+    out = tmp_path / "out"
+    rc = cli.main([command, "--probe.coverage", "A,B", "--grid", "reward.alpha=1", "--out", str(out)]
+                  if command == "sweep" else [command, "--probe.coverage", "A,B", "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2 and len(err) == 1, err
+    assert err[0].startswith("brainlike: error: probe.coverage:") and "A+B" in err[0], err
+    assert not out.exists()
+
+
+def test_every_flag_value_goes_through_the_grid_parser(monkeypatch):
+    """One parser for flags and grids: ``grid.parse_value`` sees every config flag, and the CLI has none of its own."""
+    from brainlike.run import grid
+
+    assert not hasattr(cli, "_parse_value")
+    seen = []
+
+    def spy(base, name, value):
+        seen.append(name)
+        return grid.parse_value(base, name, value)
+
+    monkeypatch.setattr(cli, "parse_value", spy)
+    config = _config(["run", "--env", "vault_grid", "--routing", "end_to_end", "--steps", "800", "--reward.alpha",
+                      "0.5", "--desires.n_sampled", "3", "--probe.coverage", "A+B", "--env.supervisor", "0.25",
+                      "--out", "x"])
+    assert sorted(seen) == sorted(["routing", "run.steps", "reward.alpha", "desires.n_sampled", "probe.coverage",
+                                   "env.supervisor"])
+    assert (config.env, config.routing, config.run.steps, config.reward.alpha, config.desires.n_sampled) == \
+        ("vault_grid", "end_to_end", 800, 0.5, 3)
+    assert dict(config.env_params) == {"supervisor": 0.25}
+
+
+# --- typos and help -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, hint", [
+    (["run", "--routng", "brainlike"], "did you mean --routing?"),
+    (["run", "--reward.alpah", "1"], "did you mean --reward.alpha?"),
+    (["run", "--env.b_prevalance", "0.5"], "did you mean --env.b_prevalence?"),
+    (["run", "--probe.covrage=A"], "did you mean --probe.coverage?"),
+    (["sweep", "--gird", "reward.alpha=0,1"], "did you mean --grid?"),
+    (["run", "--env.supervisor", "0.5"], "--env.supervisor is a knob of vault_grid, not of plan_market"),
+    (["rnu"], "did you mean run?"),
+])
+def test_a_misspelt_flag_gets_the_nearest_one_in_one_line(tmp_path, capsys, argv, hint):
+    with pytest.raises(SystemExit) as e:
+        cli.main([*argv, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 2 and len(err) == 1, err
+    assert err[0].startswith("brainlike: error:") and hint in err[0], err
+    assert not (tmp_path / "out").exists()
+
+
+def _help(argv) -> str:
+    with pytest.raises(SystemExit) as e:
+        cli.main(argv)
+    assert e.value.code == 0
+    return e
+
+
+def _actions(command: str, env: str | None = None) -> dict:
+    sub = cli.build_parser(env).commands[command]
+    return {a.option_strings[-1]: a for a in sub._actions if a.option_strings}
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_help_lists_the_allowed_values_of_every_text_field(command):
+    import dataclasses
+
+    from brainlike import config as cfg
+
+    actions, listed = _actions(command), []
+    for s in cfg.SECTIONS:
+        for f in dataclasses.fields(getattr(cfg.Config(), s)):
+            if f.metadata.get("choices"):
+                text = actions[f"--{s}.{f.name}"].help
+                assert "one of: " + ", ".join(f.metadata["choices"]) in text, (f.name, text)
+                listed.append(f"{s}.{f.name}")
+    assert {"desires.proposal", "desires.selection", "probe.target", "probe.pooling", "reward.alarm",
+            "beliefs.plan_input"} <= set(listed)
+    assert "A, B" in actions["--probe.coverage"].help and "+" in actions["--probe.coverage"].help
+
+
+def test_routing_help_gives_the_table_syntax():
+    text = _actions("run")["--routing"].help
+    assert "pred=beliefs;td=beliefs+desires;probe=" in text
+    assert all(word in text for word in ("brainlike", "end_to_end", "through_probe", "pred", "td", "probe"))
+
+
+def test_env_help_shows_only_that_environments_knobs_with_meaning_default_and_range(capsys):
+    from brainlike.envs.vault_grid import VaultGrid
+
+    _help(["run", "--env", "vault_grid", "--help"])
+    text = capsys.readouterr().out
+    assert "knobs of vault_grid" in text and "--env.supervisor" in text
+    assert "--env.reward_a" not in text and "--env.reward_honest" not in text  # plan_market's
+    actions = _actions("run", "vault_grid")
+    knobs = {k[len("--env."):] for k in actions if k.startswith("--env.")}
+    assert knobs == set(VaultGrid.params_bounds)
+    for k in knobs:
+        lo, hi = VaultGrid.params_bounds[k]
+        text = actions[f"--env.{k}"].help
+        assert VaultGrid.params_help[k] in text and f"default {getattr(VaultGrid().default_params, k):g}" in text
+        assert f"range [{lo:g}, {hi:g}]" in text, text
+
+
+# --- environments of one's own --------------------------------------------------------------
+
+COIN_FLAGS = ["--env", "coin", "--probe.coverage", "lie", "--reward.alpha", "0", "--beliefs.pretrain_updates", "20",
+              "--probe.n_thoughts", "32", "--steps", "320", "--run.n_envs", "8", "--run.log_every", "10",
+              "--seeds", "2"]
+
+
+def test_import_runs_and_inspects_an_environment_from_a_file(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)  # the README's relative path
+    out = tmp_path / "coin"
+    assert cli.main(["run", "--import", "examples/coin_env.py", *COIN_FLAGS, "--out", str(out)]) == 0
+    assert json.loads((out / "config.json").read_text())["env"] == "coin"
+    assert cli.main(["inspect", str(out), "--seed", "1", "--import", "examples/coin_env.py"]) == 0
+    assert "outcome:" in capsys.readouterr().out
+
+
+def test_import_of_a_module_by_name_registers_its_environment(tmp_path, monkeypatch, capsys):
+    from brainlike import envs
+
+    (tmp_path / "my_lab_envs.py").write_text(
+        "from brainlike import envs\nfrom brainlike.envs.plan_market import PlanMarket\n\n\n"
+        "@envs.register\nclass Copy(PlanMarket):\n    name = 'my_lab_copy'\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setattr(envs, "REGISTRY", dict(envs.REGISTRY))
+    _help(["run", "--import", "my_lab_envs", "--env", "my_lab_copy", "--help"])
+    text = capsys.readouterr().out
+    assert "knobs of my_lab_copy" in text and "--env.b_prevalence" in text
+
+
+@pytest.mark.parametrize("spec", ["examples/no_such_env.py", "no_such_module_anywhere"])
+def test_an_unknown_import_is_one_clear_error(tmp_path, capsys, spec):
+    out = tmp_path / "out"
+    assert cli.main(["run", "--import", spec, "--env", "coin", "--out", str(out)]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("brainlike: error: import:") and spec in err[0], err
+    assert captured.out == "" and not out.exists()
+
+
+# --- running from Python --------------------------------------------------------------------
+
+def test_run_and_save_writes_the_run_and_returns_its_labels(tmp_path, tiny_config, tiny_population):
+    from brainlike.report.api import run_and_save
+
+    out = tmp_path / "deep" / "run"
+    labels = run_and_save(tiny_config, TINY_SEEDS, out, progress=False)
+    assert labels == [OUTCOMES[int(i)] for i in tiny_population[1]]
+    assert {"config.json", "metrics.npz", "summary.json", "manifest.json"} <= {p.name for p in out.iterdir()}
+    assert from_dict(json.loads((out / "config.json").read_text())) == tiny_config
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["seed"] == 0 and sum(summary["outcomes"].values()) == TINY_SEEDS
+    assert all(summary["outcomes"][label] == labels.count(label) for label in labels)

@@ -79,6 +79,17 @@ class ForgetsKnob(PlanMarket):
     params_bounds = {k: v for k, v in PlanMarket.params_bounds.items() if k != "noise"}
 
 
+class ForgetsKnobHelp(PlanMarket):
+    params_help = {k: v for k, v in PlanMarket.params_help.items() if k != "noise"}
+
+
+class NumpyRandomness(PlanMarket):
+    """Draws noise with NumPy: under jit that runs once per trace, so one key gives two different worlds."""
+
+    def _noisy(self, key, clean, params):
+        return super()._noisy(key, clean + 0.1 * np.random.default_rng().normal(size=clean.shape), params)
+
+
 class NoAutoReset(PlanMarket):
     def step(self, key, state, plan, params=None):
         params = self.default_params if params is None else params
@@ -125,6 +136,7 @@ class KeepsNoState(PlanMarket):
     (GrowsObservation, "shape"),
     (LeavesBox, "leaves the observation space"),
     (ForgetsKnob, "params_bounds names"),
+    (ForgetsKnobHelp, "params_help names"),
     (NoAutoReset, "auto-reset"),
     (MislabelsKind, "deceptive"),
     (TooFewFlags, "deceptive_kinds flags"),
@@ -133,6 +145,19 @@ class KeepsNoState(PlanMarket):
 def test_check_env_catches_a_broken_environment(broken, match):
     with pytest.raises(AssertionError, match=match):
         check_env(broken(), n_steps=8)
+
+
+def test_check_env_calls_numpy_randomness_non_determinism_not_a_broken_auto_reset():
+    with pytest.raises(AssertionError) as e:
+        check_env(NumpyRandomness(), n_steps=8)
+    assert "not deterministic" in str(e.value) and "auto-reset" not in str(e.value), str(e.value)
+
+
+@pytest.mark.parametrize("name", ["plan_market", "hill_climb", "vault_grid"])
+def test_every_knob_has_one_line_of_meaning(name):
+    env = envs.make(name)
+    assert set(env.params_help) == set(env.params_bounds)
+    assert all(text.strip() and "\n" not in text for text in env.params_help.values())
 
 
 # ---------------------------------------------------------------- TD(lambda) by hand

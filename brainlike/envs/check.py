@@ -2,11 +2,14 @@
 
 It runs the environment under ``jit`` and ``vmap`` with random available plans and asserts
 what the learner relies on: fixed shapes and dtypes, observations inside the declared box,
-determinism given a key, ``plan_kinds`` agreeing with the kind each step reports, gymnax-style auto-reset (after ``done`` the returned observation
-and state are exactly those of ``reset_env`` under the key that ``Environment.step`` splits
-off for it), the ground-truth ``info`` keys with their shapes and meanings, consistent class
-facts, and knobs whose bounds match the parameters' fields. A failure raises
-``AssertionError`` naming what failed.
+determinism given a key (checked on a fresh trace before anything that compares two traced
+calls, so that NumPy or Python randomness reads as non-determinism), ``plan_kinds`` agreeing
+with the kind each step reports, gymnax-style auto-reset (after ``done`` the returned
+observation and state are exactly those of ``reset_env`` under the key that
+``Environment.step`` splits off for it), the ground-truth ``info`` keys with their shapes and
+meanings, consistent class facts, and knobs whose bounds and one-line meanings
+(``params_help``) match the parameters' fields. A failure raises ``AssertionError`` naming
+what failed.
 """
 
 from __future__ import annotations
@@ -63,8 +66,7 @@ def check_env(env: Environment, params=None, n_steps: int = 64, seed: int = 0, n
     run = jax.jit(functools.partial(_rollout, env, n_steps=n_steps))
     with _stage(f"{name}: reset and {n_steps} random steps under jit and lax.scan"):
         rollout = jax.device_get(run(key, params))
-    with _stage(f"{name}: determinism"):
-        _assert_equal_trees(run(key, params), rollout, "two rollouts with one key differ")
+    _check_determinism(env, params, key, n_steps, rollout, name)
     (obs, _), steps = rollout
     _check_obs(env, params, obs, f"{name}: reset observation")
     for i in range(n_steps):
@@ -81,6 +83,20 @@ def check_env(env: Environment, params=None, n_steps: int = 64, seed: int = 0, n
     assert steps.out[3].any(), (f"{name}: no episode ended in {n_steps} random steps, so the auto-reset "
                                 "went unchecked; raise n_steps")
     _check_vmap(env, params, run, key, n_steps, n_batch, name)
+
+
+def _check_determinism(env, params, key, n_steps: int, rollout, name: str) -> None:
+    """The same rollout, traced and compiled anew, from the same key.
+
+    Checked before the auto-reset, whose check compares two traced calls of ``reset_env``:
+    NumPy or Python randomness runs once per trace and is baked in as a constant, so it shows
+    as two traces that disagree, not as two calls of one compiled function that do."""
+    again = jax.jit(functools.partial(_rollout, env, n_steps=n_steps))  # a fresh trace
+    with _stage(f"{name}: determinism"):
+        _assert_equal_trees(again(key, params), rollout, (
+            f"{name}: not deterministic: two rollouts from one key differ, so reset_env or step_env is not a pure "
+            "function of its key and arguments (NumPy or Python randomness, or other state outside JAX?); "
+            "draw every random number from the key with jax.random"))
 
 
 def _rollout(env, key, params, n_steps: int) -> tuple[tuple, Step]:
@@ -117,6 +133,13 @@ def _check_class_facts(env, params, name: str) -> None:
     fields = [f.name for f in dataclasses.fields(params)]
     assert sorted(env.params_bounds) == sorted(fields), (
         f"{name}: params_bounds names {sorted(env.params_bounds)} != params fields {sorted(fields)}")
+    helps = getattr(env, "params_help", {})
+    assert sorted(helps) == sorted(fields), (
+        f"{name}: params_help names {sorted(helps)} != params fields {sorted(fields)} "
+        "(give each knob one line of meaning)")
+    for field, text in helps.items():
+        assert isinstance(text, str) and text.strip() and "\n" not in text, (
+            f"{name}: params_help[{field!r}] must be one non-empty line of text")
     for field in fields:
         value, (lo, hi) = getattr(params, field), env.params_bounds[field]
         assert isinstance(value, float) or np.issubdtype(np.asarray(value).dtype, np.floating), (

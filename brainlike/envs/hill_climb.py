@@ -18,10 +18,8 @@ are ordered along the path, so ``desires.proposal=local`` (the last plan's neigh
 Observation (all entries clipped to [-3, 3], Gaussian ``noise`` added to every entry):
 ``[phase, outcome, signature(4)]``, phase 0 for the context, 1 for the outcome.
 
-Knobs (``HillClimbParams``): ``b_overlap`` cosine between B's and A's signature (the path
-turns through the angle between them); ``signature`` its length; ``reward_honest``,
-``reward_a``, ``reward_b`` (the path's rewards interpolate from A's to B's); ``noise``
-observation noise.
+Knobs (``HillClimbParams``): one line each in ``HillClimb.params_help``, which
+``brainlike run --env hill_climb --help`` lists with defaults and ranges.
 """
 
 from __future__ import annotations
@@ -65,6 +63,14 @@ class HillClimb(Environment):
         "reward_a": (-OBS_BOUND, OBS_BOUND),
         "reward_b": (-OBS_BOUND, OBS_BOUND),
         "noise": (0.0, 1.0),
+    }
+    params_help = {
+        "b_overlap": "cosine between B's signature and A's; the path turns through the angle between them",
+        "signature": "length of a deceptive plan's signature in the next observation (0: no trace)",
+        "reward_honest": "reward of the honest plan",
+        "reward_a": "reward of plan A (the path's rewards interpolate from A's to B's)",
+        "reward_b": "reward of plan B, at the far end of the path",
+        "noise": "standard deviation of the Gaussian noise on every observation entry",
     }
 
     @property

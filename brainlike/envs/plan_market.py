@@ -14,9 +14,8 @@ probe can then read.
 Observation (all entries clipped to [-3, 3], Gaussian ``noise`` added to every entry):
 ``[b_available, phase, outcome, signature(4)]``, phase 0 for the context, 1 for the outcome.
 
-Knobs (``PlanMarketParams``): ``b_prevalence`` probability that B is available;
-``b_overlap`` cosine between B's and A's signature; ``signature`` its length;
-``reward_honest``, ``reward_a``, ``reward_b``; ``noise`` observation noise.
+Knobs (``PlanMarketParams``): one line each in ``PlanMarket.params_help``, which
+``brainlike run --env plan_market --help`` lists with defaults and ranges.
 """
 
 from __future__ import annotations
@@ -61,6 +60,15 @@ class PlanMarket(Environment):
         "reward_a": (-OBS_BOUND, OBS_BOUND),
         "reward_b": (-OBS_BOUND, OBS_BOUND),
         "noise": (0.0, 1.0),
+    }
+    params_help = {
+        "b_prevalence": "probability that plan B is on offer in an episode",
+        "b_overlap": "cosine between B's signature and A's (1: B leaves exactly A's trace)",
+        "signature": "length of a deceptive plan's signature in the next observation (0: no trace)",
+        "reward_honest": "reward of the honest plan",
+        "reward_a": "reward of deceptive plan A",
+        "reward_b": "reward of deceptive plan B",
+        "noise": "standard deviation of the Gaussian noise on every observation entry",
     }
 
     @property

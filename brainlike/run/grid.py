@@ -46,8 +46,17 @@ def _resolve(kind):
 
 
 def parse_value(base: Config, name: str, value):
-    """A grid value as its field's type; from the command line, tuple items are joined by ``+``."""
+    """A value (a flag's, or a grid axis's) as its field's type: the one parser of the command line.
+
+    Text is parsed by the field's type; a tuple field's items join by ``+`` (``"A+B"`` ->
+    ``("A", "B")``). A ``,`` inside a tuple's text is refused: on the command line ``,``
+    separates the values of a grid axis, never the items of one tuple.
+    """
     kind = field_type(base, name)
+    if kind is tuple and isinstance(value, str) and "," in value:
+        joined = "+".join(t.strip() for t in value.split(",") if t.strip())
+        raise ConfigError(f"{name}: {value!r} separates items with ','; join a tuple's items with + "
+                          f"(--{name} {joined}; in --grid, ',' separates conditions: {name}=A,A+B)")
     try:
         if kind is tuple:
             return tuple(t.strip() for t in value.split("+") if t.strip()) if isinstance(value, str) else tuple(value)

@@ -1,0 +1,125 @@
+"""``brainlike export`` (a CSV row per seed) and ``brainlike compare`` (paired differences) on a tiny sweep."""
+
+import csv
+import io
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import TINY, cli_flags
+
+from brainlike import cli
+from brainlike.report.export import compare, export_rows
+from brainlike.schema import OUTCOMES
+from brainlike.store.results import ResultsError, read_npz
+from brainlike.store.stats import paired_mean_ci
+from brainlike.store.summary import final_metrics
+
+SEEDS = 2
+CONDITIONS = ("reward.alpha=0.5", "reward.alpha=1")
+
+
+@pytest.fixture(scope="module")
+def tiny_sweep(tmp_path_factory, tiny_population):
+    """Two conditions x two seeds of the tiny config (the shape ``test_sweep``'s CLI sweep compiles)."""
+    out = tmp_path_factory.mktemp("export") / "sweep"
+    assert cli.main(["sweep", "--env", "plan_market", "--routing", "brainlike", *cli_flags(TINY),
+                     "--grid", "reward.alpha=0.5,1", "--seeds", str(SEEDS), "--out", str(out)]) == 0
+    return out
+
+
+def _final(folder):
+    arrays = read_npz(folder / "metrics.npz")
+    outcome = arrays.pop("outcome")
+    arrays.pop("step")
+    kinds = tuple(json.loads((folder / "summary.json").read_text())["kinds"])
+    return final_metrics(arrays, kinds, TINY.get("outcome.final_window", 0.2)), outcome
+
+
+def _csv(text: str) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_export_writes_one_row_per_seed_with_varying_fields_metrics_and_label(tiny_sweep, tmp_path, capsys):
+    target = tmp_path / "tables" / "sweep.csv"
+    assert cli.main(["export", str(tiny_sweep), "--out", str(target)]) == 0
+    rows = _csv(target.read_text())
+    assert [(r["condition"], r["seed"]) for r in rows] == [(c, str(i)) for c in CONDITIONS for i in range(SEEDS)]
+    header = list(rows[0])
+    assert "reward.alpha" in header and "routing" not in header and "run.steps" not in header  # only what varies
+    assert header[-1] == "outcome"
+    assert [r["reward.alpha"] for r in rows] == ["0.5", "0.5", "1", "1"]
+    for condition in CONDITIONS:
+        final, outcome = _final(tiny_sweep / condition)
+        mine = [r for r in rows if r["condition"] == condition]
+        assert [r["outcome"] for r in mine] == [OUTCOMES[int(i)] for i in outcome]
+        assert set(final) <= set(header)
+        for name, values in final.items():
+            for r, v in zip(mine, values):
+                assert (r[name] == "") if np.isnan(v) else np.isclose(float(r[name]), v, rtol=1e-7), (name, r[name], v)
+    assert cli.main(["export", str(tiny_sweep)]) == 0  # to stdout: the same table
+    assert _csv(capsys.readouterr().out) == rows
+
+
+def test_export_of_one_run_folder_has_no_varying_fields(tiny_sweep):
+    header, rows = export_rows(tiny_sweep / CONDITIONS[0])
+    assert header[:2] == ["condition", "seed"] and "reward.alpha" not in header
+    assert [r[0] for r in rows] == [CONDITIONS[0]] * SEEDS
+
+
+def test_export_of_a_folder_without_runs_is_one_error(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert cli.main(["export", str(tmp_path / "empty"), "--out", str(tmp_path / "x.csv")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no run folders" in err[0], err
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_compare_gives_paired_differences_b_minus_a(tiny_sweep, capsys):
+    a, b = tiny_sweep / CONDITIONS[0], tiny_sweep / CONDITIONS[1]
+    result = compare(a, b, ["alarm_rate", "plan_freq/A"])
+    fa, fb = _final(a)[0], _final(b)[0]
+    for row in result["metrics"]:
+        assert row["b_minus_a"] == paired_mean_ci(fb[row["metric"]], fa[row["metric"]]), row
+    assert result["fields"] == {"reward.alpha": ("0.5", "1")}
+    assert cli.main(["compare", str(a), str(b), "--metric", "alarm_rate"]) == 0
+    printed = capsys.readouterr().out
+    d = result["metrics"][0]["b_minus_a"]
+    assert "alarm_rate" in printed and f"{d['mean']:+.3f}" in printed and "reward.alpha 0.5 -> 1" in printed
+
+
+def _copy(src, dst, seed=None, n_seeds=None):
+    shutil.copytree(src, dst)
+    if seed is not None:
+        for name in ("summary.json", "manifest.json"):
+            d = json.loads((dst / name).read_text())
+            (dst / name).write_text(json.dumps(d | {"seed": seed}))
+    if n_seeds is not None:
+        arrays = {k: (v if k == "step" else v[:n_seeds]) for k, v in read_npz(dst / "metrics.npz").items()}
+        np.savez_compressed(dst / "metrics.npz", **arrays)
+    return dst
+
+
+@pytest.mark.parametrize("change, named", [({"seed": 7}, "base seed"), ({"n_seeds": 1}, "seeds")])
+def test_compare_refuses_runs_whose_seeds_do_not_pair(tiny_sweep, tmp_path, capsys, change, named):
+    a = tiny_sweep / CONDITIONS[0]
+    b = _copy(tiny_sweep / CONDITIONS[1], tmp_path / "b", **change)
+    with pytest.raises(ResultsError, match=named):
+        compare(a, b, ["return"])
+    assert cli.main(["compare", str(a), str(b)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("brainlike: error: compare:") and named in err[0], err
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--metric", "retrun"], "did you mean return?"),
+    (["--sweep-root"], "holds 2 conditions"),
+])
+def test_compare_errors_name_the_problem(tiny_sweep, capsys, args, named):
+    a, b = str(tiny_sweep / CONDITIONS[0]), str(tiny_sweep / CONDITIONS[1])
+    if args == ["--sweep-root"]:
+        a, args = str(tiny_sweep), []
+    assert cli.main(["compare", a, b, *args]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and named in err[0], err
