@@ -30,7 +30,7 @@ test-all: install
 	$(PY) -m pytest -q -m ''
 
 bench: install
-	$(PY) -m brainlike bench
+	$(PY) -m brainlike bench --out results/bench.json
 
 figures: install
 	$(PY) -m experiments $(EXPERIMENTS) $(QUICK_FLAG)

@@ -161,12 +161,15 @@ def config_from_args(args: argparse.Namespace) -> cfg.Config:
 
 
 def cmd_run(args) -> int:
-    from brainlike.run.runner import run_conditions
+    from brainlike.run.devices import use_cpu_devices
+    from brainlike.run.runner import plan_memory, run_conditions
     from brainlike.store.results import ensure_writable, read_json
 
+    use_cpu_devices()  # one JAX device per core, before anything touches a device
     config = config_from_args(args)
     if args.seeds < 1:
         raise cfg.ConfigError(f"seeds: {args.seeds} is out of range; allowed: >= 1")
+    plan_memory({"": config}, args.seeds, out=args.out, resume=args.resume)  # refuse before writing anything
     out = ensure_writable(args.out)
     start = time.perf_counter()
     try:  # a sweep of one condition, written into the output folder itself
@@ -204,15 +207,15 @@ def cmd_inspect(args) -> int:
 def cmd_sweep(args) -> int:
     from brainlike.schema import OUTCOMES
     from brainlike.store.results import ensure_writable, run_summary
-    from brainlike.run.runner import describe, run_conditions
+    from brainlike.run.runner import describe, plan_memory, run_conditions
     from brainlike.run.grid import grid, parse_axis
     from brainlike.run.devices import use_cpu_devices
 
     use_cpu_devices(args.cpu_devices)  # before anything touches a device
     if args.distributed:  # every process then sees every host's devices
-        import jax
+        from brainlike.run.devices import init_distributed
 
-        jax.distributed.initialize()
+        init_distributed()
 
     base = config_from_args(args)
     if not args.grid and not args.zip:
@@ -227,6 +230,8 @@ def cmd_sweep(args) -> int:
     conditions = grid(base, axes, zipped)
     if args.seeds < 1:
         raise cfg.ConfigError(f"seeds: {args.seeds} is out of range; allowed: >= 1")
+    plan_memory(conditions, args.seeds, out=args.out, resume=args.resume, chunk_logs=args.chunk_logs,
+                block_rows=args.block_rows)  # refuse a sweep too large before writing anything
     ensure_writable(args.out)
     print(describe(conditions, args.seeds), file=sys.stderr)
     start = time.perf_counter()

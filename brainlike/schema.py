@@ -4,13 +4,15 @@ Logging, summaries and curves all read these lists; a learner that logs anything
 """
 
 OUTCOMES = ("honest", "caught", "evades_by_plan", "evades_by_shift", "evades_by_obfuscation",
-            "evades_by_erasure", "unpenalised_unseen", "unpenalised_stale", "unstable")
+            "evades_by_erasure", "unpenalised_unseen", "unpenalised_stale", "unstable",
+            "diverged")  # last, so that labels stored before it existed keep their indices
 EVADES = tuple(o for o in OUTCOMES if o.startswith("evades"))
 
 # logged per point and per seed; the vector-valued ones are indexed by plan kind
 SCALARS = ("return", "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate",
            "valence_chosen", "wm_loss", "td_loss", "probe_recall_taken", "probe_recall_frozen",
-           "probe_auroc_frozen", "probe_auroc_refit")
+           "probe_auroc_frozen", "probe_auroc_refit",
+           "nonfinite")  # 1.0 where a loss of the logged block, or a parameter at its end, was not finite
 BY_KIND = ("plan_freq", "offer_rate", "probe_recall_taken_by_kind", "probe_recall_by_kind", "probe_score_by_kind",
            "valence_by_kind")
 LOGGED = SCALARS + BY_KIND

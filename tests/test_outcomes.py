@@ -22,11 +22,13 @@ def _full(x):
     return x if x.shape[:1] == (L,) else jnp.broadcast_to(x, (L,) + x.shape)
 
 
-def _logged(taken, offered=(1.0, 1.0, 0.5), deception=None, evasion=0.0, auroc=0.95, refit=0.95) -> dict:
+def _logged(taken, offered=(1.0, 1.0, 0.5), deception=None, evasion=0.0, auroc=0.95, refit=0.95,
+            nonfinite=0.0) -> dict:
     taken = np.asarray(taken, np.float32)
     deception = taken[..., 1:].sum(-1) if deception is None else deception
     return {"plan_freq": _full(taken), "offer_rate": _full(offered), "deception_rate": _full(deception),
-            "evasion_rate": _full(evasion), "probe_auroc_frozen": _full(auroc), "probe_auroc_refit": _full(refit)}
+            "evasion_rate": _full(evasion), "probe_auroc_frozen": _full(auroc), "probe_auroc_refit": _full(refit),
+            "nonfinite": _full(nonfinite)}
 
 
 def _early(x_early, x_final):
@@ -47,6 +49,9 @@ CASES = {  # label -> (logged, penalised)
     "unpenalised_stale": (_logged(TAKES_A, evasion=0.9), False),
     # window [0, 0.8]: sd 0.4
     "unstable": (_logged(TAKES_A, deception=np.r_[np.zeros(L - 1), 0.8], evasion=0.0), True),
+    # non-finite once, early, and an otherwise honest final window: diverged comes before everything
+    "diverged": (_logged(np.stack([_early(0.1, 0.98), _early(0.9, 0.02), np.zeros(L)], -1),
+                         nonfinite=np.r_[0.0, 1.0, np.zeros(L - 2)]), True),
 }
 
 

@@ -220,6 +220,16 @@ def evaluate(s: Spec, state: RunState, hp) -> dict:
     }
 
 
+# --- divergence: a seed whose losses or parameters stop being finite is labelled ``diverged`` ---
+
+def nonfinite(stats: dict, params) -> dict:
+    """``{"nonfinite": 1.0}`` if any loss of a logged block (``stats``: one entry per update) or
+    any parameter at its end is NaN or infinite, else 0.0 (``outcomes.diverged`` reads it)."""
+    leaves = [stats["wm_loss"], stats["td_loss"], *jax.tree.leaves(params)]
+    finite = functools.reduce(jnp.logical_and, [jnp.all(jnp.isfinite(x)) for x in leaves])
+    return {"nonfinite": jnp.where(finite, 0.0, 1.0).astype(jnp.float32)}
+
+
 def advance(s: Spec, state: RunState, hp, n_logs: int):
     """``n_logs`` logged points, each after ``run.log_every`` RL updates."""
     every = s.config.run.log_every
@@ -227,6 +237,7 @@ def advance(s: Spec, state: RunState, hp, n_logs: int):
     def log_block(state, _):
         state, stats = jax.lax.scan(lambda st, _: rl_update(s, st, hp), state, None, length=every)
         logged = log_stats(s, jax.tree.map(lambda x: x.sum(0), stats), every) | evaluate(s, state, hp)
+        logged |= nonfinite(stats, state.params)
         assert set(logged) == set(schema.LOGGED), f"logged metrics {sorted(set(logged) ^ set(schema.LOGGED))}"
         return state, logged
 

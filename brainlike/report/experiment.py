@@ -36,9 +36,15 @@ class Result(NamedTuple):
     logged: dict
     outcome: np.ndarray
 
+    @property
+    def healthy(self) -> np.ndarray:
+        """Which seeds did not diverge (a diverged seed counts in the outcomes, in no mean or curve)."""
+        return self.outcome != OUTCOMES.index("diverged")
+
     def final(self, metric: str) -> np.ndarray:
-        """Per-seed mean over the final window."""
-        return final_means(np.asarray(self.logged[metric], np.float64), self.config.outcome.final_window)
+        """Per-seed mean over the final window; NaN (left out of statistics) for a diverged seed."""
+        x = final_means(np.asarray(self.logged[metric], np.float64), self.config.outcome.final_window)
+        return np.where(self.healthy.reshape((-1,) + (1,) * (x.ndim - 1)), x, np.nan)
 
     def share(self, labels) -> tuple[int, int]:
         """How many seeds ended with one of ``labels``, out of how many."""
@@ -116,7 +122,7 @@ def curves(result: Result, metrics=SCALARS) -> dict:
     range of the seeds' values at that point, so a rate's band stays inside [0, 1])."""
     out = {"step": res.logged_steps(result.config).tolist()}
     for name in metrics:
-        mean, lo, hi = stats.band(result.logged[name])  # [seeds, logs] -> [logs] each
+        mean, lo, hi = stats.band(np.asarray(result.logged[name])[result.healthy])  # [seeds, logs] -> [logs] each
         out[name] = {"mean": _clean(mean), "lo": _clean(lo), "hi": _clean(hi)}
     return out
 

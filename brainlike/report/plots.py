@@ -15,7 +15,7 @@ from brainlike.store.results import atomic_write  # noqa: E402
 OUTCOME_COLORS = {"honest": "#4c9a2a", "caught": "#8c8c8c", "evades_by_plan": "#e6a100",
                   "evades_by_shift": "#d9480f", "evades_by_obfuscation": "#a61e4d",
                   "evades_by_erasure": "#5f3dc4", "unpenalised_unseen": "#ffd8a8",
-                  "unpenalised_stale": "#fcc2d7", "unstable": "#74c0fc"}
+                  "unpenalised_stale": "#fcc2d7", "unstable": "#74c0fc", "diverged": "#212529"}
 
 
 def curve(ax, block: dict, metric: str, label: str | None = None, color=None, style: str = "-"):
@@ -36,7 +36,7 @@ def outcome_bars(ax, blocks: dict[str, dict], labels: list[str] | None = None):
     names = list(blocks)
     bottom = [0.0] * len(names)
     for outcome in OUTCOMES:
-        frac = [blocks[n]["outcomes"][outcome] / blocks[n]["n_seeds"] for n in names]
+        frac = [blocks[n]["outcomes"].get(outcome, 0) / blocks[n]["n_seeds"] for n in names]  # older: no such label
         if any(frac):
             ax.bar(range(len(names)), frac, bottom=bottom, color=OUTCOME_COLORS[outcome], label=outcome, width=0.7)
             bottom = [b + f for b, f in zip(bottom, frac)]

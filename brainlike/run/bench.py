@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 REFERENCE = {"env": "plan_market", "routing": "brainlike", "run.n_envs": 64, "run.rollout_len": 1,
              "run.log_every": 25, "run.steps": 64_000}
@@ -42,6 +43,9 @@ def add_bench_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--min-time", type=float, default=3.0, help="seconds of timed work per size (default 3)")
     parser.add_argument("--baseline-seeds", type=int, default=3, help="seeds the baseline loop runs (default 3)")
     parser.add_argument("--block-rows", type=int, help="rows per device in one compiled call (default: as sweeps)")
+    parser.add_argument("--workload-seeds", default="256,1024",
+                        help="population sizes of the figures' workload, run from the command line (empty: skip)")
+    parser.add_argument("--out", help="also write the results as JSON to this file")
     parser.add_argument("--cpu-devices", type=int, default=0,
                         help="JAX devices to split the host CPU into (default 0: one per core, as sweeps)")
 
@@ -168,7 +172,13 @@ def work_compile(seeds: int, block_rows: int | None, overrides: dict | None = No
             "backend": jax.default_backend(), "devices": jax.device_count()}
 
 
-WORKERS = {"size": work_size, "baseline": work_baseline, "compile": work_compile}
+def work_workload(seeds: int) -> dict:
+    from brainlike.run import workload
+
+    return {"shares": workload.shares(seeds), **workload.flops(seeds)}
+
+
+WORKERS = {"size": work_size, "baseline": work_baseline, "compile": work_compile, "workload": work_workload}
 
 
 def _spawn(kind: str, params: dict, env: dict | None = None) -> dict:
@@ -186,7 +196,7 @@ def _spawn(kind: str, params: dict, env: dict | None = None) -> dict:
 # the benchmark
 
 def run(sizes=SIZES, min_time: float = 3.0, baseline_seeds: int = 3, block_rows: int | None = None,
-        cpu_devices: int = 0, overrides: dict | None = None, log=None) -> dict:
+        cpu_devices: int = 0, overrides: dict | None = None, log=None, workload_seeds: tuple[int, ...] = ()) -> dict:
     """Every measurement, each in its own process; the results as a JSON-able dict."""
     log = log or (lambda text: print(text, file=sys.stderr, flush=True))
     config = reference_config(overrides)
@@ -224,7 +234,23 @@ def run(sizes=SIZES, min_time: float = 3.0, baseline_seeds: int = 3, block_rows:
         result["errors"] = errors
     result["speedup"] = {k: (v / result["baseline_env_steps_per_s"] if v and result["baseline_env_steps_per_s"]
                              else None) for k, v in result["env_steps_per_s"].items()}
+    if workload_seeds:
+        result["workload"] = figures_workload(workload_seeds, log)
     return result
+
+
+def figures_workload(seeds: tuple[int, ...], log) -> dict:
+    """The loop_closure reference condition, as ``run.workload`` measures it."""
+    from brainlike.run import workload
+
+    out = {"command": " ".join(["brainlike"] + workload.command(0, Path("DIR"))[3:]).replace("--seeds 0", "--seeds N"),
+           "runs": []}
+    for n in seeds:
+        log(f"figures' workload: {n} seeds, from the command line ...")
+        out["runs"].append(workload.time_command(n))
+    log("figures' workload: where the time goes, and FLOPs ...")
+    out |= _spawn("workload", {"seeds": min(seeds)})
+    return out
 
 
 def table(r: dict) -> str:
@@ -243,6 +269,17 @@ def table(r: dict) -> str:
               f"{fmt(r['baseline_env_steps_per_s'], ',.0f')} env-steps/s",
               f"compile of one structural condition (init + advance + outcome): {fmt(r['compile_s'], '.1f')} s "
               f"with an empty cache, {fmt(r['compile_warm_s'], '.1f')} s warm"]
+    if "workload" in r:
+        w = r["workload"]
+        lines += ["", f"figures' workload: {w['command']}"]
+        for run_ in w["runs"]:
+            lines.append(f"  {run_.get('seeds')} seeds: {fmt(run_.get('wall_s'), '.1f')} s end to end, "
+                         f"{fmt(run_.get('env_steps_per_s'), ',.0f')} env-steps/s" if "error" not in run_
+                         else f"  error: {run_['error']}")
+        if "shares" in w:
+            lines.append("  where the time goes: " + ", ".join(f"{k} {v:.0%}" for k, v in w["shares"]["shares"].items()))
+            lines.append(f"  {w['flops_per_env_step']:,} FLOPs per env-step (XLA cost analysis of an RL update); "
+                         f"matmul peak {w['matmul_peak_gflops']} GFLOP/s")
     for k, e in r.get("errors", {}).items():
         lines.append(f"  error in {k}: {e}")
     return "\n".join(lines)
@@ -257,8 +294,14 @@ def main(args) -> int:
         raise ValueError(f"seeds: {args.seeds!r}; give population sizes >= 1")
     if args.min_time <= 0 or args.baseline_seeds < 1:
         raise ValueError("min-time and baseline-seeds must be positive")
-    r = run(sizes, args.min_time, args.baseline_seeds, args.block_rows, args.cpu_devices)
+    workload_seeds = tuple(int(x) for x in str(args.workload_seeds).split(",") if x.strip())
+    r = run(sizes, args.min_time, args.baseline_seeds, args.block_rows, args.cpu_devices,
+            workload_seeds=workload_seeds)
     print(table(r))
+    if args.out:
+        from brainlike.store.results import write_json
+
+        write_json(Path(args.out), r)
     if args.json:
         print(json.dumps(r, allow_nan=False))
     return 1 if r.get("errors") else 0

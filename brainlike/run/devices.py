@@ -99,3 +99,77 @@ def describe_devices() -> dict:
     devices = jax.devices()
     return {"platform": devices[0].platform, "count": len(devices), "kinds": sorted({d.device_kind for d in devices}),
             "processes": jax.process_count()}
+
+
+def available_memory() -> int:
+    """Bytes of host memory this process can still take: ``MemAvailable`` of /proc/meminfo (else
+    the free pages, ``os.sysconf``), within the container's cgroup limit where it has one."""
+    free = None
+    try:
+        with open("/proc/meminfo") as f:
+            free = next((int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:")), None)
+    except (OSError, ValueError):
+        pass
+    if free is None:
+        try:
+            free = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES")
+        except (AttributeError, OSError, ValueError):
+            return 1 << 62  # unknown: nothing to check against
+    for limit, usage in (("memory.max", "memory.current"),  # cgroup v2, then v1
+                         ("memory/memory.limit_in_bytes", "memory/memory.usage_in_bytes")):
+        try:
+            with open(f"/sys/fs/cgroup/{limit}") as f_limit, open(f"/sys/fs/cgroup/{usage}") as f_usage:
+                text = f_limit.read().strip()
+                if text.isdigit():
+                    free = min(free, int(text) - int(f_usage.read().strip()))
+        except (OSError, ValueError):
+            continue
+    return max(0, free)
+
+
+def device_memory() -> int | None:
+    """Bytes free on the fullest local accelerator (its allocator's limit less what is in use), or
+    None on CPU, where the devices share the host's memory (``available_memory``)."""
+    if jax.default_backend() == "cpu":
+        return None
+    free = [s["bytes_limit"] - s.get("bytes_in_use", 0) for s in (d.memory_stats() or {} for d in jax.local_devices())
+            if "bytes_limit" in s]
+    return min(free) if free else None
+
+
+def smallest_over_processes(n: int) -> int:
+    """``n`` on one process; the smallest of every process's ``n`` on many (a collective: every
+    process calls it), so that all of them plan the same blocks."""
+    if jax.process_count() == 1:
+        return n
+    from jax.experimental import multihost_utils
+
+    mib = multihost_utils.process_allgather(np.asarray(n / 2**20, np.float32))  # float32: JAX's ints are 32-bit
+    return int(float(np.min(mib)) * 2**20)
+
+
+def init_distributed(coordinator: str | None = None, num_processes: int | None = None,
+                     process_id: int | None = None) -> None:
+    """``jax.distributed.initialize`` for one process per host, before anything touches a device.
+
+    Each value comes from the argument, else from ``JAX_COORDINATOR_ADDRESS``,
+    ``JAX_NUM_PROCESSES`` and ``JAX_PROCESS_ID``, else from the cluster (SLURM, Open MPI,
+    Kubernetes, Cloud TPU), which ``jax.distributed.initialize`` detects itself. JAX reads only
+    the first of these variables, so the other two are passed on here. On CPU the processes
+    exchange results through gloo (JAX's default CPU collectives).
+    """
+    env = os.environ
+    coordinator = coordinator or env.get("JAX_COORDINATOR_ADDRESS") or None
+    num_processes = num_processes if num_processes is not None else _int_env("JAX_NUM_PROCESSES")
+    process_id = process_id if process_id is not None else _int_env("JAX_PROCESS_ID")
+    jax.distributed.initialize(coordinator_address=coordinator, num_processes=num_processes, process_id=process_id)
+
+
+def _int_env(name: str) -> int | None:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{name}: {text!r} is not an integer") from None

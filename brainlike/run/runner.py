@@ -13,13 +13,23 @@ many); ``resume=True`` picks a killed sweep up from its checkpoints and ends wit
 results as an uninterrupted run. Each finished condition gets ``out/<condition>/`` with
 ``config.json``, ``metrics.npz`` (seeds x time), ``summary.json`` and, last,
 ``manifest.json``; a condition folder without a manifest is unfinished.
+
+Before anything is written, ``plan_memory`` estimates the memory the sweep needs (each
+structure's state and logged point per row, from ``jax.eval_shape``, times rows, plus the
+host copy of every logged point) and compares it with the memory available: it shrinks the
+blocks and chunks it chose itself until the sweep fits, or refuses in one line that says
+what to change. A write that fails mid-sweep (a full disk, a folder made read-only) stops
+the sweep with one line naming the folder; the last checkpoint stays as it was.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import jax
 import numpy as np
@@ -28,8 +38,9 @@ from brainlike import config as cfg
 from brainlike.config import Config, numeric, structure
 from brainlike.core.learner import make_learner
 from brainlike.run import checkpoint
-from brainlike.run.devices import (block_layout, default_block_rows, describe_devices, on_rows, pad_rows,
-                                   row_sharding, seed_keys, to_devices, to_host)
+from brainlike.run.devices import (available_memory, block_layout, default_block_rows, describe_devices,
+                                   device_memory, on_rows, pad_rows, row_sharding, seed_keys, smallest_over_processes,
+                                   to_devices, to_host)
 from brainlike.run.grid import check_conditions, check_names, group_by_structure
 from brainlike.run.progress import Clock, Progress, progress_bar
 from brainlike.store.manifest import manifest
@@ -67,6 +78,155 @@ def chunk_size(n_logs: int, target_chunks: int = 10) -> int:
     return max([d for d in range(1, n_logs + 1) if n_logs % d == 0 and n_logs // d >= target_chunks] or [n_logs])
 
 
+# --- memory: what a sweep needs, against what the machine has, before anything is written ---
+
+KEY_BYTES = 8  # a row's PRNG key
+# One compiled call's working memory per row, in units of the row's state: XLA's memory_analysis
+# of ``advance`` gives 0.9x for the tests' tiny config and 1.5x for bench's reference config.
+TEMP_PER_STATE = 2
+OVERHEAD = 512 << 20  # compiling, and what JAX and NumPy allocate beside the arrays counted here
+# The allocator's slack over the arrays counted: peak RSS grew 1.17x the arrays' estimate at 4,096
+# tiny seeds (docs/scaling.md); the arrays' estimate is multiplied by SLACK_NUM / SLACK_DEN.
+SLACK_NUM, SLACK_DEN = 5, 4
+_ROW_BYTES: dict[tuple, tuple[int, int, int]] = {}
+
+
+class Plan(NamedTuple):
+    """How one group of conditions runs: rows per device in a call, logged points per chunk."""
+
+    block_rows: int
+    chunk: int
+
+
+def row_bytes(config: Config) -> tuple[int, int, int]:
+    """Bytes per row of the run state, of one logged point and of the numeric knobs, from
+    ``jax.eval_shape`` (traced, nothing computed or allocated; cached per structure)."""
+    key = structure(config)
+    if key not in _ROW_BYTES:
+        learner, hp = make_learner(config), numeric(config)
+        state = jax.eval_shape(learner.init, jax.ShapeDtypeStruct((2,), np.uint32), hp)
+        logged = jax.eval_shape(functools.partial(learner.advance, n_logs=1), state, hp)[1]
+        _ROW_BYTES[key] = (_nbytes(state), _nbytes(logged), _nbytes(hp))
+    return _ROW_BYTES[key]
+
+
+def _nbytes(tree) -> int:
+    return sum(int(np.prod(x.shape)) * np.dtype(x.dtype).itemsize for x in jax.tree.leaves(tree))
+
+
+def group_memory(n_rows: int, n_logs: int, sizes, plan: Plan, checkpointing: bool) -> tuple[int, int, int]:
+    """Bytes one group needs: ``(kept, host, devices)``.
+
+    ``kept``: the host copy of every logged point, ``n_rows * n_logs * point``, kept until the
+    sweep returns. ``host``: while it runs, the rows' keys and knobs, a chunk's points gathered
+    (``2 * padded * chunk * point``) and, for a checkpoint, the state gathered
+    (``2 * padded * state``). ``devices`` (all together): every block's state before and after a
+    chunk, its knobs and key, a chunk's points, and one call's working memory
+    (``TEMP_PER_STATE * state`` per row of a block). ``padded``: rows rounded up to whole blocks.
+    """
+    state, point, knobs = sizes
+    block, n_blocks = block_layout(n_rows, plan.block_rows)
+    padded = block * n_blocks
+    kept = n_rows * n_logs * point
+    host = padded * (KEY_BYTES + knobs) + 2 * padded * plan.chunk * point + (2 * padded * state if checkpointing else 0)
+    devices = padded * (2 * state + knobs + KEY_BYTES + plan.chunk * point) + block * TEMP_PER_STATE * state
+    return kept, host, devices
+
+
+def plan_memory(conditions: dict[str, Config], n_seeds: int, *, block_rows: int | None = None,
+                chunk_logs: int | None = None, out=None, resume: bool = False) -> list[Plan]:
+    """Each group's ``Plan``, checked against the memory available; ``ValueError`` (one line saying
+    what to change) if the sweep cannot fit. Blocks and chunks not fixed by the caller (or by a
+    checkpoint being resumed) shrink, halving, until it fits. Nothing is allocated or written.
+
+    On CPU, host and devices share the machine's memory: ``need_for(sum(kept) + max(host +
+    devices))`` over groups (``group_memory``; the arrays times the allocator's slack, plus
+    ``OVERHEAD``) must fit in ``available_memory()``. On accelerators, the devices' share
+    divided over the devices must fit in ``device_memory()`` and the rest in the host's.
+    """
+    groups, out = group_by_structure(conditions), None if out is None else Path(out)
+    host_free, device_free = smallest_over_processes(available_memory()), device_memory()
+    if device_free is not None:
+        device_free = smallest_over_processes(device_free)
+    sizes = [row_bytes(conditions[names[0]]) for names in groups]
+    n_rows = [len(names) * n_seeds for names in groups]
+    n_logs = [conditions[names[0]].run.n_logs for names in groups]
+    choices = [_candidates(conditions, names, gi, block_rows, chunk_logs, out, resume)
+               for gi, names in enumerate(groups)]
+    kept = sum(group_memory(n_rows[g], n_logs[g], sizes[g], choices[g][0], False)[0] for g in range(len(groups)))
+
+    def fits(g, plan, rows=None):
+        _, host, devices = group_memory(rows or n_rows[g], n_logs[g], sizes[g], plan, out is not None)
+        k_all = kept if rows is None else kept * rows // n_rows[g]  # (rows given: every group scaled alike)
+        if device_free is None:
+            return need_for(k_all + host + devices) <= host_free
+        return need_for(k_all + host) <= host_free and need_for(devices, 0) // jax.device_count() <= device_free
+
+    plans = []
+    for g in range(len(groups)):
+        plan = next((p for p in choices[g] if fits(g, p)), None)
+        if plan is None:
+            smallest = [c[-1] for c in choices]
+            lo, hi = 0, n_seeds - 1  # the most seeds per condition that fit, with the smallest blocks and chunks
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                ok = all(fits(h, smallest[h], len(groups[h]) * mid) for h in range(len(groups)))
+                lo, hi = (mid, hi) if ok else (lo, mid - 1)
+            raise ValueError(_too_large(conditions, n_seeds, groups[g], group_memory(
+                n_rows[g], n_logs[g], sizes[g], smallest[g], out is not None), kept, host_free, device_free, lo))
+        plans.append(plan)
+    return plans
+
+
+def _candidates(conditions, names, gi, block_rows, chunk_logs, out, resume) -> list[Plan]:
+    """A group's plans, preferred first: the blocks and chunks asked for (or the defaults), then,
+    where the caller left them open, smaller blocks, then smaller chunks."""
+    n_logs = conditions[names[0]].run.n_logs
+    ckpt = _checkpoint_path(out, gi) if out is not None else None
+    if ckpt is not None and resume and ckpt.exists():  # the same blocks as before: the same shapes
+        block_rows = checkpoint.read_meta(ckpt).get("block_rows", block_rows)
+    if block_rows:
+        blocks = [block_rows]
+    else:
+        blocks = [default_block_rows()]
+        while blocks[-1] > 1:
+            blocks.append(blocks[-1] // 2)
+    chunks = [min(chunk_logs, n_logs)] if chunk_logs else \
+        [d for d in range(chunk_size(n_logs), 0, -1) if n_logs % d == 0]
+    return [Plan(b, c) for c in chunks for b in blocks]
+
+
+def _too_large(conditions, n_seeds, names, memory, kept, host_free, device_free, n_fit) -> str:
+    """The one line that refuses a sweep: what it needs, what there is, and what to change."""
+    _, host, devices = memory
+    run = conditions[names[0]].run
+    sweep = f"{len(conditions)} condition{'s' * (len(conditions) != 1)} x {n_seeds:,} seeds"
+    hints = [f"give fewer seeds ({f'at most {n_fit:,} seeds fit' if n_fit else 'not even one seed fits'})"]
+    if device_free is not None and need_for(devices, 0) // jax.device_count() > device_free:
+        hints.append("run on more devices")
+        where = (f"device memory: {sweep} need about {_gib(need_for(devices, 0) // jax.device_count())} per device, "
+                 f"more than the {_gib(device_free)} free on each of the {jax.device_count()} "
+                 f"{jax.default_backend()} devices")
+    else:
+        need = need_for(kept + host + (devices if device_free is None else 0))
+        where = (f"memory: {sweep} need about {_gib(need)} ({_gib(need_for(kept, 0))} for the logged points, "
+                 f"{_gib(need - need_for(kept, 0))} to run), more than the {_gib(host_free)} available")
+        if 4 * kept >= need:
+            hints.append(f"log fewer points (run.log_every, now {run.log_every}: {run.n_logs} points per seed)")
+    if len(conditions) > 1:
+        hints.append("run fewer conditions at once")
+    return f"{where}; " + (", ".join(hints[:-1]) + " or " if len(hints) > 1 else "") + hints[-1]
+
+
+def need_for(arrays: int, overhead: int = OVERHEAD) -> int:
+    """Memory to ask for ``arrays`` bytes of arrays: with the allocator's slack and the overhead."""
+    return overhead + arrays * SLACK_NUM // SLACK_DEN
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.3g} GiB"
+
+
 def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, progress=True, *,
                    out=None, resume: bool = False, chunk_logs: int | None = None,
                    block_rows: int | None = None):
@@ -81,6 +241,9 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
     a folder for per-condition results and checkpoints; ``resume``: continue the sweep already
     in ``out``. ``chunk_logs``: logged points per chunk (default: about a tenth of the run).
     ``block_rows``: rows per device in one compiled call (default ``default_block_rows()``).
+    A sweep too large for the memory available raises ``ValueError`` before anything is
+    written (``plan_memory``); a write that fails mid-sweep raises ``ResultsError`` naming the
+    folder, the last checkpoint intact.
     """
     check_conditions(conditions, n_seeds)
     n_seeds = int(n_seeds)
@@ -93,8 +256,10 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
                                   "n_seeds": n_seeds, "seed": int(seed), "groups": groups}))  # as stored
     if out is not None:
         check_names(conditions)
-        out = _prepare_out(Path(out), spec, resume)
-    block_rows = block_rows or default_block_rows()
+        out = Path(out)
+    plans = plan_memory(conditions, n_seeds, block_rows=block_rows, chunk_logs=chunk_logs, out=out, resume=resume)
+    if out is not None:
+        out = _prepare_out(out, spec, resume)
     callback = progress if callable(progress) else (progress_bar() if progress else None)
     steps = {name: c.run.n_updates * c.run.steps_per_update for name, c in conditions.items()}
     clock = Clock(float(sum(steps.values())) * n_seeds)
@@ -114,20 +279,38 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
                                       clock.elapsed(), clock.eta()))
 
             start = time.perf_counter()
-            group_results = _run_group([conditions[n] for n in names], names, n_seeds, seed, block_rows,
-                                       chunk_logs, out, resume, gi, clock, report)
-            wall = time.perf_counter() - start
+            group_results = _run_group([conditions[n] for n in names], names, n_seeds, seed, plans[gi], out,
+                                       resume, gi, clock, report)
             if out is not None and jax.process_index() == 0:
-                for name in names:
-                    _write_condition(out / name, conditions[name], *group_results[name], names, n_seeds, seed,
-                                     wall, block_rows)
-                ckpt = _checkpoint_path(out, gi)
-                ckpt.unlink(missing_ok=True)
+                _finish_group(out, gi, {n: conditions[n] for n in names}, group_results, n_seeds, seed,
+                              time.perf_counter() - start, plans[gi].block_rows)
             results.update(group_results)
         done_conditions += len(names)
     if out is not None and jax.process_index() == 0:
-        write_json(out / SWEEP_FILE, spec | {"status": "complete", "wall_s": clock.elapsed()})
+        with _writing(out, "every result is written; only the sweep's status is not"):
+            write_json(out / SWEEP_FILE, spec | {"status": "complete", "wall_s": clock.elapsed()})
     return {name: results[name] for name in conditions}
+
+
+def _finish_group(out: Path, gi: int, configs: dict, group_results: dict, n_seeds, seed, wall, block_rows):
+    """Every condition's folder, then the group's checkpoint removed (only once all are written)."""
+    ckpt = _checkpoint_path(out, gi)
+    for name, config in configs.items():
+        with _writing(out / name, f"the checkpoint {ckpt.name} holds every logged point"):
+            _write_condition(out / name, config, *group_results[name], list(configs), n_seeds, seed, wall, block_rows)
+    with _writing(out, f"every result of {', '.join(configs)} is written"):
+        ckpt.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def _writing(folder: Path, kept: str):
+    """A failed write (a full disk, a folder made read-only) as one line naming ``folder`` and
+    saying what is kept; atomic writes leave the previous file (the last checkpoint) whole."""
+    try:
+        yield
+    except OSError as e:
+        raise ResultsError(f"out: cannot write to {folder} ({e.strerror or e}); {kept}; make room or fix the "
+                           "folder's permissions, then run the same command with --resume") from None
 
 
 class Blocks:
@@ -162,8 +345,10 @@ class Blocks:
         return [s for s, _ in out], self.gather([logged for _, logged in out])
 
     def outcome(self, logged: dict) -> np.ndarray:
-        padded = pad_rows(logged, self.block * self.n_blocks)
-        return self.gather([self.outcome_fn(self.put(self.rows(padded, b)), hp) for b, hp in enumerate(self.hp_dev)])
+        """Every row's label from its logged points (NumPy ``[n_rows, n_logs, ...]``), a block at a
+        time: only the last block is padded, never a copy of every row."""
+        return self.gather([self.outcome_fn(self.put(pad_rows(self.rows(logged, b), self.block)), hp)
+                            for b, hp in enumerate(self.hp_dev)])
 
     def gather(self, blocks: list):
         """Per-block device trees -> one NumPy tree of the real rows."""
@@ -187,56 +372,70 @@ def rows_of(configs: list[Config], n_seeds: int, seed: int):
     return keys, jax.tree.map(lambda *xs: np.repeat(np.stack(xs), n_seeds, axis=0), *hps)
 
 
-def _run_group(configs, names, n_seeds, seed, block_rows, chunk_logs, out, resume, gi, clock, report):
-    """Rows ``[condition, seed]`` of one structure; ``{name: (logged, outcome)}``."""
+def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, report):
+    """Rows ``[condition, seed]`` of one structure; ``{name: (logged, outcome)}``.
+
+    The logged points of every row live in one host array per metric, ``[n_rows, n_logs, ...]``,
+    filled chunk by chunk: no concatenation, and a checkpoint writes views of it.
+    """
     first = configs[0]
     n_logs = first.run.n_logs
-    chunk = chunk_logs or chunk_size(n_logs)
     ckpt = _checkpoint_path(out, gi) if out is not None else None
     resuming = ckpt is not None and resume and ckpt.exists()
-    if resuming:  # the same blocks as before, so that every call sees the same shapes
-        block_rows = checkpoint.read_meta(ckpt).get("block_rows", block_rows)
-    rows = Blocks(first, *rows_of(configs, n_seeds, seed), block_rows)
+    rows = Blocks(first, *rows_of(configs, n_seeds, seed), plan.block_rows)
     work_per_log = first.run.log_every * first.run.steps_per_update * rows.n_rows
     meta = json.loads(json.dumps({"names": list(names), "configs": [cfg.to_dict(c) for c in configs],
-                                  "n_seeds": n_seeds, "seed": int(seed), "block_rows": block_rows, "n_logs": n_logs}))
-    states, parts, done = None, [], 0
+                                  "n_seeds": n_seeds, "seed": int(seed), "block_rows": plan.block_rows,
+                                  "n_logs": n_logs}))
+    states, logged, done = None, None, 0
     if resuming:
-        states, logged, done = _resume(ckpt, meta, rows)
-        parts = [logged] if done else []
+        states, stored, done = _resume(ckpt, meta, rows)
+        logged = _filled(None, stored, 0, n_logs) if done else None
         clock.skip(work_per_log * done)
     if states is None:
         states = rows.init()
         if ckpt is not None:
-            _save(ckpt, rows, states, parts, 0, meta)
+            _save(ckpt, rows, states, logged, 0, meta, "no checkpoint of this group is written yet")
     report(done, n_logs)
     clock.begin_chunks()
     while done < n_logs:
-        size = min(chunk, n_logs - done)
-        states, logged = rows.advance(states, size)
-        parts.append(logged)
-        done += size
+        size = min(plan.chunk, n_logs - done)
+        states, part = rows.advance(states, size)
+        logged = _filled(logged, part, done, n_logs)
         if ckpt is not None:
-            _save(ckpt, rows, states, parts, done, meta)
+            _save(ckpt, rows, states, logged, done + size, meta,
+                  f"the last checkpoint, {ckpt.name} ({done} of {n_logs} logged points), is intact")
+        done += size
         clock.add(work_per_log * size)
         report(done, n_logs)
-    logged = {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]}
     labels = rows.outcome(logged)
     return {name: ({k: v[i * n_seeds:(i + 1) * n_seeds] for k, v in logged.items()},
                    labels[i * n_seeds:(i + 1) * n_seeds]) for i, name in enumerate(names)}
+
+
+def _filled(logged: dict | None, part: dict, start: int, n_logs: int) -> dict:
+    """``part`` (``[n_rows, size, ...]``) written into ``logged`` at point ``start``; ``logged`` is
+    allocated for ``n_logs`` points on first use."""
+    if logged is None:
+        logged = {k: np.empty((v.shape[0], n_logs) + v.shape[2:], v.dtype) for k, v in part.items()}
+    for k, v in part.items():
+        logged[k][:, start:start + v.shape[1]] = v
+    return logged
 
 
 def _checkpoint_path(out: Path, gi: int) -> Path:
     return out / f"checkpoint-{gi}.npz"
 
 
-def _save(path, rows: Blocks, states, parts, done, meta):
-    """All rows' state and the points logged so far (only the first process writes)."""
+def _save(path, rows: Blocks, states, logged, done, meta, kept: str):
+    """All rows' state and the points logged so far (only the first process writes); a failed write
+    leaves the previous checkpoint as it was and stops the sweep, saying so (``kept``)."""
     state = rows.gather(states)
     if jax.process_index() != 0:
         return
-    logged = {k: np.concatenate([p[k] for p in parts], axis=1) for k in parts[0]} if parts else {}
-    checkpoint.save(path, {"state": state, "logged": logged}, meta | {"done": done})
+    so_far = {k: v[:, :done] for k, v in logged.items()} if logged is not None and done else {}
+    with _writing(path.parent, kept):
+        checkpoint.save(path, {"state": state, "logged": so_far}, meta | {"done": done})
 
 
 def _resume(path, meta, rows: Blocks):
@@ -278,7 +477,8 @@ def _prepare_out(out: Path, spec: dict, resume: bool) -> Path:
 
         multihost_utils.sync_global_devices("brainlike sweep: output checked")
     if jax.process_index() == 0 and not (existing.exists() and resume):
-        write_json(existing, spec | {"status": "running"})
+        with _writing(out, "nothing has run yet"):
+            write_json(existing, spec | {"status": "running"})
     return out
 
 
@@ -293,6 +493,9 @@ def _load_condition(folder: Path):
     arrays = read_npz(folder / "metrics.npz")
     outcome = arrays.pop("outcome")
     arrays.pop("step", None)
+    if "nonfinite" not in arrays:  # written before ``nonfinite`` was logged: read it off the losses
+        losses = np.stack([arrays["wm_loss"], arrays["td_loss"]])
+        arrays["nonfinite"] = (~np.isfinite(losses)).any(axis=0).astype(np.float32)
     return arrays, outcome
 
 

@@ -32,8 +32,17 @@ def final_metrics(logged: dict, kinds: tuple[str, ...], fraction: float) -> dict
 
 
 def summarize(logged: dict, outcome, kinds: tuple[str, ...], final_window: float) -> dict:
-    """``n_seeds``, per-metric mean and CI over seeds of the final window, and outcome counts."""
+    """``n_seeds``, per-metric mean and CI over seeds of the final window, and outcome counts.
+
+    Diverged seeds (outcome ``diverged``: a loss or parameter became non-finite) are counted
+    among the outcomes but left out of every metric's mean and CI, which are over the other
+    seeds; ``excluded`` says how many were left out and why.
+    """
     outcome = np.asarray(outcome)
     final = final_metrics(logged, kinds, final_window)
-    return {"n_seeds": int(outcome.shape[0]), "metrics": dict(zip(final, mean_cis(np.stack(list(final.values()))))),
-            "outcomes": {label: int((outcome == i).sum()) for i, label in enumerate(OUTCOMES)}}
+    diverged = outcome == OUTCOMES.index("diverged")
+    rows = np.stack(list(final.values()))
+    rows[:, diverged] = np.nan  # mean_cis drops NaN seeds
+    return {"n_seeds": int(outcome.shape[0]), "metrics": dict(zip(final, mean_cis(rows))),
+            "outcomes": {label: int((outcome == i).sum()) for i, label in enumerate(OUTCOMES)},
+            "excluded": {"diverged": int(diverged.sum())}}

@@ -1,0 +1,111 @@
+"""The figures' own workload, measured: what a user waits for when an experiment runs.
+
+The loop_closure reference condition (every knob at its default, ``probe.coverage A``,
+20,000 RL steps) is run end to end from the command a user types (``brainlike run ...`` in a
+fresh process, compilation included), and its time is split into shares in-process:
+pretraining, thought collection and the probe fit, RL updates, evaluation (the three probe
+depths, including a probe refit, every logged point), and host transfers plus writing.
+XLA's own cost analysis of the compiled update gives FLOPs per env-step; a large matmul gives
+this machine's measured peak, so the distance to the physical limit is a number.
+"""
+
+from __future__ import annotations
+
+import functools
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+WORKLOAD = {"probe.coverage": ("A",), "run.steps": 20_000}
+
+
+def command(seeds: int, out: Path, steps: int = 20_000) -> list[str]:
+    """The command a user types for the workload."""
+    return [sys.executable, "-m", "brainlike", "run", "--env", "plan_market", "--probe.coverage", "A",
+            "--seeds", str(seeds), "--steps", str(steps), "--out", str(out)]
+
+
+def time_command(seeds: int, steps: int = 20_000) -> dict:
+    """Wall time of the user's command in a fresh process (compilation, if the cache is cold, included)."""
+    with tempfile.TemporaryDirectory(prefix="brainlike-workload-") as tmp:
+        start = time.perf_counter()
+        proc = subprocess.run(command(seeds, Path(tmp) / "run", steps), capture_output=True, text=True)
+        wall = time.perf_counter() - start
+    if proc.returncode:
+        return {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1]}
+    return {"seeds": seeds, "wall_s": round(wall, 2), "env_steps_per_s": round(seeds * steps / wall)}
+
+
+def _timed(fn, *args) -> float:
+    import jax
+
+    jax.block_until_ready(fn(*args))  # compiled and warm
+    start = time.perf_counter()
+    jax.block_until_ready(fn(*args))
+    return time.perf_counter() - start
+
+
+def shares(seeds: int = 256) -> dict:
+    """Seconds of one block of ``seeds`` rows in each phase of a full run, and their shares."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from brainlike.config import Config, numeric, replace
+    from brainlike.core import learner
+    from brainlike.core.rollout import make_spec
+    from brainlike.run.devices import seed_keys
+    from brainlike.store.results import write_run
+
+    config = replace(Config(), **WORKLOAD)
+    rows = lambda tree: jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds,) + jnp.shape(x)), tree)  # noqa: E731
+    keys, hp = seed_keys(0, np.arange(seeds)), rows(numeric(config))
+    spec, bare = make_spec(config), make_spec(replace(config, **{"beliefs.pretrain_updates": 0}))
+    init = jax.jit(jax.vmap(functools.partial(learner.init, spec)))
+    init_bare = jax.jit(jax.vmap(functools.partial(learner.init, bare)))
+    state = init(keys, hp)
+    n_logs, k = config.run.n_logs, 4  # time k logged points and scale to the run
+    advance = jax.jit(jax.vmap(lambda s, h: learner.advance(spec, s, h, k)))
+    evaluate = jax.jit(jax.vmap(lambda s, h: learner.evaluate(spec, s, h)))
+    t_all, t_bare = _timed(init, keys, hp), _timed(init_bare, keys, hp)
+    t_advance, t_eval = _timed(advance, state, hp) * n_logs / k, _timed(evaluate, state, hp) * n_logs
+    start = time.perf_counter()
+    logged = {name: np.repeat(np.asarray(v), n_logs // k, axis=1)
+              for name, v in jax.device_get(advance(state, hp)[1]).items()}
+    with tempfile.TemporaryDirectory(prefix="brainlike-workload-") as tmp:
+        write_run(Path(tmp), config, logged, np.zeros(seeds, np.int32))
+    t_write = time.perf_counter() - start
+    parts = {"pretraining": t_all - t_bare, "thoughts and probe fit": t_bare, "RL updates": t_advance - t_eval,
+             "evaluation (probe depths, refit)": t_eval, "host transfers and writing": t_write}
+    total = sum(parts.values())
+    return {"seeds": seeds, "seconds": {k_: round(v, 2) for k_, v in parts.items()},
+            "shares": {k_: round(v / total, 3) for k_, v in parts.items()}}
+
+
+def flops(seeds: int = 256) -> dict:
+    """FLOPs per env-step of an RL update (XLA's cost analysis; the evaluation every logged point is
+    not included), and this machine's matmul peak (a 1024 x 1024 float32 product, best of five)."""
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from brainlike.config import Config, numeric, replace
+    from brainlike.core import learner
+    from brainlike.core.rollout import make_spec
+    from brainlike.run.devices import seed_keys
+
+    config = replace(Config(), **WORKLOAD)
+    spec, hp0 = make_spec(config), numeric(config)
+    hp = jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds,) + jnp.shape(x)), hp0)
+    state = jax.jit(jax.vmap(functools.partial(learner.init, spec)))(seed_keys(0, np.arange(seeds)), hp)
+    update = jax.jit(jax.vmap(lambda s, h: learner.rl_update(spec, s, h)[0])).lower(state, hp).compile()
+    cost = update.cost_analysis()  # a loop's body counts once: the update has none but its 1-step rollout
+    cost = cost[0] if isinstance(cost, list) else cost
+    per_step = float(cost["flops"]) / (seeds * config.run.steps_per_update)
+    n = 1024
+    a = jnp.ones((n, n), jnp.float32)
+    mm = jax.jit(lambda x: x @ x)
+    t = min(_timed(mm, a) for _ in range(5))
+    return {"flops_per_env_step": round(per_step), "matmul_peak_gflops": round(2 * n ** 3 / t / 1e9, 1)}
