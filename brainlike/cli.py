@@ -162,7 +162,8 @@ def config_from_args(args: argparse.Namespace) -> cfg.Config:
 
 def cmd_run(args) -> int:
     from brainlike.run.devices import use_cpu_devices
-    from brainlike.run.runner import plan_memory, run_conditions
+    from brainlike.run.memory import plan_memory
+    from brainlike.run.runner import run_conditions
     from brainlike.store.results import ensure_writable, read_json
 
     use_cpu_devices()  # one JAX device per core, before anything touches a device
@@ -207,7 +208,8 @@ def cmd_inspect(args) -> int:
 def cmd_sweep(args) -> int:
     from brainlike.schema import OUTCOMES
     from brainlike.store.results import ensure_writable, run_summary
-    from brainlike.run.runner import describe, plan_memory, run_conditions
+    from brainlike.run.memory import plan_memory
+    from brainlike.run.runner import describe, run_conditions
     from brainlike.run.grid import grid, parse_axis
     from brainlike.run.devices import use_cpu_devices
 

@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT, TINY, TINY_SEEDS
 
 from brainlike import cli
-from brainlike.run import checkpoint, runner
+from brainlike.run import checkpoint, memory, runner
 from brainlike.run.grid import grid
 from brainlike.schema import OUTCOMES
 from brainlike.store import results as res
@@ -66,16 +66,16 @@ def test_a_population_too_large_for_memory_is_refused_before_anything_is_written
 
 
 def test_the_seeds_said_to_fit_do_fit_and_one_more_does_not(monkeypatch, tiny_config):
-    monkeypatch.setattr(runner, "available_memory", lambda: 2 << 30)  # a machine with 2 GiB free
+    monkeypatch.setattr(memory, "available_memory", lambda: 2 << 30)  # a machine with 2 GiB free
     conditions = grid(tiny_config, {"reward.alpha": [0.5, 1.0]})
     with pytest.raises(ValueError, match=r"^memory: 2 conditions x 100,000,000,000 seeds .* than the 2 GiB "
                                          r"available; give fewer seeds \(at most ([\d,]+) seeds fit\)") as refused:
-        runner.plan_memory(conditions, HUGE, out="unused")
+        memory.plan_memory(conditions, HUGE, out="unused")
     n_fit = int(refused.value.args[0].split("at most ")[1].split(" seeds")[0].replace(",", ""))
     assert 1000 < n_fit < 100_000
-    runner.plan_memory(conditions, n_fit, out="unused")
+    memory.plan_memory(conditions, n_fit, out="unused")
     with pytest.raises(ValueError, match="^memory: "):
-        runner.plan_memory(conditions, n_fit + 1, out="unused")
+        memory.plan_memory(conditions, n_fit + 1, out="unused")
 
 
 def test_cli_refuses_a_population_too_large_in_one_line(tmp_path, capsys):
@@ -93,22 +93,22 @@ def test_cli_refusing_a_population_too_large_writes_nothing(tmp_path, capsys):
 
 def test_a_population_that_fits_only_in_smaller_blocks_runs_in_them(monkeypatch, tiny_config, tiny_population):
     """With memory for blocks of 4 rows but not of 8, 8 seeds run as two blocks of 4: the same bits."""
-    n_logs, sizes = tiny_config.run.n_logs, runner.row_bytes(tiny_config)
-    chunk = runner.chunk_size(n_logs)
+    n_logs, sizes = tiny_config.run.n_logs, memory.row_bytes(tiny_config)
+    chunk = memory.chunk_size(n_logs)
 
     def need(block_rows):
-        kept, host, devices = runner.group_memory(2 * TINY_SEEDS, n_logs, sizes, runner.Plan(block_rows, chunk), False)
-        return runner.need_for(kept + host + devices)
+        kept, host, devices = memory.group_memory(2 * TINY_SEEDS, n_logs, sizes, memory.Plan(block_rows, chunk), False)
+        return memory.need_for(kept + host + devices)
 
     assert need(TINY_SEEDS) < need(2 * TINY_SEEDS)
-    monkeypatch.setattr(runner, "available_memory", lambda: need(TINY_SEEDS))
-    assert runner.plan_memory({"tiny": tiny_config}, 2 * TINY_SEEDS) == [runner.Plan(TINY_SEEDS, chunk)]
+    monkeypatch.setattr(memory, "available_memory", lambda: need(TINY_SEEDS))
+    assert memory.plan_memory({"tiny": tiny_config}, 2 * TINY_SEEDS) == [memory.Plan(TINY_SEEDS, chunk)]
     logged, outcome = runner.run_conditions({"tiny": tiny_config}, 2 * TINY_SEEDS, progress=False)["tiny"]
     _same(tiny_population[0], logged, slice(0, TINY_SEEDS))
     np.testing.assert_array_equal(outcome[:TINY_SEEDS], tiny_population[1])
     # a block_rows asked for is kept, and refused when it does not fit
     with pytest.raises(ValueError, match="^memory: "):
-        runner.plan_memory({"tiny": tiny_config}, 2 * TINY_SEEDS, block_rows=2 * TINY_SEEDS)
+        memory.plan_memory({"tiny": tiny_config}, 2 * TINY_SEEDS, block_rows=2 * TINY_SEEDS)
 
 
 # --- 2. diverged seeds ----------------------------------------------------------------------------

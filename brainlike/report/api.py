@@ -23,7 +23,8 @@ def run_and_save(config: Config, n_seeds: int, out: str | os.PathLike, seed: int
     OUT --seed I``, ``brainlike export OUT`` and ``brainlike compare OUT OTHER``.
     ``progress``: a progress bar on stderr.
     """
-    from brainlike.run.runner import plan_memory, run_conditions
+    from brainlike.run.memory import plan_memory
+    from brainlike.run.runner import run_conditions
 
     plan_memory({"": config}, n_seeds, out=out)  # refuse a run too large before writing anything
     out = ensure_writable(out)

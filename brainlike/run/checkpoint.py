@@ -20,6 +20,11 @@ from brainlike.store.results import ResultsError, atomic_write
 _TREE, _META = "__tree__", "__meta__"
 
 
+def group_path(out: Path, gi: int) -> Path:
+    """Where a sweep in ``out`` keeps the checkpoint of its group ``gi`` of conditions."""
+    return Path(out) / f"checkpoint-{gi}.npz"
+
+
 def save(path, tree, meta: dict | None = None) -> None:
     """Write ``tree`` (host or device arrays) and ``meta`` to ``path`` atomically."""
     leaves, treedef = jax.tree.flatten(tree)
