@@ -339,6 +339,7 @@ def test_a_sweep_run_as_two_processes_equals_the_one_process_run(tmp_path, tiny_
     assert json.loads((out / "sweep.json").read_text())["status"] == "complete"
 
 
+@pytest.mark.slow  # the same machinery as the two-process test above, through the command line
 def test_cli_sweep_distributed_runs_as_two_processes(tmp_path, tiny_population):
     """``brainlike sweep --distributed`` started twice, as on two hosts, with the three variables."""
     out, port = tmp_path / "cli", _free_port()
