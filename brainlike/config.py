@@ -199,6 +199,10 @@ class Config:
                               f"allowed: 0..{env.num_plans - 1}")
         if self.desires.proposal == "sampled" and self.desires.n_sampled > env.num_plans:
             raise ConfigError(f"desires.n_sampled: {self.desires.n_sampled} exceeds the {env.num_plans} plans of {self.env}")
+        # an override equal to the knob's default is no override: configs that run alike compare equal
+        defaults = env.default_params
+        object.__setattr__(self, "env_params", tuple(sorted(
+            (k, float(v)) for k, v in self.env_params if float(v) != float(getattr(defaults, k)))))
 
     @property
     def env_obj(self) -> envs.Environment:
@@ -231,16 +235,18 @@ def numeric(config: Config) -> dict[str, Any]:
 
 def structure(config: Config) -> tuple:
     """A hashable key of the structural fields: configs with equal keys share one compilation."""
-    items = [(f.name, getattr(config, f.name)) for f in dataclasses.fields(Config) if f.name not in SECTIONS]
-    items = [(k, tuple(n for n, _ in v) if k == "env_params" else v) for k, v in items]
+    items = [(f.name, getattr(config, f.name)) for f in dataclasses.fields(Config)
+             if f.name not in SECTIONS and f.name != "env_params"]  # every environment knob is numeric
     items += [(f"{s}.{f.name}", getattr(getattr(config, s), f.name)) for s in SECTIONS
               for f in dataclasses.fields(getattr(config, s)) if f.type not in (float, "float")]
     return tuple(items)
 
 
 def to_dict(config: Config) -> dict:
+    """Every value the config runs with, environment knobs at their defaults included."""
     d = dataclasses.asdict(config)
-    d["env_params"] = dict(config.env_params)
+    params = config.env_params_obj()
+    d["env_params"] = {f.name: float(getattr(params, f.name)) for f in dataclasses.fields(params)}
     return d
 
 

@@ -1,5 +1,6 @@
 """Config validation, outcome labels and confidence intervals, and the plan_market contract."""
 
+import dataclasses
 import math
 
 import jax
@@ -130,3 +131,14 @@ def test_plan_market_vmaps_over_params(market):
     params = params.replace(b_prevalence=jnp.asarray([0.0, 0.0, 1.0, 1.0]))
     _, state = jax.jit(jax.vmap(market.reset))(jax.random.split(jax.random.PRNGKey(4), 4), params)
     np.testing.assert_array_equal(state.b_available, [False, False, True, True])
+
+
+def test_a_config_records_every_environment_knob_it_runs_with():
+    """``config.json`` holds each knob's value, defaults included; an override equal to the
+    default is no override, so configs that run alike compare equal."""
+    config = replace(Config(), **{"env.b_prevalence": 0.25, "env.b_overlap": 0.0})  # b_overlap's default
+    d = to_dict(config)
+    fields = {f.name for f in dataclasses.fields(config.env_obj.default_params)}
+    assert set(d["env_params"]) == fields and d["env_params"]["b_prevalence"] == 0.25
+    assert config.env_params == (("b_prevalence", 0.25),)
+    assert from_dict(d) == config == replace(Config(), **{"env.b_prevalence": 0.25})

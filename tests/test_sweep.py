@@ -61,7 +61,8 @@ def test_grid_zipped_axes_vary_together(tiny_config):
                             zipped={"env.b_prevalence": [0.0, 0.5], "env.b_overlap": [0.0, 0.9]})
     assert list(conditions) == ["reward.alpha=0.5,env.b_prevalence=0,env.b_overlap=0",
                                 "reward.alpha=0.5,env.b_prevalence=0.5,env.b_overlap=0.9"]
-    assert dict(conditions[list(conditions)[1]].env_params) == {"b_overlap": 0.9, "b_prevalence": 0.5}
+    params = conditions[list(conditions)[1]].env_params_obj()
+    assert (params.b_overlap, params.b_prevalence) == (0.9, 0.5)
 
 
 def test_grid_parses_command_line_text(tiny_config):
