@@ -98,14 +98,6 @@ def share_of(condition: str, labels) -> Callable:
     return lambda results: wilson(*results[condition].share(labels))
 
 
-def pooled_share_of(conditions, labels) -> Callable:
-    """Fraction of (condition, seed) pairs ending with one of ``labels``, over conditions whose
-    seed i shares its key: per seed its share of the conditions, then over seeds
-    (``stats.pooled_share``), never a count of conditions x seeds as if all were independent."""
-    codes = [OUTCOMES.index(x) for x in labels]
-    return lambda results: stats.pooled_share(np.stack([np.isin(results[c].outcome, codes) for c in conditions]))
-
-
 def mean_of(condition: str, metric: str) -> Callable:
     """Mean over seeds of a final-window metric (BCa bootstrap CI over seeds)."""
     return lambda results: mean_ci(results[condition].final(metric))
