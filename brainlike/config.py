@@ -16,7 +16,7 @@ import jax.numpy as jnp
 
 from brainlike import envs
 
-ROUTING_PRESETS = ("brainlike", "end_to_end", "through_probe")
+ROUTING_PRESETS = ("brainlike", "end_to_end", "through_probe", "policy_gradient")
 
 
 class ConfigError(ValueError):
@@ -78,6 +78,10 @@ class DesiresConfig:
     fixed_plan: int = knob(1, "the plan `selection=fixed` takes with probability `fixed_p` (else another "
                            "available plan, uniformly)", 0, 10**6)
     fixed_p: float = knob(1.0, "probability that `selection=fixed` takes `fixed_plan`", 0.0, 1.0)
+    thought_noise: float = knob(0.0, "sigma of a sampled thought: each variant is tanh(z + sigma * eps), eps standard "
+                                "normal, around the encoder's pre-activation z (0: every thought is tanh(z))", 0.0, 10.0)
+    n_variants: int = knob(1, "sampled variants of each proposed plan's thought; selection is over every variant "
+                           "and the alarm reads the one taken", 1, 1024)
 
     def __post_init__(self):
         _check_fields(self, "desires.")
@@ -123,6 +127,11 @@ class RunConfig:
     n_envs: int = knob(8, "environments each agent acts in per update", 1, 10**5)
     rollout_len: int = knob(1, "steps per environment per update", 1, 10**5)
     log_every: int = knob(50, "RL updates between two logged points", 1, 10**9)
+    learning: str = knob("on_policy", "learn from each update's own rollout, or `off_policy`: from a fixed dataset "
+                         "the agent logged once before RL (its rollouts still measure what it does)",
+                         choices=("on_policy", "off_policy"))
+    offline_batches: int = knob(250, "rollouts in the off-policy dataset; update u learns from rollout u mod this",
+                                1, 10**7)
 
     def __post_init__(self):
         _check_fields(self, "run.")
@@ -197,6 +206,9 @@ class Config:
         if self.desires.fixed_plan >= env.num_plans:
             raise ConfigError(f"desires.fixed_plan: {self.desires.fixed_plan} is not a plan of {self.env}; "
                               f"allowed: 0..{env.num_plans - 1}")
+        if "pg" in _routed(self.routing) and self.desires.selection != "boltzmann":
+            raise ConfigError(f"desires.selection: {self.desires.selection!r} has no log-probability for the `pg` "
+                              "loss of the routing; allowed with pg: boltzmann")
         if self.desires.proposal == "sampled" and self.desires.n_sampled > env.num_plans:
             raise ConfigError(f"desires.n_sampled: {self.desires.n_sampled} exceeds the {env.num_plans} plans of {self.env}")
         # an override equal to the knob's default is no override: configs that run alike compare equal
@@ -220,6 +232,13 @@ class Config:
         return tuple(k in self.probe.coverage for k in env.kinds)
 
 
+def _routed(routing: str) -> set[str]:
+    """The losses a routing lets reach some parameter group."""
+    from brainlike.core.routing import parse_routing
+
+    return {loss for loss, groups in parse_routing(routing).items() if groups}
+
+
 SECTIONS = ("beliefs", "desires", "probe", "reward", "run", "outcome")
 
 
@@ -239,7 +258,8 @@ def structure(config: Config) -> tuple:
              if f.name not in SECTIONS and f.name != "env_params"]  # every environment knob is numeric
     items += [(f"{s}.{f.name}", getattr(getattr(config, s), f.name)) for s in SECTIONS
               for f in dataclasses.fields(getattr(config, s)) if f.type not in (float, "float")]
-    return tuple(items)
+    # whether thoughts are sampled at all is structural (no noise is drawn for sigma = 0), its size numeric
+    return tuple(items) + (("desires.noisy", config.desires.thought_noise > 0),)
 
 
 def to_dict(config: Config) -> dict:

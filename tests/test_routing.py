@@ -15,14 +15,16 @@ from brainlike.core.learner import Transition, make_learner
 T, E = 3, 2  # time steps, environments
 
 
-def _batch(key, env) -> tuple[Transition, jax.Array]:
+def _batch(key, env, n_variants=1) -> tuple[Transition, jax.Array]:
     """A time-major ``[T, E]`` batch with an episode end in the middle, and ``v_end``."""
     ks = jax.random.split(key, 6)
     f = lambda k, shape=(T, E): jax.random.normal(k, shape)  # noqa: E731
     done = jnp.array([[False, True], [True, False], [False, False]])
     zeros = jnp.zeros((T, E))
+    plan = jax.random.randint(ks[1], (T, E), 0, env.num_plans)
     batch = Transition(
-        obs=f(ks[0], (T, E, env.obs_dim)), plan=jax.random.randint(ks[1], (T, E), 0, env.num_plans),
+        obs=f(ks[0], (T, E, env.obs_dim)), plan=plan, choice=plan * n_variants,
+        noise_key=jax.random.split(ks[5], T * E).reshape(T, E, 2), proposal=jnp.ones((T, E, env.num_plans), bool),
         outcome_obs=f(ks[2], (T, E, env.obs_dim)), reward=f(ks[3]), terminated=done.astype(jnp.float32),
         done=done, v=f(ks[4]), v_trunc=zeros, overseen=jnp.ones((T, E)), kind=jnp.zeros((T, E), jnp.int32),
         offered=jnp.ones((T, E, len(env.kinds)), bool), flagged=jnp.zeros((T, E), bool),
@@ -30,13 +32,14 @@ def _batch(key, env) -> tuple[Transition, jax.Array]:
     return batch, f(ks[5], (E,))
 
 
-def _grads(routing: str, jit: bool = True) -> dict:
-    """term -> gradient of that loss term alone with respect to all parameters.
+def _grads(routing: str, jit: bool = True, **fields) -> dict:
+    """term -> gradient of that loss term alone with respect to all parameters, and (under
+    ``"probe_moves"``) how much the total loss's gradient changes when the probe is another one.
 
     The parameters and batch are the same under every routing (a fixed key); building them
     inside the jitted function keeps the whole check one compilation per table.
     """
-    config = replace(Config(), **{"routing": routing, "beliefs.hidden": 8, "beliefs.thought_dim": 4})
+    config = replace(Config(), **{"routing": routing, "beliefs.hidden": 8, "beliefs.thought_dim": 4, **fields})
     env, learner, hp = config.env_obj, make_learner(config), numeric(config)
     wm = beliefs.WorldModel(config.beliefs.hidden, config.beliefs.thought_dim, env.num_plans, env.obs_dim)
 
@@ -46,8 +49,11 @@ def _grads(routing: str, jit: bool = True) -> dict:
         params = {"beliefs": wm.init(key_wm),
                   "desires": {"w": jax.random.normal(key_w, (4,)), "b": jnp.asarray(0.3)}}
         probe = probes.Probe(jax.random.normal(key_u, (4,)), jnp.asarray(0.1), jnp.asarray(0.0))
-        batch, v_end = _batch(key_batch, env)
-        return jax.jacrev(lambda p: learner.loss_terms(p, batch, v_end, probe, hp))(params)
+        batch, v_end = _batch(key_batch, env, config.desires.n_variants)
+        total = lambda p, pr: sum(learner.loss_terms(p, batch, v_end, pr, hp).values())  # noqa: E731
+        other = probes.Probe(-probe.u, jnp.asarray(-0.4), jnp.asarray(0.2))
+        moves = jax.tree.map(jnp.subtract, jax.grad(total)(params, probe), jax.grad(total)(params, other))
+        return jax.jacrev(lambda p: learner.loss_terms(p, batch, v_end, probe, hp))(params) | {"probe_moves": moves}
 
     return jax.device_get((jax.jit(grads) if jit else grads)())
 
@@ -65,13 +71,34 @@ def grads():
     return {preset: _grads(preset) for preset in PRESETS}
 
 
-def test_brainlike_td_and_probe_never_reach_beliefs(grads):
+def test_brainlike_td_probe_and_pg_never_reach_beliefs(grads):
     g = grads["brainlike"]
-    for term in ("td", "probe"):
+    for term in ("td", "probe", "pg"):
         assert _all_zero(g[term]["beliefs"]["encoder"]), term
         assert _all_zero(g[term]["beliefs"]["decoder"]), term
-    assert _all_zero(g["probe"]["desires"])
+    assert _all_zero(g["probe"]["desires"]) and _all_zero(g["pg"]["desires"])
     assert _every_leaf_nonzero(g["td"]["desires"])  # TD does train the valence
+
+
+@pytest.fixture(scope="module")
+def sampled():
+    """policy_gradient with sampled thoughts: 0.5 noise, 3 variants."""
+    return _grads("policy_gradient", **{"desires.thought_noise": 0.5, "desires.n_variants": 3})
+
+
+@pytest.mark.parametrize("which", ["plain", "sampled"])
+def test_policy_gradient_reaches_encoder_and_valence_but_never_through_the_probe(grads, sampled, which):
+    g = grads["policy_gradient"] if which == "plain" else sampled
+    assert _every_leaf_nonzero(g["pg"]["beliefs"]["encoder"]) and _every_leaf_nonzero(g["pg"]["desires"])
+    assert _all_zero(g["pg"]["beliefs"]["decoder"])  # the policy never reads the decoder
+    assert _all_zero(g["td"]["beliefs"]) and _all_zero(g["probe"])  # td reaches desires only; the probe nothing
+    # the alarm is a black box: with the batch's rewards given, no gradient depends on the probe
+    assert _all_zero(g["probe_moves"])
+
+
+def test_through_probe_gradient_depends_on_the_probe(grads):
+    """The control for the black-box check above: where the probe is a loss, it steers the beliefs."""
+    assert _every_leaf_nonzero(grads["through_probe"]["probe_moves"]["beliefs"]["encoder"])
 
 
 def test_brainlike_prediction_never_reaches_valence(grads):
@@ -126,15 +153,16 @@ def test_route_stops_only_groups_outside_the_row():
 
 
 def test_parse_routing_presets():
-    assert parse_routing("brainlike") == {"pred": ("beliefs",), "td": ("desires",), "probe": ()}
+    assert parse_routing("brainlike") == {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": ()}
+    assert parse_routing("policy_gradient")["pg"] == ("beliefs", "desires")
     assert parse_routing("end_to_end")["td"] == ("beliefs", "desires")
     assert parse_routing("through_probe")["probe"] == ("beliefs",)
 
 
 def test_parse_routing_custom_table():
     assert parse_routing("pred=beliefs; td = beliefs+desires ;probe=") == {
-        "pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": ()}
-    assert parse_routing("td=desires") == {"pred": (), "td": ("desires",), "probe": ()}  # unnamed rows: nothing
+        "pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": (), "pg": ()}
+    assert parse_routing("td=desires") == {"pred": (), "td": ("desires",), "probe": (), "pg": ()}  # unnamed: nothing
 
 
 @pytest.mark.parametrize("spec, named", [

@@ -161,3 +161,16 @@ def test_band_is_a_t_interval_cut_to_the_seeds_range():
 def test_stats_needs_no_jax():
     code = "import sys, brainlike.store.stats, brainlike.store.summary; sys.exit('jax' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_extreme_mean_ci_is_the_extreme_of_the_cell_means_with_an_interval_around_it():
+    from brainlike.store.stats import extreme_mean_ci
+
+    rng = np.random.default_rng(1)
+    cells = np.stack([rng.normal(0.2, 0.1, 200), rng.normal(0.5, 0.1, 200), rng.normal(0.9, 0.05, 200)])
+    low, high = extreme_mean_ci(cells, "min"), extreme_mean_ci(cells, "max")
+    assert low["mean"] == pytest.approx(cells[0].mean()) and high["mean"] == pytest.approx(cells[2].mean())
+    assert low["ci95"][0] < low["mean"] < low["ci95"][1] < 0.25 and 0.85 < high["ci95"][0] < high["mean"]
+    cells[1, 0] = np.nan  # a seed with a missing cell leaves every cell
+    assert extreme_mean_ci(cells, "min")["mean"] == pytest.approx(cells[0, 1:].mean())
+    assert extreme_mean_ci(np.ones((2, 5)), "max") == {"mean": 1.0, "ci95": [1.0, 1.0]}

@@ -59,8 +59,9 @@ def plan_vector(plan, num_plans: int, plan_input: str) -> jax.Array:
 
 
 class Encoder(nn.Module):
-    """phi(obs, plan): one hidden layer, then the thought activation h in (-1, 1); the plan enters as
-    ``plan_vector`` (see the module docstring for why there are two ways)."""
+    """phi(obs, plan) before its last squashing: one hidden layer, then the thought's
+    pre-activation z, from which ``h = tanh(z)`` (or, for a sampled thought, ``tanh(z + sigma eps)``);
+    the plan enters as ``plan_vector`` (see the module docstring for why there are two ways)."""
 
     hidden: int
     thought_dim: int
@@ -71,7 +72,7 @@ class Encoder(nn.Module):
     def __call__(self, obs, plan):
         x = jnp.concatenate([obs, plan_vector(plan, self.num_plans, self.plan_input)], axis=-1)
         x = nn.tanh(nn.Dense(self.hidden)(x))
-        return nn.tanh(nn.Dense(self.thought_dim)(x))
+        return nn.Dense(self.thought_dim)(x)
 
 
 class Decoder(nn.Module):
@@ -99,9 +100,15 @@ class WorldModel:
         return {"encoder": self.encoder.init(key_enc, obs, plan),
                 "decoder": self.decoder.init(key_dec, jnp.zeros(self.thought_dim))}
 
-    def encode(self, params: dict, obs, plan) -> jax.Array:
-        """Thought activation h for one (obs, plan); vmap for batches."""
+    def preact(self, params: dict, obs, plan) -> jax.Array:
+        """The thought's pre-activation z for one (obs, plan): the mean of a sampled thought."""
         return self.encoder.apply(params["encoder"], obs, plan)
+
+    def encode(self, params: dict, obs, plan, noise=None, sigma=None) -> jax.Array:
+        """Thought activation ``h = tanh(z)`` for one (obs, plan), or the sampled thought
+        ``tanh(z + sigma * noise)`` when ``noise`` (standard normal, ``[H]``) is given; vmap for batches."""
+        z = self.preact(params, obs, plan)
+        return jnp.tanh(z) if noise is None else jnp.tanh(z + sigma * noise)
 
     def predict(self, params: dict, h) -> jax.Array:
         return self.decoder.apply(params["decoder"], h)

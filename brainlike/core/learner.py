@@ -3,8 +3,10 @@
 Phases: (1) the beliefs pretrain on exploratory data (uniformly random plans); (2) labelled
 thoughts are collected from exploration and the probe is fitted on the kinds it covers;
 (3) RL: the agent proposes thoughts, picks one by valence, acts, and learns: beliefs by
-prediction, desires by TD(lambda) on the innate reward, every loss reaching only the
-parameter groups its routing row allows.
+prediction, desires by TD(lambda) on the innate reward (and, where routed, by a policy
+gradient), every loss reaching only the parameter groups its routing row allows. Off-policy
+(``run.learning``), the agent logs a fixed dataset once, before RL, and learns only from it;
+its own rollouts then only measure what it does.
 
 Every numeric knob is read from the ``hp`` pytree (``config.numeric``), never from the
 config, so conditions that differ only in numbers share one compiled function. Each piece
@@ -24,7 +26,7 @@ import optax
 from brainlike import schema
 from brainlike.config import Config, numeric
 from brainlike.core import desires, outcomes, probes
-from brainlike.core.losses import loss_terms, prediction_errors, total_loss
+from brainlike.core.losses import encode_batch, loss_terms, prediction_errors, taken_noise, total_loss, valences
 from brainlike.core.rollout import Actor, Spec, Transition, make_spec, new_actor, rollout
 
 
@@ -35,6 +37,7 @@ class Thoughts(NamedTuple):
     plan: jax.Array
     kind: jax.Array
     outcome_obs: jax.Array
+    noise: jax.Array | None  # [N, H]: each thought's sample (``desires.thought_noise``), None if not sampled
 
 
 class RunState(NamedTuple):
@@ -45,6 +48,7 @@ class RunState(NamedTuple):
     thoughts: Thoughts  # fit, calibration and evaluation sets, n_thoughts each, in that order
     key: jax.Array
     update: jax.Array
+    dataset: Transition | None  # off-policy: ``[offline_batches + 1, T, E]`` rollouts logged before RL
 
 
 class Learner(NamedTuple):
@@ -54,7 +58,7 @@ class Learner(NamedTuple):
     advance: Any  # (state, hp, n_logs) -> (state, metrics with a leading [n_logs] axis)
     outcome: Any  # (metrics, hp) -> outcome index, over the final window
     config: Config
-    loss_terms: Any  # (params, batch, v_end, probe, hp, replay=None) -> {"pred", "td", "probe"}, each routed
+    loss_terms: Any  # (params, batch, v_end, probe, hp, replay=None) -> {"pred", "td", "probe", "pg"}, each routed
 
 
 def optimizer(hp, beliefs_lr):
@@ -73,7 +77,9 @@ def pretrain_update(s: Spec, carry, key, hp):
     """One predictive update on a rollout of uniformly random plans."""
     params, opt_state, actors = carry
     actors, batch, _ = rollout(s, params, blind(s), actors, key, hp, explore=True)
-    pred_loss = lambda p: jnp.mean(prediction_errors(s, p, batch.obs, batch.plan, batch.outcome_obs))  # noqa: E731
+    noise, sigma = taken_noise(s, batch), hp["desires"]["thought_noise"]
+    pred_loss = lambda p: jnp.mean(prediction_errors(s, p, batch.obs, batch.plan, batch.outcome_obs,  # noqa: E731
+                                                     noise=noise, sigma=sigma))
     grads = {"beliefs": jax.grad(pred_loss)(params["beliefs"]),
              "desires": jax.tree.map(jnp.zeros_like, params["desires"])}
     updates, opt_state = optimizer(hp, hp["beliefs"]["lr"]).update(grads, opt_state, params)
@@ -87,7 +93,9 @@ def collect_thoughts(s: Spec, params, actors, key, hp) -> Thoughts:
     _, batch = jax.lax.scan(lambda a, k: rollout(s, params, blind(s), a, k, hp, True)[:2],
                             actors, jax.random.split(key, n_rollouts))
     take = lambda x: x.reshape((-1,) + x.shape[3:])[:n]  # noqa: E731
-    return Thoughts(take(batch.obs), take(batch.plan), take(batch.kind), take(batch.outcome_obs))
+    noise = jax.vmap(functools.partial(taken_noise, s))(batch) if s.noisy else None
+    return Thoughts(take(batch.obs), take(batch.plan), take(batch.kind), take(batch.outcome_obs),
+                    None if noise is None else take(noise))
 
 
 def split(s: Spec, thoughts: Thoughts, i: int) -> Thoughts:
@@ -96,21 +104,21 @@ def split(s: Spec, thoughts: Thoughts, i: int) -> Thoughts:
     return jax.tree.map(lambda x: x[i * n: (i + 1) * n], thoughts)
 
 
-def labelled_h(s: Spec, params, thoughts: Thoughts):
+def labelled_h(s: Spec, params, thoughts: Thoughts, hp):
     """Activations, labels and coverage mask of a labelled set under the current beliefs."""
-    h = jax.vmap(s.wm.encode, (None, 0, 0))(params["beliefs"], thoughts.obs, thoughts.plan)
+    h = encode_batch(s, params["beliefs"], thoughts.obs, thoughts.plan, thoughts.noise, hp["desires"]["thought_noise"])
     return h, s.deceptive[thoughts.kind].astype(jnp.float32), s.covered[thoughts.kind]
 
 
 def fit(s: Spec, params, thoughts: Thoughts, hp) -> probes.Probe:
     """A probe fitted on the fit set and calibrated on the calibration set, under ``params``."""
-    return probes.fit_probe(*labelled_h(s, params, split(s, thoughts, 0)), *labelled_h(s, params, split(s, thoughts, 1)),
+    return probes.fit_probe(*labelled_h(s, params, split(s, thoughts, 0), hp), *labelled_h(s, params, split(s, thoughts, 1), hp),
                             s.config.probe.target, hp["probe"]["rate"], hp["probe"]["l2"])
 
 
 def recalibrate(s: Spec, params, probe: probes.Probe, thoughts: Thoughts, hp) -> probes.Probe:
     """The same direction with its threshold set anew on calibration thoughts under ``params``."""
-    h_cal, y_cal, ok_cal = labelled_h(s, params, split(s, thoughts, 1))
+    h_cal, y_cal, ok_cal = labelled_h(s, params, split(s, thoughts, 1), hp)
     return probe._replace(threshold=probes.calibrate(h_cal @ probe.u + probe.c, y_cal, ok_cal,
                                                      s.config.probe.target, hp["probe"]["rate"]))
 
@@ -130,6 +138,28 @@ def replay_batch(s: Spec, thoughts: Thoughts, key) -> Thoughts | None:
     return jax.tree.map(lambda x: x[jax.random.randint(key, (n,), 0, 3 * s.config.probe.n_thoughts)], thoughts)
 
 
+def log_dataset(s: Spec, params, probe: probes.Probe, actors: Actor, key, hp) -> Transition | None:
+    """Off-policy only: ``offline_batches + 1`` consecutive rollouts of the agent as RL finds it
+    (zero desires: every proposed thought equally likely), their rewards judged by the probe of
+    that moment, as a fixed preference dataset is labelled once; None on-policy."""
+    if s.config.run.learning == "on_policy":
+        return None
+    n = s.config.run.offline_batches + 1  # one more: the last rollout's bootstrap comes from the next
+    _, data = jax.lax.scan(lambda a, k: rollout(s, params, probe, a, k, hp, False)[:2], actors, jax.random.split(key, n))
+    return data
+
+
+def offline_batch(s: Spec, state: RunState, hp):
+    """Update u's data off-policy: logged rollout u mod ``offline_batches``, with its bootstrap
+    values (the logged next thoughts', as in SARSA) under the current beliefs and desires.
+    After a truncation the bootstrap stays the one logged (exact for environments that never truncate)."""
+    i = state.update % s.config.run.offline_batches
+    chunk, nxt = (jax.tree.map(lambda x: x[j], state.dataset) for j in (i, i + 1))
+    value = lambda b: valences(state.params["desires"], encode_batch(  # noqa: E731
+        s, state.params["beliefs"], b.obs, b.plan, taken_noise(s, b), hp["desires"]["thought_noise"]))
+    return chunk._replace(v=jax.lax.stop_gradient(value(chunk))), jax.lax.stop_gradient(value(nxt)[0])
+
+
 def init(s: Spec, key, hp) -> RunState:
     """Pretrained beliefs, zero desires, and the probe fitted on them: the state RL starts from."""
     key_model, key_actors, key_pre, key_thoughts, key_run = jax.random.split(key, 5)
@@ -140,23 +170,27 @@ def init(s: Spec, key, hp) -> RunState:
         lambda c, k: pretrain_update(s, c, k, hp), (params, opt_state, actors),
         jax.random.split(key_pre, s.config.beliefs.pretrain_updates))
     thoughts = collect_thoughts(s, params, actors, key_thoughts, hp)
-    return RunState(params, opt_state, actors, fit(s, params, thoughts, hp), thoughts, key_run, jnp.zeros((), jnp.int32))
+    probe = fit(s, params, thoughts, hp)
+    dataset = log_dataset(s, params, probe, actors, jax.random.fold_in(key_run, 1), hp)
+    return RunState(params, opt_state, actors, probe, thoughts, key_run, jnp.zeros((), jnp.int32), dataset)
 
 
 def rl_update(s: Spec, state: RunState, hp):
-    """Act for one rollout, learn from it, and refit or recalibrate the probe when scheduled."""
+    """Act for one rollout, learn from it (off-policy: from the logged dataset instead), and refit
+    or recalibrate the probe when scheduled."""
     key, key_roll = jax.random.split(state.key)
     actors, batch, v_end = rollout(s, state.params, state.probe, state.actors, key_roll, hp, explore=False)
+    learn = (batch, v_end) if state.dataset is None else offline_batch(s, state, hp)
     replay = replay_batch(s, state.thoughts, jax.random.fold_in(key_roll, 2))
     grads, (l_pred, l_td) = jax.grad(total_loss, argnums=1, has_aux=True)(
-        s, state.params, batch, v_end, state.probe, hp, replay)
+        s, state.params, *learn, state.probe, hp, replay)
     updates, opt_state = optimizer(hp, hp["beliefs"]["rl_lr"]).update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     pcfg = s.config.probe
     probe = on_schedule(pcfg.refit_every, state.update, lambda: fit(s, params, state.thoughts, hp), state.probe)
     probe = on_schedule(pcfg.recalibrate_every, state.update,
                         lambda: recalibrate(s, params, probe, state.thoughts, hp), probe)
-    state = RunState(params, opt_state, actors, probe, state.thoughts, key, state.update + 1)
+    state = RunState(params, opt_state, actors, probe, state.thoughts, key, state.update + 1, state.dataset)
     return state, update_stats(s, batch, l_pred, l_td)
 
 
@@ -198,7 +232,7 @@ def log_stats(s: Spec, total: dict, n_updates: int) -> dict:
 
 def evaluate(s: Spec, state: RunState, hp) -> dict:
     """Probe faithfulness at three depths, and valence by kind, on fresh labelled thoughts."""
-    h, y, ok = labelled_h(s, state.params, split(s, state.thoughts, 2))
+    h, y, ok = labelled_h(s, state.params, split(s, state.thoughts, 2), hp)
     kind = split(s, state.thoughts, 2).kind
     score = h @ state.probe.u + state.probe.c
     fired = (score > state.probe.threshold).astype(jnp.float32)

@@ -1,4 +1,4 @@
-"""The three routed losses of an RL update: prediction, TD(lambda), and the probe's score.
+"""The routed losses of an RL update: prediction, TD(lambda), the probe's score, and the policy gradient.
 
 Each loss is computed on its own routed view of the parameters (``routing.route``), so one
 backward pass of their sum gives each parameter group exactly what its routing rows allow.
@@ -10,30 +10,59 @@ import jax
 import jax.numpy as jnp
 
 from brainlike.core import beliefs, desires, probes
-from brainlike.core.rollout import Spec, Transition
+from brainlike.core.rollout import Spec, Transition, per_candidate
 from brainlike.core.routing import route
 
 
-def encode_batch(s: Spec, beliefs_params, obs, plan) -> jax.Array:
-    """Thought activations of a batch of (obs, plan) of any leading shape: ``plan.shape + [H]``."""
-    flat = jax.vmap(s.wm.encode, (None, 0, 0))(beliefs_params, obs.reshape(-1, obs.shape[-1]), plan.reshape(-1))
+def encode_batch(s: Spec, beliefs_params, obs, plan, noise=None, sigma=None) -> jax.Array:
+    """Thought activations of a batch of (obs, plan) of any leading shape: ``plan.shape + [H]``;
+    ``noise`` (``plan.shape + [H]``, or None) samples each thought as ``beliefs.WorldModel.encode`` does."""
+    flat_obs, flat_plan = obs.reshape(-1, obs.shape[-1]), plan.reshape(-1)
+    if noise is None:
+        flat = jax.vmap(s.wm.encode, (None, 0, 0))(beliefs_params, flat_obs, flat_plan)
+    else:
+        flat = jax.vmap(s.wm.encode, (None, 0, 0, 0, None))(beliefs_params, flat_obs, flat_plan,
+                                                             noise.reshape(-1, noise.shape[-1]), sigma)
     return flat.reshape(plan.shape + (-1,))
 
 
-def prediction_errors(s: Spec, beliefs_params, obs, plan, outcome_obs, h=None) -> jax.Array:
+def all_noise(s: Spec, batch: Transition):
+    """Every candidate's noise at each decision, regenerated from its key: ``[T, E, P, n_variants, H]``."""
+    gen = lambda key: jax.random.normal(key, (s.env.num_plans, s.n_variants, s.config.beliefs.thought_dim))  # noqa: E731
+    return jax.vmap(jax.vmap(gen))(batch.noise_key)
+
+
+def taken_noise(s: Spec, batch: Transition):
+    """The noise of the thought taken at each decision, ``[T, E, H]``; None when thoughts are not sampled."""
+    if not s.noisy:
+        return None
+    noise = all_noise(s, batch)
+    return jnp.take_along_axis(noise.reshape(batch.plan.shape + (-1, noise.shape[-1])),
+                               batch.choice[..., None, None], axis=-2)[..., 0, :]
+
+
+def prediction_errors(s: Spec, beliefs_params, obs, plan, outcome_obs, h=None, noise=None, sigma=None) -> jax.Array:
     """Squared prediction error of each transition, flattened; ``h``: the thoughts, if encoded already."""
-    h = encode_batch(s, beliefs_params, obs, plan) if h is None else h
+    h = encode_batch(s, beliefs_params, obs, plan, noise, sigma) if h is None else h
     pred = jax.vmap(s.wm.predict, (None, 0))(beliefs_params, h.reshape(-1, h.shape[-1]))
     return jax.vmap(beliefs.predictive_loss)(pred, outcome_obs.reshape(pred.shape))
 
 
-def td_term(s: Spec, desires_params, h, batch: Transition, v_end, hp) -> jax.Array:
-    """Semi-gradient TD(lambda) loss of a ``[T, E]`` batch of thoughts ``h`` against its lambda-returns."""
-    v = jax.vmap(jax.vmap(desires.valence, (None, 0)), (None, 0))(desires_params, h)
-    g = jax.vmap(desires.lambda_targets, (1, 1, 1, 0, 1, 1, None, None), 1)(
+def returns(batch: Transition, v_end, hp) -> jax.Array:
+    """The lambda-return of every ``[T, E]`` decision, from what the learner logged."""
+    return jax.vmap(desires.lambda_targets, (1, 1, 1, 0, 1, 1, None, None), 1)(
         batch.reward, batch.v, batch.v_trunc, v_end, batch.terminated, batch.done,
         hp["desires"]["gamma"], hp["desires"]["td_lambda"])
-    return jnp.mean(desires.td_loss(v, g))
+
+
+def valences(desires_params, h) -> jax.Array:
+    """V of a ``[T, E, H]`` batch of thoughts."""
+    return jax.vmap(jax.vmap(desires.valence, (None, 0)), (None, 0))(desires_params, h)
+
+
+def td_term(desires_params, h, g) -> jax.Array:
+    """Semi-gradient TD(lambda) loss of a ``[T, E]`` batch of thoughts ``h`` against its lambda-returns ``g``."""
+    return jnp.mean(desires.td_loss(valences(desires_params, h), g))
 
 
 def probe_term(h, batch: Transition, probe: probes.Probe, hp) -> jax.Array:
@@ -42,26 +71,67 @@ def probe_term(h, batch: Transition, probe: probes.Probe, hp) -> jax.Array:
     return hp["reward"]["alpha"] * jnp.mean(batch.overseen * jax.nn.sigmoid(score - probe.threshold))
 
 
+def log_policy(s: Spec, params, obs, choice, proposal, noise, hp) -> jax.Array:
+    """The score-function surrogate of ``log pi`` of one decision: the thoughts that came to mind
+    and the Boltzmann choice among them (its gradient is the gradient of ``log pi``; its value is not).
+
+    The act is the sampled thoughts ``y_pj = z_p + sigma eps_pj`` (pre-activations, every variant j
+    of every proposed plan p) and the choice c among them. Its log-probability is the Gaussian
+    density of each ``y_pj`` around ``z_p(theta)``, whose gradient is ``eps_pj / sigma . dz_p``,
+    plus ``log softmax(V(tanh(y)) / tau)_c`` with ``y`` held fixed. The density of every variant
+    enters, not only the one taken: the choice depends on all of them, and leaving them out
+    would bias the estimator. Without sampled thoughts the act is the plan, and the softmax
+    reaches the beliefs through ``V(h(theta))``.
+    """
+    z = jax.vmap(s.wm.preact, (None, None, 0))(params["beliefs"], obs, jnp.arange(s.env.num_plans))
+    if noise is None:
+        h, density = jnp.tanh(z), 0.0
+        h = jnp.repeat(h, s.n_variants, axis=0) if s.n_variants > 1 else h
+    else:
+        sigma = hp["desires"]["thought_noise"]
+        h = jnp.tanh(jax.lax.stop_gradient(z[:, None] + sigma * noise)).reshape(-1, z.shape[-1])
+        density = jnp.sum(proposal[:, None, None] * noise * z[:, None]) / sigma
+    values = jax.vmap(desires.valence, (None, 0))(params["desires"], h)
+    logits = jnp.where(per_candidate(s, proposal), values / hp["desires"]["temperature"], -jnp.inf)
+    return jax.nn.log_softmax(logits)[choice] + density
+
+
+def pg_term(s: Spec, params, batch: Transition, advantage, hp) -> jax.Array:
+    """REINFORCE with the valence as baseline: ``-mean(A . log pi(act))``, ``A = G - V`` held fixed.
+    The reward is a black box: nothing here differentiates through the probe."""
+    noise = all_noise(s, batch) if s.noisy else None
+    one = lambda o, c, p, n: log_policy(s, params, o, c, p, n, hp)  # noqa: E731
+    logp = jax.vmap(jax.vmap(one))(batch.obs, batch.choice, batch.proposal, noise)
+    return -jnp.mean(jax.lax.stop_gradient(advantage) * logp)
+
+
 def loss_terms(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, hp, replay=None) -> dict:
-    """``{"pred", "td", "probe"}``, each reaching only the groups its routing row allows;
+    """``{"pred", "td", "probe", "pg"}``, each reaching only the groups its routing row allows;
     ``replay`` transitions (``Thoughts``) join the predictive loss's data.
 
     The batch's thoughts are encoded once; each loss reads them with the gradient stopped
     where its row excludes the beliefs (the same gradients as encoding once per loss, for a
     third of the work), and the rest of each loss sees its routed view of the parameters.
     """
-    h = encode_batch(s, params["beliefs"], batch.obs, batch.plan)
+    sigma = hp["desires"]["thought_noise"]
+    h = encode_batch(s, params["beliefs"], batch.obs, batch.plan, taken_noise(s, batch), sigma)
     seen = {loss: h if "beliefs" in s.table[loss] else jax.lax.stop_gradient(h) for loss in ("pred", "td", "probe")}
     p_pred, p_td = route(params, s.table["pred"]), route(params, s.table["td"])
     errors = prediction_errors(s, p_pred["beliefs"], batch.obs, batch.plan, batch.outcome_obs, seen["pred"])
     if replay is not None:
         errors = jnp.concatenate([errors, prediction_errors(s, p_pred["beliefs"], replay.obs, replay.plan,
-                                                            replay.outcome_obs)])
-    return {"pred": jnp.mean(errors), "td": td_term(s, p_td["desires"], seen["td"], batch, v_end, hp),
-            "probe": probe_term(seen["probe"], batch, probe, hp)}
+                                                            replay.outcome_obs, noise=replay.noise, sigma=sigma)])
+    g = returns(batch, v_end, hp)
+    terms = {"pred": jnp.mean(errors), "td": td_term(p_td["desires"], seen["td"], g),
+             "probe": probe_term(seen["probe"], batch, probe, hp), "pg": jnp.zeros(())}
+    if s.table["pg"]:  # skipped where it reaches nothing: its gradient would be zero
+        advantage = g - valences(params["desires"], h)
+        terms["pg"] = pg_term(s, route(params, s.table["pg"]), batch, advantage, hp)
+    return terms
 
 
 def total_loss(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, hp, replay=None):
     """Their sum, with the prediction and TD losses as auxiliary outputs."""
     t = loss_terms(s, params, batch, v_end, probe, hp, replay)
-    return t["pred"] + t["td"] + t["probe"], (t["pred"], t["td"])
+    total = t["pred"] + t["td"] + t["probe"]
+    return (total + t["pg"] if s.table["pg"] else total), (t["pred"], t["td"])

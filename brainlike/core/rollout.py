@@ -32,6 +32,15 @@ class Spec(NamedTuple):
     def n_kinds(self) -> int:
         return len(self.env.kinds)
 
+    @property
+    def n_variants(self) -> int:
+        return self.config.desires.n_variants
+
+    @property
+    def noisy(self) -> bool:
+        """Are thoughts sampled (``desires.thought_noise > 0``)? Else no noise is drawn at all."""
+        return self.config.desires.thought_noise > 0
+
 
 def make_spec(config: Config) -> Spec:
     env = config.env_obj
@@ -65,6 +74,9 @@ class Actor(NamedTuple):
 class Transition(NamedTuple):
     obs: jax.Array
     plan: jax.Array
+    choice: jax.Array  # the candidate taken, plan * n_variants + variant
+    noise_key: jax.Array  # the key its candidates' noise was drawn from (``thought_noise``); zeros if none
+    proposal: jax.Array  # [P] bool: the plans that came to mind
     outcome_obs: jax.Array
     reward: jax.Array
     terminated: jax.Array
@@ -83,29 +95,59 @@ class Transition(NamedTuple):
     ep_fired: jax.Array
 
 
-def candidates(s: Spec, params, obs):
-    """Thought activations and valences of every plan at ``obs``: ``[P, H]``, ``[P]``."""
-    h = jax.vmap(s.wm.encode, (None, None, 0))(params["beliefs"], obs, jnp.arange(s.env.num_plans))
+def candidate_noise(s: Spec, key):
+    """The standard normal noise of every variant of every plan's thought, ``[P, n_variants, H]``,
+    or None when thoughts are not sampled."""
+    if not s.noisy:
+        return None
+    return jax.random.normal(key, (s.env.num_plans, s.n_variants, s.config.beliefs.thought_dim))
+
+
+def candidates(s: Spec, params, obs, noise=None, hp=None):
+    """Thought activations and valences of every candidate at ``obs``: ``[C, H]``, ``[C]``, where
+    candidate ``c`` is variant ``c % n_variants`` of plan ``c // n_variants``. ``noise``: from
+    ``candidate_noise``; without it every variant of a plan is its one thought ``tanh(z)``."""
+    plans = jnp.arange(s.env.num_plans)
+    if noise is None:
+        h = jax.vmap(s.wm.encode, (None, None, 0))(params["beliefs"], obs, plans)
+        h = jnp.repeat(h, s.n_variants, axis=0) if s.n_variants > 1 else h
+    else:
+        z = jax.vmap(s.wm.preact, (None, None, 0))(params["beliefs"], obs, plans)
+        h = jnp.tanh(z[:, None] + hp["desires"]["thought_noise"] * noise).reshape(-1, z.shape[-1])
     return h, jax.vmap(desires.valence, (None, 0))(params["desires"], h)
 
 
+def per_candidate(s: Spec, mask):
+    """A ``[P]`` mask over plans as a ``[C]`` mask over their candidates."""
+    return jnp.repeat(mask, s.n_variants) if s.n_variants > 1 else mask
+
+
 def choose(s: Spec, key_prop, key_sel, values, available, prev_plan, hp):
-    """The plan taken, and which plans came to mind: the agent's whole policy."""
+    """The candidate taken (``plan * n_variants + variant``), and which plans came to mind: the
+    agent's whole policy. Selection is over every variant of every proposed plan."""
     d = s.config.desires
     if d.selection == "fixed":
-        return thoughts.fixed_choice(key_sel, available, d.fixed_plan, hp["desires"]["fixed_p"]), available
+        plan = thoughts.fixed_choice(key_sel, available, d.fixed_plan, hp["desires"]["fixed_p"])
+        return plan * s.n_variants, available
     proposal = thoughts.propose(key_prop, d.proposal, available, prev_plan, d.n_sampled)
-    return thoughts.select(key_sel, d.selection, values, proposal, hp["desires"]["temperature"]), proposal
+    choice = thoughts.select(key_sel, d.selection, values, per_candidate(s, proposal), hp["desires"]["temperature"])
+    return choice, proposal
 
 
 def expected_valence(s: Spec, key, values, available, prev_plan, hp):
     """The valence of the thought the policy would take next: exact for Boltzmann over every
-    available plan, else that of one choice drawn with the real proposal and selection rule."""
+    available plan's candidates, else that of one choice drawn with the real proposal and selection rule."""
     d = s.config.desires
     if d.proposal == "all" and d.selection == "boltzmann":
-        return jnp.sum(thoughts.boltzmann(values, available, hp["desires"]["temperature"]) * values)
+        return jnp.sum(thoughts.boltzmann(values, per_candidate(s, available), hp["desires"]["temperature"]) * values)
     key_prop, key_sel = jax.random.split(key)
     return values[choose(s, key_prop, key_sel, values, available, prev_plan, hp)[0]]
+
+
+def next_valence(s: Spec, params, key, obs, available, prev_plan, hp):
+    """``expected_valence`` at ``obs``, the candidates' noise drawn from ``key`` if thoughts are sampled."""
+    noise = candidate_noise(s, jax.random.fold_in(key, 2))
+    return expected_valence(s, key, candidates(s, params, obs, noise, hp)[1], available, prev_plan, hp)
 
 
 def new_episode(key, hp) -> Episode:
@@ -140,24 +182,29 @@ def judge(s: Spec, episode: Episode, probe: probes.Probe, score_taken, r_env, do
 def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, hp, explore: bool):
     """One decision and its consequence in one environment: ``(actor, transition)``."""
     key_prop, key_sel, key_env, key_ep = jax.random.split(key, 4)
+    # keys of their own, derived without disturbing the others
+    key_noise = jax.random.fold_in(key, 3) if s.noisy else jnp.zeros(2, jnp.uint32)
     available = s.env.plan_mask(actor.env_state, hp["env"])
-    h_c, v_c = candidates(s, params, actor.obs)
+    h_c, v_c = candidates(s, params, actor.obs, candidate_noise(s, key_noise), hp)
     if explore:
         plan, proposal = jax.random.categorical(key_sel, jnp.where(available, 0.0, -jnp.inf)), available
+        choice = plan * s.n_variants
     else:
-        plan, proposal = choose(s, key_prop, key_sel, v_c, available, actor.prev_plan, hp)
+        choice, proposal = choose(s, key_prop, key_sel, v_c, available, actor.prev_plan, hp)
+        plan = choice // s.n_variants
     offered = offered_kinds(s, actor, proposal, hp)
     obs, env_state, r_env, done, info = s.env.step(key_env, actor.env_state, plan, hp["env"])
-    score_taken = probes.logit(probe, h_c[plan])
+    score_taken = probes.logit(probe, h_c[choice])
     ep_now, r, score = judge(s, actor.episode, probe, score_taken, r_env, done, info, hp)
-    if s.env.truncates:  # a key of its own, derived without disturbing the others
-        _, v_t = candidates(s, params, info["outcome_obs"])
-        v_trunc = expected_valence(s, jax.random.fold_in(key_sel, 1), v_t, info["outcome_mask"], plan, hp)
+    if s.env.truncates:
+        v_trunc = next_valence(s, params, jax.random.fold_in(key_sel, 1), info["outcome_obs"], info["outcome_mask"],
+                               plan, hp)
     else:
         v_trunc = jnp.zeros(())
     fin = lambda x: jnp.where(done, x, 0).astype(jnp.float32)  # noqa: E731
     transition = Transition(
-        actor.obs, plan, info["outcome_obs"], r, info["terminated"], done, v_c[plan], v_trunc,
+        actor.obs, plan, choice, key_noise, proposal, info["outcome_obs"], r, info["terminated"], done, v_c[choice],
+        v_trunc,
         actor.episode.overseen.astype(jnp.float32), info["kind"], offered, score_taken > probe.threshold,
         fin(ep_now.ret), fin(ep_now.env_ret), fin(ep_now.safety), fin(ep_now.deceptive),
         fin(score > probe.threshold))
@@ -175,8 +222,7 @@ def rollout(s: Spec, params, probe: probes.Probe, actors: Actor, key, hp, explor
         return jax.vmap(one)(actors, jax.random.split(key, run.n_envs))
 
     actors, batch = jax.lax.scan(step, actors, jax.random.split(key, run.rollout_len))
-    _, v_next = jax.vmap(functools.partial(candidates, s, params))(actors.obs)
     available = jax.vmap(s.env.plan_mask, (0, None))(actors.env_state, hp["env"])
     keys = jax.random.split(jax.random.fold_in(key, 1), run.n_envs)
-    v_end = jax.vmap(functools.partial(expected_valence, s, hp=hp))(keys, v_next, available, actors.prev_plan)
+    v_end = jax.vmap(functools.partial(next_valence, s, params, hp=hp))(keys, actors.obs, available, actors.prev_plan)
     return actors, batch, v_end

@@ -1,7 +1,7 @@
 """The routing table: which loss may update which parameter group, and nothing else decides that.
 
 Parameters live in two groups, ``{"beliefs": ..., "desires": ...}``. A table maps each loss
-(``pred``, ``td``, ``probe``) to the groups it may update. ``route(params, groups)`` returns
+(``pred``, ``td``, ``probe``, ``pg``) to the groups it may update. ``route(params, groups)`` returns
 the parameters with ``jax.lax.stop_gradient`` on every group outside ``groups``; each loss
 is computed on its own routed view, so one backward pass of the summed loss gives each
 group exactly the gradients its table row allows.
@@ -12,12 +12,17 @@ from __future__ import annotations
 import jax
 
 GROUPS = ("beliefs", "desires")
-LOSSES = ("pred", "td", "probe")
+LOSSES = ("pred", "td", "probe", "pg")
 
+# ``policy_gradient`` is LLM-style RL against a detector: a reward maximiser that reinforces
+# whatever sampled thought escaped the alarm (REINFORCE, ``losses.pg_term``), the probe a black
+# box. ``end_to_end`` instead regresses each thought's value by TD, which never asks a thought
+# to score lower on the probe.
 PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
-    "brainlike": {"pred": ("beliefs",), "td": ("desires",), "probe": ()},
-    "end_to_end": {"pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": ()},
-    "through_probe": {"pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": ("beliefs",)},
+    "brainlike": {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": ()},
+    "end_to_end": {"pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": (), "pg": ()},
+    "through_probe": {"pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": ("beliefs",), "pg": ()},
+    "policy_gradient": {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": ("beliefs", "desires")},
 }
 
 
@@ -27,7 +32,7 @@ def parse_routing(spec: str) -> dict[str, tuple[str, ...]]:
         return PRESETS[spec]
     if "=" not in spec:
         raise ValueError(f"routing: unknown preset {spec!r}; allowed: {', '.join(PRESETS)}, "
-                         "or a table such as 'pred=beliefs;td=desires;probe='")
+                         "or a table such as 'pred=beliefs;td=desires;probe=;pg='")
     table = {loss: () for loss in LOSSES}
     for row in filter(None, spec.split(";")):
         loss, _, groups = row.partition("=")

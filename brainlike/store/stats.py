@@ -20,6 +20,9 @@ Every interval lies inside the range its statistic can take, and contains the es
   seeds: each seed's share of its cells, then its mean over seeds. When every seed's share
   is 0 or 1 (one cell, or cells that agree), that is a count of seeds and gets ``wilson``;
   otherwise ``mean_ci`` (a bootstrap over seeds).
+- ``extreme_mean_ci``: the smallest (or largest) of several cells' means over the seeds they
+  share ("at every TPR below 0.75 ..."), with a percentile bootstrap that resamples seeds
+  once for all cells (the extreme of means is not smooth enough for BCa).
 - ``band``: a cheap pointwise band for learning curves (see its docstring).
 """
 
@@ -116,6 +119,24 @@ def _bootstrap_means(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             lo[bad] = np.atleast_1d(pct.confidence_interval.low)[bad]
             hi[bad] = np.atleast_1d(pct.confidence_interval.high)[bad]
     return lo, hi
+
+
+def extreme_mean_ci(cells, which: str) -> dict:
+    """``min`` or ``max`` over cells of each cell's mean over seeds (``cells``: ``[cells, seeds]``,
+    seed ``i`` the same key in every cell; seeds with a NaN cell dropped), with a 95% percentile
+    bootstrap interval over seeds."""
+    x = np.asarray(cells, dtype=np.float64)
+    x = x[:, ~np.isnan(x).any(axis=0)]
+    if x.shape[1] == 0:
+        return empty()
+    pick = {"min": np.min, "max": np.max}[which]
+    estimate = float(pick(x.mean(axis=1)))
+    if x.shape[1] == 1 or np.all(x == x[:, :1]):
+        return _block(estimate, estimate, estimate)
+    stat = lambda idx, axis=-1: pick(x[:, np.asarray(idx)].mean(axis=-1), axis=0)  # noqa: E731
+    res = sps.bootstrap((np.arange(x.shape[1]),), stat, method="percentile", n_resamples=N_RESAMPLES,
+                        vectorized=True, confidence_level=CONFIDENCE, rng=np.random.default_rng(RNG_SEED))
+    return _block(estimate, res.confidence_interval.low, res.confidence_interval.high, x.min(), x.max())
 
 
 def wilson(k: int, n: int) -> dict:
