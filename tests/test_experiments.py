@@ -10,7 +10,7 @@ import pytest
 from brainlike.config import Config, replace
 from brainlike.report.experiment import Result, run_experiment
 from brainlike.schema import OUTCOMES
-from experiments import drift_control, loop_closure, preexisting_b
+from experiments import drift_control, loop_closure, preexisting_b, tpr_cliff
 
 TINY = {"run.steps": 480, "run.log_every": 10, "probe.n_thoughts": 32}
 
@@ -20,7 +20,7 @@ def tiny(config: Config) -> Config:
     return replace(config, **TINY, **{"beliefs.pretrain_updates": max(1, config.beliefs.pretrain_updates // 15)})
 
 
-@pytest.mark.parametrize("module", [drift_control, loop_closure, preexisting_b])
+@pytest.mark.parametrize("module", [drift_control, loop_closure, preexisting_b, tpr_cliff])
 def test_experiment_writes_summary_and_figure(module, tmp_path):
     exp = module.EXPERIMENT
     summary = run_experiment(exp, True, tmp_path / "results", tmp_path / "figures", seeds=3,

@@ -48,9 +48,11 @@ def outcome_bars(ax, blocks: dict[str, dict], labels: list[str] | None = None):
 
 
 def errorbar(ax, x, stats: list[dict], label: str | None = None, color=None, style: str = "o-"):
-    """Points with 95% intervals from ``{"mean", "ci95"}`` blocks."""
-    mean = [s["mean"] for s in stats]
-    err = [[m - s["ci95"][0] for m, s in zip(mean, stats)], [s["ci95"][1] - m for m, s in zip(mean, stats)]]
+    """Points with 95% intervals from ``{"mean", "ci95"}`` blocks; a statistic of no data is left out."""
+    nan = float("nan")
+    num = lambda v: nan if v is None else v  # noqa: E731
+    mean = [num(s["mean"]) for s in stats]
+    err = [[m - num(s["ci95"][0]) for m, s in zip(mean, stats)], [num(s["ci95"][1]) - m for m, s in zip(mean, stats)]]
     ax.errorbar(x, mean, yerr=err, fmt=style, label=label, color=color, capsize=3, lw=1.5, ms=4)
 
 
