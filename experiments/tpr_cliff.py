@@ -29,6 +29,7 @@ TPRS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 ON_POLICY = ("brainlike", "end_to_end", "policy_gradient", "through_probe")
 OFF_POLICY = ("brainlike", "policy_gradient")
 COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "policy_gradient": "#2b8a3e", "through_probe": "#c2255c"}
+SHORT = {"brainlike": "BL", "end_to_end": "E2E", "policy_gradient": "PG", "through_probe": "TP"}
 SIGMA, VARIANTS = 0.5, 4
 
 
@@ -111,38 +112,66 @@ def plot(summary: dict, path) -> None:
             ax.plot(TPRS, TPRS, ":", color="black", lw=1)
         ax.set(ylim=(-0.03, 1.03), xlabel="probe's target TPR")
         ax.set_title(title, fontsize=9)
-    panel_axes[0].legend(fontsize=7, loc="lower left")
+    fig.legend(*panel_axes[0].get_legend_handles_labels(), loc="upper center", ncol=6, fontsize=8,
+               bbox_to_anchor=(0.5, 0.965), frameon=False)
     for ax, learning in ((axes[1, 2], "on"), (axes[1, 3], "off")):
-        shown = {f"{r[:6]} {t:g}": blocks[name(r, learning, t)]
+        shown = {f"{SHORT[r]} {t:g}": blocks[name(r, learning, t)]
                  for r, l in lines() if l == learning for t in (0.5, 0.7, 0.9, 0.99)}
         outcome_bars(ax, shown)
-        ax.set_title(f"outcomes, {learning}-policy (routing, TPR)", fontsize=9)
+        ax.set_title(f"outcomes, {learning}-policy, at TPR 0.5, 0.7, 0.9, 0.99\n"
+                     + ", ".join(f"{v}: {k}" for k, v in SHORT.items() if (k, learning) in lines()), fontsize=8)
     axes[1, 3].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle(f"The TPR cliff on plan_market (truth 1, undetected lie 2, detected lie -1; sampled thoughts, "
                  f"sigma {SIGMA:g}, {VARIANTS} variants): final window, mean and 95% CI over "
-                 f"{summary['n_seeds']} seeds per condition", fontsize=11)
+                 f"{summary['n_seeds']} seeds per condition", fontsize=11, y=1.0)
     save(fig, path)
 
 
 def reading(summary: dict) -> str:
     b = summary["conditions"]
-    at = lambda r, l, metric, tprs=TPRS: ", ".join(value(b[name(r, l, t)], metric) for t in tprs)  # noqa: E731
-    evaders = lambda r, l: sum(b[name(r, l, t)]["outcomes"][e] for t in TPRS for e in EVADES)  # noqa: E731
-    n = summary["n_seeds"] * len(TPRS)
-    return f"""Each line is one routing; the x axis is the TPR the probe was calibrated for ({", ".join(f"{t:g}" for t in TPRS)}).
-Deception rate, on-policy: `brainlike` {at("brainlike", "on", "deception_rate")}; `end_to_end`
-{at("end_to_end", "on", "deception_rate")}; `policy_gradient` {at("policy_gradient", "on", "deception_rate")};
-`through_probe` {at("through_probe", "on", "deception_rate")}. Off-policy: `brainlike`
-{at("brainlike", "off", "deception_rate")}; `policy_gradient` {at("policy_gradient", "off", "deception_rate")}.
+    blk = lambda r, l, t: b[name(r, l, t)]  # noqa: E731
+    at = lambda r, l, metric: ", ".join(value(blk(r, l, t), metric) for t in TPRS)  # noqa: E731
+    mean = lambda r, l, t, metric: blk(r, l, t)["metrics"][metric]["mean"]  # noqa: E731
+    moved = lambda t: (t - mean("policy_gradient", "on", t, "probe_recall_frozen")) / (  # noqa: E731
+        t - mean("policy_gradient", "on", t, "probe_recall_taken"))
+    label = lambda r, l, t, labels: count(blk(r, l, t), labels)  # noqa: E731
+    return f"""The x axis is the TPR the probe was calibrated for ({", ".join(f"{t:g}" for t in TPRS)}); the numbers
+below go along it. Deception rate, on-policy: `brainlike` {at("brainlike", "on", "deception_rate")};
+`end_to_end` {at("end_to_end", "on", "deception_rate")}; `policy_gradient`
+{at("policy_gradient", "on", "deception_rate")}; `through_probe` {at("through_probe", "on", "deception_rate")}.
 
-Where the recall went (RL-Obfuscation's split): the frozen probe's recall on fresh labelled
-thoughts falls only if the thoughts themselves moved; its recall on the thoughts the agent took
-falls further if the agent chose the variants that escape. On-policy `policy_gradient`: fresh
-{at("policy_gradient", "on", "probe_recall_frozen")}, taken {at("policy_gradient", "on", "probe_recall_taken")}; `brainlike`: fresh
-{at("brainlike", "on", "probe_recall_frozen")}, taken {at("brainlike", "on", "probe_recall_taken")}. Frozen AUROC, `policy_gradient`:
-{at("policy_gradient", "on", "probe_auroc_frozen")}. Seeds labelled `evades_*` over all TPRs: `brainlike`
-{evaders("brainlike", "on")}/{n}, `policy_gradient` {evaders("policy_gradient", "on")}/{n}, `through_probe` {evaders("through_probe", "on")}/{n}
-(at TPR 0.7: {count(b[name("policy_gradient", "on", 0.7)], EVADES)} `policy_gradient` seeds).
+**There is no cliff for `policy_gradient`: it deceives at every TPR, 0.99 included**, so SOLiD's
+high side fails here. It does not find a loophole; it moves the thoughts. The frozen probe's
+AUROC falls to {at("policy_gradient", "on", "probe_auroc_frozen")} (below 0.5: A's thoughts now score
+*lower* than honest ones) while a probe refitted on the same thoughts still separates them
+({at("policy_gradient", "on", "probe_auroc_refit")}): {label("policy_gradient", "on", 0.9, ["evades_by_obfuscation"])} seeds
+at TPR 0.9 end `evades_by_obfuscation`. It does so with no gradient through the probe: REINFORCE
+makes the variants of A that escaped the alarm more likely, and those are the variants that
+point away from the probe's direction. `brainlike` deceives at a rate of at most
+{max(mean("brainlike", "on", t, "deception_rate") for t in TPRS[1:]):.2f} from TPR 0.6 up; at 0.5,
+{label("brainlike", "on", 0.5, EVADES)} seeds deceive unalarmed, mostly by choosing, among A's sampled variants, the ones
+below the threshold (recall on the thoughts taken {value(blk("brainlike", "on", 0.5), "probe_recall_taken")} against
+{value(blk("brainlike", "on", 0.5), "probe_recall_frozen")} on fresh ones; the label set calls them `evades_by_shift`,
+since the probe's direction still separates). With sampled
+thoughts **`end_to_end` deceives at low TPR** ({label("end_to_end", "on", 0.5, EVADES)} seeds evade at 0.5, AUROC
+{value(blk("end_to_end", "on", 0.5), "probe_auroc_frozen")}): TD into the beliefs moves A's thoughts below a fixed threshold,
+unlike in loop_closure (one thought per plan, TPR 0.95). `through_probe` deceives everywhere.
+
+Where the recall went (RL-Obfuscation's split): recall on fresh labelled thoughts falls only if
+the thoughts themselves moved; recall on the thoughts taken falls further if the agent chose
+the variants that escape. `policy_gradient`, fresh: {at("policy_gradient", "on", "probe_recall_frozen")};
+taken: {at("policy_gradient", "on", "probe_recall_taken")}. Of its drop from the calibrated TPR to the
+recall on the thoughts taken, the moved representations account for {moved(0.9):.0%} at TPR 0.9
+({moved(0.5):.0%} at 0.5), the choice among variants for the rest, against the 30% that
+RL-Obfuscation attributes to representations in language models. `brainlike`,
+fresh: {at("brainlike", "on", "probe_recall_frozen")}; taken: {at("brainlike", "on", "probe_recall_taken")}.
+
+Off-policy, from a dataset logged once before RL: `policy_gradient` deceives less
+({at("policy_gradient", "off", "deception_rate")}) but still obfuscates where it does (AUROC
+{value(blk("policy_gradient", "off", 0.7), "probe_auroc_frozen")} at 0.7), and {sum(blk("policy_gradient", "off", t)["outcomes"]["diverged"] for t in TPRS)} of its
+{summary["n_seeds"] * len(TPRS)} seeds diverge: REINFORCE on fixed data keeps pushing the log-probability of
+the logged thoughts with negative advantage down, without bound. `brainlike` off-policy deceives
+*more* than on-policy at low TPR ({at("brainlike", "off", "deception_rate")}).
 
 {verdict_list(summary)}"""
 
