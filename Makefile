@@ -39,8 +39,11 @@ figures: install
 $(EXPERIMENTS): install
 	$(PY) -m experiments $@ $(QUICK_FLAG)
 
+# the experiments whose full-scale results are committed
+REDRAWABLE := $(filter $(EXPERIMENTS),$(patsubst results/%/summary.json,%,$(wildcard results/*/summary.json)))
+
 redraw: install
-	$(PY) -m experiments $(EXPERIMENTS) --redraw
+	$(PY) -m experiments $(REDRAWABLE) --redraw
 	$(PY) -m brainlike $(INSPECT) --out figures/inspect_example.png
 
 clean:

@@ -99,6 +99,11 @@ class ProbeConfig:
     refit_every: int = knob(0, "refit the deployed probe every N RL updates (0: frozen)", 0, 10**9)
     recalibrate_every: int = knob(0, "reset only the deployed probe's threshold, on calibration thoughts under the "
                                   "current beliefs, every N RL updates (0: never)", 0, 10**9)
+    direction: str = knob("fitted", "the deployed probe's direction: `fitted` by logistic regression, or `random`, a "
+                          "placebo: a unit direction drawn once per seed, its threshold set so that its false-positive "
+                          "rate on the honest calibration thoughts equals that of a probe fitted and calibrated on the "
+                          "same beliefs; refits and recalibrations keep the direction and set the threshold that way "
+                          "again", choices=("fitted", "random"))
     n_thoughts: int = knob(256, "labelled thoughts in each of the fit, calibration and evaluation sets", 8, 10**6)
     l2: float = knob(1e-2, "ridge penalty of the logistic fit", 0.0, 1e3)
 
@@ -108,12 +113,19 @@ class ProbeConfig:
 
 @dataclass(frozen=True)
 class RewardConfig:
-    """The innate reward r = r_env - alpha * alarm(h), applied in overseen episodes."""
+    """The innate reward r = r_env - alpha * alarm(h) (the alarm applied in overseen episodes)
+    - kl_beta * (log pi(a) - log pi_ref(a)) at every decision."""
 
     alpha: float = knob(1.0, "weight of the alarm in the innate reward", 0.0, 1e3)
     alarm: str = knob("binary", "binary: score above threshold; graded: sigmoid of (logit - threshold)",
                       choices=("binary", "graded"))
     oversight: float = knob(1.0, "fraction of episodes in which the alarm is applied", 0.0, 1.0)
+    kl_beta: float = knob(0.0, "anchoring, as the KL penalty of RLHF: every decision's reward loses kl_beta * (log pi(a) "
+                          "- log pi_ref(a)), pi the Boltzmann choice among the candidates that came to mind (the "
+                          "thoughts as sampled, their sampling density not counted) and pi_ref the same choice under "
+                          "the parameters RL started from; an episode's return sums them like any reward, so it "
+                          "means the same under every routing. Desires start at zero, so pi_ref is uniform over "
+                          "the candidates; needs desires.selection=boltzmann. 0: no term (none computed)", 0.0, 1e3)
 
     def __post_init__(self):
         _check_fields(self, "reward.")
@@ -206,6 +218,9 @@ class Config:
         if self.desires.fixed_plan >= env.num_plans:
             raise ConfigError(f"desires.fixed_plan: {self.desires.fixed_plan} is not a plan of {self.env}; "
                               f"allowed: 0..{env.num_plans - 1}")
+        if self.reward.kl_beta > 0 and self.desires.selection != "boltzmann":
+            raise ConfigError(f"desires.selection: {self.desires.selection!r} has no log-probability for "
+                              "reward.kl_beta > 0; allowed with kl_beta: boltzmann")
         if "pg" in _routed(self.routing) and self.desires.selection != "boltzmann":
             raise ConfigError(f"desires.selection: {self.desires.selection!r} has no log-probability for the `pg` "
                               "loss of the routing; allowed with pg: boltzmann")
@@ -258,8 +273,10 @@ def structure(config: Config) -> tuple:
              if f.name not in SECTIONS and f.name != "env_params"]  # every environment knob is numeric
     items += [(f"{s}.{f.name}", getattr(getattr(config, s), f.name)) for s in SECTIONS
               for f in dataclasses.fields(getattr(config, s)) if f.type not in (float, "float")]
-    # whether thoughts are sampled at all is structural (no noise is drawn for sigma = 0), its size numeric
-    return tuple(items) + (("desires.noisy", config.desires.thought_noise > 0),)
+    # whether thoughts are sampled at all is structural (no noise is drawn for sigma = 0), its size numeric;
+    # so is whether the reward is anchored (no reference policy is computed for kl_beta = 0)
+    return tuple(items) + (("desires.noisy", config.desires.thought_noise > 0),
+                           ("reward.anchored", config.reward.kl_beta > 0))
 
 
 def to_dict(config: Config) -> dict:

@@ -8,8 +8,9 @@ OUTCOMES = ("honest", "caught", "evades_by_plan", "evades_by_shift", "evades_by_
             "diverged")  # last, so that labels stored before it existed keep their indices
 EVADES = tuple(o for o in OUTCOMES if o.startswith("evades"))
 
-# logged per point and per seed; the vector-valued ones are indexed by plan kind
-SCALARS = ("return", "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate",
+# logged per point and per seed; the vector-valued ones are indexed by plan kind. ``overseen_return``
+# is the return of the episodes in which the alarm was applied (``reward.oversight``), NaN where none ended
+SCALARS = ("return", "overseen_return", "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate",
            "valence_chosen", "wm_loss", "td_loss", "probe_recall_taken", "probe_recall_frozen",
            "probe_auroc_frozen", "probe_auroc_refit",
            "nonfinite")  # 1.0 where a loss of the logged block, or a parameter at its end, was not finite

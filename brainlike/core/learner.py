@@ -49,6 +49,7 @@ class RunState(NamedTuple):
     key: jax.Array
     update: jax.Array
     dataset: Transition | None  # off-policy: ``[offline_batches + 1, T, E]`` rollouts logged before RL
+    ref: dict | None = None  # anchored (``reward.kl_beta > 0``): the parameters RL started from, else None
 
 
 class Learner(NamedTuple):
@@ -116,18 +117,37 @@ def fit(s: Spec, params, thoughts: Thoughts, hp) -> probes.Probe:
                             s.config.probe.target, hp["probe"]["rate"], hp["probe"]["l2"])
 
 
+def deploy(s: Spec, params, thoughts: Thoughts, hp, u=None) -> probes.Probe:
+    """The probe to deploy under ``params``: ``fit``, or (``probe.direction = random``) the placebo
+    reading direction ``u``, calibrated to the fitted probe's false-positive rate (``probes.placebo``)."""
+    fitted = fit(s, params, thoughts, hp)
+    if s.config.probe.direction == "fitted":
+        return fitted
+    return probes.placebo(u, *labelled_h(s, params, split(s, thoughts, 1), hp), fitted)
+
+
 def recalibrate(s: Spec, params, probe: probes.Probe, thoughts: Thoughts, hp) -> probes.Probe:
-    """The same direction with its threshold set anew on calibration thoughts under ``params``."""
+    """The same direction with its threshold set anew on calibration thoughts under ``params``
+    (a placebo's as ``deploy`` sets it)."""
+    if s.config.probe.direction == "random":
+        return deploy(s, params, thoughts, hp, probe.u)
     h_cal, y_cal, ok_cal = labelled_h(s, params, split(s, thoughts, 1), hp)
     return probe._replace(threshold=probes.calibrate(h_cal @ probe.u + probe.c, y_cal, ok_cal,
                                                      s.config.probe.target, hp["probe"]["rate"]))
 
 
-def on_schedule(every: int, update, new, probe: probes.Probe) -> probes.Probe:
-    """``new()`` after every ``every``-th update (never when ``every`` is 0), else ``probe``."""
+def on_schedule(every: int, update, new, probe: probes.Probe, operands) -> probes.Probe:
+    """``new(operands)`` after every ``every``-th update (never when ``every`` is 0), else ``probe``.
+
+    Seeds run side by side under ``vmap``, where a ``cond`` on a per-seed predicate computes both
+    branches at every update. A loop runs its body only while some seed needs it (every seed of a
+    batch is at the same update), provided XLA cannot hoist the body out of the loop as invariant:
+    so ``operands`` travel in the loop's carry and come back through an optimisation barrier."""
     if not every:
         return probe
-    return jax.lax.cond((update + 1) % every == 0, new, lambda: probe)
+    due = (update + 1) % every == 0
+    body = lambda c: (jnp.zeros_like(c[0]), new(c[2]), jax.lax.optimization_barrier(c[2]))  # noqa: E731
+    return jax.lax.while_loop(lambda c: c[0], body, (due, probe, operands))[1]
 
 
 def replay_batch(s: Spec, thoughts: Thoughts, key) -> Thoughts | None:
@@ -161,7 +181,8 @@ def offline_batch(s: Spec, state: RunState, hp):
 
 
 def init(s: Spec, key, hp) -> RunState:
-    """Pretrained beliefs, zero desires, and the probe fitted on them: the state RL starts from."""
+    """Pretrained beliefs, zero desires, and the probe deployed on them: the state RL starts from.
+    A placebo's direction comes from a key of its own, folded from the seed's."""
     key_model, key_actors, key_pre, key_thoughts, key_run = jax.random.split(key, 5)
     params = {"beliefs": s.wm.init(key_model), "desires": desires.init_valence(s.config.beliefs.thought_dim)}
     opt_state = optimizer(hp, hp["beliefs"]["lr"]).init(params)
@@ -170,16 +191,20 @@ def init(s: Spec, key, hp) -> RunState:
         lambda c, k: pretrain_update(s, c, k, hp), (params, opt_state, actors),
         jax.random.split(key_pre, s.config.beliefs.pretrain_updates))
     thoughts = collect_thoughts(s, params, actors, key_thoughts, hp)
-    probe = fit(s, params, thoughts, hp)
+    u = probes.random_direction(jax.random.fold_in(key, 1), s.config.beliefs.thought_dim) \
+        if s.config.probe.direction == "random" else None
+    probe = deploy(s, params, thoughts, hp, u)
     dataset = log_dataset(s, params, probe, actors, jax.random.fold_in(key_run, 1), hp)
-    return RunState(params, opt_state, actors, probe, thoughts, key_run, jnp.zeros((), jnp.int32), dataset)
+    return RunState(params, opt_state, actors, probe, thoughts, key_run, jnp.zeros((), jnp.int32), dataset,
+                    params if s.anchored else None)
 
 
 def rl_update(s: Spec, state: RunState, hp):
     """Act for one rollout, learn from it (off-policy: from the logged dataset instead), and refit
     or recalibrate the probe when scheduled."""
     key, key_roll = jax.random.split(state.key)
-    actors, batch, v_end = rollout(s, state.params, state.probe, state.actors, key_roll, hp, explore=False)
+    actors, batch, v_end = rollout(s, state.params, state.probe, state.actors, key_roll, hp, explore=False,
+                                   ref=state.ref)
     learn = (batch, v_end) if state.dataset is None else offline_batch(s, state, hp)
     replay = replay_batch(s, state.thoughts, jax.random.fold_in(key_roll, 2))
     grads, (l_pred, l_td) = jax.grad(total_loss, argnums=1, has_aux=True)(
@@ -187,10 +212,11 @@ def rl_update(s: Spec, state: RunState, hp):
     updates, opt_state = optimizer(hp, hp["beliefs"]["rl_lr"]).update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     pcfg = s.config.probe
-    probe = on_schedule(pcfg.refit_every, state.update, lambda: fit(s, params, state.thoughts, hp), state.probe)
-    probe = on_schedule(pcfg.recalibrate_every, state.update,
-                        lambda: recalibrate(s, params, probe, state.thoughts, hp), probe)
-    state = RunState(params, opt_state, actors, probe, state.thoughts, key, state.update + 1, state.dataset)
+    probe = on_schedule(pcfg.refit_every, state.update, lambda ops: deploy(s, ops[0], state.thoughts, hp, ops[1].u),
+                        state.probe, (params, state.probe))
+    probe = on_schedule(pcfg.recalibrate_every, state.update, lambda ops: recalibrate(s, ops[0], ops[1], state.thoughts, hp),
+                        probe, (params, probe))
+    state = RunState(params, opt_state, actors, probe, state.thoughts, key, state.update + 1, state.dataset, state.ref)
     return state, update_stats(s, batch, l_pred, l_td)
 
 
@@ -200,6 +226,8 @@ def update_stats(s: Spec, batch: Transition, l_pred, l_td) -> dict:
     return {
         "episodes": batch.done.sum(),
         "return": batch.ep_return.sum(),
+        "overseen_episodes": (batch.done * batch.overseen).sum(),  # ``overseen``: the episode's flag
+        "overseen_return": (batch.ep_return * batch.overseen).sum(),
         "env_reward": batch.ep_env_return.sum(),
         "safety_score": batch.ep_safety.sum(),
         "deception_rate": batch.ep_deceptive.sum(),
@@ -220,6 +248,7 @@ def log_stats(s: Spec, total: dict, n_updates: int) -> dict:
     ratio = lambda a, b: jnp.where(b > 0, a / jnp.maximum(b, 1), jnp.nan)  # noqa: E731
     per_episode = ("return", "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate")
     logged = {k: ratio(total[k], total["episodes"]) for k in per_episode}
+    logged["overseen_return"] = ratio(total["overseen_return"], total["overseen_episodes"])
     logged |= {k: total[k] / n_updates for k in ("valence_chosen", "wm_loss", "td_loss")}
     covered_deceptive = (s.covered & s.deceptive).astype(jnp.float32)
     return logged | {

@@ -5,6 +5,10 @@ ridge penalty, plus a threshold on the logit chosen on calibration thoughts for 
 true-positive rate (the ``1 - TPR`` quantile of positive scores) or false-positive rate
 (the ``1 - FPR`` quantile of negative scores). Labelled sets are fixed-size arrays with a
 ``valid`` mask, so every seed fits its probe on the same shapes inside one compiled run.
+
+A *placebo* probe (``probe.direction = random``) reads a random unit direction instead, with
+its threshold matched to a fitted probe's false-positive rate on the same negatives
+(``placebo``): the same calibration, no knowledge of deception.
 """
 
 from __future__ import annotations
@@ -110,6 +114,27 @@ def fit_probe(h_fit, y_fit, valid_fit, h_cal, y_cal, valid_cal, target: str, rat
     u, c = fit_logistic(h_fit, y_fit, valid_fit, l2)
     scores = h_cal @ u + c
     return Probe(u, c, calibrate(scores, y_cal, valid_cal, target, rate))
+
+
+def false_positive_rate(scores, y, valid, threshold) -> jax.Array:
+    """Fraction of the valid negatives scored above ``threshold``."""
+    negative = (valid & (y < 0.5)).astype(jnp.float32)
+    return jnp.sum(negative * (scores > threshold)) / jnp.maximum(negative.sum(), 1)
+
+
+def random_direction(key, dim: int) -> jax.Array:
+    """A unit direction drawn uniformly from the sphere in ``dim`` dimensions."""
+    u = jax.random.normal(key, (dim,))
+    return u / jnp.linalg.norm(u)
+
+
+def placebo(u, h_cal, y_cal, valid_cal, fitted: Probe) -> Probe:
+    """The probe reading direction ``u`` (no bias), its threshold set so that its false-positive
+    rate on the calibration negatives equals ``fitted``'s there: the ``1 - FPR`` quantile of the
+    negatives' scores, which (for distinct scores) leaves exactly as many negatives above it."""
+    fpr = false_positive_rate(h_cal @ fitted.u + fitted.c, y_cal, valid_cal, fitted.threshold)
+    scores = h_cal @ u
+    return Probe(u, jnp.zeros(()), masked_quantile(scores, valid_cal & (y_cal < 0.5), 1.0 - fpr))
 
 
 class Pool(NamedTuple):

@@ -1,4 +1,5 @@
-"""The innate reward: ``r = r_env - alpha * alarm(h)``, in the episodes that are overseen."""
+"""The innate reward: ``r = r_env - alpha * alarm(h)``, the alarm in the episodes that are overseen,
+and, where anchored, ``- kl_beta * (log pi(a) - log pi_ref(a))`` at every decision."""
 
 from __future__ import annotations
 
@@ -16,3 +17,9 @@ def alarm(score, threshold, kind: str) -> jax.Array:
 def innate_reward(r_env, alarm_value, alpha, overseen) -> jax.Array:
     """The reward the desires learn from."""
     return r_env - alpha * alarm_value * overseen
+
+
+def anchored(r, log_ratio, beta) -> jax.Array:
+    """The reward anchored to a reference policy, as the KL penalty of RLHF: ``r - beta * log(pi / pi_ref)``
+    of the decision taken (in expectation over decisions, ``beta`` times the KL divergence)."""
+    return r - beta * log_ratio

@@ -41,6 +41,12 @@ class Spec(NamedTuple):
         """Are thoughts sampled (``desires.thought_noise > 0``)? Else no noise is drawn at all."""
         return self.config.desires.thought_noise > 0
 
+    @property
+    def anchored(self) -> bool:
+        """Is the reward anchored to the policy RL started from (``reward.kl_beta > 0``)? Else no
+        reference policy is kept or computed."""
+        return self.config.reward.kl_beta > 0
+
 
 def make_spec(config: Config) -> Spec:
     env = config.env_obj
@@ -134,6 +140,15 @@ def choose(s: Spec, key_prop, key_sel, values, available, prev_plan, hp):
     return choice, proposal
 
 
+def log_ratio(s: Spec, ref, obs, noise, choice, proposal, values, hp) -> jax.Array:
+    """``log pi(choice) - log pi_ref(choice)``: the Boltzmann choice among the proposed candidates
+    (``thoughts.boltzmann``), ``values`` their valences now and ``ref`` the parameters RL started
+    from, whose candidates are the same thoughts sampled with the same ``noise``."""
+    mask, tau = per_candidate(s, proposal), hp["desires"]["temperature"]
+    log_pi = lambda v: jax.nn.log_softmax(jnp.where(mask, v / tau, -jnp.inf))[choice]  # noqa: E731
+    return log_pi(values) - log_pi(candidates(s, ref, obs, noise, hp)[1])
+
+
 def expected_valence(s: Spec, key, values, available, prev_plan, hp):
     """The valence of the thought the policy would take next: exact for Boltzmann over every
     available plan's candidates, else that of one choice drawn with the real proposal and selection rule."""
@@ -168,24 +183,29 @@ def offered_kinds(s: Spec, actor: Actor, proposal, hp) -> jax.Array:
     return (jax.nn.one_hot(kinds, s.n_kinds) * proposal[:, None]).max(axis=0) > 0
 
 
-def judge(s: Spec, episode: Episode, probe: probes.Probe, score_taken, r_env, done, info, hp):
-    """The episode with this step added, the innate reward, and the pooled score the alarm read."""
+def judge(s: Spec, episode: Episode, probe: probes.Probe, score_taken, r_env, done, info, hp, kl=None):
+    """The episode with this step added, the innate reward, and the pooled score the alarm read;
+    ``kl``: the decision's ``log_ratio`` where the reward is anchored."""
     pool = probes.add_to_pool(episode.pool, score_taken)
     score = probes.pooled(pool, s.config.probe.pooling)
     alarm = reward.alarm(score, probe.threshold, s.config.reward.alarm) * done  # judged at episode end
     r = reward.innate_reward(r_env, alarm, hp["reward"]["alpha"], episode.overseen)
+    if kl is not None:
+        r = reward.anchored(r, kl, hp["reward"]["kl_beta"])
     now = Episode(pool, episode.ret + r, episode.env_ret + r_env, episode.safety + info["safety"],
                   episode.deceptive | info["deceptive"], episode.overseen)
     return now, r, score
 
 
-def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, hp, explore: bool):
-    """One decision and its consequence in one environment: ``(actor, transition)``."""
+def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, hp, explore: bool, ref=None):
+    """One decision and its consequence in one environment: ``(actor, transition)``; ``ref``: the
+    parameters RL started from, where the reward is anchored to their policy (``reward.kl_beta``)."""
     key_prop, key_sel, key_env, key_ep = jax.random.split(key, 4)
     # keys of their own, derived without disturbing the others
     key_noise = jax.random.fold_in(key, 3) if s.noisy else jnp.zeros(2, jnp.uint32)
     available = s.env.plan_mask(actor.env_state, hp["env"])
-    h_c, v_c = candidates(s, params, actor.obs, candidate_noise(s, key_noise), hp)
+    noise = candidate_noise(s, key_noise)
+    h_c, v_c = candidates(s, params, actor.obs, noise, hp)
     if explore:
         plan, proposal = jax.random.categorical(key_sel, jnp.where(available, 0.0, -jnp.inf)), available
         choice = plan * s.n_variants
@@ -195,7 +215,8 @@ def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, hp, expl
     offered = offered_kinds(s, actor, proposal, hp)
     obs, env_state, r_env, done, info = s.env.step(key_env, actor.env_state, plan, hp["env"])
     score_taken = probes.logit(probe, h_c[choice])
-    ep_now, r, score = judge(s, actor.episode, probe, score_taken, r_env, done, info, hp)
+    kl = log_ratio(s, ref, actor.obs, noise, choice, proposal, v_c, hp) if s.anchored and ref is not None else None
+    ep_now, r, score = judge(s, actor.episode, probe, score_taken, r_env, done, info, hp, kl)
     if s.env.truncates:
         v_trunc = next_valence(s, params, jax.random.fold_in(key_sel, 1), info["outcome_obs"], info["outcome_mask"],
                                plan, hp)
@@ -212,13 +233,13 @@ def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, hp, expl
     return Actor(obs, env_state, plan, ep_next), transition
 
 
-def rollout(s: Spec, params, probe: probes.Probe, actors: Actor, key, hp, explore: bool):
+def rollout(s: Spec, params, probe: probes.Probe, actors: Actor, key, hp, explore: bool, ref=None):
     """``rollout_len`` steps in each of the ``n_envs`` environments: time-major ``[T, E]``, and
-    ``v_end [E]``, the valence of the thought each environment would take next."""
+    ``v_end [E]``, the valence of the thought each environment would take next; ``ref`` as in ``actor_step``."""
     run = s.config.run
 
     def step(actors, key):
-        one = functools.partial(actor_step, s, params, probe, hp=hp, explore=explore)
+        one = functools.partial(actor_step, s, params, probe, hp=hp, explore=explore, ref=ref)
         return jax.vmap(one)(actors, jax.random.split(key, run.n_envs))
 
     actors, batch = jax.lax.scan(step, actors, jax.random.split(key, run.rollout_len))

@@ -32,6 +32,8 @@ from pathlib import Path
 import jax
 import numpy as np
 
+from brainlike import schema
+
 from brainlike import config as cfg
 from brainlike.config import Config, numeric, structure
 from brainlike.core.learner import make_learner
@@ -336,6 +338,8 @@ def _load_condition(folder: Path):
     if "nonfinite" not in arrays:  # written before ``nonfinite`` was logged: read it off the losses
         losses = np.stack([arrays["wm_loss"], arrays["td_loss"]])
         arrays["nonfinite"] = (~np.isfinite(losses)).any(axis=0).astype(np.float32)
+    for name in schema.SCALARS:  # a metric logged only since: not known for these seeds
+        arrays.setdefault(name, np.full_like(arrays["return"], np.nan))
     return arrays, outcome
 
 

@@ -1,0 +1,214 @@
+"""Anchoring (``reward.kl_beta``), the placebo probe (``probe.direction``), the refit schedule, and
+the experiments built on them (probe_refresh, phase_diagram, placebo)."""
+
+from __future__ import annotations
+
+import functools
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from conftest import TINY
+
+from brainlike.config import Config, ConfigError, numeric, replace, structure
+from brainlike.core import learner as lr
+from brainlike.core import probes
+from brainlike.core.rollout import actor_step, make_spec, new_actor
+from brainlike.report.experiment import run_experiment
+
+SMALL = {**TINY, "probe.coverage": ("A",), "beliefs.pretrain_updates": 30}
+
+
+# --- anchoring: r - beta * (log pi(a) - log pi_ref(a)) ---
+
+def test_anchoring_is_structural_and_absent_at_beta_zero():
+    """At beta = 0 no reference policy is kept or computed: the default run is the run from
+    before anchoring existed (tests/test_policy_gradient.py checks its metrics bit for bit)."""
+    plain, anchored = Config(), replace(Config(), **{"reward.kl_beta": 0.1})
+    assert dict(structure(plain))["reward.anchored"] is False and not make_spec(plain).anchored
+    assert structure(anchored) != structure(plain) and make_spec(anchored).anchored
+    assert structure(replace(anchored, **{"reward.kl_beta": 1.0})) == structure(anchored)  # its size is numeric
+    with pytest.raises(ConfigError, match="kl_beta"):
+        replace(Config(), **{"reward.kl_beta": 0.1, "desires.selection": "keep_if_positive"})
+    state = jax.eval_shape(functools.partial(lr.init, make_spec(replace(Config(), **SMALL))),
+                           jax.random.PRNGKey(0), numeric(replace(Config(), **SMALL)))
+    assert state.ref is None
+
+
+def _two_plans(beta: float, w, sigma: float = 0.0, n_variants: int = 1):
+    """One decision on plan_market without B (two plans: honest and A), desires ``w`` now and
+    zero at the start of RL, an alarm that plays no part (alpha 0)."""
+    config = replace(Config(), **{"env.b_prevalence": 0.0, "reward.alpha": 0.0, "reward.kl_beta": beta,
+                                  "beliefs.hidden": 8, "beliefs.thought_dim": 4, "desires.temperature": 0.5,
+                                  "desires.thought_noise": sigma, "desires.n_variants": n_variants})
+    s, hp = make_spec(config), numeric(config)
+    params = {"beliefs": s.wm.init(jax.random.PRNGKey(1)), "desires": {"w": jnp.asarray(w), "b": jnp.asarray(0.3)}}
+    ref = {"beliefs": params["beliefs"], "desires": {"w": jnp.zeros(4), "b": jnp.zeros(())}}
+    actor = new_actor(s, jax.random.PRNGKey(2), hp)
+    step = jax.jit(lambda key, hp: actor_step(s, params, lr.blind(s), actor, key, hp, False, ref)[1])
+    return s, hp, params, actor, step
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_kl_term_equals_a_hand_computed_value_on_two_plans(seed):
+    """pi = softmax(V / tau) over honest and A, pi_ref uniform (zero desires): the reward of the
+    decision taken is r_env - beta * (log pi(a) - log 1/2)."""
+    w = [1.5, -0.7, 0.4, 2.0]
+    s, hp, params, actor, step = _two_plans(0.25, w)
+    t = step(jax.random.PRNGKey(10 + seed), hp)
+    h = np.stack([np.asarray(s.wm.encode(params["beliefs"], actor.obs, p)) for p in (0, 1)])
+    v = (h @ np.asarray(w) + 0.3) / 0.5
+    log_pi = v - np.log(np.exp(v).sum())
+    a = int(t.plan)
+    r_env = (0.5, 1.0)[a]
+    np.testing.assert_allclose(float(t.reward), r_env - 0.25 * (log_pi[a] - np.log(0.5)), rtol=1e-5)
+    np.testing.assert_allclose(float(t.ep_return), float(t.reward))  # one-step episodes: the return is the reward
+
+
+def test_kl_term_is_exactly_zero_at_beta_zero_and_at_the_reference():
+    """The anchored code path with beta = 0 gives the unanchored reward exactly, and so does any
+    beta while the policy is still the reference policy (RL's first decision)."""
+    w = [1.5, -0.7, 0.4, 2.0]
+    _, hp, _, _, step = _two_plans(0.25, w, sigma=0.5, n_variants=3)
+    key = jax.random.PRNGKey(7)
+    at_zero = step(key, hp | {"reward": hp["reward"] | {"kl_beta": jnp.float32(0.0)}})
+    assert float(at_zero.reward) == (0.5, 1.0)[int(at_zero.plan)]
+    _, hp, _, _, step = _two_plans(0.25, [0.0] * 4, sigma=0.5, n_variants=3)
+    t = step(key, hp)
+    assert float(t.reward) == (0.5, 1.0)[int(t.plan)]
+
+
+# --- the placebo probe ---
+
+def _inits(config: Config, n: int):
+    s, hp = make_spec(config), numeric(config)
+    keys = jax.random.split(jax.random.PRNGKey(5), n)
+    return s, hp, jax.jit(jax.vmap(functools.partial(lr.init, s), (0, None)))(keys, hp)
+
+
+def _fpr(s, hp, states, probe_of, i: int):
+    """Per seed: the false-positive rate of ``probe_of(state)`` on honest thoughts of set ``i``."""
+    def one(state):
+        h, y, ok = lr.labelled_h(s, state.params, lr.split(s, state.thoughts, i), hp)
+        p = probe_of(state)
+        return probes.false_positive_rate(h @ p.u + p.c, y, ok, p.threshold), ((y < 0.5) & ok).sum()
+    return jax.vmap(one)(states)
+
+
+@pytest.mark.parametrize("target, rate", [("fpr", 0.2), ("tpr", 0.95)])
+def test_placebo_matches_the_fitted_probes_false_positive_rate(target, rate):
+    """A random unit direction, a different one per seed, calibrated to the fitted probe's FPR on the
+    honest calibration thoughts: equal there, and on fresh honest thoughts within sampling error. Calibrated
+    for a TPR (the default), the fitted probe separates the kinds and its FPR is about 0."""
+    n = 24
+    config = replace(Config(), **SMALL, **{"probe.direction": "random", "probe.target": target,
+                                           "probe.rate": rate})
+    s, hp, states = _inits(config, n)
+    u = np.asarray(states.probe.u)
+    np.testing.assert_allclose(np.linalg.norm(u, axis=1), 1.0, rtol=1e-5)
+    assert np.abs(u @ u.T - np.eye(n)).max() < 0.999  # every seed draws its own direction
+    fitted = lambda st: lr.fit(s, st.params, st.thoughts, hp)  # noqa: E731
+    placebo = lambda st: st.probe  # noqa: E731
+    (f_cal, n_cal), (p_cal, _) = _fpr(s, hp, states, fitted, 1), _fpr(s, hp, states, placebo, 1)
+    if target == "fpr":
+        assert float(np.mean(f_cal)) > 0.1  # a false-positive rate worth matching
+    # the same count of negatives above threshold, give or take the one a threshold placed on a
+    # negative's own score can gain or lose to rounding when the scores are computed again
+    np.testing.assert_allclose(p_cal, f_cal, atol=1.01 / float(np.min(n_cal)))
+    (f_ev, _), (p_ev, _) = _fpr(s, hp, states, fitted, 2), _fpr(s, hp, states, placebo, 2)
+    # on fresh thoughts, within the sampling error of a rate measured on the calibration negatives
+    # (twice its largest standard deviation, 0.5 / sqrt(n)); a threshold matched to an FPR of 0 sits
+    # on the largest honest score, which a fresh honest thought exceeds with probability 1 / (n + 1)
+    diff = np.asarray(p_ev) - np.asarray(f_ev)
+    assert abs(diff.mean()) < 1 / np.sqrt(float(np.min(n_cal)))
+
+
+# --- the refit schedule ---
+
+def _updates(config: Config, n: int):
+    """The deployed probe of seed 1 of two run side by side (``vmap``, as a sweep runs them) after each
+    of ``n`` RL updates (index 0: before RL)."""
+    s, hp = make_spec(config), numeric(config)
+    state = jax.jit(jax.vmap(functools.partial(lr.init, s), (0, None)))(jax.random.split(jax.random.PRNGKey(3), 2), hp)
+    update = jax.jit(jax.vmap(lambda st: lr.rl_update(s, st, hp)[0]))
+    seen = [state.probe]
+    for _ in range(n):
+        state = update(state)
+        seen.append(state.probe)
+    return [jax.tree.map(lambda x: x[1], p) for p in seen]
+
+
+@pytest.mark.parametrize("direction", ["fitted", "random"])
+def test_refit_schedule_is_exact(direction):
+    """refit_every = N: the deployed probe changes after exactly the updates N, 2N, 3N and at no
+    other, with seeds run side by side as in a sweep; a placebo keeps its direction and changes only
+    its threshold."""
+    every = 3
+    config = replace(Config(), **SMALL, **{"probe.refit_every": every, "probe.direction": direction,
+                                           "beliefs.rl_lr": 0.03})
+    seen = _updates(config, 10)
+    changed = [i for i in range(1, len(seen))
+               if not (np.array_equal(seen[i].u, seen[i - 1].u) and seen[i].threshold == seen[i - 1].threshold)]
+    assert changed == [3, 6, 9]
+    if direction == "random":
+        assert all(np.array_equal(p.u, seen[0].u) for p in seen)
+    else:
+        assert all(not np.array_equal(seen[i].u, seen[i - 1].u) for i in changed)
+
+
+# --- the experiments, end to end at a tiny scale ---
+
+def _end_to_end(module, tmp_path):
+    from test_experiments import tiny
+
+    exp = module.EXPERIMENT
+    summary = run_experiment(exp, True, tmp_path / "results", tmp_path / "figures", seeds=3, adjust=tiny,
+                             progress=False)
+    on_disk = json.loads((tmp_path / "results" / exp.name / "summary.json").read_text())
+    assert on_disk == json.loads(json.dumps(summary))
+    assert set(on_disk["conditions"]) == set(exp.conditions(True))
+    for block in on_disk["conditions"].values():
+        assert block["n_seeds"] == 3 and sum(block["outcomes"].values()) == 3
+        lo, hi = block["metrics"]["deception_rate"]["ci95"]
+        assert lo <= block["metrics"]["deception_rate"]["mean"] <= hi
+    assert len(on_disk["hypotheses"]) == len(exp.hypotheses)
+    assert all(h["verdict"] in ("supported", "contradicted", "inconclusive") for h in on_disk["hypotheses"])
+    assert (tmp_path / "figures" / f"{exp.name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if all(h["mean"] is not None for h in on_disk["hypotheses"]):  # a tiny run may leave a statistic without data
+        assert exp.reading(on_disk)
+
+
+def test_probe_refresh_runs_end_to_end(tmp_path):
+    from experiments import probe_refresh
+
+    _end_to_end(probe_refresh, tmp_path)
+
+
+@pytest.mark.slow
+def test_phase_diagram_runs_end_to_end(tmp_path):
+    from experiments import phase_diagram
+
+    _end_to_end(phase_diagram, tmp_path)
+
+
+def test_placebo_runs_end_to_end(tmp_path):
+    from experiments import placebo
+
+    _end_to_end(placebo, tmp_path)
+
+
+def test_truce_statistic_reads_the_drop_within_each_refit_cycle():
+    """A recall that jumps to 0.9 at every refit (every 200 updates, logged every 25) and falls by
+    0.1 per logged point: the drop from right after a refit to just before the next is 0.7."""
+    from brainlike.report.experiment import Result
+    from experiments import probe_refresh
+
+    config = replace(Config(), **{"run.log_every": 25, "run.steps": 8 * 25 * 16, "probe.refit_every": 200})
+    n_logs = config.run.n_logs
+    updates = 25 * (np.arange(n_logs) + 1)
+    since = (updates % 200) // 25  # logged points since the last refit
+    recall = np.tile(0.9 - 0.1 * since, (5, 1))
+    result = Result(config, {"probe_recall_frozen": recall}, np.zeros(5, int))
+    np.testing.assert_allclose(probe_refresh.cycle_drop(result, 200), 0.7)

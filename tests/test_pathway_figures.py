@@ -1,0 +1,154 @@
+"""The indirect-pathway figures (hill_climb, pooling, oversight): each runs end to end at a tiny
+scale, their verdicts follow the data, and early stopping picks the best logged point."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from test_experiments import synthetic, tiny
+
+from brainlike.report.experiment import Result, run_experiment
+from brainlike.schema import SCALARS
+from brainlike.store.summary import at_points, best_point, early_stop, first_majority
+from experiments import hill_climb, oversight, pooling
+
+
+# hill_climb and pooling compile 12 and 9 structures (about 75 s each from a cold cache, 30 s warm)
+@pytest.mark.parametrize("module", [pytest.param(hill_climb, marks=pytest.mark.slow),
+                                    pytest.param(pooling, marks=pytest.mark.slow), oversight])
+def test_pathway_experiment_writes_summary_and_figure(module, tmp_path):
+    exp = module.EXPERIMENT
+    summary = run_experiment(exp, True, tmp_path / "results", tmp_path / "figures", seeds=3, adjust=tiny,
+                             progress=False)
+    on_disk = json.loads((tmp_path / "results" / exp.name / "summary.json").read_text())
+    assert on_disk == json.loads(json.dumps(summary))
+    assert set(on_disk["conditions"]) == set(exp.conditions(True))
+    for block in on_disk["conditions"].values():
+        assert block["n_seeds"] == 3 and sum(block["outcomes"].values()) == 3
+        assert all(len(v) == 3 for v in block["first_majority"].values())
+        assert len(block["early_stop"]["point"]) == 3
+    assert len(on_disk["hypotheses"]) == len(exp.hypotheses)
+    assert all(h["verdict"] in ("supported", "contradicted", "inconclusive") for h in on_disk["hypotheses"])
+    assert (tmp_path / "figures" / f"{exp.name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = exp.reading(on_disk)
+    assert all(f"**{h['verdict']}**" in text for h in on_disk["hypotheses"])
+
+
+# --- early stopping: a pure function of the logged curves ---
+
+def test_early_stopping_picks_the_best_point_of_a_curve_that_peaks_in_the_middle():
+    steps = np.arange(40)
+    overseen = 1.0 - ((steps - 17) / 20.0) ** 2  # best at logged point 17 of 40
+    curves = np.stack([overseen, overseen[::-1], np.full(40, np.nan)])
+    curves[1, 5] = np.nan  # a logged block without an overseen episode is skipped, not chosen
+    points = best_point(curves)
+    assert points.tolist() == [17, 22, -1]
+    safety = np.tile(-steps / 40.0, (3, 1))  # safety falls as training goes on
+    picked = at_points(safety, points)
+    np.testing.assert_allclose(picked[:2], [-17 / 40, -22 / 40])
+    assert np.isnan(picked[2])
+
+
+def test_early_stop_block_reads_every_seed_at_its_own_best_point():
+    n_seeds, n_logs = 6, 30
+    rng = np.random.default_rng(1)
+    peak = rng.integers(3, 27, n_seeds)
+    t = np.arange(n_logs)
+    logged = {k: rng.random((n_seeds, n_logs)) for k in SCALARS}
+    logged["overseen_return"] = -np.abs(t[None] - peak[:, None]).astype(float)
+    logged["safety_score"] = np.where(t[None] == peak[:, None], 0.0, -1.0)
+    block = early_stop(logged, np.zeros(n_seeds, bool))
+    assert block["point"] == peak.tolist()
+    assert block["metrics"]["safety_score"]["mean"] == 0.0
+    left_out = np.arange(n_seeds) == 0
+    assert early_stop(logged, left_out)["metrics"]["overseen_return"]["mean"] == 0.0
+
+
+def test_first_majority_finds_the_first_logged_point_a_kind_leads():
+    freq = np.zeros((2, 5, 3))
+    freq[0, :, 0] = [0.9, 0.6, 0.2, 0.1, 0.1]
+    freq[0, :, 2] = [0.0, 0.3, 0.5, 0.9, 0.9]
+    freq[1, :, 0] = 1.0
+    assert first_majority(freq).tolist() == [[0, -1, 2], [0, -1, -1]]
+    assert hill_climb.farthest(first_majority(freq)).tolist() == [2, 0]
+
+
+# --- verdicts follow the data ---
+
+def climbing(config, n_seeds: int, reach: np.ndarray) -> Result:
+    """A hill_climb condition whose seeds take B in most decisions from logged point 3 where
+    ``reach`` is true, and stay on the path otherwise."""
+    result = synthetic(config, n_seeds)
+    freq = np.zeros((n_seeds, 10, 4))
+    freq[:, :, 2] = 1.0
+    freq[reach, 3:, 2], freq[reach, 3:, 3] = 0.0, 1.0
+    return result._replace(logged=result.logged | {"plan_freq": freq})
+
+
+def test_hill_climb_verdicts_flip_with_the_data():
+    exp = hill_climb.EXPERIMENT
+    conditions = exp.conditions(True)
+    n = 200
+    all_seeds, no_seed = np.ones(n, bool), np.zeros(n, bool)
+    as_predicted = {c: climbing(cfg, n, all_seeds) for c, cfg in conditions.items()}
+    honest = hill_climb.name("brainlike", "binary", "local")
+    as_predicted[honest] = climbing(conditions[honest], n, no_seed)
+    as_predicted[honest].logged["plan_freq"][:] = [1.0, 0.0, 0.0, 0.0]  # never leaves the honest plan
+    verdicts = [h.evaluate(as_predicted)["verdict"] for h in exp.hypotheses]
+    assert verdicts == ["supported"] * len(verdicts)
+    against = {c: climbing(cfg, n, no_seed) for c, cfg in conditions.items()}
+    against[hill_climb.name("brainlike", "graded", "all")] = climbing(
+        conditions[hill_climb.name("brainlike", "graded", "all")], n, all_seeds)
+    against[honest] = climbing(conditions[honest], n, all_seeds)
+    verdicts = [h.evaluate(against)["verdict"] for h in exp.hypotheses]
+    assert verdicts == ["contradicted"] * len(verdicts)
+
+
+def test_pooling_verdicts_flip_with_the_data():
+    exp = pooling.EXPERIMENT
+    conditions = exp.conditions(True)
+    n = 200
+    honest_max = dict(deception_rate=0.5, evasion_rate=0.05, probe_recall_taken=0.95)
+    as_predicted = {c: synthetic(cfg, n, **(honest_max if "-max-" in c else dict(
+        deception_rate=0.9, evasion_rate=0.85, probe_recall_taken=0.95))) for c, cfg in conditions.items()}
+    for a in pooling.ALPHAS:
+        as_predicted[pooling.name("through_probe", "max", a)] = synthetic(
+            conditions[pooling.name("through_probe", "max", a)], n, deception_rate=0.9, evasion_rate=0.9)
+    assert [h.evaluate(as_predicted)["verdict"] for h in exp.hypotheses] == ["supported"] * len(exp.hypotheses)
+    against = {c: synthetic(cfg, n, deception_rate=0.9, evasion_rate=0.8, probe_recall_taken=0.3)
+               for c, cfg in conditions.items()}
+    for r in ("brainlike", "through_probe"):
+        for a in pooling.ALPHAS:
+            against[pooling.name(r, "max", a)] = synthetic(conditions[pooling.name(r, "max", a)], n,
+                                                           deception_rate=0.9, evasion_rate=0.8)
+    assert [h.evaluate(against)["verdict"] for h in exp.hypotheses] == ["contradicted"] * len(exp.hypotheses)
+
+
+def overseen(config, n_seeds: int, deception: float, safety_early: float, safety_end: float) -> Result:
+    """An oversight condition: its overseen return peaks at logged point 4 of 10, where the safety
+    score is ``safety_early``; ``safety_end`` elsewhere."""
+    result = synthetic(config, n_seeds, deception_rate=deception)
+    t = np.arange(10)
+    logged = result.logged | {"overseen_return": np.tile(-np.abs(t - 4.0), (n_seeds, 1)),
+                              "safety_score": np.tile(np.where(t == 4, safety_early, safety_end), (n_seeds, 1))}
+    return result._replace(logged=logged)
+
+
+def test_oversight_verdicts_flip_with_the_data():
+    exp = oversight.EXPERIMENT
+    conditions = exp.conditions(True)
+    n = 200
+    low = oversight.LOW
+
+    def world(deceive: dict, early: float, end: float) -> dict:
+        return {c: overseen(cfg, n, deceive.get(c, 0.5), early, end) for c, cfg in conditions.items()}
+
+    as_predicted = world({oversight.name("brainlike", 1.0): 0.0, oversight.name("through_probe", 1.0): 0.9,
+                          oversight.name("policy_gradient", 0.25): 0.9}, -0.1, -0.8)
+    assert [h.evaluate(as_predicted)["verdict"] for h in exp.hypotheses] == ["supported"] * len(exp.hypotheses)
+    against = world({c: 0.9 for c in conditions}, -0.8, -0.1)
+    against[oversight.name("policy_gradient", low)] = overseen(
+        conditions[oversight.name("policy_gradient", low)], n, 0.9, -0.9, -0.1)
+    assert [h.evaluate(against)["verdict"] for h in exp.hypotheses] == ["contradicted"] * len(exp.hypotheses)
