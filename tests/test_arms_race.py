@@ -4,7 +4,6 @@ the experiments built on them (probe_refresh, phase_diagram, placebo)."""
 from __future__ import annotations
 
 import functools
-import json
 
 import jax
 import jax.numpy as jnp
@@ -16,7 +15,6 @@ from brainlike.config import Config, ConfigError, numeric, replace, structure
 from brainlike.core import learner as lr
 from brainlike.core import probes
 from brainlike.core.rollout import actor_step, make_spec, new_actor
-from brainlike.report.experiment import run_experiment
 
 SMALL = {**TINY, "probe.coverage": ("A",), "beliefs.pretrain_updates": 30}
 
@@ -156,59 +154,3 @@ def test_refit_schedule_is_exact(direction):
         assert all(np.array_equal(p.u, seen[0].u) for p in seen)
     else:
         assert all(not np.array_equal(seen[i].u, seen[i - 1].u) for i in changed)
-
-
-# --- the experiments, end to end at a tiny scale ---
-
-def _end_to_end(module, tmp_path):
-    from test_experiments import tiny
-
-    exp = module.EXPERIMENT
-    summary = run_experiment(exp, True, tmp_path / "results", tmp_path / "figures", seeds=3, adjust=tiny,
-                             progress=False)
-    on_disk = json.loads((tmp_path / "results" / exp.name / "summary.json").read_text())
-    assert on_disk == json.loads(json.dumps(summary))
-    assert set(on_disk["conditions"]) == set(exp.conditions(True))
-    for block in on_disk["conditions"].values():
-        assert block["n_seeds"] == 3 and sum(block["outcomes"].values()) == 3
-        lo, hi = block["metrics"]["deception_rate"]["ci95"]
-        assert lo <= block["metrics"]["deception_rate"]["mean"] <= hi
-    assert len(on_disk["hypotheses"]) == len(exp.hypotheses)
-    assert all(h["verdict"] in ("supported", "contradicted", "inconclusive") for h in on_disk["hypotheses"])
-    assert (tmp_path / "figures" / f"{exp.name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    if all(h["mean"] is not None for h in on_disk["hypotheses"]):  # a tiny run may leave a statistic without data
-        assert exp.reading(on_disk)
-
-
-def test_probe_refresh_runs_end_to_end(tmp_path):
-    from experiments import probe_refresh
-
-    _end_to_end(probe_refresh, tmp_path)
-
-
-@pytest.mark.slow
-def test_phase_diagram_runs_end_to_end(tmp_path):
-    from experiments import phase_diagram
-
-    _end_to_end(phase_diagram, tmp_path)
-
-
-def test_placebo_runs_end_to_end(tmp_path):
-    from experiments import placebo
-
-    _end_to_end(placebo, tmp_path)
-
-
-def test_truce_statistic_reads_the_drop_within_each_refit_cycle():
-    """A recall that jumps to 0.9 at every refit (every 200 updates, logged every 25) and falls by
-    0.1 per logged point: the drop from right after a refit to just before the next is 0.7."""
-    from brainlike.report.experiment import Result
-    from experiments import probe_refresh
-
-    config = replace(Config(), **{"run.log_every": 25, "run.steps": 8 * 25 * 16, "probe.refit_every": 200})
-    n_logs = config.run.n_logs
-    updates = 25 * (np.arange(n_logs) + 1)
-    since = (updates % 200) // 25  # logged points since the last refit
-    recall = np.tile(0.9 - 0.1 * since, (5, 1))
-    result = Result(config, {"probe_recall_frozen": recall}, np.zeros(5, int))
-    np.testing.assert_allclose(probe_refresh.cycle_drop(result, 200), 0.7)

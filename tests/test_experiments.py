@@ -10,7 +10,8 @@ import pytest
 from brainlike.config import Config, replace
 from brainlike.report.experiment import Result, run_experiment
 from brainlike.schema import OUTCOMES
-from experiments import drift_control, loop_closure, preexisting_b, tpr_cliff
+from experiments import (drift_control, hill_climb, loop_closure, oversight, phase_diagram, placebo, pooling,
+                         preexisting_b, probe_refresh, tpr_cliff)
 
 TINY = {"run.steps": 480, "run.log_every": 10, "probe.n_thoughts": 32}
 
@@ -20,11 +21,16 @@ def tiny(config: Config) -> Config:
     return replace(config, **TINY, **{"beliefs.pretrain_updates": max(1, config.beliefs.pretrain_updates // 15)})
 
 
-@pytest.mark.parametrize("module", [drift_control, loop_closure, preexisting_b, tpr_cliff])
+# those compiling many structures (about 75 s each from a cold cache) run in `make test-all`
+SLOW = [pytest.param(m, marks=pytest.mark.slow) for m in (hill_climb, pooling, phase_diagram)]
+
+
+@pytest.mark.parametrize("module", [drift_control, loop_closure, preexisting_b, tpr_cliff, oversight, probe_refresh,
+                                    placebo] + SLOW)
 def test_experiment_writes_summary_and_figure(module, tmp_path):
     exp = module.EXPERIMENT
     summary = run_experiment(exp, True, tmp_path / "results", tmp_path / "figures", seeds=3,
-                             adjust=tiny)
+                             adjust=tiny, progress=False)
     on_disk = json.loads((tmp_path / "results" / exp.name / "summary.json").read_text())
     assert on_disk == json.loads(json.dumps(summary))
     assert set(on_disk["conditions"]) == set(exp.conditions(True))
@@ -35,6 +41,9 @@ def test_experiment_writes_summary_and_figure(module, tmp_path):
         assert len(block["curves"]["step"]) == len(block["curves"]["deception_rate"]["mean"])
     assert len(on_disk["hypotheses"]) == len(exp.hypotheses)
     assert all(h["verdict"] in ("supported", "contradicted", "inconclusive") for h in on_disk["hypotheses"])
+    if all(h["mean"] is not None for h in on_disk["hypotheses"]):  # a tiny run may leave a statistic without data
+        text = exp.reading(on_disk)
+        assert all(f"**{h['verdict']}**" in text for h in on_disk["hypotheses"])
     png = tmp_path / "figures" / f"{exp.name}.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     condition = next(iter(on_disk["conditions"]))

@@ -1,39 +1,16 @@
-"""The indirect-pathway figures (hill_climb, pooling, oversight): each runs end to end at a tiny
-scale, their verdicts follow the data, and early stopping picks the best logged point."""
+"""The indirect-pathway figures (hill_climb, pooling, oversight; end to end in test_experiments.py): their
+verdicts follow the data, and early stopping picks the best logged point."""
 
 from __future__ import annotations
 
-import json
 
 import numpy as np
-import pytest
-from test_experiments import synthetic, tiny
+from test_experiments import synthetic
 
-from brainlike.report.experiment import Result, run_experiment
+from brainlike.report.experiment import Result
 from brainlike.schema import SCALARS
 from brainlike.store.summary import at_points, best_point, early_stop, first_majority
 from experiments import hill_climb, oversight, pooling
-
-
-# hill_climb and pooling compile 12 and 9 structures (about 75 s each from a cold cache, 30 s warm)
-@pytest.mark.parametrize("module", [pytest.param(hill_climb, marks=pytest.mark.slow),
-                                    pytest.param(pooling, marks=pytest.mark.slow), oversight])
-def test_pathway_experiment_writes_summary_and_figure(module, tmp_path):
-    exp = module.EXPERIMENT
-    summary = run_experiment(exp, True, tmp_path / "results", tmp_path / "figures", seeds=3, adjust=tiny,
-                             progress=False)
-    on_disk = json.loads((tmp_path / "results" / exp.name / "summary.json").read_text())
-    assert on_disk == json.loads(json.dumps(summary))
-    assert set(on_disk["conditions"]) == set(exp.conditions(True))
-    for block in on_disk["conditions"].values():
-        assert block["n_seeds"] == 3 and sum(block["outcomes"].values()) == 3
-        assert all(len(v) == 3 for v in block["first_majority"].values())
-        assert len(block["early_stop"]["point"]) == 3
-    assert len(on_disk["hypotheses"]) == len(exp.hypotheses)
-    assert all(h["verdict"] in ("supported", "contradicted", "inconclusive") for h in on_disk["hypotheses"])
-    assert (tmp_path / "figures" / f"{exp.name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    text = exp.reading(on_disk)
-    assert all(f"**{h['verdict']}**" in text for h in on_disk["hypotheses"])
 
 
 # --- early stopping: a pure function of the logged curves ---
