@@ -87,7 +87,8 @@ class Experiment:
     conditions: Callable[[bool], dict[str, Config]]  # quick -> {name: config}
     hypotheses: tuple[Hypothesis, ...]
     plot: Callable[[dict, Path], None]  # (experiment summary, png path)
-    reading: Callable[[dict], str] | None = None  # (experiment summary) -> the README's reading, numbers filled in
+    # (full-scale summary) -> the README's reading, numbers filled in; it may name conditions only the full grid has
+    reading: Callable[[dict], str] | None = None
     seeds: int = 256
     quick_seeds: int = 24
 
