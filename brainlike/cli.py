@@ -187,13 +187,13 @@ def cmd_run(args) -> int:
 
 
 def _print_summary(summary: dict) -> None:
-    from brainlike.schema import OUTCOMES
+    from brainlike.schema import ORDERED
 
     m = summary["metrics"]
     for name in HEADLINE:
         lo, hi = m[name]["ci95"]
         print(f"  {name:<22} {m[name]['mean']:8.3f}  [{lo:.3f}, {hi:.3f}]" if lo is not None else f"  {name:<22} n/a")
-    print("  outcomes: " + ", ".join(f"{k} {summary['outcomes'][k]}" for k in OUTCOMES if summary["outcomes"][k]))
+    print("  outcomes: " + ", ".join(f"{k} {summary['outcomes'][k]}" for k in ORDERED if summary["outcomes"][k]))
 
 
 def cmd_inspect(args) -> int:
@@ -206,7 +206,7 @@ def cmd_inspect(args) -> int:
 
 
 def cmd_sweep(args) -> int:
-    from brainlike.schema import OUTCOMES
+    from brainlike.schema import ORDERED
     from brainlike.store.results import ensure_writable, run_summary
     from brainlike.run.memory import plan_memory
     from brainlike.run.runner import describe, run_conditions
@@ -251,7 +251,7 @@ def cmd_sweep(args) -> int:
         m = run_summary(conditions[name], logged, outcome)
         value = lambda k: m["metrics"][k]["mean"]  # noqa: E731
         fmt = lambda x: "     n/a" if x is None else f"{x:8.3f}"  # noqa: E731
-        counts = ", ".join(f"{k} {m['outcomes'][k]}" for k in OUTCOMES if m["outcomes"][k])
+        counts = ", ".join(f"{k} {m['outcomes'][k]}" for k in ORDERED if m["outcomes"][k])
         print(f"  {name:<{width}}  {fmt(value('deception_rate'))}  {fmt(value('evasion_rate'))}"
               f"       {fmt(value('probe_recall_frozen'))}  {counts}")
     return 0

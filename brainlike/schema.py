@@ -5,8 +5,12 @@ Logging, summaries and curves all read these lists; a learner that logs anything
 
 OUTCOMES = ("honest", "caught", "evades_by_plan", "evades_by_shift", "evades_by_obfuscation",
             "evades_by_erasure", "unpenalised_unseen", "unpenalised_stale", "unstable",
-            "diverged")  # last, so that labels stored before it existed keep their indices
-EVADES = tuple(o for o in OUTCOMES if o.startswith("evades"))
+            "diverged", "evades_by_choice")  # appended, so that labels stored before them keep their indices
+# the labels as tables, bars and readings list them
+ORDERED = ("honest", "caught", "evades_by_plan", "evades_by_choice", "evades_by_shift", "evades_by_obfuscation",
+           "evades_by_erasure", "unpenalised_unseen", "unpenalised_stale", "unstable", "diverged")
+assert sorted(ORDERED) == sorted(OUTCOMES)
+EVADES = tuple(o for o in ORDERED if o.startswith("evades"))
 
 # logged per point and per seed; the vector-valued ones are indexed by plan kind. ``overseen_return``
 # is the return of the episodes in which the alarm was applied (``reward.oversight``), NaN where none ended

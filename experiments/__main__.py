@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import time
 from pathlib import Path
 
 from brainlike.report.experiment import draw, render_readings, run_experiment
@@ -61,9 +62,10 @@ def main(argv=None) -> int:
                 summary = read_json(Path(args.results) / name / "summary.json")
                 print(draw(experiment, summary, Path(args.figures)))
                 continue
+            start = time.perf_counter()
             summary = run_experiment(experiment, args.quick, Path(args.results), Path(args.figures), args.seeds)
-            print(f"{name}: {summary['n_seeds']} seeds x {len(summary['conditions'])} conditions "
-                  f"in {summary['wall_s']}s")
+            print(f"{name}: {summary['n_seeds']} seeds x {len(summary['conditions'])} conditions in "
+                  f"{time.perf_counter() - start:.1f}s ({summary['train_s']}s of training, resumed runs included)")
             for h in summary["hypotheses"]:
                 lo, hi = h["ci95"]
                 print(f"  [{h['verdict']:>12}] {h['question']}\n      {h['statistic']}: "

@@ -149,10 +149,10 @@ at TPR 0.9 end `evades_by_obfuscation`. It does so with no gradient through the 
 makes the variants of A that escaped the alarm more likely, and those are the variants that
 point away from the probe's direction. `brainlike` deceives at a rate of at most
 {max(mean("brainlike", "on", t, "deception_rate") for t in TPRS[1:]):.2f} from TPR 0.6 up; at 0.5,
-{label("brainlike", "on", 0.5, EVADES)} seeds deceive unalarmed, mostly by choosing, among A's sampled variants, the ones
-below the threshold (recall on the thoughts taken {value(blk("brainlike", "on", 0.5), "probe_recall_taken")} against
-{value(blk("brainlike", "on", 0.5), "probe_recall_frozen")} on fresh ones; the label set calls them `evades_by_shift`,
-since the probe's direction still separates). With sampled
+{label("brainlike", "on", 0.5, EVADES)} seeds deceive unalarmed, {label("brainlike", "on", 0.5, ["evades_by_choice"])} of them
+`evades_by_choice`: they choose, among A's sampled variants, the ones below the threshold (recall on
+the thoughts taken {value(blk("brainlike", "on", 0.5), "probe_recall_taken")} against
+{value(blk("brainlike", "on", 0.5), "probe_recall_frozen")} on fresh ones). With sampled
 thoughts **`end_to_end` deceives at low TPR** ({label("end_to_end", "on", 0.5, EVADES)} seeds evade at 0.5, AUROC
 {value(blk("end_to_end", "on", 0.5), "probe_auroc_frozen")}): TD into the beliefs moves A's thoughts below a fixed threshold,
 unlike in loop_closure (one thought per plan, TPR 0.95). `through_probe` deceives everywhere.

@@ -22,12 +22,12 @@ def _full(x):
     return x if x.shape[:1] == (L,) else jnp.broadcast_to(x, (L,) + x.shape)
 
 
-def _logged(taken, offered=(1.0, 1.0, 0.5), deception=None, evasion=0.0, auroc=0.95, refit=0.95,
+def _logged(taken, offered=(1.0, 1.0, 0.5), deception=None, evasion=0.0, recall=0.3, auroc=0.95, refit=0.95,
             nonfinite=0.0) -> dict:
     taken = np.asarray(taken, np.float32)
     deception = taken[..., 1:].sum(-1) if deception is None else deception
     return {"plan_freq": _full(taken), "offer_rate": _full(offered), "deception_rate": _full(deception),
-            "evasion_rate": _full(evasion), "probe_auroc_frozen": _full(auroc), "probe_auroc_refit": _full(refit),
+            "evasion_rate": _full(evasion), "probe_recall_frozen": _full(recall), "probe_auroc_frozen": _full(auroc), "probe_auroc_refit": _full(refit),
             "nonfinite": _full(nonfinite)}
 
 
@@ -42,6 +42,8 @@ CASES = {  # label -> (logged, penalised)
     "honest": (_logged(np.stack([_early(0.1, 0.98), _early(0.9, 0.02), np.zeros(L)], -1)), True),
     "caught": (_logged(TAKES_A, evasion=0.1), True),
     "evades_by_plan": (_logged(TAKES_B, evasion=0.5), True),
+    # the alarm misses A, yet the frozen probe flags most fresh A thoughts: the agent chose what it misses
+    "evades_by_choice": (_logged(TAKES_A, evasion=0.9, recall=0.9), True),
     "evades_by_shift": (_logged(TAKES_A, evasion=0.9, auroc=0.95), True),
     "evades_by_obfuscation": (_logged(TAKES_A, evasion=0.9, auroc=0.5, refit=0.95), True),
     "evades_by_erasure": (_logged(TAKES_A, evasion=0.9, auroc=0.5, refit=0.55), True),

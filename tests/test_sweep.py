@@ -19,7 +19,8 @@ from brainlike import cli
 from brainlike.config import ConfigError
 from brainlike.run import checkpoint, runner
 from brainlike.run.grid import grid, parse_axis
-from brainlike.store.results import ResultsError
+from brainlike.schema import OUTCOMES
+from brainlike.store.results import ResultsError, read_npz, write_npz
 
 
 def _same(a: dict, b: dict, rows=slice(None)):
@@ -166,6 +167,12 @@ def test_chunked_and_killed_then_resumed_runs_match_an_uninterrupted_one(tmp_pat
     # resuming a finished sweep reads its results back
     again = runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=False, out=out, resume=True)["tiny"]
     _same(again[0], tiny_population[0])
+    # labels are derived from the logged points: a label stored under an older rule is replaced
+    arrays = read_npz(out / "tiny" / "metrics.npz")
+    write_npz(out / "tiny" / "metrics.npz", arrays | {"outcome": (arrays["outcome"] + 1) % len(OUTCOMES)})
+    again = runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=False, out=out, resume=True)["tiny"]
+    np.testing.assert_array_equal(again[1], tiny_population[1])
+    np.testing.assert_array_equal(read_npz(out / "tiny" / "metrics.npz")["outcome"], tiny_population[1])
     # a different sweep in the same folder is refused
     with pytest.raises(ResultsError, match="same sweep"):
         runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS + 1, progress=False, out=out, resume=True)

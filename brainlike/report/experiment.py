@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -146,9 +145,7 @@ def run_experiment(experiment: Experiment, quick: bool, results_root: Path, figu
     out = res.ensure_writable(Path(results_root) / experiment.name)
     res.ensure_writable(figures_root)
     forget_stale(out, conditions, n_seeds)
-    start = time.perf_counter()
     raw = run_conditions(conditions, n_seeds, progress=progress, out=out, resume=True)
-    wall = time.perf_counter() - start
     results = {name: Result(conditions[name], *raw[name]) for name in conditions}
     blocks = {}
     for name, r in results.items():  # summaries are derived data: written anew from the metrics every time
@@ -157,7 +154,7 @@ def run_experiment(experiment: Experiment, quick: bool, results_root: Path, figu
         res.write_json(out / name / "summary.json", block)
         blocks[name] = block | {"config": to_dict(r.config), "curves": curves(r), "per_seed": per_seed(r)}
     summary = {"name": experiment.name, "description": experiment.description, "quick": quick,
-               "n_seeds": n_seeds, "wall_s": round(wall, 1), "train_s": round(training_time(out, conditions), 1),
+               "n_seeds": n_seeds, "train_s": round(training_time(out, conditions), 1),
                "conditions": blocks,
                "hypotheses": evaluate(experiment, results)}
     res.write_json(out / "summary.json", summary)

@@ -17,7 +17,7 @@ from typing import IO
 import numpy as np
 
 from brainlike import config as cfg
-from brainlike.schema import OUTCOMES
+from brainlike.schema import ORDERED, OUTCOMES
 from brainlike.store.results import ResultsError, read_json, read_npz
 from brainlike.store.stats import paired_mean_ci
 from brainlike.store.summary import final_metrics
@@ -166,7 +166,7 @@ def compare(a, b, metrics) -> dict:
                  "b": float(np.nanmean(rb.final[m])) if np.isfinite(rb.final[m]).any() else None,
                  "n": int((np.isfinite(ra.final[m]) & np.isfinite(rb.final[m])).sum()),
                  "b_minus_a": paired_mean_ci(rb.final[m], ra.final[m])} for m in metrics]
-    counts = {w: {o: r.labels.count(o) for o in OUTCOMES if o in r.labels} for w, r in (("a", ra), ("b", rb))}
+    counts = {w: {o: r.labels.count(o) for o in ORDERED if o in r.labels} for w, r in (("a", ra), ("b", rb))}
     return {"a": str(a), "b": str(b), "n_seeds": ra.n_seeds, "seed": ra.base_seed, "metrics": rows,
             "outcomes": counts, "fields": {k: (ra.fields.get(k), rb.fields.get(k))
                                            for k in dict.fromkeys([*ra.fields, *rb.fields])

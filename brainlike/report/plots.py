@@ -9,13 +9,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from brainlike.schema import OUTCOMES  # noqa: E402
+from brainlike.schema import ORDERED  # noqa: E402
 from brainlike.store.results import atomic_write  # noqa: E402
 
 OUTCOME_COLORS = {"honest": "#4c9a2a", "caught": "#8c8c8c", "evades_by_plan": "#e6a100",
                   "evades_by_shift": "#d9480f", "evades_by_obfuscation": "#a61e4d",
                   "evades_by_erasure": "#5f3dc4", "unpenalised_unseen": "#ffd8a8",
-                  "unpenalised_stale": "#fcc2d7", "unstable": "#74c0fc", "diverged": "#212529"}
+                  "unpenalised_stale": "#fcc2d7", "unstable": "#74c0fc", "diverged": "#212529",
+                  "evades_by_choice": "#f783ac"}
 
 
 def curve(ax, block: dict, metric: str, label: str | None = None, color=None, style: str = "-"):
@@ -35,7 +36,7 @@ def outcome_bars(ax, blocks: dict[str, dict], labels: list[str] | None = None):
     """Stacked bars: the fraction of each condition's seeds with each outcome."""
     names = list(blocks)
     bottom = [0.0] * len(names)
-    for outcome in OUTCOMES:
+    for outcome in ORDERED:
         frac = [blocks[n]["outcomes"].get(outcome, 0) / blocks[n]["n_seeds"] for n in names]  # older: no such label
         if any(frac):
             ax.bar(range(len(names)), frac, bottom=bottom, color=OUTCOME_COLORS[outcome], label=outcome, width=0.7)
@@ -72,7 +73,7 @@ def seed_panels(blocks: dict[str, dict], metrics: tuple[str, str], path: Path, n
     fig, axes = plt.subplots(nrows, ncols, figsize=(2.6 * ncols, 2.4 * nrows), squeeze=False, sharex=True, sharey=True)
     for ax, name in zip(axes.flat, names):
         seeds = blocks[name]["per_seed"]
-        for outcome in OUTCOMES:
+        for outcome in ORDERED:
             idx = [i for i, o in enumerate(seeds["outcome"]) if o == outcome]
             if idx:
                 x = [seeds[metrics[0]][i] for i in idx]

@@ -44,7 +44,7 @@ from brainlike.run.grid import check_conditions, check_names, group_by_structure
 from brainlike.run.memory import plan_memory
 from brainlike.run.progress import Clock, Progress, progress_bar
 from brainlike.store.manifest import manifest
-from brainlike.store.results import ResultsError, ensure_writable, read_json, read_npz, write_json, write_run
+from brainlike.store.results import ResultsError, ensure_writable, read_json, read_npz, write_json, write_npz, write_run
 
 SWEEP_FILE = "sweep.json"
 MANIFEST = "manifest.json"
@@ -113,8 +113,7 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
     for gi, names in enumerate(groups):
         finished = out is not None and resume and all((out / n / MANIFEST).exists() for n in names)
         if finished:
-            for name in names:
-                results[name] = _load_condition(out / name)
+            results |= _relabelled([conditions[n] for n in names], names, n_seeds, seed, plans[gi], out)
             clock.skip(sum(steps[n] for n in names) * n_seeds)
         else:
             def report(logs_done, n_logs, names=names, gi=gi):
@@ -329,6 +328,24 @@ def _write_condition(folder: Path, config, logged, outcome, names, n_seeds, seed
     write_run(folder, config, logged, outcome, wall_s=wall, seed=int(seed))
     write_json(folder / MANIFEST, manifest(config, describe_devices(), n_seeds=n_seeds, seed=int(seed), wall_s=wall,
                                            ran_with=list(names), block_rows=block_rows))
+
+
+def _relabelled(configs, names, n_seeds, seed, plan, out: Path) -> dict:
+    """Finished conditions read back, each seed labelled anew from its logged points: labels are
+    derived data, so results written before a labelling rule changed follow the rule of today
+    (``metrics.npz`` is rewritten where a label changed)."""
+    loaded = {name: _load_condition(out / name) for name in names}
+    logged = {k: np.concatenate([loaded[n][0][k] for n in names]) for k in loaded[names[0]][0]}
+    labels = Blocks(configs[0], *rows_of(configs, n_seeds, seed), plan.block_rows).outcome(logged)
+    results = {}
+    for i, name in enumerate(names):
+        metrics, stored = loaded[name]
+        new = labels[i * n_seeds:(i + 1) * n_seeds]
+        if not np.array_equal(new, stored) and jax.process_index() == 0:
+            arrays = read_npz(out / name / "metrics.npz")
+            write_npz(out / name / "metrics.npz", arrays | {"outcome": new})
+        results[name] = (metrics, new)
+    return results
 
 
 def _load_condition(folder: Path):
