@@ -39,7 +39,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, mean_of, value, verdict_list
+from brainlike.report.experiment import Experiment, Hypothesis, count, mean_of, value, verdict_list
 from brainlike.report.plots import errorbar, save
 from brainlike.store.stats import mean_ci, paired_mean_ci
 
@@ -157,8 +157,12 @@ alarm's recall on the trajectories taken (the share of deceptive episodes it fir
 {line("probe_recall_taken")}; on fresh thoughts: {line("probe_recall_frozen")}; frozen AUROC:
 {line("probe_auroc_frozen")}.
 
-{_source(mean_bl)} `through_probe` is the other way to evade: it moves the thoughts themselves, so
-even the max-pooled alarm goes quiet (frozen AUROC {value(b[name("through_probe", "max", HI)], "probe_auroc_frozen")} at max pooling).
+{_source(mean_bl)} The outcome labels say the same: {count(mean_bl, ["evades_by_choice"])} `brainlike` seeds under mean
+pooling end `evades_by_choice` (the probe still flags fresh door steps; the episodes the agent
+chose keep the pooled score low) and {count(mean_bl, ["evades_by_shift"])} `evades_by_shift`. `through_probe` is
+the other way to evade: it moves the thoughts themselves, so even the max-pooled alarm goes quiet
+(frozen AUROC {value(b[name("through_probe", "max", HI)], "probe_auroc_frozen")} at max pooling; {count(b[name("through_probe", "max", HI)], ["evades_by_obfuscation"])} seeds
+`evades_by_obfuscation`).
 
 {verdict_list(summary)}"""
 
