@@ -27,9 +27,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, paired_difference, value, verdict_list
+from brainlike.report.experiment import Experiment, Hypothesis, count, paired_difference, value, verdict_list
 from brainlike.report.plots import errorbar, outcome_bars, save
-from brainlike.schema import OUTCOMES
+from brainlike.schema import EVADES, OUTCOMES
 from brainlike.store.stats import paired_mean_ci, wilson
 from experiments import phase_diagram
 
@@ -195,8 +195,27 @@ def reading(summary: dict) -> str:
         f"{pair(r, x, 'deception_rate')} {'without B' if x == 'noB' else 'with B'}"
         for x in B_LEVELS if main_name(r, x, "fitted") in b) for r in ROUTINGS if main_name(r, "noB", "fitted") in b)
     failed = [h["question"] for h in summary["hypotheses"] if h["verdict"] != "supported"]
+    bl = lambda d: b[main_name("brainlike", "noB", d)]  # noqa: E731
+    top = max(present_alphas(b))
+    ax = lambda r, d: b[axis_name(r, top, d)]  # noqa: E731
     return f"""At alpha = 1 (loop_closure's main conditions):
 {lines}
+
+Calibrated to the fitted probe's false-positive rate (near zero), the placebo flags few thoughts
+of any kind: its recall on A is {value(bl("random"), "probe_recall_frozen")} (fitted {value(bl("fitted"), "probe_recall_frozen")}) and it fires in
+{value(bl("random"), "alarm_rate")} of `brainlike`'s episodes, so it is a weak penalty on a direction that does not
+track deception; `brainlike` deceives under it ({count(bl("random"), EVADES)} seeds evade; {count(bl("fitted"), ["honest"])} are honest
+under the fitted probe). A placebo matched on how often it fires, rather than on false positives,
+is not run here. What keeps `brainlike` and `end_to_end` off A is
+penalising deception itself. `policy_gradient` deceives under both ({value(b[main_name("policy_gradient", "noB", "fitted")], "deception_rate")} fitted, {value(b[main_name("policy_gradient", "noB", "random")], "deception_rate")} placebo): against
+the fitted probe it moves its thoughts, as in tpr_cliff. `through_probe` blinds either.
+
+Along the alarm weight (bottom row), B is on offer half the time and neither probe sees it, so the
+fitted probe moves `brainlike` seeds from A to B rather than to honesty: at alpha {top:g},
+deception {value(ax("brainlike", "fitted"), "deception_rate")} fitted against {value(ax("brainlike", "random"), "deception_rate")} placebo, yet
+{count(ax("brainlike", "fitted"), ["evades_by_plan"])} fitted seeds evade through B and honest seeds number
+{count(ax("brainlike", "fitted"), ["honest"])} against {count(ax("brainlike", "random"), ["honest"])}. That is why the honest-share predictions fail while the
+deception rates separate (`policy_gradient` at alpha {top:g}: {value(ax("policy_gradient", "fitted"), "deception_rate")} against {value(ax("policy_gradient", "random"), "deception_rate")}).
 
 Predictions not supported: {"; ".join(failed) if failed else "none"}.
 
