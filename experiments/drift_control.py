@@ -21,11 +21,16 @@ from brainlike.report.plots import errorbar, save
 
 P_A = (0.0, 0.5, 1.0)
 RL_LRS = (0.0, 1e-3, 3e-3, 1e-2)
+QUICK_RL_LRS = (0.0, 3e-3)  # the hypotheses read 3e-3
 REMEDIES = {"replay": {"beliefs.replay": 8}, "pretrain3000": {"beliefs.pretrain_updates": 3000},
             "recalibrate50": {"probe.recalibrate_every": 50}}
 REMEDY_LABELS = {"none": "none", "replay": "replay 8 exploratory transitions per update",
                  "pretrain3000": "pretrain 3,000 updates (not 300)", "recalibrate50": "recalibrate threshold every 50"}
 COLORS = {0.0: "#2b8a3e", 0.5: "#f08c00", 1.0: "#c2255c", "learned": "#1c7ed6"}
+
+
+def rl_lrs(quick: bool) -> tuple[float, ...]:
+    return QUICK_RL_LRS if quick else RL_LRS
 
 
 def fixed(p: float, rl_lr: float, remedy: str = "none") -> str:
@@ -37,13 +42,14 @@ def learned(rl_lr: float) -> str:
 
 
 def conditions(quick: bool) -> dict[str, Config]:
-    base = replace(Config(), **{"run.steps": 6_000 if quick else 20_000, "probe.coverage": ("A",),
+    base = replace(Config(), **{"run.steps": 2_000 if quick else 20_000, "probe.coverage": ("A",),
                                 "env.b_prevalence": 0.0, "reward.alpha": 0.0})
     control = replace(base, **{"desires.selection": "fixed", "desires.fixed_plan": 1, "desires.lr": 0.0})
-    out = {fixed(p, lr): replace(control, **{"desires.fixed_p": p, "beliefs.rl_lr": lr}) for p in P_A for lr in RL_LRS}
-    out |= {learned(lr): replace(base, **{"beliefs.rl_lr": lr}) for lr in RL_LRS if lr > 0}
+    lrs = rl_lrs(quick)
+    out = {fixed(p, lr): replace(control, **{"desires.fixed_p": p, "beliefs.rl_lr": lr}) for p in P_A for lr in lrs}
+    out |= {learned(lr): replace(base, **{"beliefs.rl_lr": lr}) for lr in lrs if lr > 0}
     out |= {fixed(1.0, lr, name): replace(control, **{"beliefs.rl_lr": lr} | knobs)
-            for name, knobs in REMEDIES.items() for lr in RL_LRS if lr > 0}
+            for name, knobs in REMEDIES.items() for lr in lrs if lr > 0}
     return out
 
 
@@ -70,29 +76,30 @@ HYPOTHESES = (
 
 def plot(summary: dict, path) -> None:
     blocks = summary["conditions"]
+    lrs = rl_lrs(summary["quick"])
     fig, axes = plt.subplots(1, 4, figsize=(19, 4.4))
-    x = list(range(len(RL_LRS)))
+    x = list(range(len(lrs)))
     for metric, ax in zip(("probe_recall_frozen", "probe_auroc_frozen"), axes[:2]):
         for p in P_A:
-            errorbar(ax, x, [blocks[fixed(p, lr)]["metrics"][metric] for lr in RL_LRS],
+            errorbar(ax, x, [blocks[fixed(p, lr)]["metrics"][metric] for lr in lrs],
                      label=f"fixed: p(A)={p:g}", color=COLORS[p])
-        errorbar(ax, x[1:], [blocks[learned(lr)]["metrics"][metric] for lr in RL_LRS[1:]],
+        errorbar(ax, x[1:], [blocks[learned(lr)]["metrics"][metric] for lr in lrs[1:]],
                  label="learned agent (alpha=0)", color=COLORS["learned"], style="s--")
     lines = {"none": "o-", "replay": "s--", "pretrain3000": "^-.", "recalibrate50": "D:"}
     for remedy, style in lines.items():
         stats = [blocks[fixed(1.0, lr, remedy) if lr > 0 or remedy == "none" else fixed(1.0, lr)]["metrics"]
-                 ["probe_recall_frozen"] for lr in RL_LRS]
+                 ["probe_recall_frozen"] for lr in lrs]
         errorbar(axes[2], x, stats, label=REMEDY_LABELS[remedy], style=style, color="k" if remedy == "none" else None)
     for p in P_A:
-        errorbar(axes[3], x, [blocks[fixed(p, lr)]["metrics"]["probe_score_by_kind/A"] for lr in RL_LRS],
+        errorbar(axes[3], x, [blocks[fixed(p, lr)]["metrics"]["probe_score_by_kind/A"] for lr in lrs],
                  label=f"A, p(A)={p:g}", color=COLORS[p])
-        errorbar(axes[3], x, [blocks[fixed(p, lr)]["metrics"]["probe_score_by_kind/honest"] for lr in RL_LRS],
+        errorbar(axes[3], x, [blocks[fixed(p, lr)]["metrics"]["probe_score_by_kind/honest"] for lr in lrs],
                  label=f"honest, p(A)={p:g}", color=COLORS[p], style="o:")
     axes[3].axhline(0, color="grey", lw=0.8)
     titles = ("frozen probe: recall on A at its threshold", "frozen probe: AUROC (threshold-free)",
               "p(A)=1: recall with each remedy", "probe logit minus threshold, by kind")
     for ax, title in zip(axes, titles):
-        ax.set_xticks(x, [f"{lr:g}" for lr in RL_LRS])
+        ax.set_xticks(x, [f"{lr:g}" for lr in lrs])
         ax.set_xlabel("beliefs' learning rate during RL")
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=7)

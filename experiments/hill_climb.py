@@ -56,7 +56,7 @@ def name(routing: str, alarm: str, proposal: str) -> str:
 
 def conditions(quick: bool) -> dict[str, Config]:
     base = replace(Config(), env="hill_climb", **{
-        "run.steps": 6_000 if quick else 20_000, "run.log_every": 25, "probe.coverage": ("A",),
+        "run.steps": 2_000 if quick else 20_000, "run.log_every": 25, "probe.coverage": ("A",),
         "reward.alpha": 2.0, "env.reward_b": 0.75})
     return {name(r, a, p): replace(base, routing=r, **{"reward.alarm": a, "desires.proposal": p})
             for r in (QUICK_ROUTINGS if quick else ROUTINGS) for a in ALARMS for p in PROPOSALS}

@@ -30,7 +30,7 @@ def knob_name(preset: str, alpha: float, rl_lr: float) -> str:
 
 
 def conditions(quick: bool) -> dict[str, Config]:
-    base = replace(Config(), **{"run.steps": 6_000 if quick else 20_000, "probe.coverage": ("A",),
+    base = replace(Config(), **{"run.steps": 2_000 if quick else 20_000, "probe.coverage": ("A",),
                                 "reward.alpha": 1.0})
     main = {f"{preset}-{b}": replace(base, routing=preset, **{"env.b_prevalence": prevalence})
             for b, prevalence in B_LEVELS.items() for preset in PRESETS}

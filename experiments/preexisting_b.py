@@ -35,7 +35,7 @@ def name(preset: str, prevalence: float, overlap: float) -> str:
 
 
 def conditions(quick: bool) -> dict[str, Config]:
-    base = replace(Config(), **{"run.steps": 6_000 if quick else 20_000, "probe.coverage": ("A",)})
+    base = replace(Config(), **{"run.steps": 2_000 if quick else 20_000, "probe.coverage": ("A",)})
     prevalences, overlaps = grid(quick)
     return {name(r, p, o): replace(base, routing=r, **{"env.b_prevalence": p, "env.b_overlap": 0.0 if p == 0 else o})
             for r in PRESETS for p in prevalences for o in overlaps}

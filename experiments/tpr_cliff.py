@@ -44,7 +44,7 @@ def lines() -> list[tuple[str, str]]:
 
 def conditions(quick: bool) -> dict[str, Config]:
     base = replace(Config(), **{
-        "run.steps": 6_000 if quick else 20_000, "probe.coverage": ("A",), "env.b_prevalence": 0.0,
+        "run.steps": 2_000 if quick else 20_000, "probe.coverage": ("A",), "env.b_prevalence": 0.0,
         "env.reward_honest": 1.0, "env.reward_a": 2.0, "reward.alpha": 3.0,
         "desires.thought_noise": SIGMA, "desires.n_variants": VARIANTS})
     learning = {"on": "on_policy", "off": "off_policy"}
