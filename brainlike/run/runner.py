@@ -334,7 +334,8 @@ def _relabelled(configs, names, n_seeds, seed, plan, out: Path) -> dict:
     """Finished conditions read back, each seed labelled anew from its logged points: labels are
     derived data, so results written before a labelling rule changed follow the rule of today
     (``metrics.npz`` is rewritten where a label changed)."""
-    loaded = {name: _load_condition(out / name) for name in names}
+    stored_arrays = {name: read_npz(out / name / "metrics.npz") for name in names}
+    loaded = {name: _load_condition(dict(arrays)) for name, arrays in stored_arrays.items()}
     logged = {k: np.concatenate([loaded[n][0][k] for n in names]) for k in loaded[names[0]][0]}
     labels = Blocks(configs[0], *rows_of(configs, n_seeds, seed), plan.block_rows).outcome(logged)
     results = {}
@@ -342,14 +343,13 @@ def _relabelled(configs, names, n_seeds, seed, plan, out: Path) -> dict:
         metrics, stored = loaded[name]
         new = labels[i * n_seeds:(i + 1) * n_seeds]
         if not np.array_equal(new, stored) and jax.process_index() == 0:
-            arrays = read_npz(out / name / "metrics.npz")
-            write_npz(out / name / "metrics.npz", arrays | {"outcome": new})
+            write_npz(out / name / "metrics.npz", stored_arrays[name] | {"outcome": new})
         results[name] = (metrics, new)
     return results
 
 
-def _load_condition(folder: Path):
-    arrays = read_npz(folder / "metrics.npz")
+def _load_condition(arrays: dict):
+    """``(logged, stored outcome)`` from a condition's ``metrics.npz`` arrays (consumed)."""
     outcome = arrays.pop("outcome")
     arrays.pop("step", None)
     if "nonfinite" not in arrays:  # written before ``nonfinite`` was logged: read it off the losses
