@@ -247,7 +247,7 @@ def figures_workload(seeds: tuple[int, ...], log) -> dict:
            "runs": []}
     for n in seeds:
         log(f"figures' workload: {n} seeds, from the command line ...")
-        out["runs"].append(workload.time_command(n))
+        out["runs"].append(workload.time_workload(n))
     log("figures' workload: where the time goes, and FLOPs ...")
     out |= _spawn("workload", {"seeds": min(seeds)})
     return out
@@ -274,7 +274,9 @@ def table(r: dict) -> str:
         lines += ["", f"figures' workload: {w['command']}"]
         for run_ in w["runs"]:
             lines.append(f"  {run_.get('seeds')} seeds: {fmt(run_.get('wall_s'), '.1f')} s end to end, "
-                         f"{fmt(run_.get('env_steps_per_s'), ',.0f')} env-steps/s" if "error" not in run_
+                         f"{fmt(run_.get('env_steps_per_s'), ',.0f')} env-steps/s; with one logged point "
+                         f"({run_.get('fixed_steps')} steps) {fmt(run_.get('fixed_s'), '.1f')} s, the steps beyond "
+                         f"at {fmt(run_.get('rl_env_steps_per_s'), ',.0f')} env-steps/s" if "error" not in run_
                          else f"  error: {run_['error']}")
         if "shares" in w:
             lines.append("  where the time goes: " + ", ".join(f"{k} {v:.0%}" for k, v in w["shares"]["shares"].items()))

@@ -38,6 +38,23 @@ def time_command(seeds: int, steps: int = 20_000) -> dict:
     return {"seeds": seeds, "wall_s": round(wall, 2), "env_steps_per_s": round(seeds * steps / wall)}
 
 
+def time_workload(seeds: int) -> dict:
+    """``time_command`` at ``seeds``, split into a fixed part (the same command with one logged
+    point: start-up, tracing, loading compiled code, pretraining, the probe fit, writing) and the
+    rate of the RL steps beyond it (the rest of the run, the evaluation at each logged point included)."""
+    from brainlike.config import Config
+
+    run = Config().run
+    one_point = run.log_every * run.steps_per_update
+    full, short = time_command(seeds), time_command(seeds, one_point)
+    if "error" in full or "error" in short:
+        return full if "error" in full else short
+    beyond = full["wall_s"] - short["wall_s"]
+    return full | {"fixed_s": short["wall_s"], "fixed_steps": one_point,
+                   "rl_env_steps_per_s": round(seeds * (WORKLOAD["run.steps"] - one_point) / beyond) if beyond > 0
+                   else None}
+
+
 def _timed(fn, *args) -> float:
     import jax
 
