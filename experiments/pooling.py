@@ -23,7 +23,8 @@ choosing variants that escape; fresh recall or AUROC falling is the thoughts the
 
 Chosen before the full run, from smaller ones (20,000 steps): with sampled thoughts (sigma
 0.5, 4 variants, as in tpr_cliff) compiling one vault_grid run took more than ten minutes here
-(XLA reported a very slow compile), so thoughts are not sampled. Unsampled, 8 seeds per
+(XLA reported a very slow compile), so thoughts are not sampled. (The runner has since lowered
+such programs with JAX's rolled threefry loop, ``core.fast_prng.suits``: about 20 s.) Unsampled, 8 seeds per
 condition: under brainlike at alpha 1.5, evasion was 0.61 (last), 0.82 (mean) and 0.12 (max);
 the pooled alarm caught 0.37, 0.15 and 0.88 of the deceptive episodes while every door step
 taken, read alone, was flagged as often as a fresh one (0.88), and deception under max pooling

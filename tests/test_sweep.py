@@ -242,6 +242,24 @@ def test_fast_prng_gives_the_same_bits_as_the_rolled_loop():
     np.testing.assert_array_equal(fast, rolled)
 
 
+@pytest.mark.slow
+def test_sampled_thoughts_in_an_environment_that_truncates_compile_in_minutes_not_hours(tmp_path):
+    """With XLA's full optimisations (not the suite's fast-compile flags), the unrolled hash made
+    this program compile for more than ten minutes; the runner lowers it with the rolled loop."""
+    from brainlike.core import fast_prng
+    from brainlike.config import Config, replace
+
+    sampled = {"desires.thought_noise": 0.5, "desires.n_variants": 4}
+    assert not fast_prng.suits(replace(Config(), env="vault_grid", **sampled))
+    assert fast_prng.suits(replace(Config(), env="plan_market", **sampled))
+    env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"} | {"BRAINLIKE_CACHE": str(tmp_path / "cache")}
+    args = ["--env", "vault_grid", "--seeds", "2", "--steps", "128", "--beliefs.pretrain_updates", "2",
+            "--probe.n_thoughts", "16", "--run.log_every", "2", *cli_flags(sampled), "--out", str(tmp_path / "run")]
+    proc = subprocess.run([sys.executable, "-m", "brainlike", "run", *args], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+
+
 # --- the command line ----------------------------------------------------------------------
 
 def test_cli_sweep_writes_every_condition(tmp_path, capsys, tiny_population):

@@ -36,6 +36,7 @@ from brainlike import schema
 
 from brainlike import config as cfg
 from brainlike.config import Config, numeric, structure
+from brainlike.core import fast_prng
 from brainlike.core.learner import make_learner
 from brainlike.run import checkpoint
 from brainlike.run.devices import (block_layout, describe_devices, on_rows, pad_rows, row_sharding, seed_keys,
@@ -69,7 +70,16 @@ def compiled(config: Config):
         def outcome(logged, hp):
             return on_rows(jax.vmap(learner.outcome))(logged, hp)
 
-        _COMPILED[key] = (jax.jit(init), jax.jit(advance, static_argnums=2), jax.jit(outcome))
+        unrolled = fast_prng.suits(config)
+
+        def lowered_as_suits(fn):  # jit lowers at a call with new shapes: each program gets its hash lowering
+            def call(*args):
+                fast_prng.use(unrolled)
+                return fn(*args)
+            return call
+
+        _COMPILED[key] = tuple(map(lowered_as_suits, (jax.jit(init), jax.jit(advance, static_argnums=2),
+                                                      jax.jit(outcome))))
     return _COMPILED[key]
 
 
