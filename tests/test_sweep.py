@@ -235,6 +235,7 @@ def test_fast_prng_gives_the_same_bits_as_the_rolled_loop():
     from brainlike.core import fast_prng
 
     assert fast_prng.installed
+    fast_prng.use(True)  # as a program that suits it is lowered (an earlier test may have lowered one that does not)
     key, count = jnp.array([12345, 678], jnp.uint32), jnp.arange(1000, dtype=jnp.uint32)
     fast = jax.jit(threefry.threefry_2x32)(key, count)
     rolled = jax.jit(lambda k, x: jnp.concatenate(threefry._threefry2x32_lowering(

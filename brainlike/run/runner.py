@@ -70,16 +70,7 @@ def compiled(config: Config):
         def outcome(logged, hp):
             return on_rows(jax.vmap(learner.outcome))(logged, hp)
 
-        unrolled = fast_prng.suits(config)
-
-        def lowered_as_suits(fn):  # jit lowers at a call with new shapes: each program gets its hash lowering
-            def call(*args):
-                fast_prng.use(unrolled)
-                return fn(*args)
-            return call
-
-        _COMPILED[key] = tuple(map(lowered_as_suits, (jax.jit(init), jax.jit(advance, static_argnums=2),
-                                                      jax.jit(outcome))))
+        _COMPILED[key] = (jax.jit(init), jax.jit(advance, static_argnums=2), jax.jit(outcome))
     return _COMPILED[key]
 
 
@@ -179,6 +170,7 @@ class Blocks:
         self.n_rows = keys.shape[0]
         self.block, self.n_blocks = block_layout(self.n_rows, block_rows)
         self.sharding = row_sharding()
+        fast_prng.use(fast_prng.suits(config))  # how the hash is lowered, wherever these compile next
         self.init_fn, self.advance_fn, self.outcome_fn = compiled(config)
         self.keys, self.hp = pad_rows((keys, hp), self.block * self.n_blocks)
         self.hp_dev = [self.put(self.rows(self.hp, b)) for b in range(self.n_blocks)]
