@@ -11,6 +11,7 @@ from pathlib import Path
 from brainlike.report.experiment import draw, render_readings, run_experiment
 from brainlike.store.results import ResultsError, read_json
 from brainlike.run.devices import use_cpu_devices
+from brainlike.run.runner import release_compiled
 from brainlike.runtime import configure
 
 HERE = Path(__file__).resolve().parent
@@ -64,6 +65,7 @@ def main(argv=None) -> int:
                 continue
             start = time.perf_counter()
             summary = run_experiment(experiment, args.quick, Path(args.results), Path(args.figures), args.seeds)
+            release_compiled()  # ten figures' programs in one process would exhaust its memory maps
             print(f"{name}: {summary['n_seeds']} seeds x {len(summary['conditions'])} conditions in "
                   f"{time.perf_counter() - start:.1f}s ({summary['train_s']}s of training, resumed runs included)")
             for h in summary["hypotheses"]:

@@ -74,6 +74,14 @@ def compiled(config: Config):
     return _COMPILED[key]
 
 
+def release_compiled() -> None:
+    """Drop every compiled program this process holds (the next use loads it from the persistent
+    cache). XLA's CPU programs each map memory sections of their own, and a process that compiles
+    the structures of many experiments in turn runs out of memory maps (Linux allows 65,530)."""
+    _COMPILED.clear()
+    jax.clear_caches()
+
+
 def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, progress=True, *,
                    out=None, resume: bool = False, chunk_logs: int | None = None,
                    block_rows: int | None = None):
