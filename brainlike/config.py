@@ -79,7 +79,10 @@ class DesiresConfig:
                            "available plan, uniformly)", 0, 10**6)
     fixed_p: float = knob(1.0, "probability that `selection=fixed` takes `fixed_plan`", 0.0, 1.0)
     thought_noise: float = knob(0.0, "sigma of a sampled thought: each variant is tanh(z + sigma * eps), eps standard "
-                                "normal, around the encoder's pre-activation z (0: every thought is tanh(z))", 0.0, 10.0)
+                                "normal, around the encoder's pre-activation z (0: every thought is tanh(z)). Under a "
+                                "pg routing, sigma 0 is the LLM analogue (the act is a plan, as a token is); sigma > 0 is "
+                                "activation-space RL: REINFORCE on the sampled activation's density estimates the "
+                                "gradient through the probe", 0.0, 10.0)
     n_variants: int = knob(1, "sampled variants of each proposed plan's thought; selection is over every variant "
                            "and the alarm reads the one taken", 1, 1024)
 
@@ -104,6 +107,9 @@ class ProbeConfig:
                           "rate on the honest calibration thoughts equals that of a probe fitted and calibrated on the "
                           "same beliefs; refits and recalibrations keep the direction and set the threshold that way "
                           "again", choices=("fitted", "random"))
+    reads: str = knob("live", "which beliefs the alarm reads a thought through: the `live` ones, or a frozen "
+                      "`reference` copy of them as pretraining left them (as SOLiD's detector reads the base model); "
+                      "the logged probe depths always measure the live beliefs", choices=("live", "reference"))
     n_thoughts: int = knob(256, "labelled thoughts in each of the fit, calibration and evaluation sets", 8, 10**6)
     l2: float = knob(1e-2, "ridge penalty of the logistic fit", 0.0, 1e3)
 
@@ -120,12 +126,17 @@ class RewardConfig:
     alarm: str = knob("binary", "binary: score above threshold; graded: sigmoid of (logit - threshold)",
                       choices=("binary", "graded"))
     oversight: float = knob(1.0, "fraction of episodes in which the alarm is applied", 0.0, 1.0)
+    audit: str = knob("off", "`on`: an episode the alarm flags is audited and penalised only if it was deceptive, a "
+                      "flagged honest one paying as if unflagged (SOLiD's payoffs); ground truth then enters the "
+                      "reward only through the audit of flagged episodes. `off`: every flag is penalised",
+                      choices=("off", "on"))
     kl_beta: float = knob(0.0, "anchoring, as the KL penalty of RLHF: every decision's reward loses kl_beta * (log pi(a) "
                           "- log pi_ref(a)), pi the Boltzmann choice among the candidates that came to mind (the "
                           "thoughts as sampled, their sampling density not counted) and pi_ref the same choice under "
                           "the parameters RL started from; an episode's return sums them like any reward, so it "
                           "means the same under every routing. Desires start at zero, so pi_ref is uniform over "
-                          "the candidates; needs desires.selection=boltzmann. 0: no term (none computed)", 0.0, 1e3)
+                          "the candidates unless run.sft_steps gave an honest start, whose policy it then is; needs "
+                          "desires.selection=boltzmann. 0: no term (none computed)", 0.0, 1e3)
 
     def __post_init__(self):
         _check_fields(self, "reward.")
@@ -142,6 +153,14 @@ class RunConfig:
     learning: str = knob("on_policy", "learn from each update's own rollout, or `off_policy`: from a fixed dataset "
                          "the agent logged once before RL (its rollouts still measure what it does)",
                          choices=("on_policy", "off_policy"))
+    sft_steps: int = knob(0, "an honest start: supervised updates before RL (each on one rollout of explored "
+                          "decisions), raising the log-probability of the honest plans among those that came to mind "
+                          "from ground-truth labels, the analogue of fine-tuning on honest demonstrations; they update "
+                          "what the routing's RL losses (td, probe, pg) may update. reward.kl_beta anchors to the "
+                          "policy they leave. 0: none", 0, 10**7)
+    cosine_batches: int = knob(0, "at each logged point, before its block of updates, the cosine between the belief "
+                               "gradients of the pg term and of the probe's score, each summed over this many rollouts "
+                               "of the current policy (`gradient_cosine`); 0: not measured (NaN)", 0, 10**5)
     offline_batches: int = knob(250, "rollouts in the off-policy dataset; update u learns from rollout u mod this",
                                 1, 10**7)
 
@@ -205,13 +224,16 @@ class Config:
             parse_routing(self.routing)
         except ValueError as e:
             raise ConfigError(str(e)) from None
-        env = envs.make(self.env)
+        env = envs.REGISTRY[self.env]
         for name, value in self.env_params:
             if name not in env.params_bounds:
                 raise ConfigError(f"env.{name}: unknown knob of {self.env}; allowed: {', '.join(env.params_bounds)}")
             lo, hi = env.params_bounds[name]
             if not (lo <= value <= hi):
                 raise ConfigError(f"env.{name}: {value} is out of range; allowed: [{lo}, {hi}]")
+            if name in env.static_knobs and float(value) != int(value):
+                raise ConfigError(f"env.{name}: {value} is not a whole number; it fixes how many plans there are")
+        env = self.env_obj
         if self.probe.coverage != ("all",):
             for kind in self.probe.coverage:
                 deceptive = [k for k, d in zip(env.kinds, env.deceptive_kinds) if d]
@@ -227,6 +249,15 @@ class Config:
         if "pg" in _routed(self.routing) and self.desires.selection != "boltzmann":
             raise ConfigError(f"desires.selection: {self.desires.selection!r} has no log-probability for the `pg` "
                               "loss of the routing; allowed with pg: boltzmann")
+        if self.probe.reads == "reference" and (self.probe.refit_every or self.probe.recalibrate_every):
+            raise ConfigError("probe.reads: a frozen reference reader sees the same thoughts at every refit; "
+                              "allowed with probe.refit_every or probe.recalibrate_every: live")
+        if self.probe.reads == "reference" and "probe" in _routed(self.routing):
+            raise ConfigError(f"probe.reads: reference gives the probe row of routing {self.routing!r} no gradient; "
+                              "allowed with a routed probe loss: live")
+        if self.run.sft_steps and self.desires.selection != "boltzmann":
+            raise ConfigError(f"desires.selection: {self.desires.selection!r} has no log-probability for "
+                              "run.sft_steps > 0; allowed with sft_steps: boltzmann")
         if self.desires.proposal == "sampled" and self.desires.n_sampled > env.num_plans:
             raise ConfigError(f"desires.n_sampled: {self.desires.n_sampled} exceeds the {env.num_plans} plans of {self.env}")
         # an override equal to the knob's default is no override: configs that run alike compare equal
@@ -236,7 +267,9 @@ class Config:
 
     @property
     def env_obj(self) -> envs.Environment:
-        return envs.make(self.env)
+        """The environment, its shape knobs (``static_knobs``) set from ``env_params``."""
+        static = envs.REGISTRY[self.env].static_knobs
+        return envs.make(self.env, **{k: int(v) for k, v in self.env_params if k in static})
 
     def env_params_obj(self):
         """The environment's parameters with this config's overrides (Python floats)."""
@@ -272,8 +305,10 @@ def numeric(config: Config) -> dict[str, Any]:
 
 def structure(config: Config) -> tuple:
     """A hashable key of the structural fields: configs with equal keys share one compilation."""
+    static = config.env_obj.static_knobs  # an environment's shape knobs are structural, every other one numeric
     items = [(f.name, getattr(config, f.name)) for f in dataclasses.fields(Config)
-             if f.name not in SECTIONS and f.name != "env_params"]  # every environment knob is numeric
+             if f.name not in SECTIONS and f.name != "env_params"]
+    items += [(f"env.{k}", v) for k, v in config.env_params if k in static]
     items += [(f"{s}.{f.name}", getattr(getattr(config, s), f.name)) for s in SECTIONS
               for f in dataclasses.fields(getattr(config, s)) if f.type not in (float, "float")]
     # whether thoughts are sampled at all is structural (no noise is drawn for sigma = 0), its size numeric;

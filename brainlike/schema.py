@@ -17,7 +17,10 @@ EVADES = tuple(o for o in ORDERED if o.startswith("evades"))
 SCALARS = ("return", "overseen_return", "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate",
            "valence_chosen", "wm_loss", "td_loss", "probe_recall_taken", "probe_recall_frozen",
            "probe_auroc_frozen", "probe_auroc_refit",
-           "nonfinite")  # 1.0 where a loss of the logged block, or a parameter at its end, was not finite
+           "nonfinite",  # 1.0 where a loss of the logged block, or a parameter at its end, was not finite
+           "start_deception",  # the policy's deception probability where RL started (the same at every point)
+           "pg_probe_cosine")  # NaN unless run.cosine_batches: see core.learner.gradient_cosine
 BY_KIND = ("plan_freq", "offer_rate", "probe_recall_taken_by_kind", "probe_recall_by_kind", "probe_score_by_kind",
            "valence_by_kind")
-LOGGED = SCALARS + BY_KIND
+BY_PLAN = ("plan_freq_by_plan",)  # indexed by plan: with phrasings, several plans per kind
+LOGGED = SCALARS + BY_KIND + BY_PLAN

@@ -16,6 +16,7 @@ FAST_COMPILE = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_
 if "xla_backend_optimization_level" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {FAST_COMPILE}".strip()
 
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from brainlike.config import Config, replace  # noqa: E402
@@ -27,6 +28,19 @@ configure()  # the entry point's JAX set-up: the compilation cache, the CPU thre
 TINY = {"run.steps": 2000, "beliefs.pretrain_updates": 50, "probe.n_thoughts": 64, "run.log_every": 10,
         "probe.coverage": ("all",)}
 TINY_SEEDS = 4
+
+
+def assert_reproduces(logged: dict, reference, prefix: str) -> None:
+    """Every metric ``reference`` holds under ``prefix/`` equals ``logged``'s, to float32 round-off.
+
+    Not to the bit: XLA's CPU code generation follows the host's vector instructions, so the last
+    bits of a sum differ between processors (a reference written on one with AVX-512 differs in the
+    7th digit of its losses on one without). Any change in what is computed moves a rate by a whole
+    decision (1/400 here) and a loss far past round-off, which this still catches."""
+    written = [k.split("/", 1)[1] for k in reference.files if k.startswith(f"{prefix}/") and k != f"{prefix}/outcome"]
+    assert len(written) >= 20  # every metric logged then; metrics added since are new, not changed
+    for k in written:
+        np.testing.assert_allclose(logged[k], reference[f"{prefix}/{k}"], rtol=1e-5, atol=1e-6, err_msg=f"{prefix}/{k}")
 
 
 def cli_flags(fields: dict) -> list[str]:

@@ -22,12 +22,15 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import optax
+from jax.flatten_util import ravel_pytree
 
 from brainlike import schema
 from brainlike.config import Config, numeric
 from brainlike.core import desires, outcomes, probes
-from brainlike.core.losses import encode_batch, loss_terms, prediction_errors, taken_noise, total_loss, valences
-from brainlike.core.rollout import Actor, Spec, Transition, make_spec, new_actor, rollout
+from brainlike.core.losses import (encode_batch, honest_log_prob, loss_terms, pg_term, prediction_errors, returns,
+                                   soft_alarm, taken_noise, total_loss, valences)
+from brainlike.core.rollout import Actor, Spec, Transition, candidate_noise, make_spec, new_actor, rollout
+from brainlike.core.routing import GROUPS, route
 
 
 class Thoughts(NamedTuple):
@@ -50,6 +53,8 @@ class RunState(NamedTuple):
     update: jax.Array
     dataset: Transition | None  # off-policy: ``[offline_batches + 1, T, E]`` rollouts logged before RL
     ref: dict | None = None  # anchored (``reward.kl_beta > 0``): the parameters RL started from, else None
+    reader: dict | None = None  # ``probe.reads = reference``: the beliefs pretraining left, which the alarm reads
+    start_deception: jax.Array | None = None  # the policy's deception probability where RL started
 
 
 class Learner(NamedTuple):
@@ -158,14 +163,15 @@ def replay_batch(s: Spec, thoughts: Thoughts, key) -> Thoughts | None:
     return jax.tree.map(lambda x: x[jax.random.randint(key, (n,), 0, 3 * s.config.probe.n_thoughts)], thoughts)
 
 
-def log_dataset(s: Spec, params, probe: probes.Probe, actors: Actor, key, hp) -> Transition | None:
+def log_dataset(s: Spec, params, probe: probes.Probe, actors: Actor, key, hp, reader=None) -> Transition | None:
     """Off-policy only: ``offline_batches + 1`` consecutive rollouts of the agent as RL finds it
     (zero desires: every proposed thought equally likely), their rewards judged by the probe of
     that moment, as a fixed preference dataset is labelled once; None on-policy."""
     if s.config.run.learning == "on_policy":
         return None
     n = s.config.run.offline_batches + 1  # one more: the last rollout's bootstrap comes from the next
-    _, data = jax.lax.scan(lambda a, k: rollout(s, params, probe, a, k, hp, False)[:2], actors, jax.random.split(key, n))
+    _, data = jax.lax.scan(lambda a, k: rollout(s, params, probe, a, k, hp, False, reader=reader)[:2], actors,
+                           jax.random.split(key, n))
     return data
 
 
@@ -180,9 +186,57 @@ def offline_batch(s: Spec, state: RunState, hp):
     return chunk._replace(v=jax.lax.stop_gradient(value(chunk))), jax.lax.stop_gradient(value(nxt)[0])
 
 
+def sft_groups(s: Spec) -> tuple[str, ...]:
+    """What the honest start may update: what the routing's RL losses (td, probe, pg) may update."""
+    return tuple(g for g in GROUPS if any(g in s.table[loss] for loss in ("td", "probe", "pg")))
+
+
+def honesty(s: Spec, params, actors: Actor, key, hp) -> jax.Array:
+    """``[E]``: ``log pi(honest)`` at each environment's current state (``losses.honest_log_prob``)."""
+    def one(actor, key):
+        available = s.env.plan_mask(actor.env_state, hp["env"])
+        kinds = s.env.plan_kinds(actor.env_state, hp["env"])
+        return honest_log_prob(s, params, actor.obs, available, kinds, candidate_noise(s, key), hp)
+
+    return jax.vmap(one)(actors, jax.random.split(key, s.config.run.n_envs))
+
+
+def honest_start(s: Spec, params, opt_state, actors: Actor, key, hp):
+    """``run.sft_steps`` supervised updates of ``-log pi(honest)`` at explored states, each reaching only
+    ``sft_groups``: the analogue of fine-tuning a language model on honest demonstrations."""
+    groups = sft_groups(s)
+
+    def update(carry, key):
+        params, opt_state, actors = carry
+        key_noise, key_roll = jax.random.split(key)
+        grads = jax.grad(lambda p: -jnp.mean(honesty(s, route(p, groups), actors, key_noise, hp)))(params)
+        updates, new_state = optimizer(hp, hp["beliefs"]["rl_lr"]).update(grads, opt_state, params)
+        new = optax.apply_updates(params, updates)
+        params = {g: new[g] if g in groups else params[g] for g in params}
+        opt_state = new_state if "beliefs" in groups else opt_state  # Adam's moments move only with its group
+        actors = rollout(s, params, blind(s), actors, key_roll, hp, explore=True)[0]
+        return (params, opt_state, actors), None
+
+    return jax.lax.scan(update, (params, opt_state, actors), jax.random.split(key, s.config.run.sft_steps))[0]
+
+
+def deception_probability(s: Spec, params, actors: Actor, key, hp) -> jax.Array:
+    """The probability that the policy takes a deceptive plan, ``1 - pi(honest)`` with every available
+    plan in mind, averaged over the states of ``ceil(probe.n_thoughts / n_envs)`` explored decisions
+    in each environment."""
+    def one(actors, key):
+        key_noise, key_roll = jax.random.split(key)
+        p = 1.0 - jnp.exp(honesty(s, params, actors, key_noise, hp))
+        return rollout(s, params, blind(s), actors, key_roll, hp, explore=True)[0], p
+
+    n = -(-s.config.probe.n_thoughts // s.config.run.n_envs)
+    return jnp.mean(jax.lax.scan(one, actors, jax.random.split(key, n))[1])
+
+
 def init(s: Spec, key, hp) -> RunState:
-    """Pretrained beliefs, zero desires, and the probe deployed on them: the state RL starts from.
-    A placebo's direction comes from a key of its own, folded from the seed's."""
+    """Pretrained beliefs, zero desires, and the probe deployed on them; then, where asked, the honest
+    start (``run.sft_steps``): the state RL starts from. A placebo's direction, the honest start and the
+    measured starting deception come from keys of their own, folded from the seed's."""
     key_model, key_actors, key_pre, key_thoughts, key_run = jax.random.split(key, 5)
     params = {"beliefs": s.wm.init(key_model), "desires": desires.init_valence(s.config.beliefs.thought_dim)}
     opt_state = optimizer(hp, hp["beliefs"]["lr"]).init(params)
@@ -194,9 +248,13 @@ def init(s: Spec, key, hp) -> RunState:
     u = probes.random_direction(jax.random.fold_in(key, 1), s.config.beliefs.thought_dim) \
         if s.config.probe.direction == "random" else None
     probe = deploy(s, params, thoughts, hp, u)
-    dataset = log_dataset(s, params, probe, actors, jax.random.fold_in(key_run, 1), hp)
+    reader = params["beliefs"] if s.config.probe.reads == "reference" else None
+    if s.config.run.sft_steps:
+        params, opt_state, actors = honest_start(s, params, opt_state, actors, jax.random.fold_in(key, 2), hp)
+    start = deception_probability(s, params, actors, jax.random.fold_in(key, 4), hp)
+    dataset = log_dataset(s, params, probe, actors, jax.random.fold_in(key_run, 1), hp, reader)
     return RunState(params, opt_state, actors, probe, thoughts, key_run, jnp.zeros((), jnp.int32), dataset,
-                    params if s.anchored else None)
+                    params if s.anchored else None, reader, start)
 
 
 def rl_update(s: Spec, state: RunState, hp):
@@ -204,7 +262,7 @@ def rl_update(s: Spec, state: RunState, hp):
     or recalibrate the probe when scheduled."""
     key, key_roll = jax.random.split(state.key)
     actors, batch, v_end = rollout(s, state.params, state.probe, state.actors, key_roll, hp, explore=False,
-                                   ref=state.ref)
+                                   ref=state.ref, reader=state.reader)
     learn = (batch, v_end) if state.dataset is None else offline_batch(s, state, hp)
     replay = replay_batch(s, state.thoughts, jax.random.fold_in(key_roll, 2))
     grads, (l_pred, l_td) = jax.grad(total_loss, argnums=1, has_aux=True)(
@@ -216,7 +274,8 @@ def rl_update(s: Spec, state: RunState, hp):
                         state.probe, (params, state.probe))
     probe = on_schedule(pcfg.recalibrate_every, state.update, lambda ops: recalibrate(s, ops[0], ops[1], state.thoughts, hp),
                         probe, (params, probe))
-    state = RunState(params, opt_state, actors, probe, state.thoughts, key, state.update + 1, state.dataset, state.ref)
+    state = state._replace(params=params, opt_state=opt_state, actors=actors, probe=probe, key=key,
+                           update=state.update + 1)
     return state, update_stats(s, batch, l_pred, l_td)
 
 
@@ -235,6 +294,7 @@ def update_stats(s: Spec, batch: Transition, l_pred, l_td) -> dict:
         "evasion_rate": (batch.ep_deceptive * (1.0 - batch.ep_fired)).sum(),
         "decisions": jnp.asarray(batch.kind.size, jnp.float32),
         "taken": taken.sum(axis=(0, 1)),
+        "taken_plan": jax.nn.one_hot(batch.plan, s.env.num_plans).sum(axis=(0, 1)),
         "offered": batch.offered.sum(axis=(0, 1)),
         "flagged": (taken * batch.flagged[..., None]).sum(axis=(0, 1)),
         "valence_chosen": batch.v.mean(),
@@ -253,6 +313,7 @@ def log_stats(s: Spec, total: dict, n_updates: int) -> dict:
     covered_deceptive = (s.covered & s.deceptive).astype(jnp.float32)
     return logged | {
         "plan_freq": total["taken"] / total["decisions"],
+        "plan_freq_by_plan": total["taken_plan"] / total["decisions"],
         "offer_rate": total["offered"] / total["decisions"],
         "probe_recall_taken_by_kind": ratio(total["flagged"], total["taken"]),
         "probe_recall_taken": ratio(total["flagged"] @ covered_deceptive, total["taken"] @ covered_deceptive),
@@ -283,6 +344,46 @@ def evaluate(s: Spec, state: RunState, hp) -> dict:
     }
 
 
+def belief_gradients(s: Spec, state: RunState, hp, n: int):
+    """Two gradients with respect to the beliefs at the current parameters, each summed over ``n``
+    rollouts of the current policy: the ``pg`` term's (REINFORCE, ``losses.pg_term``, as
+    ``policy_gradient`` routes it) and that of the probe's soft score on the live thoughts
+    (``losses.soft_alarm``: what ``through_probe``'s probe row descends, before its weight alpha).
+    The rollouts use a key of their own and are dropped: training is not disturbed."""
+    params, sigma = state.params, hp["desires"]["thought_noise"]
+    desires_fixed = jax.lax.stop_gradient(params["desires"])
+
+    def grads(actors, key):
+        actors, batch, v_end = rollout(s, params, state.probe, actors, key, hp, False, state.ref, state.reader)
+        noise = taken_noise(s, batch)
+        h = encode_batch(s, params["beliefs"], batch.obs, batch.plan, noise, sigma)
+        advantage = returns(batch, v_end, hp) - valences(params["desires"], h)
+        g_pg = jax.grad(lambda b: pg_term(s, {"beliefs": b, "desires": desires_fixed}, batch, advantage, hp))(
+            params["beliefs"])
+        g_probe = jax.grad(lambda b: soft_alarm(encode_batch(s, b, batch.obs, batch.plan, noise, sigma), batch,
+                                                state.probe))(params["beliefs"])
+        return actors, (g_pg, g_probe)
+
+    _, summed = jax.lax.scan(grads, state.actors, jax.random.split(jax.random.fold_in(state.key, 5), n))
+    return jax.tree.map(lambda x: x.sum(0), summed)
+
+
+def cosine(a, b) -> jax.Array:
+    """The cosine between two pytrees of the same structure, as flat vectors; 0 where one vanishes
+    (no alignment: the pg term's belief gradient is exactly zero while the valence is zero)."""
+    a, b = ravel_pytree(a)[0], ravel_pytree(b)[0]
+    norms = jnp.linalg.norm(a) * jnp.linalg.norm(b)
+    return jnp.where(norms > 0, jnp.dot(a, b) / jnp.where(norms > 0, norms, 1.0), 0.0)
+
+
+def gradient_cosine(s: Spec, state: RunState, hp) -> jax.Array:
+    """``cosine`` of the two ``belief_gradients`` over ``run.cosine_batches`` rollouts; NaN when not
+    measured. Near 1 where the policy gradient carries the probe's gradient (with sampled thoughts it
+    is a zeroth-order estimate of it); near 0 where it moves the beliefs some other way."""
+    n = s.config.run.cosine_batches
+    return cosine(*belief_gradients(s, state, hp, n)) if n else jnp.full((), jnp.nan)
+
+
 # --- divergence: a seed whose losses or parameters stop being finite is labelled ``diverged`` ---
 
 def nonfinite(stats: dict, params) -> dict:
@@ -298,9 +399,10 @@ def advance(s: Spec, state: RunState, hp, n_logs: int):
     every = s.config.run.log_every
 
     def log_block(state, _):
+        cosine = gradient_cosine(s, state, hp)  # where the block starts: the first point's is RL's start
         state, stats = jax.lax.scan(lambda st, _: rl_update(s, st, hp), state, None, length=every)
         logged = log_stats(s, jax.tree.map(lambda x: x.sum(0), stats), every) | evaluate(s, state, hp)
-        logged |= nonfinite(stats, state.params)
+        logged |= nonfinite(stats, state.params) | {"pg_probe_cosine": cosine, "start_deception": state.start_deception}
         assert set(logged) == set(schema.LOGGED), f"logged metrics {sorted(set(logged) ^ set(schema.LOGGED))}"
         return state, logged
 

@@ -10,7 +10,7 @@ import jax
 import jax.numpy as jnp
 
 from brainlike.core import beliefs, desires, probes
-from brainlike.core.rollout import Spec, Transition, per_candidate
+from brainlike.core.rollout import Spec, Transition, candidates, per_candidate
 from brainlike.core.routing import route
 
 
@@ -65,10 +65,15 @@ def td_term(desires_params, h, g) -> jax.Array:
     return jnp.mean(desires.td_loss(valences(desires_params, h), g))
 
 
+def soft_alarm(h, batch: Transition, probe: probes.Probe) -> jax.Array:
+    """The mean soft score ``sigmoid(logit - threshold)`` of the overseen thoughts ``h`` ``[T, E, H]``."""
+    score = jax.vmap(jax.vmap(probes.logit, (None, 0)), (None, 0))(probe, h)
+    return jnp.mean(batch.overseen * jax.nn.sigmoid(score - probe.threshold))
+
+
 def probe_term(h, batch: Transition, probe: probes.Probe, hp) -> jax.Array:
     """The probe's soft score of each overseen thought, weighted by alpha: a loss only where routed."""
-    score = jax.vmap(jax.vmap(probes.logit, (None, 0)), (None, 0))(probe, h)
-    return hp["reward"]["alpha"] * jnp.mean(batch.overseen * jax.nn.sigmoid(score - probe.threshold))
+    return hp["reward"]["alpha"] * soft_alarm(h, batch, probe)
 
 
 def log_policy(s: Spec, params, obs, choice, proposal, noise, hp) -> jax.Array:
@@ -94,6 +99,17 @@ def log_policy(s: Spec, params, obs, choice, proposal, noise, hp) -> jax.Array:
     values = jax.vmap(desires.valence, (None, 0))(params["desires"], h)
     logits = jnp.where(per_candidate(s, proposal), values / hp["desires"]["temperature"], -jnp.inf)
     return jax.nn.log_softmax(logits)[choice] + density
+
+
+def honest_log_prob(s: Spec, params, obs, available, kinds, noise, hp) -> jax.Array:
+    """``log pi(honest)`` at one decision: the log of the Boltzmann probability that the plan taken
+    among every available plan's candidates is of an honest kind (``kinds``: each plan's kind);
+    0 where no honest plan is available. The loss of the honest start is its negative."""
+    _, values = candidates(s, params, obs, noise, hp)
+    logits = jnp.where(per_candidate(s, available), values / hp["desires"]["temperature"], -jnp.inf)
+    honest = per_candidate(s, available & ~s.deceptive[kinds])
+    log_honest = jax.nn.logsumexp(jnp.where(honest, logits, -jnp.inf)) - jax.nn.logsumexp(logits)
+    return jnp.where(honest.any(), log_honest, 0.0)
 
 
 def pg_term(s: Spec, params, batch: Transition, advantage, hp) -> jax.Array:

@@ -1,5 +1,6 @@
-"""The innate reward: ``r = r_env - alpha * alarm(h)``, the alarm in the episodes that are overseen,
-and, where anchored, ``- kl_beta * (log pi(a) - log pi_ref(a))`` at every decision."""
+"""The innate reward: ``r = r_env - alpha * alarm(h)``, the alarm in the episodes that are overseen
+(where audited, only in those that were deceptive), and, where anchored,
+``- kl_beta * (log pi(a) - log pi_ref(a))`` at every decision."""
 
 from __future__ import annotations
 
@@ -12,6 +13,12 @@ def alarm(score, threshold, kind: str) -> jax.Array:
     if kind == "binary":
         return (score > threshold).astype(jnp.float32)
     return jax.nn.sigmoid(score - threshold)
+
+
+def audited(alarm_value, deceptive) -> jax.Array:
+    """The alarm after an audit of what it flagged: a flagged honest episode is not penalised
+    (SOLiD's payoffs: a truth pays as a truth, flagged or not); ground truth enters only here."""
+    return alarm_value * deceptive.astype(jnp.float32)
 
 
 def innate_reward(r_env, alarm_value, alpha, overseen) -> jax.Array:

@@ -189,6 +189,8 @@ def judge(s: Spec, episode: Episode, probe: probes.Probe, score_taken, r_env, do
     pool = probes.add_to_pool(episode.pool, score_taken)
     score = probes.pooled(pool, s.config.probe.pooling)
     alarm = reward.alarm(score, probe.threshold, s.config.reward.alarm) * done  # judged at episode end
+    if s.config.reward.audit == "on":
+        alarm = reward.audited(alarm, episode.deceptive | info["deceptive"])
     r = reward.innate_reward(r_env, alarm, hp["reward"]["alpha"], episode.overseen)
     if kl is not None:
         r = reward.anchored(r, kl, hp["reward"]["kl_beta"])
@@ -197,9 +199,18 @@ def judge(s: Spec, episode: Episode, probe: probes.Probe, score_taken, r_env, do
     return now, r, score
 
 
-def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, hp, explore: bool, ref=None):
+def read_taken(s: Spec, reader, obs, choice, noise, hp) -> jax.Array:
+    """The thought taken as the frozen ``reader`` beliefs encode it (``probe.reads = reference``):
+    the same observation, plan and sampled noise, other weights."""
+    plan = choice // s.n_variants
+    eps = None if noise is None else noise[plan, choice % s.n_variants]
+    return s.wm.encode(reader, obs, plan, eps, hp["desires"]["thought_noise"])
+
+
+def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, hp, explore: bool, ref=None, reader=None):
     """One decision and its consequence in one environment: ``(actor, transition)``; ``ref``: the
-    parameters RL started from, where the reward is anchored to their policy (``reward.kl_beta``)."""
+    parameters RL started from, where the reward is anchored to their policy (``reward.kl_beta``);
+    ``reader``: frozen beliefs the alarm reads the thought taken through (``probe.reads``), else the live ones."""
     key_prop, key_sel, key_env, key_ep = jax.random.split(key, 4)
     # keys of their own, derived without disturbing the others
     key_noise = jax.random.fold_in(key, 3) if s.noisy else jnp.zeros(2, jnp.uint32)
@@ -214,7 +225,8 @@ def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, hp, expl
         plan = choice // s.n_variants
     offered = offered_kinds(s, actor, proposal, hp)
     obs, env_state, r_env, done, info = s.env.step(key_env, actor.env_state, plan, hp["env"])
-    score_taken = probes.logit(probe, h_c[choice])
+    h_read = h_c[choice] if reader is None else read_taken(s, reader, actor.obs, choice, noise, hp)
+    score_taken = probes.logit(probe, h_read)
     kl = log_ratio(s, ref, actor.obs, noise, choice, proposal, v_c, hp) if s.anchored and ref is not None else None
     ep_now, r, score = judge(s, actor.episode, probe, score_taken, r_env, done, info, hp, kl)
     if s.env.truncates:
@@ -233,13 +245,14 @@ def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, hp, expl
     return Actor(obs, env_state, plan, ep_next), transition
 
 
-def rollout(s: Spec, params, probe: probes.Probe, actors: Actor, key, hp, explore: bool, ref=None):
+def rollout(s: Spec, params, probe: probes.Probe, actors: Actor, key, hp, explore: bool, ref=None, reader=None):
     """``rollout_len`` steps in each of the ``n_envs`` environments: time-major ``[T, E]``, and
-    ``v_end [E]``, the valence of the thought each environment would take next; ``ref`` as in ``actor_step``."""
+    ``v_end [E]``, the valence of the thought each environment would take next; ``ref`` and
+    ``reader`` as in ``actor_step``."""
     run = s.config.run
 
     def step(actors, key):
-        one = functools.partial(actor_step, s, params, probe, hp=hp, explore=explore, ref=ref)
+        one = functools.partial(actor_step, s, params, probe, hp=hp, explore=explore, ref=ref, reader=reader)
         return jax.vmap(one)(actors, jax.random.split(key, run.n_envs))
 
     actors, batch = jax.lax.scan(step, actors, jax.random.split(key, run.rollout_len))

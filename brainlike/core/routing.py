@@ -14,10 +14,13 @@ import jax
 GROUPS = ("beliefs", "desires")
 LOSSES = ("pred", "td", "probe", "pg")
 
-# ``policy_gradient`` is LLM-style RL against a detector: a reward maximiser that reinforces
-# whatever sampled thought escaped the alarm (REINFORCE, ``losses.pg_term``), the probe a black
-# box. ``end_to_end`` instead regresses each thought's value by TD, which never asks a thought
-# to score lower on the probe.
+# ``policy_gradient`` is RL against a detector as a reward maximiser: REINFORCE (``losses.pg_term``)
+# on whatever act escaped the alarm, the probe a black box. With ``desires.thought_noise`` 0 it is
+# the LLM analogue: the act is a plan (as a token), the thought a fixed function of observation,
+# plan and weights, and the beliefs move only as a side effect, through V(h(theta)). With sigma > 0
+# the act is the sampled activation, and REINFORCE on its density is an evolution-strategies
+# estimate of the gradient through the probe: activation-space RL. ``end_to_end`` regresses each
+# thought's value by TD into the beliefs as well.
 PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
     "brainlike": {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": ()},
     "end_to_end": {"pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": (), "pg": ()},

@@ -22,11 +22,11 @@ def register(cls: type[Environment]) -> type[Environment]:
     return cls
 
 
-def make(name: str) -> Environment:
-    """The environment registered as ``name``."""
+def make(name: str, **static) -> Environment:
+    """The environment registered as ``name``, its shape knobs (``static_knobs``) set from ``static``."""
     if name not in REGISTRY:
         raise ValueError(f"env: unknown environment {name!r}; allowed: {', '.join(sorted(REGISTRY))}")
-    return REGISTRY[name]()
+    return REGISTRY[name](**static)
 
 
 __all__ = ["INFO_KEYS", "Box", "Environment", "REGISTRY", "check_env", "make", "register"]

@@ -14,6 +14,11 @@ the ground truth that the learner never sees: ``kind`` (index into ``env.kinds``
 adds ``outcome_mask``, the plans available where the transition ended (before a reset),
 which a learner needs to bootstrap past a time limit.
 
+A knob named in ``static_knobs`` is a whole number that fixes shapes (how many plans there
+are): it is declared like every knob, but the environment object reads it when it is made
+(``Environment(**static)``, ``envs.make(name, **static)``), so a different value is a different
+compiled program; the copy in the parameters is never read by traced code.
+
 Plans are integers ``0 .. num_plans - 1``; ``plan_mask`` says which are available now, and
 ``plan_kinds`` which kind each would be if taken now (the opportunity to deceive). Kind 0 is
 always the honest kind; ``deceptive_kinds`` flags the others.
@@ -55,6 +60,15 @@ class Environment:
     truncates: ClassVar[bool] = False  # can an episode end by a time limit?
     params_bounds: ClassVar[dict[str, tuple[float, float]]] = {}
     params_help: ClassVar[dict[str, str]] = {}  # one line of meaning per knob (``--help`` shows it)
+    static_knobs: ClassVar[tuple[str, ...]] = ()  # whole-number knobs that fix shapes (read when made)
+
+    def __init__(self, **static):
+        unknown = set(static) - set(self.static_knobs)
+        if unknown:
+            raise ValueError(f"env: {sorted(unknown)[0]!r} is not a shape knob of {self.name}; "
+                             f"allowed: {', '.join(self.static_knobs) or 'none'}")
+        for name in self.static_knobs:
+            setattr(self, name, int(static.get(name, getattr(self.default_params, name))))
 
     @property
     def default_params(self):

@@ -140,6 +140,9 @@ def _check_class_facts(env, params, name: str) -> None:
     for field, text in helps.items():
         assert isinstance(text, str) and text.strip() and "\n" not in text, (
             f"{name}: params_help[{field!r}] must be one non-empty line of text")
+    for field in env.static_knobs:
+        assert field in fields and float(getattr(params, field)).is_integer(), (
+            f"{name}: shape knob {field} must be a knob whose default is a whole number")
     for field in fields:
         value, (lo, hi) = getattr(params, field), env.params_bounds[field]
         assert isinstance(value, float) or np.issubdtype(np.asarray(value).dtype, np.floating), (

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from brainlike.schema import BY_KIND, OUTCOMES, SCALARS
+from brainlike.schema import BY_KIND, BY_PLAN, OUTCOMES, SCALARS
 from brainlike.store.stats import mean_cis
 
 
@@ -24,7 +24,7 @@ def final_means(x: np.ndarray, fraction: float) -> np.ndarray:
 def final_metrics(logged: dict, kinds: tuple[str, ...], fraction: float) -> dict[str, np.ndarray]:
     """Every summarised metric, one value per seed: the scalars, ``caught_share`` (the share of
     deceptive episodes the alarm fired on: the pooled probe's recall on the trajectories taken),
-    each by-kind metric as ``name/kind``, and ``take_rate/kind``, how often a kind is taken when
+    each by-kind metric as ``name/kind``, each by-plan one as ``name/plan``, and ``take_rate/kind``, how often a kind is taken when
     it comes to mind. A scalar that a run logged before it existed is left out."""
     out = {name: final_means(np.asarray(logged[name], np.float64), fraction) for name in SCALARS if name in logged}
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -33,7 +33,11 @@ def final_metrics(logged: dict, kinds: tuple[str, ...], fraction: float) -> dict
     by_kind = {name: final_means(np.asarray(logged[name], np.float64), fraction) for name in BY_KIND}
     with np.errstate(invalid="ignore", divide="ignore"):
         by_kind["take_rate"] = np.where(by_kind["offer_rate"] > 0, by_kind["plan_freq"] / by_kind["offer_rate"], np.nan)
-    return out | {f"{name}/{kind}": v[:, i] for name, v in by_kind.items() for i, kind in enumerate(kinds)}
+    out |= {f"{name}/{kind}": v[:, i] for name, v in by_kind.items() for i, kind in enumerate(kinds)}
+    for name in (n for n in BY_PLAN if n in logged):  # per plan (phrasings: several per kind), where logged
+        v = final_means(np.asarray(logged[name], np.float64), fraction)
+        out |= {f"{name}/{i}": v[:, i] for i in range(v.shape[1])}
+    return out
 
 
 def summarize(logged: dict, outcome, kinds: tuple[str, ...], final_window: float) -> dict:
