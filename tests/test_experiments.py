@@ -10,7 +10,7 @@ import pytest
 from brainlike.config import Config, replace
 from brainlike.report.experiment import Result, run_experiment
 from brainlike.schema import OUTCOMES
-from experiments import (drift_control, hill_climb, loop_closure, oversight, phase_diagram, placebo, pooling,
+from experiments import (comparator_controls, drift_control, hill_climb, loop_closure, oversight, phase_diagram, placebo, pooling,
                          preexisting_b, probe_refresh, tpr_cliff)
 
 TINY = {"run.steps": 480, "run.log_every": 10, "probe.n_thoughts": 32}
@@ -22,7 +22,7 @@ def tiny(config: Config) -> Config:
 
 
 # those compiling many structures (about 75 s each from a cold cache) run in `make test-all`
-SLOW = [pytest.param(m, marks=pytest.mark.slow) for m in (hill_climb, pooling, phase_diagram)]
+SLOW = [pytest.param(m, marks=pytest.mark.slow) for m in (hill_climb, pooling, phase_diagram, comparator_controls)]
 
 
 @pytest.mark.parametrize("module", [drift_control, loop_closure, preexisting_b, tpr_cliff, oversight, probe_refresh,
