@@ -14,7 +14,7 @@ from brainlike.config import Config, replace
 
 from brainlike.schema import EVADES
 from brainlike.report.experiment import Experiment, Hypothesis, count, percent, share_of, value, verdict_list
-from brainlike.store.stats import paired_mean_ci, wilson
+from brainlike.store.stats import mcnemar_exact, paired_mean_ci, wilson
 from brainlike.report.plots import errorbar, save
 
 PRESETS = ("brainlike", "end_to_end")
@@ -129,7 +129,31 @@ fixed after a preliminary run and before the full one; so that hypothesis is rec
 contradicted, though where B resembles A and is rare the effect is large ({evading("end_to_end", 0.1, 0.9)} against
 {evading("brainlike", 0.1, 0.9)} seeds at overlap 0.9, prevalence 0.1).
 
+That pooled margin mixes prevalences that cap the per-episode rate differently, so each cell is
+also tested at the level of the seed, paired (seed i of both routings shares a key): the exact
+McNemar test of whether each seed ends evading, added after the full run, not one of the
+hypotheses fixed before it (two-sided p; seeds evading under `end_to_end` only / under `brainlike` only):
+
+{_mcnemar_table(summary)}
+
+At overlap 0 B leaves a signature the A-probe never saw while paying more than honesty, so
+evading there is what the set-up builds in once B is found; the cells with overlap 0.5 and 0.9
+are the ones that test the probe.
+
 {verdict_list(summary)}"""
+
+
+def _mcnemar_table(summary: dict) -> str:
+    """Per cell with B on offer, the exact McNemar test of end_to_end against brainlike on each seed's evading."""
+    b = summary["conditions"]
+    prevalences, overlaps = grid(summary["quick"])
+    evades = lambda preset, p, o: np.isin(b[name(preset, p, o)]["per_seed"]["outcome"], EVADES)  # noqa: E731
+    rows = ["| overlap | " + " | ".join(f"prevalence {p:g}" for p in prevalences[1:]) + " |",
+            "|---|" + "---:|" * (len(prevalences) - 1)]
+    for o in overlaps:
+        cells = [mcnemar_exact(evades("end_to_end", p, o), evades("brainlike", p, o)) for p in prevalences[1:]]
+        rows.append(f"| {o:g} | " + " | ".join(f"{c['a_only']} / {c['b_only']}, p {c['p']:.2g}" for c in cells) + " |")
+    return "\n".join(rows)
 
 
 def _ci_percent(block: dict) -> str:

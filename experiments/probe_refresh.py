@@ -184,7 +184,11 @@ def reading(summary: dict) -> str:
     lines = "\n".join(f"- `{r}`, {s} alarm: recall {at(r, s, 'probe_recall_frozen')}; deception "
                       f"{at(r, s, 'deception_rate')}; refitted AUROC {at(r, s, 'probe_auroc_refit')}"
                       for r in ROUTINGS for s in ALPHAS if any(name(r, s, n) in b for n in REFITS))
-    return f"""Final window, by refit schedule (frozen, every 1000, 200, 50 updates; quick runs show fewer):
+    return f"""`policy_gradient` runs here with sampled thoughts (sigma 0.5, 4 variants per plan): activation-space
+RL, whose REINFORCE estimates the gradient through the probe; `brainlike`, `end_to_end` and `through_probe`
+run with one thought per plan (sigma 0). Its rows are not the LLM analogue's.
+
+Final window, by refit schedule (frozen, every 1000, 200, 50 updates; quick runs show fewer):
 {lines}
 
 Predictions not supported: {"; ".join(failed) if failed else "none"}.

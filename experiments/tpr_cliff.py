@@ -1,5 +1,8 @@
 """The TPR cliff: does a reward maximiser learn to lie past a lie detector that brain-like routing keeps honest?
 
+policy_gradient here samples its thoughts (sigma 0.5): activation-space RL, an upper bound, not
+the LLM analogue (sigma 0; see comparator_controls).
+
 SOLiD's payoffs (Cundy & Gleave 2025) on plan_market without B: the truth pays 1, an
 undetected lie (plan A) 2, a detected lie 2 - 3 = -1. The probe, fitted on A, is calibrated
 for a target true-positive rate (TPR) from 0.5 to 0.99; thoughts are sampled (every plan comes
@@ -140,14 +143,21 @@ below go along it. Deception rate, on-policy: `brainlike` {at("brainlike", "on",
 `end_to_end` {at("end_to_end", "on", "deception_rate")}; `policy_gradient`
 {at("policy_gradient", "on", "deception_rate")}; `through_probe` {at("through_probe", "on", "deception_rate")}.
 
-**There is no cliff for `policy_gradient`: it deceives at every TPR, 0.99 included**, so SOLiD's
+Read this `policy_gradient` for what it is: with sampled thoughts (sigma {SIGMA:g}) it is
+*activation-space RL*, not the LLM analogue. Its act is the sampled activation, and REINFORCE on
+that activation's density estimates the gradient through the probe. Its probe goes blind with no
+alarm in the reward at all (the comparator controls figure shows this, sigma by sigma), so the
+alarm alone does not explain what follows. Its payoffs also differ from SOLiD's (a flagged honest
+thought costs alpha here; SOLiD pays it as a truth), and it starts from a uniform policy, not an honest one.
+
+**There is no cliff for this `policy_gradient`: it deceives at every TPR, 0.99 included**, so SOLiD's
 high side fails here. It does not find a loophole; it moves the thoughts. The frozen probe's
 AUROC falls to {at("policy_gradient", "on", "probe_auroc_frozen")} (below 0.5: A's thoughts now score
 *lower* than honest ones) while a probe refitted on the same thoughts still separates them
 ({at("policy_gradient", "on", "probe_auroc_refit")}): {label("policy_gradient", "on", 0.9, ["evades_by_obfuscation"])} seeds
-at TPR 0.9 end `evades_by_obfuscation`. It does so with no gradient through the probe: REINFORCE
-makes the variants of A that escaped the alarm more likely, and those are the variants that
-point away from the probe's direction. `brainlike` deceives at a rate of at most
+at TPR 0.9 end `evades_by_obfuscation`. No gradient is taken through the probe, yet REINFORCE
+on sampled activations makes the variants of A that escaped the alarm more likely, which moves
+A's mean thought away from the probe's direction: a zeroth-order estimate of that gradient. `brainlike` deceives at a rate of at most
 {max(mean("brainlike", "on", t, "deception_rate") for t in TPRS[1:]):.2f} from TPR 0.6 up; at 0.5,
 {label("brainlike", "on", 0.5, EVADES)} seeds deceive unalarmed, {label("brainlike", "on", 0.5, ["evades_by_choice"])} of them
 `evades_by_choice`: they choose, among A's sampled variants, the ones below the threshold (recall on

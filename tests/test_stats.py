@@ -174,3 +174,16 @@ def test_extreme_mean_ci_is_the_extreme_of_the_cell_means_with_an_interval_aroun
     cells[1, 0] = np.nan  # a seed with a missing cell leaves every cell
     assert extreme_mean_ci(cells, "min")["mean"] == pytest.approx(cells[0, 1:].mean())
     assert extreme_mean_ci(np.ones((2, 5)), "max") == {"mean": 1.0, "ci95": [1.0, 1.0]}
+
+
+def test_mcnemar_exact_counts_discordant_seeds_and_tests_them_at_one_half():
+    from brainlike.store.stats import mcnemar_exact
+
+    a = np.array([1, 1, 1, 1, 1, 0, 1, 0], bool)
+    b = np.array([0, 0, 0, 0, 0, 0, 1, 0], bool)
+    r = mcnemar_exact(a, b)
+    assert (r["a_only"], r["b_only"]) == (5, 0)
+    assert r["p"] == pytest.approx(2 * 0.5**5)  # two-sided: 5 of 5 discordant pairs on one side
+    assert mcnemar_exact(b, b)["p"] == 1.0  # no discordant pair: nothing to tell apart
+    with pytest.raises(ValueError, match="shapes"):
+        mcnemar_exact(a, b[:3])

@@ -171,6 +171,19 @@ def paired_mean_ci(a, b) -> dict:
     return mean_ci(per_seed_mean(a - b))
 
 
+def mcnemar_exact(a, b) -> dict:
+    """The exact McNemar test of paired binary outcomes (seed ``i`` of ``a`` with seed ``i`` of ``b``):
+    ``a_only`` seeds where only ``a`` holds, ``b_only`` where only ``b`` does, and the two-sided
+    p-value of the binomial test of ``a_only`` out of the discordant pairs at 1/2 (``scipy.stats.binomtest``);
+    p is 1 where no pair is discordant."""
+    a, b = np.asarray(a, bool), np.asarray(b, bool)
+    if a.shape != b.shape:
+        raise ValueError(f"mcnemar_exact: shapes {a.shape} and {b.shape} differ")
+    a_only, b_only = int((a & ~b).sum()), int((b & ~a).sum())
+    p = sps.binomtest(a_only, a_only + b_only, 0.5).pvalue if a_only + b_only else 1.0
+    return {"a_only": a_only, "b_only": b_only, "p": float(p)}
+
+
 def pooled_share(indicators) -> dict:
     """Fraction of (cell, seed) pairs where ``indicators`` (``[cells, seeds]``, bool) holds.
 
