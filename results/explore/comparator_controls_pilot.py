@@ -4,24 +4,13 @@ Run from the repository root: ``python results/explore/comparator_controls_pilot
 ``results/explore/comparator_controls_pilot.json`` beside itself.
 """
 
-import json
-import time
-from pathlib import Path
-
-import numpy as np
-
 from brainlike.config import Config, replace
-from brainlike.run.devices import use_cpu_devices
-from brainlike.run.runner import run_conditions
-from brainlike.runtime import configure
-from brainlike.store.summary import final_means
+from pilot import run_pilot
 
 METRICS = ("deception_rate", "evasion_rate", "probe_recall_frozen", "probe_recall_taken", "probe_auroc_frozen",
            "probe_auroc_refit", "start_deception", "pg_probe_cosine")
 
 if __name__ == "__main__":
-    configure()
-    use_cpu_devices()
     base = replace(Config(), **{"run.steps": 6_000, "probe.coverage": ("A",), "env.b_prevalence": 0.0,
                                 "env.reward_honest": 1.0, "env.reward_a": 2.0, "reward.alpha": 3.0, "probe.rate": 0.9})
     conditions = {}
@@ -33,21 +22,9 @@ if __name__ == "__main__":
         conditions[f"policy_gradient-s{sigma:g}-a0"] = replace(
             base, routing="policy_gradient", **{"reward.alpha": 0.0, "desires.thought_noise": sigma,
                                                 "desires.n_variants": k, "run.cosine_batches": 16})
-    start = time.perf_counter()
-    raw = run_conditions(conditions, 64, 0, progress=False)
-    wall = time.perf_counter() - start
-    out = {"what": "comparator_controls pilot before the full run: plan_market without B, truth 1, undetected lie 2, "
+    run_pilot(__file__, "comparator_controls pilot before the full run: plan_market without B, truth 1, undetected lie 2, "
                    "detected lie -1, probe fitted on A at TPR 0.9; 8 phrasings per kind at spread 0.5 / 1 (sigma 0) "
                    "x brainlike / policy_gradient (alpha 3); policy_gradient at alpha 0 with sigma 0 (1 variant) and "
                    "0.5 (4 variants), the gradient cosine over 16 rollouts; 64 seeds, 6,000 RL steps; final-window "
                    "means over seeds, and the first logged point's",
-           "wall_s": round(wall, 1), "conditions": {}}
-    for name, (logged, outcome) in raw.items():
-        final = {m: round(float(np.nanmean(final_means(np.asarray(logged[m], np.float64), 0.2))), 3) for m in METRICS}
-        first = {m: round(float(np.nanmean(np.asarray(logged[m])[:, 0])), 3) for m in METRICS}
-        phr = final_means(np.asarray(logged["plan_freq_by_plan"], np.float64), 0.2).mean(0)
-        out["conditions"][name] = {"final": final, "first_point": first,
-                                   "plan_freq_by_plan": [round(float(x), 3) for x in phr]}
-    path = Path(__file__).with_suffix(".json")
-    path.write_text(json.dumps(out, indent=1) + "\n")
-    print(json.dumps(out, indent=1))
+              conditions, METRICS, per_plan=True)
