@@ -121,7 +121,8 @@ def add_config_args(parser: argparse.ArgumentParser, env_name: str | None = None
                         f"(default {base.env}); `--env NAME --help` lists NAME's knobs")
     parser.add_argument("--routing", metavar="PRESET_OR_TABLE",
                         help=ROUTING_HELP.format(presets=", ".join(cfg.ROUTING_PRESETS), default=base.routing))
-    parser.add_argument("--steps", metavar="INT", help="RL environment steps per seed (the same as --run.steps)")
+    parser.add_argument("--steps", metavar="INT", help="RL environment steps per seed, a whole number of logged "
+                        "blocks of run.n_envs x run.rollout_len x run.log_every steps (the same as --run.steps)")
     for s in cfg.SECTIONS:
         section = getattr(base, s)
         group = parser.add_argument_group(f"{s}", (type(section).__doc__ or "").strip().splitlines()[0])
@@ -140,7 +141,8 @@ def add_config_args(parser: argparse.ArgumentParser, env_name: str | None = None
 
 def config_from_args(args: argparse.Namespace) -> cfg.Config:
     """The config the flags describe, every value parsed by ``grid.parse_value``; raises
-    ``ConfigError`` naming a bad field."""
+    ``ConfigError`` naming a bad field. Steps that are not a whole number of logged blocks are
+    refused, never rounded."""
     values = {k: v for k, v in vars(args).items() if v is not None}
     base = cfg.Config()
     names = ["routing"] + [f"{s}.{f.name}" for s in cfg.SECTIONS for f in dataclasses.fields(getattr(base, s))]
@@ -154,7 +156,10 @@ def config_from_args(args: argparse.Namespace) -> cfg.Config:
     # the environment first, so that its knobs are parsed against the right one (with a coverage
     # every environment has: the default's kind A may not be one of its kinds), then all at once
     parsing = cfg.replace(base, **env, **{"probe.coverage": ("all",)}) if env else base
-    return cfg.replace(base, **env, **{name: parse_value(parsing, name, text) for name, text in texts.items()})
+    parsed = {name: parse_value(parsing, name, text) for name, text in texts.items()}
+    config = cfg.replace(base, **env, **parsed)
+    config.run.check_steps(parsed.get("run.steps", base.run.steps))
+    return config
 
 
 # --------------------------------------------------------------------------- commands

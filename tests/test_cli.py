@@ -262,3 +262,34 @@ def test_run_and_save_writes_the_run_and_returns_its_labels(tmp_path, tiny_confi
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 0 and sum(summary["outcomes"].values()) == TINY_SEEDS
     assert all(summary["outcomes"][label] == labels.count(label) for label in labels)
+
+
+# --- steps run exactly as asked -------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, nearest", [
+    (["run", "--steps", "100"], "nearest allowed: 400"),
+    (["run", "--steps", "1000"], "nearest allowed: 800 or 1200"),
+    (["run", "--run.log_every", "30"], "nearest allowed: 19920 or 20160"),  # the default 20,000 steps
+    (["sweep", "--steps", "2000", "--grid", "run.log_every=50,30"], "nearest allowed: 1920 or 2160"),
+])
+def test_steps_that_are_not_whole_logged_blocks_are_refused_naming_the_nearest(tmp_path, capsys, argv, nearest):
+    out = tmp_path / "out"
+    assert cli.main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("brainlike: error: run.steps:") and nearest in err[0], err
+    assert "run.log_every" in err[0] and not out.exists()
+
+
+def test_a_config_records_the_steps_it_runs():
+    from brainlike.config import Config, replace, to_dict
+
+    config = replace(Config(), **{"run.steps": 20_000, "run.rollout_len": 8, "run.log_every": 20})
+    assert config.run.n_logs == 16 and config.run.steps == 16 * 8 * 8 * 20  # 20,480 run: whole blocks
+    assert to_dict(config)["run"]["steps"] == 20_480
+    assert _config(["run", "--steps", "1200", "--run.log_every", "25", "--out", "x"]).run.steps == 1200
+
+
+def test_a_run_trains_and_records_the_steps_asked_for(cli_run):
+    with np.load(cli_run / "metrics.npz") as f:
+        assert f["step"][-1] == TINY["run.steps"]
+    assert json.loads((cli_run / "config.json").read_text())["run"]["steps"] == TINY["run.steps"]
