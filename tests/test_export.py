@@ -123,3 +123,38 @@ def test_compare_errors_name_the_problem(tiny_sweep, capsys, args, named):
     assert cli.main(["compare", a, b, *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and named in err[0], err
+
+
+# --- damaged or foreign result files: one line naming the file, for every command that reads them ----
+
+DAMAGES = {
+    "truncated": ("metrics.npz", lambda data: data[:len(data) // 2], "truncated or damaged .npz"),
+    "empty": ("metrics.npz", lambda data: b"", "empty file"),
+    "text": ("metrics.npz", lambda data: b"seed,return\n0,1.5\n", "not a NumPy .npz archive"),
+    "broken_json": ("config.json", lambda data: data[:len(data) // 2], "damaged JSON"),
+}
+
+
+def _damaged(tiny_sweep, tmp_path, damage: str):
+    """A copy of the tiny sweep with one file of its first condition damaged; (sweep, condition, file)."""
+    sweep = tmp_path / "sweep"
+    shutil.copytree(tiny_sweep, sweep)
+    name, spoil, _ = DAMAGES[damage]
+    path = sweep / CONDITIONS[0] / name
+    path.write_bytes(spoil(path.read_bytes()))
+    return sweep, sweep / CONDITIONS[0], path
+
+
+@pytest.mark.parametrize("command", ["inspect", "export", "compare"])
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_damaged_results_file_is_one_line_naming_it(tiny_sweep, tmp_path, capsys, command, damage):
+    sweep, condition, path = _damaged(tiny_sweep, tmp_path, damage)
+    argv = {"inspect": ["inspect", str(condition), "--out", str(tmp_path / "seed.png")],
+            "export": ["export", str(sweep), "--out", str(tmp_path / "rows.csv")],
+            "compare": ["compare", str(condition), str(sweep / CONDITIONS[1])]}[command]
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and str(path) in err[0] and DAMAGES[damage][2] in err[0], err
+    assert captured.out == "" and not (tmp_path / "rows.csv").exists() and not (tmp_path / "seed.png").exists()
+

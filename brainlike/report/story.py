@@ -10,11 +10,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from brainlike import config as cfg  # noqa: E402
 from brainlike.schema import OUTCOMES  # noqa: E402
 from brainlike.store.summary import final_means  # noqa: E402
 from brainlike.report.plots import OUTCOME_COLORS, save  # noqa: E402
-from brainlike.store.results import ResultsError, load_run, read_json, read_npz, write_npz  # noqa: E402
+from brainlike.store.results import ResultsError, load_run, read_config, read_npz, write_npz  # noqa: E402
 
 KIND_COLORS = ("#2b8a3e", "#e03131", "#f08c00", "#7048e8", "#1098ad", "#868e96")
 
@@ -32,7 +31,7 @@ def load_seed(folder: Path, seed: int):
             raise ResultsError(f"{folder} holds several conditions; choose one with --condition: {', '.join(have)}")
     own = folder / f"seed{seed}.npz"
     if own.exists():
-        config, arrays = cfg.from_dict(read_json(folder / "config.json")), read_npz(own)
+        config, arrays = read_config(folder / "config.json"), read_npz(own)
         return config, {k: v for k, v in arrays.items() if k not in ("step", "outcome")}, arrays["step"], \
             OUTCOMES[int(arrays["outcome"])]
     config, arrays, _ = load_run(folder)
