@@ -35,10 +35,12 @@ ROUTING_HELP = ("which loss may update which parameters: a preset ({presets}), o
 
 
 def preparse(argv: list[str]) -> argparse.Namespace:
-    """``--env`` and ``--import``, read before the parser is built: the environment decides
-    which ``--env.KNOB`` flags exist, and an imported file may register that environment."""
+    """``--env``, ``--config`` and ``--import``, read before the parser is built: the environment
+    (``--env``, else the saved config's) decides which ``--env.KNOB`` flags exist, and an
+    imported file may register that environment."""
     pre = _Parser(prog="brainlike", add_help=False, allow_abbrev=False)
     pre.add_argument("--env")
+    pre.add_argument("--config")
     pre.add_argument("--import", dest="imports", action="append", default=[])
     return pre.parse_known_args(argv)[0]
 
@@ -104,6 +106,20 @@ def _metavar(f) -> str:
     return "KIND+KIND..." if "tuple" in kind else kind.upper()
 
 
+def saved_env(path: str | None) -> str | None:
+    """The environment a saved config names, or None (a damaged file is reported when the config
+    is built)."""
+    from brainlike.store.results import ResultsError, read_json
+
+    if not path:
+        return None
+    try:
+        file = Path(path) / "config.json" if Path(path).is_dir() else Path(path)
+        return str(read_json(file).get("env"))
+    except ResultsError:
+        return None
+
+
 def _env_or_default(name: str | None) -> envs.Environment:
     """The environment named on the command line, or the default one (an unknown name is
     reported when the config is built)."""
@@ -117,8 +133,11 @@ def add_config_args(parser: argparse.ArgumentParser, env_name: str | None = None
     parser.add_argument("--import", dest="imports", action="append", metavar="FILE_OR_MODULE",
                         help="import a Python file or module first (repeatable), e.g. an environment of "
                              "your own registered with @envs.register")
+    parser.add_argument("--config", metavar="CONFIG_JSON",
+                        help="start from a saved condition: a config.json written by run, sweep or an experiment "
+                             "(or the folder holding it); flags given beside it override its fields")
     parser.add_argument("--env", metavar="NAME", help=f"environment: one of {', '.join(envs.REGISTRY)} "
-                        f"(default {base.env}); `--env NAME --help` lists NAME's knobs")
+                        f"(default {base.env}, or the --config file's); `--env NAME --help` lists NAME's knobs")
     parser.add_argument("--routing", metavar="PRESET_OR_TABLE",
                         help=ROUTING_HELP.format(presets=", ".join(cfg.ROUTING_PRESETS), default=base.routing))
     parser.add_argument("--steps", metavar="INT", help="RL environment steps per seed, a whole number of logged "
@@ -140,11 +159,16 @@ def add_config_args(parser: argparse.ArgumentParser, env_name: str | None = None
 
 
 def config_from_args(args: argparse.Namespace) -> cfg.Config:
-    """The config the flags describe, every value parsed by ``grid.parse_value``; raises
-    ``ConfigError`` naming a bad field. Steps that are not a whole number of logged blocks are
-    refused, never rounded."""
+    """The config the flags describe, over the ``--config`` file's (or the defaults), every value
+    parsed by ``grid.parse_value``; raises ``ConfigError`` naming a bad field, ``ResultsError``
+    naming a missing or damaged config file. Steps that are not a whole number of logged blocks
+    are refused, never rounded."""
+    from brainlike.store.results import read_config
+
     values = {k: v for k, v in vars(args).items() if v is not None}
-    base = cfg.Config()
+    base = read_config(values["config"]) if "config" in values else cfg.Config()
+    if "env" in values and values["env"] != base.env:  # another environment: the saved knobs are not its own
+        base = dataclasses.replace(base, env_params=())
     names = ["routing"] + [f"{s}.{f.name}" for s in cfg.SECTIONS for f in dataclasses.fields(getattr(base, s))]
     texts = {name: values[name] for name in names if name in values}
     texts |= {k: v for k, v in values.items() if k.startswith("env.")}
@@ -418,7 +442,7 @@ def main(argv=None) -> int:
     except cfg.ConfigError as e:
         print(f"brainlike: error: {e}", file=sys.stderr)
         return 2
-    args = build_parser(pre.env).parse_args(argv)
+    args = build_parser(pre.env or saved_env(pre.config)).parse_args(argv)
     try:
         return args.func(args)
     except (cfg.ConfigError, ResultsError, ValueError) as e:
