@@ -312,6 +312,13 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_plot(args) -> int:
+    from brainlike.report.sweep_plot import plot_sweep
+
+    print(f"plot: {plot_sweep(args.results, args.x, args.metric, args.by, args.out)}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from brainlike.run.bench import main as bench
 
@@ -404,6 +411,17 @@ def build_parser(env: str | None = None) -> argparse.ArgumentParser:
     compare.add_argument("--metric", action="append", metavar="M",
                          help=f"a metric to compare (repeatable; default: {', '.join(HEADLINE)}); by-kind metrics "
                               "as name/kind, e.g. plan_freq/B")
+    plot = command("plot", "a sweep's final-window metric against one of its fields, mean and 95%% CI over seeds, "
+                   "one line per value of another field (outcomes: stacked bars), from its result files", cmd_plot)
+    plot.add_argument("results", metavar="DIR", help="a sweep's folder (one folder per condition with config.json and "
+                      "summary.json), as brainlike sweep writes it")
+    plot.add_argument("--x", required=True, metavar="FIELD", help="the field along the x axis (one the sweep varies, "
+                      "e.g. reward.alpha)")
+    plot.add_argument("--metric", required=True, metavar="NAME",
+                      help="a final-window metric (e.g. deception_rate, or by kind as plan_freq/B), or outcomes: "
+                           "each condition's share of seeds per outcome")
+    plot.add_argument("--by", metavar="FIELD", help="another field the sweep varies: one line (or panel) per value")
+    plot.add_argument("--out", metavar="PNG", help="where to write the plot (default DIR/plot-METRIC-vs-X.png)")
     from brainlike.run.bench import add_bench_args
 
     add_bench_args(command("bench", "env-steps per second at 1 to 4096 seeds, compile time and peak memory",
