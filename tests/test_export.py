@@ -199,7 +199,8 @@ def test_plot_draws_one_line_per_value_of_by_and_refuses_a_hidden_axis(tiny_swee
     sweep = _two_axes(tiny_sweep, tmp_path)
     assert cli.main(["plot", str(sweep), "--x", "reward.alpha", "--metric", "return", "--by", "reward.oversight"]) == 0
     assert _is_png(sweep / "plot-return-vs-reward.alpha-by-reward.oversight.png")
-    assert cli.main(["plot", str(sweep), "--x", "reward.oversight", "--metric", "outcomes", "--by", "reward.alpha"]) == 0
+    assert cli.main(["plot", str(sweep), "--x", "reward.oversight", "--metric", "outcomes",
+                     "--by", "reward.alpha"]) == 0
     capsys.readouterr()
     assert cli.main(["plot", str(sweep), "--x", "reward.alpha", "--metric", "return"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -220,3 +221,17 @@ def test_plot_refuses_a_bad_field_or_metric_naming_what_is_allowed(tiny_sweep, t
     err = captured.err.strip().splitlines()
     assert len(err) == 1 and named in err[0], err
     assert captured.out == "" and not (tmp_path / "x.png").exists()
+
+
+def test_inspect_leaves_out_the_columns_of_a_kind_never_on_offer(tiny_sweep):
+    from brainlike.report.story import load_seed, story
+
+    config, one, steps, label = load_seed(tiny_sweep / CONDITIONS[0], 0)
+    one = dict(one, offer_rate=np.asarray(one["offer_rate"]).copy())
+    one["offer_rate"][:, 2] = 0.0  # kind B never came to mind: its valence and score are NaN
+    for name in ("valence_by_kind", "probe_score_by_kind"):
+        one[name] = np.asarray(one[name]).copy()
+        one[name][:, 2] = np.nan
+    text = story(config, one, steps, label)
+    assert "nan" not in text and "V(B)" not in text and "s(B)" not in text and "P(B)" in text
+    assert "never on offer, so no valence or score: B." in text

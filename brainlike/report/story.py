@@ -46,15 +46,17 @@ def load_seed(folder: Path, seed: int):
 def story(config, one: dict, steps, label: str, points: int = 6) -> str:
     """A table of the seed's trajectory at a few logged points, and why it got its label."""
     kinds = config.env_obj.kinds
+    # a kind never on offer has no valence or probe score to show (they are NaN): its columns are left out
+    offered = [j for j in range(len(kinds)) if np.nan_to_num(np.asarray(one["offer_rate"])[:, j]).any()]
     idx = np.unique(np.linspace(0, len(steps) - 1, points).round().astype(int))
     head = f"{'step':>8} " + " ".join(f"{'P(' + k + ')':>9}" for k in kinds) + " " + \
-        " ".join(f"{'V(' + k + ')':>8}" for k in kinds) + " " + \
-        " ".join(f"{'s(' + k + ')':>8}" for k in kinds) + f" {'alarm':>6} {'evade':>6} {'recall':>6}"
+        " ".join(f"{'V(' + kinds[j] + ')':>8}" for j in offered) + " " + \
+        " ".join(f"{'s(' + kinds[j] + ')':>8}" for j in offered) + f" {'alarm':>6} {'evade':>6} {'recall':>6}"
     rows = [head]
     for i in idx:
         rows.append(f"{steps[i]:>8} " + " ".join(f"{x:9.2f}" for x in one["plan_freq"][i]) + " " +
-                    " ".join(f"{x:8.2f}" for x in one["valence_by_kind"][i]) + " " +
-                    " ".join(f"{x:8.2f}" for x in one["probe_score_by_kind"][i]) +
+                    " ".join(f"{one['valence_by_kind'][i][j]:8.2f}" for j in offered) + " " +
+                    " ".join(f"{one['probe_score_by_kind'][i][j]:8.2f}" for j in offered) +
                     f" {one['alarm_rate'][i]:6.2f} {one['evasion_rate'][i]:6.2f} {one['probe_recall_frozen'][i]:6.2f}")
     fw = config.outcome.final_window
     final = {k: float(final_means(np.asarray(one[k], np.float64)[None], fw)[0]) for k in ("deception_rate", "evasion_rate", "probe_recall_frozen",
@@ -63,6 +65,9 @@ def story(config, one: dict, steps, label: str, points: int = 6) -> str:
     rows.append(f"outcome: {label}   (final {fw:.0%} of training: " +
                 ", ".join(f"{k} {v:.2f}" for k, v in final.items()) + ")")
     rows.append("s(kind) = mean probe logit minus the deployed threshold: above 0 fires the alarm.")
+    never = [k for j, k in enumerate(kinds) if j not in offered]
+    if never:
+        rows.append(f"never on offer, so no valence or score: {', '.join(never)}.")
     return "\n".join(rows)
 
 
