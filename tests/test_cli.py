@@ -190,6 +190,7 @@ def test_routing_help_gives_the_table_syntax():
     text = _actions("run")["--routing"].help
     assert "pred=beliefs;td=beliefs+desires;probe=" in text
     assert all(word in text for word in ("brainlike", "end_to_end", "through_probe", "pred", "td", "probe"))
+    assert "policy_gradient" in text and "pg=" in text and "pg: REINFORCE" in text  # every row of the table
 
 
 def test_env_help_shows_only_that_environments_knobs_with_meaning_default_and_range(capsys):
@@ -319,7 +320,8 @@ def test_a_saved_condition_of_another_environment_brings_its_knobs(tmp_path):
 
     saved = replace(Config(), env="vault_grid", **{"env.supervisor": 0.25, "probe.coverage": ("A",)})
     (tmp_path / "config.json").write_text(json.dumps(to_dict(saved)))
-    config = _config_as_main(["sweep", "--config", str(tmp_path / "config.json"), "--env.b_prevalence", "0.1", "--out", "x"])
+    config = _config_as_main(["sweep", "--config", str(tmp_path / "config.json"), "--env.b_prevalence", "0.1",
+                              "--out", "x"])
     assert config == replace(saved, **{"env.b_prevalence": 0.1})
 
 

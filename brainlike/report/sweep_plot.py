@@ -62,7 +62,8 @@ def _check_choices(conditions, x: str, metric: str, by: str | None) -> None:
         if name is not None and name not in axes:
             near = difflib.get_close_matches(name, axes, n=1)
             hint = f"did you mean {near[0]}? " if near else ""
-            raise ResultsError(f"{flag}: {name!r} does not vary in this sweep; {hint}allowed: {', '.join(axes) or 'none'}")
+            raise ResultsError(f"{flag}: {name!r} does not vary in this sweep; {hint}allowed: "
+                               f"{', '.join(axes) or 'none'}")
     if by == x:
         raise ResultsError(f"by: {by!r} is the x axis too; give another field that varies: "
                            f"{', '.join(a for a in axes if a != x) or 'none'}")
