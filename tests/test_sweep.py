@@ -155,7 +155,7 @@ def test_chunked_and_killed_then_resumed_runs_match_an_uninterrupted_one(tmp_pat
         runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=kill_after_7, out=out)
     assert (out / "checkpoint-0.npz").exists() and not (out / "tiny" / "manifest.json").exists()
     assert checkpoint.read_meta(out / "checkpoint-0.npz")["done"] == 7
-    with pytest.raises(ResultsError, match="already holds a sweep"):
+    with pytest.raises(ResultsError, match="already holds a sweep.*continue it with --resume"):
         runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=False, out=out)
     seen = []
     logged, outcome = runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=seen.append, out=out,

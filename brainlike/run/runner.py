@@ -310,8 +310,8 @@ def _prepare_out(out: Path, spec: dict, resume: bool) -> Path:
     existing = out / SWEEP_FILE
     if existing.exists():
         if not resume:
-            raise ResultsError(f"out: {out} already holds a sweep ({SWEEP_FILE}); pass resume to continue it, "
-                               "or choose another folder")
+            raise ResultsError(f"out: {out} already holds a sweep ({SWEEP_FILE}); continue it with --resume "
+                               "(resume=True from Python), or choose another folder")
         old = read_json(existing)
         for key in ("n_seeds", "seed"):
             if old.get(key) != spec[key]:
