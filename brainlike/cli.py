@@ -346,11 +346,18 @@ class _Parser(argparse.ArgumentParser):
     def parse_args(self, args=None, namespace=None):
         ns, extras = self.parse_known_args(args, namespace)
         if extras:
-            self.error(self.commands.get(getattr(ns, "command", None), self).unrecognized(extras))
+            self.error(self.commands.get(getattr(ns, "command", None), self).unrecognized(extras, ns))
         return ns
 
-    def unrecognized(self, extras: list[str]) -> str:
-        """``unrecognized arguments: ...`` with a hint for every unknown flag that has one."""
+    def unrecognized(self, extras: list[str], ns: argparse.Namespace | None = None) -> str:
+        """``unrecognized arguments: ...`` with a hint for every unknown flag that has one, and for a
+        grid axis written with a space instead of ``=`` (``--grid reward.alpha 0,1``)."""
+        values = [a for a in extras if not a.startswith("-")]
+        for flag in ("grid", "zip"):
+            axis = next((a for a in getattr(ns, flag, None) or [] if "=" not in a), None)
+            if axis is not None and values:
+                return (f"unrecognized arguments: {' '.join(extras)}; an axis is one word with =: "
+                        f"--{flag} {axis}={values[0]}")
         options = [o for o in self._option_string_actions if o.startswith("--")]
         flags = [a.split("=", 1)[0] for a in extras if a.startswith("--") and a.split("=", 1)[0] not in options]
         hints = []

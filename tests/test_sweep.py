@@ -347,3 +347,11 @@ def test_progress_through_a_pipe_is_plain_lines():
         show(Progress(0, 1, ("a",), 0, 1, done, 10, done * 100, 1000, 1.0 + done, None if done == 0 else 3.0))
     assert "\r" not in out.getvalue()
     assert out.getvalue().count("\n") == 3
+
+
+def test_a_grid_axis_written_with_a_space_gets_the_hint_to_use_equals(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["sweep", "--grid", "reward.alpha", "0,1", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 2 and len(err) == 1 and "--grid reward.alpha=0,1" in err[0], err
+    assert not (tmp_path / "out").exists()
