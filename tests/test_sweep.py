@@ -349,6 +349,38 @@ def test_progress_through_a_pipe_is_plain_lines():
     assert out.getvalue().count("\n") == 3
 
 
+def test_progress_names_the_phase_and_ends_with_every_condition_done(tiny_config):
+    import io
+
+    from brainlike.run.progress import progress_bar
+
+    seen = []
+    runner._COMPILED.clear()  # fresh jitted functions: the first of each compiles
+    runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=seen.append)
+    phases = [p.phase for p in seen]
+    assert phases[0] == "compiling, then pretraining and fitting the probe" and seen[0].logs_done == 0
+    assert phases[1] == "compiling, then RL" and set(phases[2:-1]) == {"RL"} and phases[-1] == "RL done"
+    out = io.StringIO()
+    show = progress_bar(out)
+    for p in (seen[0], seen[-1]):
+        show(p)
+    first, last = out.getvalue().splitlines()
+    assert first.startswith("[0/1 conditions] tiny")
+    assert first.endswith("compiling, then pretraining and fitting the probe")
+    assert last.startswith("[1/1 conditions] tiny") and f"{seen[-1].steps_total}/{seen[-1].steps_total} steps" in last
+
+
+def test_a_group_of_conditions_is_labelled_by_its_group_and_size():
+    import io
+
+    from brainlike.run.progress import Progress, progress_bar
+
+    out = io.StringIO()
+    progress_bar(out)(Progress(0, 2, ("reward.alpha=0,probe.coverage=A", "reward.alpha=1,probe.coverage=A"), 0, 4,
+                               3, 10, 300, 1000, 5.0, 2.0, "RL"))
+    assert out.getvalue().startswith("[0/4 conditions] group 1/2: 2 conditions [") and "+1" not in out.getvalue()
+
+
 def test_a_grid_axis_written_with_a_space_gets_the_hint_to_use_equals(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         cli.main(["sweep", "--grid", "reward.alpha", "0,1", "--out", str(tmp_path / "out")])
