@@ -387,3 +387,11 @@ def test_a_grid_axis_written_with_a_space_gets_the_hint_to_use_equals(tmp_path, 
     err = capsys.readouterr().err.strip().splitlines()
     assert e.value.code == 2 and len(err) == 1 and "--grid reward.alpha=0,1" in err[0], err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 cut short", b"not an archive"])
+def test_a_damaged_checkpoint_is_one_error_naming_it(tmp_path, content):
+    path = tmp_path / "checkpoint-0.npz"
+    path.write_bytes(content)
+    with pytest.raises(ResultsError, match="checkpoint-0.npz: unreadable checkpoint"):
+        checkpoint.read_meta(path)
