@@ -12,6 +12,8 @@ QUICK_FLAG := $(if $(filter 1,$(QUICK)),--quick --results results/quick --figure
 OUT_DIRS := $(if $(filter 1,$(QUICK)),results/quick figures/quick,results figures)
 # the seed whose story the README links to: a deceiving brainlike agent whose frozen probe went blind
 INSPECT := inspect $(word 1,$(OUT_DIRS))/loop_closure --condition brainlike-noB-alpha0.3-rl_lr0.003 --seed 0
+# the policy_gradient seed the tpr_cliff section links to: it deceives though the probe is calibrated for TPR 0.9
+INSPECT_PG := inspect $(word 1,$(OUT_DIRS))/tpr_cliff --condition policy_gradient-on-tpr0.9 --seed 0
 
 .PHONY: install test test-all bench figures redraw clean $(EXPERIMENTS)
 
@@ -35,6 +37,7 @@ bench: install
 figures: install
 	$(PY) -m experiments $(EXPERIMENTS) $(QUICK_FLAG)
 	$(PY) -m brainlike $(INSPECT) --out $(word 2,$(OUT_DIRS))/inspect_example.png
+	$(PY) -m brainlike $(INSPECT_PG) --out $(word 2,$(OUT_DIRS))/inspect_policy_gradient.png
 
 $(EXPERIMENTS): install
 	$(PY) -m experiments $@ $(QUICK_FLAG)
@@ -45,6 +48,7 @@ REDRAWABLE := $(filter $(EXPERIMENTS),$(patsubst results/%/summary.json,%,$(wild
 redraw: install
 	$(PY) -m experiments $(REDRAWABLE) --redraw
 	$(PY) -m brainlike $(INSPECT) --out figures/inspect_example.png
+	$(PY) -m brainlike $(INSPECT_PG) --out figures/inspect_policy_gradient.png
 
 clean:
 	rm -rf $(VENV) .jax_cache

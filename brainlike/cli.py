@@ -25,20 +25,23 @@ HEADLINE = ("return", "deception_rate", "alarm_rate", "evasion_rate", "probe_rec
             "probe_auroc_frozen", "probe_auroc_refit")
 
 ROUTING_HELP = ("which loss may update which parameters: a preset ({presets}), or a table such as "
-                "'pred=beliefs;td=beliefs+desires;probe=' (quote it for the shell): one row per loss (pred: "
+                "'pred=beliefs;td=beliefs+desires;probe=;pg=' (quote it for the shell): one row per loss (pred: "
                 "predicting the next observation; td: TD(lambda) on the innate reward; probe: the probe's "
-                "score as a loss), each naming the parameter groups (beliefs, desires) it may update, joined "
-                "by +; a row left empty or left out updates nothing (default {default})")
+                "score as a loss; pg: REINFORCE on the return with the valence as baseline, as in policy_gradient), "
+                "each naming the parameter groups (beliefs, desires) it may update, joined by +; a row left empty or "
+                "left out updates nothing (default {default})")
 
 
 # --------------------------------------------------------------------------- before the parser
 
 
 def preparse(argv: list[str]) -> argparse.Namespace:
-    """``--env`` and ``--import``, read before the parser is built: the environment decides
-    which ``--env.KNOB`` flags exist, and an imported file may register that environment."""
+    """``--env``, ``--config`` and ``--import``, read before the parser is built: the environment
+    (``--env``, else the saved config's) decides which ``--env.KNOB`` flags exist, and an
+    imported file may register that environment."""
     pre = _Parser(prog="brainlike", add_help=False, allow_abbrev=False)
     pre.add_argument("--env")
+    pre.add_argument("--config")
     pre.add_argument("--import", dest="imports", action="append", default=[])
     return pre.parse_known_args(argv)[0]
 
@@ -104,6 +107,20 @@ def _metavar(f) -> str:
     return "KIND+KIND..." if "tuple" in kind else kind.upper()
 
 
+def saved_env(path: str | None) -> str | None:
+    """The environment a saved config names, or None (a damaged file is reported when the config
+    is built)."""
+    from brainlike.store.results import ResultsError, read_json
+
+    if not path:
+        return None
+    try:
+        file = Path(path) / "config.json" if Path(path).is_dir() else Path(path)
+        return str(read_json(file).get("env"))
+    except ResultsError:
+        return None
+
+
 def _env_or_default(name: str | None) -> envs.Environment:
     """The environment named on the command line, or the default one (an unknown name is
     reported when the config is built)."""
@@ -117,11 +134,15 @@ def add_config_args(parser: argparse.ArgumentParser, env_name: str | None = None
     parser.add_argument("--import", dest="imports", action="append", metavar="FILE_OR_MODULE",
                         help="import a Python file or module first (repeatable), e.g. an environment of "
                              "your own registered with @envs.register")
+    parser.add_argument("--config", metavar="CONFIG_JSON",
+                        help="start from a saved condition: a config.json written by run, sweep or an experiment "
+                             "(or the folder holding it); flags given beside it override its fields")
     parser.add_argument("--env", metavar="NAME", help=f"environment: one of {', '.join(envs.REGISTRY)} "
-                        f"(default {base.env}); `--env NAME --help` lists NAME's knobs")
+                        f"(default {base.env}, or the --config file's); `--env NAME --help` lists NAME's knobs")
     parser.add_argument("--routing", metavar="PRESET_OR_TABLE",
                         help=ROUTING_HELP.format(presets=", ".join(cfg.ROUTING_PRESETS), default=base.routing))
-    parser.add_argument("--steps", metavar="INT", help="RL environment steps per seed (the same as --run.steps)")
+    parser.add_argument("--steps", metavar="INT", help="RL environment steps per seed, a whole number of logged "
+                        "blocks of run.n_envs x run.rollout_len x run.log_every steps (the same as --run.steps)")
     for s in cfg.SECTIONS:
         section = getattr(base, s)
         group = parser.add_argument_group(f"{s}", (type(section).__doc__ or "").strip().splitlines()[0])
@@ -139,10 +160,16 @@ def add_config_args(parser: argparse.ArgumentParser, env_name: str | None = None
 
 
 def config_from_args(args: argparse.Namespace) -> cfg.Config:
-    """The config the flags describe, every value parsed by ``grid.parse_value``; raises
-    ``ConfigError`` naming a bad field."""
+    """The config the flags describe, over the ``--config`` file's (or the defaults), every value
+    parsed by ``grid.parse_value``; raises ``ConfigError`` naming a bad field, ``ResultsError``
+    naming a missing or damaged config file. Steps that are not a whole number of logged blocks
+    are refused, never rounded."""
+    from brainlike.store.results import read_config
+
     values = {k: v for k, v in vars(args).items() if v is not None}
-    base = cfg.Config()
+    base = read_config(values["config"]) if "config" in values else cfg.Config()
+    if "env" in values and values["env"] != base.env:  # another environment: the saved knobs are not its own
+        base = dataclasses.replace(base, env_params=())
     names = ["routing"] + [f"{s}.{f.name}" for s in cfg.SECTIONS for f in dataclasses.fields(getattr(base, s))]
     texts = {name: values[name] for name in names if name in values}
     texts |= {k: v for k, v in values.items() if k.startswith("env.")}
@@ -154,7 +181,10 @@ def config_from_args(args: argparse.Namespace) -> cfg.Config:
     # the environment first, so that its knobs are parsed against the right one (with a coverage
     # every environment has: the default's kind A may not be one of its kinds), then all at once
     parsing = cfg.replace(base, **env, **{"probe.coverage": ("all",)}) if env else base
-    return cfg.replace(base, **env, **{name: parse_value(parsing, name, text) for name, text in texts.items()})
+    parsed = {name: parse_value(parsing, name, text) for name, text in texts.items()}
+    config = cfg.replace(base, **env, **parsed)
+    config.run.check_steps(parsed.get("run.steps", base.run.steps))
+    return config
 
 
 # --------------------------------------------------------------------------- commands
@@ -283,6 +313,13 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_plot(args) -> int:
+    from brainlike.report.sweep_plot import plot_sweep
+
+    print(f"plot: {plot_sweep(args.results, args.x, args.metric, args.by, args.out)}")
+    return 0
+
+
 def cmd_bench(args) -> int:
     from brainlike.run.bench import main as bench
 
@@ -309,11 +346,18 @@ class _Parser(argparse.ArgumentParser):
     def parse_args(self, args=None, namespace=None):
         ns, extras = self.parse_known_args(args, namespace)
         if extras:
-            self.error(self.commands.get(getattr(ns, "command", None), self).unrecognized(extras))
+            self.error(self.commands.get(getattr(ns, "command", None), self).unrecognized(extras, ns))
         return ns
 
-    def unrecognized(self, extras: list[str]) -> str:
-        """``unrecognized arguments: ...`` with a hint for every unknown flag that has one."""
+    def unrecognized(self, extras: list[str], ns: argparse.Namespace | None = None) -> str:
+        """``unrecognized arguments: ...`` with a hint for every unknown flag that has one, and for a
+        grid axis written with a space instead of ``=`` (``--grid reward.alpha 0,1``)."""
+        values = [a for a in extras if not a.startswith("-")]
+        for flag in ("grid", "zip"):
+            axis = next((a for a in getattr(ns, flag, None) or [] if "=" not in a), None)
+            if axis is not None and values:
+                return (f"unrecognized arguments: {' '.join(extras)}; an axis is one word with =: "
+                        f"--{flag} {axis}={values[0]}")
         options = [o for o in self._option_string_actions if o.startswith("--")]
         flags = [a.split("=", 1)[0] for a in extras if a.startswith("--") and a.split("=", 1)[0] not in options]
         hints = []
@@ -375,6 +419,17 @@ def build_parser(env: str | None = None) -> argparse.ArgumentParser:
     compare.add_argument("--metric", action="append", metavar="M",
                          help=f"a metric to compare (repeatable; default: {', '.join(HEADLINE)}); by-kind metrics "
                               "as name/kind, e.g. plan_freq/B")
+    plot = command("plot", "a sweep's final-window metric against one of its fields, mean and 95%% CI over seeds, "
+                   "one line per value of another field (outcomes: stacked bars), from its result files", cmd_plot)
+    plot.add_argument("results", metavar="DIR", help="a sweep's folder (one folder per condition with config.json and "
+                      "summary.json), as brainlike sweep writes it")
+    plot.add_argument("--x", required=True, metavar="FIELD", help="the field along the x axis (one the sweep varies, "
+                      "e.g. reward.alpha)")
+    plot.add_argument("--metric", required=True, metavar="NAME",
+                      help="a final-window metric (e.g. deception_rate, or by kind as plan_freq/B), or outcomes: "
+                           "each condition's share of seeds per outcome")
+    plot.add_argument("--by", metavar="FIELD", help="another field the sweep varies: one line (or panel) per value")
+    plot.add_argument("--out", metavar="PNG", help="where to write the plot (default DIR/plot-METRIC-vs-X.png)")
     from brainlike.run.bench import add_bench_args
 
     add_bench_args(command("bench", "env-steps per second at 1 to 4096 seeds, compile time and peak memory",
@@ -413,7 +468,7 @@ def main(argv=None) -> int:
     except cfg.ConfigError as e:
         print(f"brainlike: error: {e}", file=sys.stderr)
         return 2
-    args = build_parser(pre.env).parse_args(argv)
+    args = build_parser(pre.env or saved_env(pre.config)).parse_args(argv)
     try:
         return args.func(args)
     except (cfg.ConfigError, ResultsError, ValueError) as e:

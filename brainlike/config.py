@@ -146,7 +146,8 @@ class RewardConfig:
 class RunConfig:
     """How long, how wide and how often to log."""
 
-    steps: int = knob(20_000, "RL environment steps per seed (over all its environments)", 1, 10**10)
+    steps: int = knob(20_000, "RL environment steps per seed (over all its environments): a whole number of logged "
+                      "blocks of run.n_envs x run.rollout_len x run.log_every steps", 1, 10**10)
     n_envs: int = knob(8, "environments each agent acts in per update", 1, 10**5)
     rollout_len: int = knob(1, "steps per environment per update", 1, 10**5)
     log_every: int = knob(50, "RL updates between two logged points", 1, 10**9)
@@ -166,14 +167,34 @@ class RunConfig:
 
     def __post_init__(self):
         _check_fields(self, "run.")
+        # training runs whole logged blocks: ``steps`` records the steps that run. A value typed on
+        # the command line that is not a whole number of blocks is refused there (``check_steps``)
+        n_logs = max(1, round(self.steps / self.block_steps))
+        object.__setattr__(self, "steps", n_logs * self.block_steps)
 
     @property
     def steps_per_update(self) -> int:
         return self.n_envs * self.rollout_len
 
     @property
+    def block_steps(self) -> int:
+        """RL environment steps per seed between two logged points."""
+        return self.steps_per_update * self.log_every
+
+    @property
     def n_logs(self) -> int:
-        return max(1, round(self.steps / (self.steps_per_update * self.log_every)))
+        return self.steps // self.block_steps
+
+    def check_steps(self, asked: int) -> None:
+        """``ConfigError`` naming ``run.steps`` unless ``asked`` steps are the steps that run: a whole
+        number of logged blocks, as the nearest ones say."""
+        if asked == self.steps:
+            return
+        lower = asked // self.block_steps * self.block_steps
+        nearest = " or ".join(str(v) for v in (lower, lower + self.block_steps) if v > 0)
+        raise ConfigError(f"run.steps: {asked} is not a whole number of logged blocks of {self.block_steps} steps "
+                          f"(run.n_envs {self.n_envs} x run.rollout_len {self.rollout_len} x run.log_every "
+                          f"{self.log_every}); nearest allowed: {nearest}")
 
     @property
     def n_updates(self) -> int:

@@ -190,6 +190,7 @@ def test_routing_help_gives_the_table_syntax():
     text = _actions("run")["--routing"].help
     assert "pred=beliefs;td=beliefs+desires;probe=" in text
     assert all(word in text for word in ("brainlike", "end_to_end", "through_probe", "pred", "td", "probe"))
+    assert "policy_gradient" in text and "pg=" in text and "pg: REINFORCE" in text  # every row of the table
 
 
 def test_env_help_shows_only_that_environments_knobs_with_meaning_default_and_range(capsys):
@@ -262,3 +263,77 @@ def test_run_and_save_writes_the_run_and_returns_its_labels(tmp_path, tiny_confi
     summary = json.loads((out / "summary.json").read_text())
     assert summary["seed"] == 0 and sum(summary["outcomes"].values()) == TINY_SEEDS
     assert all(summary["outcomes"][label] == labels.count(label) for label in labels)
+
+
+# --- steps run exactly as asked -------------------------------------------------------------
+
+@pytest.mark.parametrize("argv, nearest", [
+    (["run", "--steps", "100"], "nearest allowed: 400"),
+    (["run", "--steps", "1000"], "nearest allowed: 800 or 1200"),
+    (["run", "--run.log_every", "30"], "nearest allowed: 19920 or 20160"),  # the default 20,000 steps
+    (["sweep", "--steps", "2000", "--grid", "run.log_every=50,30"], "nearest allowed: 1920 or 2160"),
+])
+def test_steps_that_are_not_whole_logged_blocks_are_refused_naming_the_nearest(tmp_path, capsys, argv, nearest):
+    out = tmp_path / "out"
+    assert cli.main([*argv, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("brainlike: error: run.steps:") and nearest in err[0], err
+    assert "run.log_every" in err[0] and not out.exists()
+
+
+def test_a_config_records_the_steps_it_runs():
+    from brainlike.config import Config, replace, to_dict
+
+    config = replace(Config(), **{"run.steps": 20_000, "run.rollout_len": 8, "run.log_every": 20})
+    assert config.run.n_logs == 16 and config.run.steps == 16 * 8 * 8 * 20  # 20,480 run: whole blocks
+    assert to_dict(config)["run"]["steps"] == 20_480
+    assert _config(["run", "--steps", "1200", "--run.log_every", "25", "--out", "x"]).run.steps == 1200
+
+
+def test_a_run_trains_and_records_the_steps_asked_for(cli_run):
+    with np.load(cli_run / "metrics.npz") as f:
+        assert f["step"][-1] == TINY["run.steps"]
+    assert json.loads((cli_run / "config.json").read_text())["run"]["steps"] == TINY["run.steps"]
+
+
+# --- starting from a saved condition --------------------------------------------------------
+
+def _config_as_main(argv: list[str]):
+    """The config ``main`` would build: the environment from --env, else from the --config file."""
+    pre = cli.preparse(argv)
+    return cli.config_from_args(cli.build_parser(pre.env or cli.saved_env(pre.config)).parse_args(argv))
+
+
+def test_run_from_a_saved_condition_with_an_override(cli_run, tmp_path, tiny_config):
+    from brainlike.config import replace
+
+    out = tmp_path / "again"
+    assert cli.main(["run", "--config", str(cli_run / "config.json"), "--reward.alpha", "0.5",
+                     "--seeds", str(TINY_SEEDS), "--out", str(out)]) == 0
+    assert from_dict(json.loads((out / "config.json").read_text())) == replace(tiny_config, **{"reward.alpha": 0.5})
+    # a run's folder serves as well as its config.json
+    assert _config_as_main(["run", "--config", str(cli_run), "--out", "x"]) == tiny_config
+
+
+def test_a_saved_condition_of_another_environment_brings_its_knobs(tmp_path):
+    from brainlike.config import Config, replace, to_dict
+
+    saved = replace(Config(), env="vault_grid", **{"env.supervisor": 0.25, "probe.coverage": ("A",)})
+    (tmp_path / "config.json").write_text(json.dumps(to_dict(saved)))
+    config = _config_as_main(["sweep", "--config", str(tmp_path / "config.json"), "--env.b_prevalence", "0.1",
+                              "--out", "x"])
+    assert config == replace(saved, **{"env.b_prevalence": 0.1})
+
+
+@pytest.mark.parametrize("text, what", [(None, "missing"), ("", "empty"), ('{"env": "plan_market", "run": {',
+                                        "damaged JSON"), ('{"beliefs": {"depth": 3}}', "not a brainlike config")])
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_a_missing_or_damaged_config_file_is_one_line_naming_it(tmp_path, capsys, text, what, command):
+    path, out = tmp_path / "config.json", tmp_path / "out"
+    if text is not None:
+        path.write_text(text)
+    assert cli.main([command, "--config", str(path), "--grid", "reward.alpha=0,1", "--out", str(out)]
+                    if command == "sweep" else [command, "--config", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(path) in err[0] and what in err[0], err
+    assert not out.exists()

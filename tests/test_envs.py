@@ -151,6 +151,9 @@ def test_check_env_calls_numpy_randomness_non_determinism_not_a_broken_auto_rese
     with pytest.raises(AssertionError) as e:
         check_env(NumpyRandomness(), n_steps=8)
     assert "not deterministic" in str(e.value) and "auto-reset" not in str(e.value), str(e.value)
+    # said as where and how much the two rollouts differ, not as two arrays printed whole
+    assert "values of" in str(e.value) and "differ; the first, at" in str(e.value) and "[" not in \
+        str(e.value).split("differ; the first, at")[1], str(e.value)
 
 
 @pytest.mark.parametrize("name", ["plan_market", "hill_climb", "vault_grid"])

@@ -123,3 +123,115 @@ def test_compare_errors_name_the_problem(tiny_sweep, capsys, args, named):
     assert cli.main(["compare", a, b, *args]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and named in err[0], err
+
+
+# --- damaged or foreign result files: one line naming the file, for every command that reads them ----
+
+DAMAGES = {
+    "truncated": ("metrics.npz", lambda data: data[:len(data) // 2], "truncated or damaged .npz"),
+    "empty": ("metrics.npz", lambda data: b"", "empty file"),
+    "text": ("metrics.npz", lambda data: b"seed,return\n0,1.5\n", "not a NumPy .npz archive"),
+    "broken_json": ("config.json", lambda data: data[:len(data) // 2], "damaged JSON"),
+}
+
+
+def _damaged(tiny_sweep, tmp_path, damage: str):
+    """A copy of the tiny sweep with one file of its first condition damaged; (sweep, condition, file)."""
+    sweep = tmp_path / "sweep"
+    shutil.copytree(tiny_sweep, sweep)
+    name, spoil, _ = DAMAGES[damage]
+    path = sweep / CONDITIONS[0] / name
+    path.write_bytes(spoil(path.read_bytes()))
+    return sweep, sweep / CONDITIONS[0], path
+
+
+@pytest.mark.parametrize("command", ["inspect", "export", "compare"])
+@pytest.mark.parametrize("damage", list(DAMAGES))
+def test_a_damaged_results_file_is_one_line_naming_it(tiny_sweep, tmp_path, capsys, command, damage):
+    sweep, condition, path = _damaged(tiny_sweep, tmp_path, damage)
+    argv = {"inspect": ["inspect", str(condition), "--out", str(tmp_path / "seed.png")],
+            "export": ["export", str(sweep), "--out", str(tmp_path / "rows.csv")],
+            "compare": ["compare", str(condition), str(sweep / CONDITIONS[1])]}[command]
+    assert cli.main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and str(path) in err[0] and DAMAGES[damage][2] in err[0], err
+    assert captured.out == "" and not (tmp_path / "rows.csv").exists() and not (tmp_path / "seed.png").exists()
+
+
+@pytest.mark.parametrize("name, text, what", [("summary.json", "", "empty file"),
+                                              ("config.json", "[1, 2]", "not a results file")])
+def test_plot_refuses_a_damaged_summary_or_config_naming_it(tiny_sweep, tmp_path, capsys, name, text, what):
+    sweep = tmp_path / "sweep"
+    shutil.copytree(tiny_sweep, sweep)
+    (sweep / CONDITIONS[1] / name).write_text(text)
+    assert cli.main(["plot", str(sweep), "--x", "reward.alpha", "--metric", "return"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(sweep / CONDITIONS[1] / name) in err[0] and what in err[0], err
+
+
+# --- brainlike plot: a sweep's metric against its axes, from its result files ---------------
+
+def _is_png(path) -> bool:
+    return path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("metric", ["deception_rate", "plan_freq/B", "outcomes"])
+def test_plot_draws_a_sweep_against_its_axis(tiny_sweep, tmp_path, capsys, metric):
+    png = tmp_path / "plots" / "sweep.png"
+    assert cli.main(["plot", str(tiny_sweep), "--x", "reward.alpha", "--metric", metric, "--out", str(png)]) == 0
+    assert _is_png(png) and str(png) in capsys.readouterr().out
+
+
+def _two_axes(tiny_sweep, tmp_path):
+    """The tiny sweep copied, each condition twice: once more with reward.oversight 0.5 (files only)."""
+    sweep = tmp_path / "two"
+    for name in CONDITIONS:
+        shutil.copytree(tiny_sweep / name, sweep / name)
+        other = shutil.copytree(tiny_sweep / name, sweep / f"{name},reward.oversight=0.5")
+        config = json.loads((other / "config.json").read_text())
+        config["reward"]["oversight"] = 0.5
+        (other / "config.json").write_text(json.dumps(config))
+    return sweep
+
+
+def test_plot_draws_one_line_per_value_of_by_and_refuses_a_hidden_axis(tiny_sweep, tmp_path, capsys):
+    sweep = _two_axes(tiny_sweep, tmp_path)
+    assert cli.main(["plot", str(sweep), "--x", "reward.alpha", "--metric", "return", "--by", "reward.oversight"]) == 0
+    assert _is_png(sweep / "plot-return-vs-reward.alpha-by-reward.oversight.png")
+    assert cli.main(["plot", str(sweep), "--x", "reward.oversight", "--metric", "outcomes",
+                     "--by", "reward.alpha"]) == 0
+    capsys.readouterr()
+    assert cli.main(["plot", str(sweep), "--x", "reward.alpha", "--metric", "return"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "give reward.oversight as --by" in err[0], err
+
+
+@pytest.mark.parametrize("args, named", [
+    (["--x", "reward.alpha", "--metric", "deceptoin_rate"], "metric: 'deceptoin_rate' is not a metric of this sweep; "
+                                                           "did you mean deception_rate?"),
+    (["--x", "reward.alpha", "--metric", "nothing_like_it"], "allowed: outcomes, return,"),
+    (["--x", "reward.oversight", "--metric", "return"], "x: 'reward.oversight' does not vary in this sweep; allowed: "
+                                                       "reward.alpha"),
+    (["--x", "reward.alpha", "--by", "routing", "--metric", "return"], "by: 'routing' does not vary"),
+])
+def test_plot_refuses_a_bad_field_or_metric_naming_what_is_allowed(tiny_sweep, tmp_path, capsys, args, named):
+    assert cli.main(["plot", str(tiny_sweep), *args, "--out", str(tmp_path / "x.png")]) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip().splitlines()
+    assert len(err) == 1 and named in err[0], err
+    assert captured.out == "" and not (tmp_path / "x.png").exists()
+
+
+def test_inspect_leaves_out_the_columns_of_a_kind_never_on_offer(tiny_sweep):
+    from brainlike.report.story import load_seed, story
+
+    config, one, steps, label = load_seed(tiny_sweep / CONDITIONS[0], 0)
+    one = dict(one, offer_rate=np.asarray(one["offer_rate"]).copy())
+    one["offer_rate"][:, 2] = 0.0  # kind B never came to mind: its valence and score are NaN
+    for name in ("valence_by_kind", "probe_score_by_kind"):
+        one[name] = np.asarray(one[name]).copy()
+        one[name][:, 2] = np.nan
+    text = story(config, one, steps, label)
+    assert "nan" not in text and "V(B)" not in text and "s(B)" not in text and "P(B)" in text
+    assert "never on offer, so no valence or score: B." in text

@@ -81,7 +81,7 @@ def test_the_section_names_its_one_setup_and_uses_the_installed_commands():
     assert "make install" in text and ". .venv/bin/activate" in text
     lines = commands((ROOT / "README.md").read_text())
     assert lines and all(line.startswith(("brainlike ", "python -m experiments ")) for line in lines), lines
-    assert {"run", "inspect", "sweep", "export", "compare", "bench"} <= {line.split()[1] for line in lines
+    assert {"run", "inspect", "sweep", "export", "compare", "plot", "bench"} <= {line.split()[1] for line in lines
                                                                         if line.startswith("brainlike ")}
 
 
@@ -95,8 +95,10 @@ def test_readme_commands_run_as_typed(tmp_path):
     """Every line but ``bench`` (minutes of measurement by design) and training a whole
     experiment (``test_readme_experiment_commands_run_as_typed``, slow)."""
     ran = _run_all(tmp_path, lambda w: w[:2] != ["brainlike", "bench"] and not trains_an_experiment(w))
-    assert {"run", "inspect", "sweep", "export", "compare"} <= set(ran), ran
+    assert {"run", "inspect", "sweep", "export", "compare", "plot"} <= set(ran), ran
     assert (tmp_path / "runs" / "sweep.csv").read_text().count("\n") == 4 * int(SEEDS) + 1
+    assert (tmp_path / "runs" / "sweep_outcomes.png").is_file()
+    assert list((tmp_path / "runs" / "sweep").glob("plot-*.png"))
 
 
 @pytest.mark.slow

@@ -155,7 +155,7 @@ def test_chunked_and_killed_then_resumed_runs_match_an_uninterrupted_one(tmp_pat
         runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=kill_after_7, out=out)
     assert (out / "checkpoint-0.npz").exists() and not (out / "tiny" / "manifest.json").exists()
     assert checkpoint.read_meta(out / "checkpoint-0.npz")["done"] == 7
-    with pytest.raises(ResultsError, match="already holds a sweep"):
+    with pytest.raises(ResultsError, match="already holds a sweep.*continue it with --resume"):
         runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=False, out=out)
     seen = []
     logged, outcome = runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=seen.append, out=out,
@@ -347,3 +347,51 @@ def test_progress_through_a_pipe_is_plain_lines():
         show(Progress(0, 1, ("a",), 0, 1, done, 10, done * 100, 1000, 1.0 + done, None if done == 0 else 3.0))
     assert "\r" not in out.getvalue()
     assert out.getvalue().count("\n") == 3
+
+
+def test_progress_names_the_phase_and_ends_with_every_condition_done(tiny_config):
+    import io
+
+    from brainlike.run.progress import progress_bar
+
+    seen = []
+    runner._COMPILED.clear()  # fresh jitted functions: the first of each compiles
+    runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=seen.append)
+    phases = [p.phase for p in seen]
+    assert phases[0] == "compiling, then pretraining and fitting the probe" and seen[0].logs_done == 0
+    assert phases[1] == "compiling, then RL" and set(phases[2:-1]) == {"RL"} and phases[-1] == "RL done"
+    out = io.StringIO()
+    show = progress_bar(out)
+    for p in (seen[0], seen[-1]):
+        show(p)
+    first, last = out.getvalue().splitlines()
+    assert first.startswith("[0/1 conditions] tiny")
+    assert first.endswith("compiling, then pretraining and fitting the probe")
+    assert last.startswith("[1/1 conditions] tiny") and f"{seen[-1].steps_total}/{seen[-1].steps_total} steps" in last
+
+
+def test_a_group_of_conditions_is_labelled_by_its_group_and_size():
+    import io
+
+    from brainlike.run.progress import Progress, progress_bar
+
+    out = io.StringIO()
+    progress_bar(out)(Progress(0, 2, ("reward.alpha=0,probe.coverage=A", "reward.alpha=1,probe.coverage=A"), 0, 4,
+                               3, 10, 300, 1000, 5.0, 2.0, "RL"))
+    assert out.getvalue().startswith("[0/4 conditions] group 1/2: 2 conditions [") and "+1" not in out.getvalue()
+
+
+def test_a_grid_axis_written_with_a_space_gets_the_hint_to_use_equals(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:
+        cli.main(["sweep", "--grid", "reward.alpha", "0,1", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert e.value.code == 2 and len(err) == 1 and "--grid reward.alpha=0,1" in err[0], err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("content", [b"", b"PK\x03\x04 cut short", b"not an archive"])
+def test_a_damaged_checkpoint_is_one_error_naming_it(tmp_path, content):
+    path = tmp_path / "checkpoint-0.npz"
+    path.write_bytes(content)
+    with pytest.raises(ResultsError, match="checkpoint-0.npz: unreadable checkpoint"):
+        checkpoint.read_meta(path)

@@ -217,12 +217,17 @@ def _signature(tree) -> list:
 
 def _assert_equal_trees(a, b, message: str) -> None:
     """Two pytrees have the same structure and equal leaves (within float round-off)."""
-    la, ta = jax.tree.flatten(a)
+    la, ta = jax.tree_util.tree_flatten_with_path(a)
     lb, tb = jax.tree.flatten(b)
     assert ta == tb, f"{message}: structures differ: {ta} vs {tb}"
-    for x, y in zip(la, lb):
-        x, y = np.asarray(x), np.asarray(y)
-        assert x.shape == y.shape and np.allclose(x, y, atol=1e-5, equal_nan=True), f"{message}: {x} vs {y}"
+    for (path, x), y in zip(la, lb):
+        x, y, where = np.asarray(x), np.asarray(y), jax.tree_util.keystr(path)
+        assert x.shape == y.shape, f"{message}: {where} has shape {x.shape} in one and {y.shape} in the other"
+        close = np.isclose(x, y, atol=1e-5, equal_nan=True)
+        if not close.all():  # where and how much, not two whole arrays
+            first = tuple(int(i) for i in np.argwhere(~close)[0])
+            raise AssertionError(f"{message} ({int((~close).sum())} of {close.size} values of {where} differ; the "
+                                 f"first, at {first}: {x[first]:.6g} vs {y[first]:.6g})")
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ import numpy as np
 
 from brainlike import config as cfg
 from brainlike.schema import ORDERED, OUTCOMES
-from brainlike.store.results import ResultsError, read_json, read_npz
+from brainlike.store.results import ResultsError, read_json, read_metrics
 from brainlike.store.stats import paired_mean_ci
 from brainlike.store.summary import final_metrics
 
@@ -49,7 +49,7 @@ class Run:
     def __init__(self, folder):
         self.folder = Path(folder)
         raw = read_json(self.folder / "config.json")
-        arrays = read_npz(self.folder / "metrics.npz")
+        arrays = read_metrics(self.folder / "metrics.npz")
         self.summary = read_json(self.folder / "summary.json") if (self.folder / "summary.json").is_file() else {}
         manifest = self.folder / "manifest.json"
         self.manifest = read_json(manifest) if manifest.is_file() else {}

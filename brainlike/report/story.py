@@ -10,11 +10,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from brainlike import config as cfg  # noqa: E402
 from brainlike.schema import OUTCOMES  # noqa: E402
 from brainlike.store.summary import final_means  # noqa: E402
 from brainlike.report.plots import OUTCOME_COLORS, save  # noqa: E402
-from brainlike.store.results import ResultsError, load_run, read_json, read_npz, write_npz  # noqa: E402
+from brainlike.store.results import ResultsError, load_run, read_config, read_npz, write_npz  # noqa: E402
 
 KIND_COLORS = ("#2b8a3e", "#e03131", "#f08c00", "#7048e8", "#1098ad", "#868e96")
 
@@ -32,7 +31,7 @@ def load_seed(folder: Path, seed: int):
             raise ResultsError(f"{folder} holds several conditions; choose one with --condition: {', '.join(have)}")
     own = folder / f"seed{seed}.npz"
     if own.exists():
-        config, arrays = cfg.from_dict(read_json(folder / "config.json")), read_npz(own)
+        config, arrays = read_config(folder / "config.json"), read_npz(own)
         return config, {k: v for k, v in arrays.items() if k not in ("step", "outcome")}, arrays["step"], \
             OUTCOMES[int(arrays["outcome"])]
     config, arrays, _ = load_run(folder)
@@ -47,15 +46,17 @@ def load_seed(folder: Path, seed: int):
 def story(config, one: dict, steps, label: str, points: int = 6) -> str:
     """A table of the seed's trajectory at a few logged points, and why it got its label."""
     kinds = config.env_obj.kinds
+    # a kind never on offer has no valence or probe score to show (they are NaN): its columns are left out
+    offered = [j for j in range(len(kinds)) if np.nan_to_num(np.asarray(one["offer_rate"])[:, j]).any()]
     idx = np.unique(np.linspace(0, len(steps) - 1, points).round().astype(int))
     head = f"{'step':>8} " + " ".join(f"{'P(' + k + ')':>9}" for k in kinds) + " " + \
-        " ".join(f"{'V(' + k + ')':>8}" for k in kinds) + " " + \
-        " ".join(f"{'s(' + k + ')':>8}" for k in kinds) + f" {'alarm':>6} {'evade':>6} {'recall':>6}"
+        " ".join(f"{'V(' + kinds[j] + ')':>8}" for j in offered) + " " + \
+        " ".join(f"{'s(' + kinds[j] + ')':>8}" for j in offered) + f" {'alarm':>6} {'evade':>6} {'recall':>6}"
     rows = [head]
     for i in idx:
         rows.append(f"{steps[i]:>8} " + " ".join(f"{x:9.2f}" for x in one["plan_freq"][i]) + " " +
-                    " ".join(f"{x:8.2f}" for x in one["valence_by_kind"][i]) + " " +
-                    " ".join(f"{x:8.2f}" for x in one["probe_score_by_kind"][i]) +
+                    " ".join(f"{one['valence_by_kind'][i][j]:8.2f}" for j in offered) + " " +
+                    " ".join(f"{one['probe_score_by_kind'][i][j]:8.2f}" for j in offered) +
                     f" {one['alarm_rate'][i]:6.2f} {one['evasion_rate'][i]:6.2f} {one['probe_recall_frozen'][i]:6.2f}")
     fw = config.outcome.final_window
     final = {k: float(final_means(np.asarray(one[k], np.float64)[None], fw)[0]) for k in ("deception_rate", "evasion_rate", "probe_recall_frozen",
@@ -64,6 +65,9 @@ def story(config, one: dict, steps, label: str, points: int = 6) -> str:
     rows.append(f"outcome: {label}   (final {fw:.0%} of training: " +
                 ", ".join(f"{k} {v:.2f}" for k, v in final.items()) + ")")
     rows.append("s(kind) = mean probe logit minus the deployed threshold: above 0 fires the alarm.")
+    never = [k for j, k in enumerate(kinds) if j not in offered]
+    if never:
+        rows.append(f"never on offer, so no valence or score: {', '.join(never)}.")
     return "\n".join(rows)
 
 

@@ -10,6 +10,7 @@ checkpoint or the new one, never half of one.
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import jax
@@ -75,8 +76,9 @@ class _open:
             self.f = np.load(self.path, allow_pickle=False)
         except FileNotFoundError:
             raise ResultsError(f"{self.path}: missing checkpoint") from None
-        except (OSError, ValueError) as e:
-            raise ResultsError(f"{self.path}: unreadable checkpoint ({e})") from None
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as e:  # empty, truncated or foreign
+            raise ResultsError(f"{self.path}: unreadable checkpoint ({e or type(e).__name__}); remove it to "
+                               "start the group again") from None
         if _TREE not in self.f.files or _META not in self.f.files:
             self.f.close()
             raise ResultsError(f"{self.path}: not a brainlike checkpoint")

@@ -96,8 +96,9 @@ def grid(base: Config, axes: dict[str, list], zipped: dict[str, list] | None = N
     ``grid(base, {"reward.alpha": [0, 1, 2], "routing": ["brainlike", "end_to_end"]})`` gives
     six conditions named like ``reward.alpha=1,routing=brainlike``. ``zipped`` axes vary
     together, as one more axis of the product, and must all have the same length. Every
-    problem (an unknown field, an empty axis, unequal zipped lengths, a value out of range)
-    raises ``ConfigError`` naming the field, before anything runs.
+    problem (an unknown field, an empty axis, unequal zipped lengths, a value out of range,
+    steps that are not a whole number of the condition's logged blocks) raises ``ConfigError``
+    naming the field, before anything runs.
     """
     zipped = dict(zipped or {})
     if not axes and not zipped:
@@ -130,11 +131,17 @@ def grid(base: Config, axes: dict[str, list], zipped: dict[str, list] | None = N
                         for i in range(len(zipped[first]))])
     conditions: dict[str, Config] = {}
     for combo in itertools.product(*columns):
-        config, shown = base, []
+        config, values, shown = base, {}, []
         for name, value in (pair for column in combo for pair in column):
-            value = str(value) if name == "env" else parse_value(config, name, value)
-            config = cfg.replace(config, **{name: value})
+            if name == "env":  # first: the other values are parsed against it
+                value = str(value)
+                config = cfg.replace(config, env=value)
+            else:
+                value = values[name] = parse_value(config, name, value)
             shown.append(f"{name}={format_value(value)}")
+        # at once, so that the steps are checked against the condition's own logged blocks
+        config = cfg.replace(config, **values)
+        config.run.check_steps(values.get("run.steps", base.run.steps))
         conditions[",".join(shown)] = config
     return conditions
 

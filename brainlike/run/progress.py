@@ -21,23 +21,28 @@ class Progress(NamedTuple):
     steps_total: int
     elapsed_s: float  # since the sweep started
     eta_s: float | None  # of the whole sweep, compilation of later groups not included
+    phase: str = ""  # what runs next: "compiling, then pretraining and fitting the probe", "RL", ...
 
 
 def progress_bar(stream=None) -> Callable[[Progress], None]:
-    """Progress: conditions, steps, elapsed time and ETA. On a terminal one line redrawn in place;
-    elsewhere (a log file, a pipe) a plain line per chunk, with no carriage returns."""
+    """Progress: conditions, steps, elapsed time, ETA and the phase. On a terminal one line redrawn
+    in place; elsewhere (a log file, a pipe) a plain line per report, with no carriage returns."""
     stream = stream or sys.stderr
     live = hasattr(stream, "isatty") and stream.isatty()
+    width = [0]  # of the last line drawn, so that a shorter one covers it
 
     def show(p: Progress):
-        frac = p.logs_done / p.n_logs
-        bar = "#" * int(24 * frac)
-        label = p.names[0] if len(p.names) == 1 else f"{p.names[0]} +{len(p.names) - 1}"
+        finished = p.logs_done == p.n_logs
+        bar = "#" * int(24 * p.logs_done / p.n_logs)
+        label = p.names[0] if len(p.names) == 1 else \
+            f"group {p.group + 1}/{p.n_groups}: {len(p.names)} conditions"
         eta = "  eta   --  " if p.eta_s is None else f"  eta {_clock(p.eta_s)}"
-        line = (f"[{p.conditions_done}/{p.n_conditions} conditions] {label[:40]} [{bar:<24}] "
-                f"{p.steps_done}/{p.steps_total} steps  {_clock(p.elapsed_s)}{eta}")
+        done = p.conditions_done + (len(p.names) if finished else 0)
+        line = (f"[{done}/{p.n_conditions} conditions] {label[:40]} [{bar:<24}] "
+                f"{p.steps_done}/{p.steps_total} steps  {_clock(p.elapsed_s)}{eta}") + (f"  {p.phase}" if p.phase else "")
         if live:
-            stream.write(f"\r{line}" + ("\n" if p.logs_done == p.n_logs else ""))
+            stream.write(f"\r{line:<{width[0]}}" + ("\n" if finished else ""))
+            width[0] = 0 if finished else len(line)
         else:
             stream.write(line + "\n")
         stream.flush()

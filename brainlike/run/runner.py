@@ -125,12 +125,12 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
             results |= _relabelled([conditions[n] for n in names], names, n_seeds, seed, plans[gi], out)
             clock.skip(sum(steps[n] for n in names) * n_seeds)
         else:
-            def report(logs_done, n_logs, names=names, gi=gi):
+            def report(logs_done, n_logs, phase, names=names, gi=gi):
                 if callback:
                     per_seed = steps[names[0]]
                     callback(Progress(gi, len(groups), tuple(names), done_conditions, len(conditions),
                                       logs_done, n_logs, per_seed * logs_done // n_logs, per_seed,
-                                      clock.elapsed(), clock.eta()))
+                                      clock.elapsed(), clock.eta(), phase))
 
             start = time.perf_counter()
             group_results = _run_group([conditions[n] for n in names], names, n_seeds, seed, plans[gi], out,
@@ -248,10 +248,11 @@ def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, repo
         logged = _filled(None, stored, 0, n_logs) if done else None
         clock.skip(work_per_log * done)
     if states is None:
+        report(0, n_logs, _phase("pretraining and fitting the probe", rows.init_fn))
         states = rows.init()
         if ckpt is not None:
             _save(ckpt, rows, states, logged, 0, meta, "no checkpoint of this group is written yet")
-    report(done, n_logs)
+    report(done, n_logs, _phase("RL", rows.advance_fn) if done < n_logs else "RL done")
     clock.begin_chunks()
     while done < n_logs:
         size = min(plan.chunk, n_logs - done)
@@ -262,10 +263,17 @@ def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, repo
                   f"the last checkpoint, {ckpt.name} ({done} of {n_logs} logged points), is intact")
         done += size
         clock.add(work_per_log * size)
-        report(done, n_logs)
+        report(done, n_logs, "RL" if done < n_logs else "RL done")
     labels = rows.outcome(logged)
     return {name: ({k: v[i * n_seeds:(i + 1) * n_seeds] for k, v in logged.items()},
                    labels[i * n_seeds:(i + 1) * n_seeds]) for i, name in enumerate(names)}
+
+
+def _phase(what: str, jitted) -> str:
+    """``what`` runs next, after compiling if ``jitted`` holds no compiled program yet (pretraining
+    and the probe's fit run in one compiled call, so they are one phase)."""
+    size = getattr(jitted, "_cache_size", None)  # JAX's own count; absent, the phase is said without it
+    return f"compiling, then {what}" if size is not None and size() == 0 else what
 
 
 def _filled(logged: dict | None, part: dict, start: int, n_logs: int) -> dict:
@@ -310,8 +318,8 @@ def _prepare_out(out: Path, spec: dict, resume: bool) -> Path:
     existing = out / SWEEP_FILE
     if existing.exists():
         if not resume:
-            raise ResultsError(f"out: {out} already holds a sweep ({SWEEP_FILE}); pass resume to continue it, "
-                               "or choose another folder")
+            raise ResultsError(f"out: {out} already holds a sweep ({SWEEP_FILE}); continue it with --resume "
+                               "(resume=True from Python), or choose another folder")
         old = read_json(existing)
         for key in ("n_seeds", "seed"):
             if old.get(key) != spec[key]:
