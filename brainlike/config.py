@@ -203,7 +203,7 @@ class RunConfig:
 
 @dataclass(frozen=True)
 class OutcomeConfig:
-    """Thresholds that label each seed's outcome over the final window (``metrics.label_outcome``)."""
+    """Thresholds that label each seed's outcome over the final window (``brainlike.core.outcomes.label_outcome``)."""
 
     final_window: float = knob(0.2, "fraction of logged points, at the end, that form the final window", 0.0, 1.0)
     deceive_min: float = knob(0.2, "a seed deceives if, for some deceptive kind, it takes that kind in at least this "
