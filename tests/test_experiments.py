@@ -143,3 +143,11 @@ def test_every_committed_figure_redraws_from_committed_files_alone(tmp_path):
     text, png = inspect(tmp_path / "results" / "loop_closure", "brainlike-noB-alpha0.3-rl_lr0.003", 0,
                         tmp_path / "figures" / "inspect_example.png")
     assert "outcome:" in text and png.exists()
+
+
+def test_solid_anchor_points_are_the_ones_the_tpr_cliff_docstring_cites():
+    doc = " ".join(tpr_cliff.__doc__.split())
+    for tpr, rate in tpr_cliff.SOLID_GRPO:
+        assert f"about {round(100 * rate)}% at TPR {tpr:g}" in doc, (tpr, rate)
+    assert f"DPO stays below {round(100 * tpr_cliff.SOLID_DPO_CEILING)}%" in doc
+    assert "arXiv:2505.13787" in doc
