@@ -33,7 +33,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, count, mean_of, paired_difference, verdict_list, with_ci
+from brainlike.report.experiment import (Experiment, Hypothesis, count, mean_of, paired_difference, value, verdict_list,
+                                         with_ci)
 from brainlike.report.plots import errorbar, outcome_bars, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import mean_ci
@@ -247,37 +248,63 @@ def reading(summary: dict) -> str:
         f"{b[sigma_name(r, s, alpha)]['metrics'][metric]['mean']:.2f}" for s in SIGMAS)
     first = lambda n, metric: _first(b[n], metric)["mean"]  # noqa: E731
     pg = lambda s, a: b[sigma_name("policy_gradient", s, a)]  # noqa: E731
+    k = lambda kk: b[sigma_name("policy_gradient", 0.5, ALPHA, kk)]  # noqa: E731
     ph = lambda r: b[phrased_name(r)]  # noqa: E731
-    split = lambda r: ((ph(r)["metrics"]["probe_recall_frozen"]["mean"] - ph(r)["metrics"]["probe_recall_taken"]["mean"]),  # noqa: E731
-                       TPR - ph(r)["metrics"]["probe_recall_frozen"]["mean"])
+    mean = lambda block, metric: block["metrics"][metric]["mean"]  # noqa: E731
+    split = lambda r: (mean(ph(r), "probe_recall_frozen") - mean(ph(r), "probe_recall_taken"),  # noqa: E731
+                       TPR - mean(ph(r), "probe_recall_frozen"))
     rows = "\n".join(f"| `{r}` | {with_ci(ph(r), 'deception_rate')} | {with_ci(ph(r), 'probe_recall_frozen')} | "
                      f"{with_ci(ph(r), 'probe_recall_taken')} | {split(r)[0]:.2f} | {split(r)[1]:.2f} | "
                      f"{count(ph(r), EVADES)} |" for r in PHRASED)
-    return f"""Along sigma ({", ".join(f"{s:g}" for s in SIGMAS)}), frozen AUROC at **alpha 0**, no alarm in the
-reward: `policy_gradient` {at("policy_gradient", "probe_auroc_frozen", 0.0)}; `brainlike`
-{at("brainlike", "probe_auroc_frozen", 0.0)}. At alpha 3: `policy_gradient`
-{at("policy_gradient", "probe_auroc_frozen", ALPHA)}; `brainlike` {at("brainlike", "probe_auroc_frozen", ALPHA)}.
-Deception at alpha 3: `policy_gradient` {at("policy_gradient", "deception_rate", ALPHA)}; `brainlike`
-{at("brainlike", "deception_rate", ALPHA)}. In the first logged block `policy_gradient`'s frozen AUROC at sigma 0.5
-was {first(sigma_name("policy_gradient", 0.5, 0.0), "probe_auroc_frozen"):.2f} (alpha 0) and
-{first(sigma_name("policy_gradient", 0.5, ALPHA), "probe_auroc_frozen"):.2f} (alpha 3): the blinding is learned.
+    return f"""**Sampling the activation, not the alarm, is what blinds the probe.** Along sigma
+({", ".join(f"{s:g}" for s in SIGMAS)}) the frozen probe's AUROC under `policy_gradient` is
+{at("policy_gradient", "probe_auroc_frozen", 0.0)} with no alarm in the reward (alpha 0) and
+{at("policy_gradient", "probe_auroc_frozen", ALPHA)} at alpha 3, while a refitted probe still separates the
+kinds ({value(pg(0.5, ALPHA), "probe_auroc_refit")} at sigma 0.5). `brainlike` keeps
+{at("brainlike", "probe_auroc_frozen", ALPHA)}. The control that could have shown otherwise is sigma 0: the
+LLM analogue keeps AUROC {value(pg(0.0, ALPHA), "probe_auroc_frozen")} and deceives
+{with_ci(pg(0.0, ALPHA), "deception_rate")} at alpha 3 ({count(pg(0.0, ALPHA), EVADES)} seeds evade,
+{count(pg(0.0, ALPHA), ["evades_by_shift"])} by a slid threshold), against {value(pg(0.5, ALPHA), "deception_rate")} at sigma 0.5. The blinding is learned: in the
+first logged block the frozen AUROC at sigma 0.5 was {first(sigma_name("policy_gradient", 0.5, 0.0), "probe_auroc_frozen"):.2f}
+(alpha 0) and {first(sigma_name("policy_gradient", 0.5, ALPHA), "probe_auroc_frozen"):.2f} (alpha 3). More variants to
+choose among shift the evasion from moved thoughts to choice: at 1, 2, 4, 8 variants fresh recall is
+{value(k(1), "probe_recall_frozen")}, {value(k(2), "probe_recall_frozen")}, {value(pg(0.5, ALPHA), "probe_recall_frozen")},
+{value(k(8), "probe_recall_frozen")} and {count(k(8), ["evades_by_choice"])} seeds at 8 end `evades_by_choice`.
 
-The gradient cosine of `policy_gradient` (its pg term's belief gradient against the probe's soft score's)
-at RL's start, sigma 0.5, alpha 3: {first(sigma_name("policy_gradient", 0.5, ALPHA), "pg_probe_cosine"):.2f}; alpha 0:
-{first(sigma_name("policy_gradient", 0.5, 0.0), "pg_probe_cosine"):.2f}; final window at sigma 0, alpha 3:
-{with_ci(pg(0.0, ALPHA), "pg_probe_cosine")}; at sigma 0.5: {with_ci(pg(0.5, ALPHA), "pg_probe_cosine")}. (At sigma 0 the
-pg term has no belief gradient while the valence is zero, so its cosine at RL's start is 0 by definition.)
+**The gradient cosine shows the channel.** With sampled thoughts `policy_gradient`'s belief gradient points
+along the probe's at RL's start ({first(sigma_name("policy_gradient", 0.5, ALPHA), "pg_probe_cosine"):.2f} at sigma
+0.5, alpha 3; {first(sigma_name("policy_gradient", 0.5, 0.0), "pg_probe_cosine"):.2f} at alpha 0, where the reward
+holds no alarm) and no longer at the end ({with_ci(pg(0.5, ALPHA), "pg_probe_cosine")}), when the probe is already
+blind. Without sampled thoughts the prediction that it stays off the probe's gradient fails: by the end the
+cosine is {with_ci(pg(0.0, ALPHA), "pg_probe_cosine")} (it is 0 by definition at RL's start, while the valence
+is zero): the side effect through V(h(theta)) also leans on the probe's direction, by a route this figure
+does not isolate. It is too weak to blind the probe (AUROC above).
 
-With {PHRASINGS} phrasings per kind (sigma 0, alpha 3), RL-Obfuscation's split of the recall lost on the thoughts
-taken (choice = fresh minus taken recall; moved = target TPR {TPR:g} minus fresh recall):
+**Without any alarm the threshold goes stale only where thoughts are not sampled.** At alpha 0 the frozen
+recall under `brainlike` is {at("brainlike", "probe_recall_frozen", 0.0)} along sigma (AUROC
+{at("brainlike", "probe_auroc_frozen", 0.0)}), on the same environment and run length: the stale threshold
+that loop_closure found at sigma 0 (and traced to belief plasticity with its frozen-beliefs control) is
+there at sigma 0 and gone from sigma 0.25, so that finding's scope is the single thought per plan.
+`policy_gradient` at sigma 0 goes stale the same way ({value(pg(0.0, 0.0), "probe_recall_frozen")}).
+
+**Phrasings let a discrete act evade by choice.** With {PHRASINGS} phrasings per kind (sigma 0, alpha 3),
+RL-Obfuscation's split of the recall lost on the thoughts taken (choice = fresh minus taken recall;
+moved = target TPR {TPR:g} minus fresh recall):
 
 | routing | deception | fresh recall | recall on thoughts taken | choice | moved | seeds evading |
 |---|---:|---:|---:|---:|---:|---:|
 {rows}
 
-A frozen reader, alpha 3: `policy_gradient` sigma 0 deceives {with_ci(b[reference_name(0.0)], "deception_rate")}
-(live {with_ci(pg(0.0, ALPHA), "deception_rate")}); sigma 0.5 {with_ci(b[reference_name(0.5)], "deception_rate")}
-(live {with_ci(pg(0.5, ALPHA), "deception_rate")}), its live frozen AUROC {with_ci(b[reference_name(0.5)], "probe_auroc_frozen")}.
+`policy_gradient` evades by choosing A's weakest phrasings, with its thoughts in place; `end_to_end` by
+both; `through_probe` by moving every thought. `brainlike` does not take the phrasings the probe misses
+(the seed's predicted pathway is contradicted here). Why is not tested here: a linear valence that learns
+the cost of A's signature would spread it over every phrasing of A, so the weakest would rarely be tried.
+
+**A frozen reader removes the payoff of moving thoughts.** Reading a copy of the pretrained beliefs,
+activation-space RL deceives {with_ci(b[reference_name(0.5)], "deception_rate")} against
+{with_ci(pg(0.5, ALPHA), "deception_rate")} live, though its live probe goes blind all the same (AUROC
+{value(b[reference_name(0.5)], "probe_auroc_frozen")}): the thoughts drift, and it no longer pays. The LLM
+analogue deceives {with_ci(b[reference_name(0.0)], "deception_rate")} (live {with_ci(pg(0.0, ALPHA), "deception_rate")}).
 
 {verdict_list(summary)}"""
 
