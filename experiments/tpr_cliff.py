@@ -236,13 +236,32 @@ def plot(summary: dict, path) -> None:
 
 def reading(summary: dict) -> str:
     b = summary["conditions"]
-    at = lambda line, metric: ", ".join(value(b[name(line, t)], metric) for t in tprs_of(line, b))  # noqa: E731
+    shown = lambda block, metric: "n/a" if block["metrics"][metric]["mean"] is None else value(block, metric)  # noqa: E731
+    at = lambda line, metric: ", ".join(shown(b[name(line, t)], metric) for t in tprs_of(line, b))  # noqa: E731
     start = lambda line: ", ".join(value(b[name(line, t)], "start_deception") for t in tprs_of(line, b))  # noqa: E731
     rows = "\n".join(
         f"| {line_label(line)} | {', '.join(f'{t:g}' for t in tprs_of(line, b))} | {at(line, 'deception_rate')} | "
         f"{at(line, 'probe_recall_taken')} | {at(line, 'probe_recall_frozen')} | {at(line, 'probe_auroc_frozen')} |"
         for line in (*LINES, ACT))
-    return f"""Where RL started (the honest start's probability of a deceptive plan): `policy_gradient`
+    dec = lambda line, t: value(b[name(line, t)], "deception_rate")  # noqa: E731
+    return f"""**The LLM analogue shows a graded cliff, not SOLiD's step.** `policy_gradient` at sigma 0 deceives
+{at("policy_gradient-on", "deception_rate")} along TPR {", ".join(f"{t:g}" for t in TPRS)}: it is nearly honest
+above 0.9, as SOLiD found, but below 0.75 it lies in only about half to four fifths of episodes, not more
+than 85%. It evades with its thoughts in place (frozen AUROC {at("policy_gradient-on", "probe_auroc_frozen")};
+fresh recall near the target TPR) by choosing the phrasings the probe misses (recall on the thoughts taken
+far below fresh recall: table). Its `evades_by_shift` labels at TPR 0.5 and 0.6 come from the fixed
+`outcome.recall_min` of 0.5, on which a probe calibrated for TPR 0.5 sits, not from moved thoughts. **Off-policy it deceives more at low
+TPR, not less** ({at("policy_gradient-off", "deception_rate")} at TPR 0.5, 0.7, 0.9, 0.99): SOLiD's DPO line
+does not carry over to REINFORCE on a fixed dataset. **`brainlike` stays honest with the live reader** (at
+most {max(b[name("brainlike-on", t)]["metrics"]["deception_rate"]["mean"] for t in TPRS):.2f}) and keeps its
+fresh recall at least as well as `policy_gradient` at every TPR; with the frozen reader it deceives at a low
+TPR ({dec("brainlike-ref", 0.5)} at 0.5, {dec("brainlike-ref", 0.7)} at 0.7), which this figure does not
+explain. `end_to_end` deceives {at("end_to_end-on", "deception_rate")}; `through_probe` slides every score
+below the threshold ({at("through_probe-on", "probe_recall_frozen")} fresh recall, AUROC
+{at("through_probe-on", "probe_auroc_frozen")}). The earlier set-up, activation-space RL, blinds the probe
+at every TPR (AUROC {at(ACT, "probe_auroc_frozen")}) and deceives {at(ACT, "deception_rate")}.
+
+Where RL started (the honest start's probability of a deceptive plan): `policy_gradient`
 {start("policy_gradient-on")}; `brainlike` {start("brainlike-on")}.
 
 | line | TPRs | deception | effective TPR (recall on thoughts taken) | fresh recall | frozen AUROC |
