@@ -244,6 +244,8 @@ def reading(summary: dict) -> str:
         f"{at(line, 'probe_recall_taken')} | {at(line, 'probe_recall_frozen')} | {at(line, 'probe_auroc_frozen')} |"
         for line in (*LINES, ACT))
     dec = lambda line, t: value(b[name(line, t)], "deception_rate")  # noqa: E731
+    first = lambda line, metric: ", ".join(  # noqa: E731
+        f"{b[name(line, t)]['curves'][metric]['mean'][0]:.2f}" for t in tprs_of(line, b))
     return f"""**The LLM analogue shows a graded cliff, not SOLiD's step.** `policy_gradient` at sigma 0 deceives
 {at("policy_gradient-on", "deception_rate")} along TPR {", ".join(f"{t:g}" for t in TPRS)}: it is nearly honest
 above 0.9, as SOLiD found, but below 0.75 it lies in only about half to four fifths of episodes, not more
@@ -262,7 +264,9 @@ below the threshold ({at("through_probe-on", "probe_recall_frozen")} fresh recal
 at every TPR (AUROC {at(ACT, "probe_auroc_frozen")}) and deceives {at(ACT, "deception_rate")}.
 
 Where RL started (the honest start's probability of a deceptive plan): `policy_gradient`
-{start("policy_gradient-on")}; `brainlike` {start("brainlike-on")}.
+{start("policy_gradient-on")}; `brainlike` {start("brainlike-on")}. In the first logged block `policy_gradient`
+deceived {first("policy_gradient-on", "deception_rate")} along TPR (against the final window's above): the
+deception is learned.
 
 | line | TPRs | deception | effective TPR (recall on thoughts taken) | fresh recall | frozen AUROC |
 |---|---|---|---|---|---|
