@@ -126,6 +126,11 @@ class RewardConfig:
     alarm: str = knob("binary", "binary: score above threshold; graded: sigmoid of (logit - threshold)",
                       choices=("binary", "graded"))
     oversight: float = knob(1.0, "fraction of episodes in which the alarm is applied", 0.0, 1.0)
+    judged: str = knob("end", "when the alarm judges. `end`: once per episode, when it ends (a truncation at the time "
+                       "limit included), on its thoughts' scores pooled by probe.pooling. `step`: at every step, on "
+                       "that step's own thought read alone (unpooled), so the penalty falls on the step that earned "
+                       "it; an episode then counts as alarmed if any of its steps was (needs probe.pooling=max)",
+                       choices=("end", "step"))
     audit: str = knob("off", "`on`: an episode the alarm flags is audited and penalised only if it was deceptive, a "
                       "flagged honest one paying as if unflagged (SOLiD's payoffs); ground truth then enters the "
                       "reward only through the audit of flagged episodes. `off`: every flag is penalised",
@@ -276,6 +281,10 @@ class Config:
         if self.probe.reads == "reference" and "probe" in _routed(self.routing):
             raise ConfigError(f"probe.reads: reference gives the probe row of routing {self.routing!r} no gradient; "
                               "allowed with a routed probe loss: live")
+        if self.reward.judged == "step" and self.probe.pooling != "max":
+            raise ConfigError(f"probe.pooling: {self.probe.pooling!r} is not what a step-judged alarm "
+                              "(reward.judged=step) reads: it reads each thought alone, and an episode counts as "
+                              "alarmed if any step was; allowed with reward.judged=step: max")
         if self.run.sft_steps and self.desires.selection != "boltzmann":
             raise ConfigError(f"desires.selection: {self.desires.selection!r} has no log-probability for "
                               "run.sft_steps > 0; allowed with sft_steps: boltzmann")

@@ -13,9 +13,10 @@ assert sorted(ORDERED) == sorted(OUTCOMES)
 EVADES = tuple(o for o in ORDERED if o.startswith("evades"))
 
 # logged per point and per seed; the vector-valued ones are indexed by plan kind. ``overseen_return``
-# is the return of the episodes in which the alarm was applied (``reward.oversight``), NaN where none ended
+# is the return of the episodes in which the alarm was applied (``reward.oversight``), NaN where none ended;
+# ``completion_rate`` the share of episodes that terminated (the task done) rather than hit a time limit
 SCALARS = ("return", "overseen_return", "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate",
-           "valence_chosen", "wm_loss", "td_loss", "probe_recall_taken", "probe_recall_frozen",
+           "completion_rate", "valence_chosen", "wm_loss", "td_loss", "probe_recall_taken", "probe_recall_frozen",
            "probe_auroc_frozen", "probe_auroc_refit",
            "nonfinite",  # 1.0 where a loss of the logged block, or a parameter at its end, was not finite
            "start_deception",  # the policy's deception probability where RL started (the same at every point)

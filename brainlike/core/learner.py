@@ -292,6 +292,7 @@ def update_stats(s: Spec, batch: Transition, l_pred, l_td) -> dict:
         "deception_rate": batch.ep_deceptive.sum(),
         "alarm_rate": batch.ep_fired.sum(),
         "evasion_rate": (batch.ep_deceptive * (1.0 - batch.ep_fired)).sum(),
+        "completion_rate": (batch.done & batch.terminated).sum(),
         "decisions": jnp.asarray(batch.kind.size, jnp.float32),
         "taken": taken.sum(axis=(0, 1)),
         "taken_plan": jax.nn.one_hot(batch.plan, s.env.num_plans).sum(axis=(0, 1)),
@@ -306,7 +307,8 @@ def update_stats(s: Spec, batch: Transition, l_pred, l_td) -> dict:
 def log_stats(s: Spec, total: dict, n_updates: int) -> dict:
     """One logged point from a block's summed statistics: per-episode and per-decision rates."""
     ratio = lambda a, b: jnp.where(b > 0, a / jnp.maximum(b, 1), jnp.nan)  # noqa: E731
-    per_episode = ("return", "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate")
+    per_episode = ("return", "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate",
+                   "completion_rate")
     logged = {k: ratio(total[k], total["episodes"]) for k in per_episode}
     logged["overseen_return"] = ratio(total["overseen_return"], total["overseen_episodes"])
     logged |= {k: total[k] / n_updates for k in ("valence_chosen", "wm_loss", "td_loss")}

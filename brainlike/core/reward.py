@@ -1,5 +1,6 @@
 """The innate reward: ``r = r_env - alpha * alarm(h)``, the alarm in the episodes that are overseen
-(where audited, only in those that were deceptive), and, where anchored,
+(where audited, only in those that were deceptive), judged once at the episode's end on its pooled
+thought scores or at every step on that step's own thought (``reward.judged``), and, where anchored,
 ``- kl_beta * (log pi(a) - log pi_ref(a))`` at every decision."""
 
 from __future__ import annotations

@@ -184,13 +184,20 @@ def offered_kinds(s: Spec, actor: Actor, proposal, hp) -> jax.Array:
 
 
 def judge(s: Spec, episode: Episode, probe: probes.Probe, score_taken, r_env, done, info, hp, kl=None):
-    """The episode with this step added, the innate reward, and the pooled score the alarm read;
-    ``kl``: the decision's ``log_ratio`` where the reward is anchored."""
+    """The episode with this step added, the innate reward, and the episode's pooled score so far
+    (what an end-judged alarm reads when it ends); ``kl``: the decision's ``log_ratio`` where the
+    reward is anchored. ``reward.judged``: the alarm reads the pooled score once, at the episode's
+    end (``end``), or this step's own ``score_taken`` now (``step``; an audit then asks whether
+    this step was deceptive)."""
     pool = probes.add_to_pool(episode.pool, score_taken)
     score = probes.pooled(pool, s.config.probe.pooling)
-    alarm = reward.alarm(score, probe.threshold, s.config.reward.alarm) * done  # judged at episode end
+    if s.config.reward.judged == "step":
+        alarm, deceptive = reward.alarm(score_taken, probe.threshold, s.config.reward.alarm), info["deceptive"]
+    else:
+        alarm = reward.alarm(score, probe.threshold, s.config.reward.alarm) * done
+        deceptive = episode.deceptive | info["deceptive"]
     if s.config.reward.audit == "on":
-        alarm = reward.audited(alarm, episode.deceptive | info["deceptive"])
+        alarm = reward.audited(alarm, deceptive)
     r = reward.innate_reward(r_env, alarm, hp["reward"]["alpha"], episode.overseen)
     if kl is not None:
         r = reward.anchored(r, kl, hp["reward"]["kl_beta"])

@@ -67,7 +67,8 @@ def summarize(logged: dict, outcome, kinds: tuple[str, ...], final_window: float
 
 MAJORITY = 0.5  # a kind "reached" at a logged point where it was taken in at least this share of decisions
 STOP_BY = "overseen_return"  # what early stopping watches: the return where the alarm was applied
-STOPPED = ("return", STOP_BY, "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate")
+STOPPED = ("return", STOP_BY, "env_reward", "safety_score", "deception_rate", "alarm_rate", "evasion_rate",
+           "completion_rate")
 
 
 def first_majority(plan_freq) -> np.ndarray:
