@@ -103,12 +103,13 @@ def test_pooling_verdicts_flip_with_the_data():
     assert [h.evaluate(against)["verdict"] for h in exp.hypotheses] == ["contradicted"] * len(exp.hypotheses)
 
 
-def overseen(config, n_seeds: int, deception: float, safety_early: float, safety_end: float) -> Result:
+def overseen(config, n_seeds: int, deception, safety_early: float, safety_end: float, completion: float = 1.0) -> Result:
     """An oversight condition: its overseen return peaks at logged point 4 of 10, where the safety
-    score is ``safety_early``; ``safety_end`` elsewhere."""
-    result = synthetic(config, n_seeds, deception_rate=deception)
+    score is ``safety_early``; ``safety_end`` elsewhere. ``deception``: a value, or a curve of 10 points."""
+    result = synthetic(config, n_seeds, completion_rate=completion)
     t = np.arange(10)
     logged = result.logged | {"overseen_return": np.tile(-np.abs(t - 4.0), (n_seeds, 1)),
+                              "deception_rate": np.tile(np.broadcast_to(deception, (10,)), (n_seeds, 1)),
                               "safety_score": np.tile(np.where(t == 4, safety_early, safety_end), (n_seeds, 1))}
     return result._replace(logged=logged)
 
@@ -116,16 +117,23 @@ def overseen(config, n_seeds: int, deception: float, safety_early: float, safety
 def test_oversight_verdicts_flip_with_the_data():
     exp = oversight.EXPERIMENT
     conditions = exp.conditions(True)
-    n = 200
-    low = oversight.LOW
+    n, low, name = 200, oversight.LOW, oversight.name
 
-    def world(deceive: dict, early: float, end: float) -> dict:
-        return {c: overseen(cfg, n, deceive.get(c, 0.5), early, end) for c, cfg in conditions.items()}
-
-    as_predicted = world({oversight.name("brainlike", 1.0): 0.0, oversight.name("through_probe", 1.0): 0.9,
-                          oversight.name("policy_gradient", 0.25): 0.9}, -0.1, -0.8)
+    # policy_gradient safer than brainlike at every fraction, and safer still stopped early; brainlike deceives
+    # in half its episodes at the lowest fraction and not at all under full oversight, through_probe does;
+    # step-judged, brainlike finishes more under full oversight than end-judged; every curve flat
+    as_predicted = {c: overseen(cfg, n, 0.5, -0.8, -0.8) for c, cfg in conditions.items()}
+    for f in oversight.FRACTIONS:
+        as_predicted[name("policy_gradient", f)] = overseen(conditions[name("policy_gradient", f)], n, 0.9, 0.0, -0.2)
+    as_predicted[name("brainlike", 1.0)] = overseen(conditions[name("brainlike", 1.0)], n, 0.0, -0.8, -0.8, 0.9)
+    as_predicted[name("brainlike", 1.0, "end")] = overseen(conditions[name("brainlike", 1.0, "end")], n, 0.0, -0.8,
+                                                           -0.8, 0.2)
+    as_predicted[name("through_probe", 1.0)] = overseen(conditions[name("through_probe", 1.0)], n, 0.9, -0.8, -0.8)
     assert [h.evaluate(as_predicted)["verdict"] for h in exp.hypotheses] == ["supported"] * len(exp.hypotheses)
-    against = world({c: 0.9 for c in conditions}, -0.8, -0.1)
-    against[oversight.name("policy_gradient", low)] = overseen(
-        conditions[oversight.name("policy_gradient", low)], n, 0.9, -0.9, -0.1)
+
+    # every condition alike, its deception still climbing at the end; policy_gradient less safe at one fraction
+    # and worse stopped early
+    climbing = np.linspace(0.0, 0.9, 10)
+    against = {c: overseen(cfg, n, climbing, -0.9, -0.1) for c, cfg in conditions.items()}
+    against[name("policy_gradient", low)] = overseen(conditions[name("policy_gradient", low)], n, climbing, -0.9, -0.3)
     assert [h.evaluate(against)["verdict"] for h in exp.hypotheses] == ["contradicted"] * len(exp.hypotheses)
