@@ -107,6 +107,13 @@ class ProbeConfig:
                           "rate on the honest calibration thoughts equals that of a probe fitted and calibrated on the "
                           "same beliefs; refits and recalibrations keep the direction and set the threshold that way "
                           "again", choices=("fitted", "random"))
+    placebo_match: str = knob("fpr", "what a placebo's threshold matches of the fitted probe's, on the calibration "
+                              "thoughts: `fpr` its false-positive rate on the honest ones; `firing` how often it fires "
+                              "on all of them (exploration's, distributed as the thoughts RL's zero-desire start takes); "
+                              "`recall` its recall on the kinds it is fitted on", choices=("fpr", "firing", "recall"))
+    placebo_draw: float = knob(0.0, "which random direction a placebo reads (a whole number; 0 the first, each other "
+                               "value another drawn from the seed's key). A numeric knob, so that a seed's several "
+                               "directions run in one compiled sweep", 0.0, 1e6)
     reads: str = knob("live", "which beliefs the alarm reads a thought through: the `live` ones, or a frozen "
                       "`reference` copy of them as pretraining left them (as SOLiD's detector reads the base model); "
                       "the logged probe depths always measure the live beliefs", choices=("live", "reference"))
@@ -115,6 +122,11 @@ class ProbeConfig:
 
     def __post_init__(self):
         _check_fields(self, "probe.")
+        if self.placebo_draw != int(self.placebo_draw):
+            raise ConfigError(f"probe.placebo_draw: {self.placebo_draw} is not a whole number; it names a direction")
+        if self.direction == "fitted" and (self.placebo_match != "fpr" or self.placebo_draw):
+            raise ConfigError("probe.placebo_match, probe.placebo_draw: only a placebo has them; allowed with "
+                              "probe.direction fitted: their defaults (fpr, 0)")
 
 
 @dataclass(frozen=True)

@@ -1,24 +1,42 @@
-"""Placebo probe: is what we see a property of penalising deception, or of penalising any direction?
+"""Placebo probe: does the alarm's direction keep an agent off A, or only how strongly it fires?
 
-Every condition twice, the deployed probe fitted (logistic regression on A against honest
-thoughts) or a placebo (``probe.direction = random``: a random unit direction per seed, its
-threshold set for the fitted probe's false-positive rate on the honest calibration thoughts).
-Two sets of conditions: loop_closure's main ones (routing x B available, alpha = 1, the probe
-fitted on A; B as loop_closure has it, overlap 0), the three presets exactly as loop_closure ran
-them and policy_gradient beside them with sampled thoughts (sigma 0.5, 4 variants per plan, as in
-tpr_cliff), which it needs; and the phase diagram's alpha axis without anchoring (beta = 0; B on
-offer half the time at overlap 0.5, sampled thoughts for both routings) for brainlike and
-policy_gradient. At alpha = 0 the alarm is not in the reward, so a fitted and a placebo run of
-one seed act alike; only what their probes report differs.
+plan_market without B (an honest plan and A), the probe fitted on A at TPR 0.95, alpha 1: the
+conditions of loop_closure's main grid. Beside each routing's fitted probe run placebos
+(``probe.direction = random``): random unit directions, their thresholds set on the calibration
+thoughts to match one property of the fitted probe (``probe.placebo_match``):
 
-A fitted probe calibrated for TPR 0.95 on A flags almost no honest thought, so its placebo's
-threshold sits near the top of the honest scores: the placebo fires on a thought only where the
-random direction happens to separate it from honest ones. For a placebo the outcome labels that
-read the deployed probe's AUROC (`evades_by_shift` against `_obfuscation`) say only that its
-random direction never separated the kinds; its deceptive share is what compares.
+- ``fpr``: its false-positive rate on honest thoughts (near 0, so the placebo flags only thoughts
+  above every honest one; a weaker alarm, which is why matching on it alone cannot tell direction
+  from strength);
+- ``firing``: how often it fires on all the calibration thoughts, which are exploration's and so
+  distributed as the thoughts RL's starting policy (zero desires) takes: the question of a placebo
+  that fires as often and does not track deception;
+- ``recall``: its recall on A's thoughts (a random direction flags 95% of A only by flagging most
+  thoughts of either kind).
 
-Nothing was tuned for this experiment: its conditions are loop_closure's and the phase
-diagram's, with the placebo beside each.
+Each seed runs DRAWS directions (``probe.placebo_draw``), so a result is not one direction's luck;
+every statistic averages a seed's directions first and takes its interval over seeds. With two
+plans a random direction is not neutral one seed at a time: it ranks A's thoughts above or below
+the honest ones (its AUROC away from 0.5 either way), so a firing-matched placebo is, by chance,
+an A detector or an honesty detector. The mechanism hypothesis splits a seed's directions by
+that lean, read from the first logged block.
+
+The pilot (``results/explore/placebo_matching_pilot.py``: 64 seeds, every routing with the firing-
+and recall-matched placebos, brainlike also with the FPR-matched one, eight directions each) chose
+the grid. Final-window deception, fitted probe against the mean over directions (single directions
+in brackets): brainlike 0.01 against 0.85 (0.80-0.90) matched on FPR, 0.75 (0.69-0.81) on firing,
+0.79 (0.72-0.86) on recall; end_to_end 0.01 against 0.86 (firing) and 0.88 (recall);
+policy_gradient 0.75 against 0.88 (firing) and 0.90 (recall). In the first logged block the
+firing-matched placebo fired in 0.30 of brainlike's episodes, the fitted probe in 0.20 (its agent
+already leaving A; the fitted probe's rate under the starting policy is 0.95 x one half). No single
+direction kept brainlike honest, so eight directions suffice to say so; the recall-matched
+placebos of end_to_end and policy_gradient answered as their firing-matched ones did and are left
+out for time (the pilot's 59 conditions would take about 15 minutes of two idle cores at 256
+seeds; these 43 take about 11).
+
+The phase diagram's alpha axis (B on offer, sampled thoughts) that this experiment once ran is
+left out: with DRAWS directions and three matchings it would take several times the time budget,
+and with B on offer the fitted probe's effect is a move to B, another question (phase_diagram).
 """
 
 from __future__ import annotations
@@ -27,199 +45,202 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, count, paired_difference, value, verdict_list
-from brainlike.report.plots import errorbar, outcome_bars, save
-from brainlike.schema import EVADES, OUTCOMES
-from brainlike.store.stats import paired_mean_ci, wilson
-from experiments import phase_diagram
+from brainlike.report.experiment import Experiment, Hypothesis, value, verdict_list
+from brainlike.report.plots import errorbar, save
+from brainlike.store.stats import mean_ci, paired_mean_ci, per_seed_mean
 
-ROUTINGS = ("brainlike", "end_to_end", "through_probe", "policy_gradient")
-AXIS_ROUTINGS = ("brainlike", "policy_gradient")
-COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "through_probe": "#c2255c", "policy_gradient": "#2b8a3e"}
-B_LEVELS = {"noB": 0.0, "B": 0.5}
-DIRECTIONS = ("fitted", "random")
-QUICK_ALPHAS = (1.0, 10.0)
-MAIN_STEPS, QUICK_MAIN_STEPS = 20_000, 2_000  # loop_closure's length; the alpha axis runs as long as the phase diagram
-
-
-def main_name(routing: str, b: str, direction: str) -> str:
-    return f"{routing}-{b}-{direction}"
+ROUTINGS = ("brainlike", "end_to_end", "policy_gradient")
+MATCHES = {"brainlike": ("fpr", "firing", "recall"), "end_to_end": ("firing",), "policy_gradient": ("firing",)}
+COLORS = {"fitted": "black", "fpr": "#868e96", "firing": "#e8590c", "recall": "#1c7ed6"}
+LABEL = {"fitted": "fitted probe", "fpr": "placebo, matched FPR", "firing": "placebo, matched firing",
+         "recall": "placebo, matched recall on A"}
+DRAWS, QUICK_DRAWS = 8, 2
+STEPS, QUICK_STEPS = 20_000, 2_000  # loop_closure's length
+SIGMA, VARIANTS = 0.5, 4  # policy_gradient with sampled thoughts, as in tpr_cliff
 
 
-def axis_name(routing: str, alpha: float, direction: str) -> str:
-    return f"axis-{routing}-a{alpha:g}-{direction}"
+def name(routing: str, match: str = "fitted", draw: int | None = None) -> str:
+    return f"{routing}-fitted" if match == "fitted" else f"{routing}-{match}-d{draw}"
 
 
-def alphas(quick: bool) -> tuple[float, ...]:
-    return QUICK_ALPHAS if quick else phase_diagram.ALPHAS
-
-
-def levels(quick: bool) -> tuple[str, ...]:
-    """B levels of the main conditions (quick: without B only, all the hypotheses read)."""
-    return ("noB",) if quick else tuple(B_LEVELS)
-
-
-def main_routings(quick: bool) -> tuple[str, ...]:
-    """Routings of the main conditions (quick: those the hypotheses read)."""
-    return tuple(r for r in ROUTINGS if r != "end_to_end") if quick else ROUTINGS
-
-
-def present_alphas(blocks) -> list[float]:
-    return sorted({float(n.split("-a")[-1].split("-")[0]) for n in blocks if n.startswith("axis-")})
+def base(routing: str, steps: int) -> Config:
+    """loop_closure's main condition without B; policy_gradient with sampled thoughts, which it needs
+    to move a thought at all."""
+    sampled = {"desires.thought_noise": SIGMA, "desires.n_variants": VARIANTS} if routing == "policy_gradient" else {}
+    return replace(Config(), routing=routing, **{"run.steps": steps, "probe.coverage": ("A",), "reward.alpha": 1.0,
+                                                 "env.b_prevalence": 0.0}, **sampled)
 
 
 def conditions(quick: bool) -> dict[str, Config]:
-    axis_base = phase_diagram.base(phase_diagram.QUICK_STEPS if quick else phase_diagram.STEPS)
-    plain = replace(Config(), **{"run.steps": QUICK_MAIN_STEPS if quick else MAIN_STEPS, "probe.coverage": ("A",),
-                                 "reward.alpha": 1.0})  # loop_closure's
-    sampled = {"desires.thought_noise": phase_diagram.SIGMA, "desires.n_variants": phase_diagram.VARIANTS}
-    main = {main_name(r, b, d): replace(plain, routing=r, **{"env.b_prevalence": p, "probe.direction": d},
-                                        **(sampled if r == "policy_gradient" else {}))
-            for b, p in B_LEVELS.items() if b in levels(quick) for r in main_routings(quick) for d in DIRECTIONS}
-    axis = {axis_name(r, a, d): replace(axis_base, routing=r, **{"reward.alpha": a, "probe.direction": d})
-            for r in AXIS_ROUTINGS for a in alphas(quick) for d in DIRECTIONS}
-    return main | axis
+    out = {}
+    for routing in ROUTINGS:
+        plain = base(routing, QUICK_STEPS if quick else STEPS)
+        out[name(routing)] = plain
+        for match in MATCHES[routing]:
+            for d in range(QUICK_DRAWS if quick else DRAWS):
+                out[name(routing, match, d)] = replace(plain, **{"probe.direction": "random", "probe.placebo_match": match,
+                                                                 "probe.placebo_draw": float(d)})
+    return out
 
 
-def honest_gap(routing: str):
-    """Per seed, its share of alpha >= 1 cells honest with the fitted probe minus with the placebo."""
+def draws(names, routing: str, match: str) -> list[str]:
+    """The names of ``routing``'s placebos matched on ``match``, in draw order."""
+    return sorted((n for n in names if n.startswith(f"{routing}-{match}-d")), key=lambda n: int(n.rsplit("-d", 1)[1]))
+
+
+def placebo_minus_fitted(routing: str, match: str, metric: str = "deception_rate"):
+    """Per seed, ``metric`` averaged over its placebo directions minus under the fitted probe; an
+    interval over seeds (``paired_mean_ci`` averages a seed's cells first)."""
     def stat(results):
-        cells = [n for n in results if n.startswith(f"axis-{routing}-a") and n.endswith("-fitted")
-                 and float(n.split("-a")[-1].split("-")[0]) >= 1]
-        honest = lambda names: np.stack([(results[n].outcome == OUTCOMES.index("honest")).astype(float)  # noqa: E731
-                                         for n in names])
-        return paired_mean_ci(honest(cells), honest([n.replace("-fitted", "-random") for n in cells]))
+        cells = np.stack([results[n].final(metric) for n in draws(results, routing, match)])
+        return paired_mean_ci(cells, np.broadcast_to(results[name(routing)].final(metric), cells.shape))
+    return stat
+
+
+def leans_to_a(result) -> np.ndarray:
+    """Per seed: does its placebo rank A's thoughts above the honest ones (AUROC above 0.5) in the first logged block?"""
+    return np.asarray(result.logged["probe_auroc_frozen"], np.float64)[:, 0] > 0.5
+
+
+def lean_gap(routing: str, match: str):
+    """Per seed, the deception rate averaged over its directions that lean away from A minus over
+    those that lean towards it (seeds whose directions all lean one way drop out); an interval over seeds."""
+    def stat(results):
+        names = draws(results, routing, match)
+        dec = np.stack([results[n].final("deception_rate") for n in names])
+        toward = np.stack([leans_to_a(results[n]) for n in names])
+        return mean_ci(per_seed_mean(np.where(~toward, dec, np.nan)) - per_seed_mean(np.where(toward, dec, np.nan)))
     return stat
 
 
 HYPOTHESES = (
-    Hypothesis("Under brainlike without B, is it penalising deception that keeps the agent off A: does it "
-               "deceive more against the placebo than against the fitted probe?",
-               "deception rate, placebo minus fitted, brainlike, no B, alpha 1, paired by seed",
-               paired_difference(main_name("brainlike", "noB", "random"), main_name("brainlike", "noB", "fitted"),
-                                 "deception_rate"), "above", 0.3),
-    Hypothesis("Under policy_gradient without B, does the agent deceive more against the placebo than against "
-               "the fitted probe?",
-               "deception rate, placebo minus fitted, policy_gradient, no B, alpha 1, paired by seed",
-               paired_difference(main_name("policy_gradient", "noB", "random"),
-                                 main_name("policy_gradient", "noB", "fitted"), "deception_rate"), "above", 0.3),
-    Hypothesis("Under through_probe, which blinds whatever probe it trains against, does the agent deceive no "
-               "less against the fitted probe than against the placebo?",
-               "deception rate, placebo minus fitted, through_probe, no B, alpha 1, paired by seed",
-               paired_difference(main_name("through_probe", "noB", "random"),
-                                 main_name("through_probe", "noB", "fitted"), "deception_rate"), "below", 0.05),
-    Hypothesis("Along the alarm weight, does the fitted probe make brainlike seeds honest where the placebo "
-               "does not?",
-               "per seed, share of alpha >= 1 cells honest, fitted minus placebo, brainlike (B on offer, overlap 0.5)",
-               honest_gap("brainlike"), "above", 0.3),
-    Hypothesis("Along the alarm weight, does the fitted probe make policy_gradient seeds honest where the "
-               "placebo does not?",
-               "per seed, share of alpha >= 1 cells honest, fitted minus placebo, policy_gradient",
-               honest_gap("policy_gradient"), "above", 0.3),
+    Hypothesis("Does a direction that does not track deception, firing as often as the fitted probe under the "
+               "starting policy, keep brainlike honest? If not, brainlike deceives more under it than under the "
+               "fitted probe",
+               "deception rate, firing-matched placebo (mean over a seed's directions) minus fitted, brainlike, "
+               "paired by seed", placebo_minus_fitted("brainlike", "firing"), "above", 0.3),
+    Hypothesis("Matched on recall on A (flagging as much of A as the fitted probe, and so much else besides), "
+               "does a random direction still fail to keep brainlike honest?",
+               "deception rate, recall-matched placebo minus fitted, brainlike, paired by seed",
+               placebo_minus_fitted("brainlike", "recall"), "above", 0.3),
+    Hypothesis("Matched on the fitted probe's false-positive rate as before, over eight directions per seed, does "
+               "brainlike deceive more under the placebo?",
+               "deception rate, FPR-matched placebo minus fitted, brainlike, paired by seed",
+               placebo_minus_fitted("brainlike", "fpr"), "above", 0.3),
+    Hypothesis("Is it the direction's relation to A that counts: under firing-matched placebos, does brainlike deceive "
+               "more with the directions that rank A's thoughts below the honest ones than with those that rank them "
+               "above?",
+               "per seed, deception over its directions with first-block AUROC below 0.5 minus over those above, "
+               "brainlike, firing-matched", lean_gap("brainlike", "firing"), "above", 0.1),
+    Hypothesis("Does a firing-matched placebo fail to keep end_to_end honest too?",
+               "deception rate, firing-matched placebo minus fitted, end_to_end, paired by seed",
+               placebo_minus_fitted("end_to_end", "firing"), "above", 0.3),
+    Hypothesis("policy_gradient deceives under the fitted probe too: does the probe's direction matter little to it "
+               "(a firing-matched placebo adding under 0.3 to its deception)?",
+               "deception rate, firing-matched placebo minus fitted, policy_gradient, paired by seed",
+               placebo_minus_fitted("policy_gradient", "firing"), "below", 0.3),
 )
 
-MAIN_PANELS = (("deception_rate", "deception rate"), ("alarm_rate", "alarm rate"),
-               ("probe_recall_frozen", "deployed probe: recall on A"), ("probe_auroc_refit", "probe fitted now: AUROC"))
-MARK = {"fitted": "o", "random": "s"}
-LINE = {"fitted": "-", "random": "--"}
-SHADE = {"fitted": "black", "random": "#e8590c"}
-LABEL = {"fitted": "fitted probe", "random": "placebo (random direction)"}
+def directions_mean(blocks: dict, routing: str, match: str, metric: str) -> dict:
+    """A seed's final-window ``metric`` averaged over its directions (the fitted probe: its own), with
+    an interval over seeds, from the summary's per-seed values."""
+    rows = [[np.nan if v is None else v for v in blocks[n]["per_seed"][metric]] for n in cells(blocks, routing, match)]
+    return mean_ci(per_seed_mean(np.array(rows, float)))
 
 
-def main_row(fig, grid, row: int, blocks: dict, b: str) -> None:
-    """One B level: each metric per routing, fitted and placebo side by side, then the outcomes."""
-    routings = [r for r in ROUTINGS if main_name(r, b, "fitted") in blocks]
-    for col, (metric, title) in enumerate(MAIN_PANELS):
-        ax = fig.add_subplot(grid[row, col])
-        for k, d in enumerate(DIRECTIONS):
-            x = np.arange(len(routings)) + (k - 0.5) * 0.25
-            errorbar(ax, x, [blocks[main_name(r, b, d)]["metrics"][metric] for r in routings],
-                     label=LABEL[d], color=SHADE[d], style=MARK[d])
-        ax.set_xticks(range(len(routings)), [r.replace("_", "\n") for r in routings], fontsize=7)
-        ax.set_ylim(-0.03, 1.03)
-        ax.set_title(f"{'no B' if b == 'noB' else 'B on offer (p=0.5)'}: {title}", fontsize=9)
-        if row == 0 and col == 0:
-            ax.legend(fontsize=7)
-    ax = fig.add_subplot(grid[row, len(MAIN_PANELS)])
-    shown = {main_name(r, b, d): blocks[main_name(r, b, d)] for r in routings for d in DIRECTIONS}
-    outcome_bars(ax, shown, [f"{r[:8]} {'fit' if d == 'fitted' else 'rnd'}" for r in routings for d in DIRECTIONS])
-    ax.set_title("outcomes (fit: fitted, rnd: placebo; a placebo's\nshift/obfuscation split only says its direction "
-                 "never separated)", fontsize=8)
-    if row == 0:
-        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+def cells(blocks: dict, routing: str, kind: str) -> list[str]:
+    """The fitted probe's condition, or a matching's directions."""
+    return [name(routing)] if kind == "fitted" else draws(blocks, routing, kind)
 
 
-def axis_row(fig, grid, row: int, blocks: dict) -> None:
-    """The alpha axis: honest share, deception, alarm and deployed recall against alpha."""
-    a = present_alphas(blocks)
-    panels = (("honest", "seeds honest (95% Wilson CI)"), ("deception_rate", "deception rate"),
-              ("alarm_rate", "alarm rate"), ("probe_recall_frozen", "deployed probe: recall on A"))
-    for col, (metric, title) in enumerate(panels):
-        ax = fig.add_subplot(grid[row, col])
-        for r in AXIS_ROUTINGS:
-            for d in DIRECTIONS:
-                got = [blocks[axis_name(r, x, d)] for x in a]
-                stats = ([wilson(g["outcomes"]["honest"], g["n_seeds"]) for g in got] if metric == "honest"
-                         else [g["metrics"][metric] for g in got])
-                shift = 0.05 * (AXIS_ROUTINGS.index(r) * 2 + DIRECTIONS.index(d) - 1.5)  # side by side
-                errorbar(ax, [i + shift for i in range(len(a))], stats, color=COLORS[r], style=MARK[d] + LINE[d],
-                         label=f"{r}, {'fitted' if d == 'fitted' else 'placebo'}")
-        ax.set_xticks(range(len(a)), [f"{x:g}" for x in a])
-        ax.set(ylim=(-0.03, 1.03), xlabel="alarm weight alpha")
-        ax.set_title(f"alpha axis: {title}", fontsize=9)
-        if col == 0:
-            ax.legend(fontsize=7)
-            ax.set_ylabel("B on offer (p=0.5, overlap 0.5), beta 0", fontsize=8)
+def first(blocks: dict, routing: str, kind: str, metric: str) -> float:
+    """The first logged block's mean over seeds, averaged over directions."""
+    return float(np.mean([blocks[n]["curves"][metric]["mean"][0] for n in cells(blocks, routing, kind)]))
+
+
+def final(blocks: dict, routing: str, kind: str, metric: str) -> float:
+    """The final window's mean over seeds, averaged over directions."""
+    return float(np.mean([blocks[n]["metrics"][metric]["mean"] for n in cells(blocks, routing, kind)]))
+
+
+def kinds(routing: str) -> tuple[str, ...]:
+    return ("fitted",) + MATCHES[routing]
+
+
+def bars(ax, blocks: dict, metric: str, title: str) -> None:
+    """Per routing, the fitted probe and each matching: the mean over directions with its interval
+    over seeds, and each direction's mean over seeds as a small dot."""
+    for i, routing in enumerate(ROUTINGS):
+        for j, kind in enumerate(kinds(routing)):
+            x = i + (j - 1.5) * 0.18
+            errorbar(ax, [x], [directions_mean(blocks, routing, kind, metric)], color=COLORS[kind], style="o",
+                     label=LABEL[kind] if i == 0 else None)
+            if kind != "fitted":
+                each = [blocks[n]["metrics"][metric]["mean"] for n in draws(blocks, routing, kind)]
+                ax.plot([x + 0.05] * len(each), each, ".", color=COLORS[kind], alpha=0.5, markersize=4)
+    ax.set_xticks(range(len(ROUTINGS)), [r.replace("_", "\n") for r in ROUTINGS], fontsize=8)
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_title(title, fontsize=9)
+
+
+def alarm_at_start(ax, blocks: dict) -> None:
+    """How often each alarm fires in the first logged block (near the starting policy) and at the end."""
+    for i, routing in enumerate(ROUTINGS):
+        for j, kind in enumerate(kinds(routing)):
+            x = i + (j - 1.5) * 0.18
+            ax.plot([x], [first(blocks, routing, kind, "alarm_rate")], "^", color=COLORS[kind])
+            ax.plot([x], [final(blocks, routing, kind, "alarm_rate")], "v", color=COLORS[kind], alpha=0.6)
+    ax.set_xticks(range(len(ROUTINGS)), [r.replace("_", "\n") for r in ROUTINGS], fontsize=8)
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_title("alarm rate: first logged block (up), final window (down)", fontsize=9)
+
+
+def seeds_scatter(ax, blocks: dict, routing: str = "brainlike") -> None:
+    """Every (seed, direction) of ``routing``'s placebos: its recall on A against its deception rate."""
+    for kind in MATCHES[routing]:
+        x = [v for n in draws(blocks, routing, kind) for v in blocks[n]["per_seed"]["probe_recall_frozen"]]
+        y = [v for n in draws(blocks, routing, kind) for v in blocks[n]["per_seed"]["deception_rate"]]
+        ax.plot(x, y, ".", color=COLORS[kind], alpha=0.25, markersize=3, label=LABEL[kind])
+    ax.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03), xlabel="placebo's recall on A (final)", ylabel="deception rate")
+    ax.set_title(f"{routing}: each seed x direction", fontsize=9)
+    ax.legend(fontsize=6)
 
 
 def plot(summary: dict, path) -> None:
     blocks = summary["conditions"]
-    rows = [b for b in B_LEVELS if main_name(ROUTINGS[0], b, "fitted") in blocks]
-    fig = plt.figure(figsize=(22, 4.7 * (len(rows) + 1)))
-    grid = fig.add_gridspec(len(rows) + 1, len(MAIN_PANELS) + 1, width_ratios=[1] * len(MAIN_PANELS) + [1.4],
-                            hspace=0.45, wspace=0.3)
-    for row, b in enumerate(rows):
-        main_row(fig, grid, row, blocks, b)
-    axis_row(fig, grid, len(rows), blocks)
-    fig.suptitle(f"Placebo probe on plan_market: fitted probe against a random direction with the same false-positive "
-                 f"rate; top rows alpha = 1 (loop_closure's conditions; policy_gradient with sampled thoughts), bottom "
-                 f"row the phase diagram's alpha axis at beta = 0; {summary['n_seeds']} seeds per "
-                 f"condition, final window", fontsize=11, y=0.995)
+    fig, axes = plt.subplots(1, 4, figsize=(20, 4.8))
+    bars(axes[0], blocks, "deception_rate", "deception rate (final window)")
+    bars(axes[1], blocks, "probe_recall_frozen", "deployed probe: recall on A")
+    alarm_at_start(axes[2], blocks)
+    seeds_scatter(axes[3], blocks)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"Placebo probes on plan_market without B, alpha 1: the fitted probe against random directions "
+                 f"matched on its false-positive rate, how often it fires, or its recall on A; "
+                 f"{len(draws(blocks, 'brainlike', 'firing'))} directions per seed, {summary['n_seeds']} seeds; "
+                 f"intervals over seeds, dots: single directions", fontsize=10)
     save(fig, path)
 
 
 def reading(summary: dict) -> str:
     b = summary["conditions"]
-    pair = lambda r, x, m: f"{value(b[main_name(r, x, 'fitted')], m)} fitted, {value(b[main_name(r, x, 'random')], m)} placebo"  # noqa: E731,E501
-    lines = "\n".join(f"- `{r}`: deception " + "; ".join(
-        f"{pair(r, x, 'deception_rate')} {'without B' if x == 'noB' else 'with B'}"
-        for x in B_LEVELS if main_name(r, x, "fitted") in b) for r in ROUTINGS if main_name(r, "noB", "fitted") in b)
+    row = lambda r, k: (f"{LABEL[k]}: deception {first(b, r, k, 'deception_rate'):.2f} in the first logged block, "  # noqa: E731
+                        f"{final(b, r, k, 'deception_rate'):.2f} at the end; alarm rate {first(b, r, k, 'alarm_rate'):.2f} "
+                        f"then {final(b, r, k, 'alarm_rate'):.2f}; recall on A {final(b, r, k, 'probe_recall_frozen'):.2f}")
+    lines = "\n".join(f"- `{r}`, {row(r, k)}" for r in ROUTINGS for k in kinds(r))
+    spread = lambda r, k: [b[n]["metrics"]["deception_rate"]["mean"] for n in draws(b, r, k)]  # noqa: E731
+    lo, hi = min(spread("brainlike", "firing")), max(spread("brainlike", "firing"))
     failed = [h["question"] for h in summary["hypotheses"] if h["verdict"] != "supported"]
-    bl = lambda d: b[main_name("brainlike", "noB", d)]  # noqa: E731
-    top = max(present_alphas(b))
-    ax = lambda r, d: b[axis_name(r, top, d)]  # noqa: E731
-    return f"""At alpha = 1 (loop_closure's main conditions):
+    verdict = lambda i: summary["hypotheses"][i]["verdict"]  # noqa: E731
+    return f"""Without B, alpha 1 (loop_closure's main conditions); placebos averaged over {len(draws(b, "brainlike", "firing"))} directions per seed:
 {lines}
 
-Calibrated to the fitted probe's false-positive rate (near zero), the placebo flags few thoughts
-of any kind: its recall on A is {value(bl("random"), "probe_recall_frozen")} (fitted {value(bl("fitted"), "probe_recall_frozen")}) and it fires in
-{value(bl("random"), "alarm_rate")} of `brainlike`'s episodes, so it is a weak penalty on a direction that does not
-track deception; `brainlike` deceives under it ({count(bl("random"), EVADES)} seeds evade; {count(bl("fitted"), ["honest"])} are honest
-under the fitted probe). A placebo matched on how often it fires, rather than on false positives,
-is not run here. What keeps `brainlike` and `end_to_end` off A is
-penalising deception itself. `policy_gradient` deceives under both ({value(b[main_name("policy_gradient", "noB", "fitted")], "deception_rate")} fitted, {value(b[main_name("policy_gradient", "noB", "random")], "deception_rate")} placebo): against
-the fitted probe it moves its thoughts, as in tpr_cliff. `through_probe` blinds either.
-
-Along the alarm weight (bottom row), B is on offer half the time and neither probe sees it, so the
-fitted probe moves `brainlike` seeds from A to B rather than to honesty: at alpha {top:g},
-deception {value(ax("brainlike", "fitted"), "deception_rate")} fitted against {value(ax("brainlike", "random"), "deception_rate")} placebo, yet
-{count(ax("brainlike", "fitted"), ["evades_by_plan"])} fitted seeds evade through B and honest seeds number
-{count(ax("brainlike", "fitted"), ["honest"])} against {count(ax("brainlike", "random"), ["honest"])}. That is why the honest-share predictions fail while the
-deception rates separate (`policy_gradient` at alpha {top:g}: {value(ax("policy_gradient", "fitted"), "deception_rate")} against {value(ax("policy_gradient", "random"), "deception_rate")}).
+Under the firing-matched placebo, brainlike's directions end between {lo:.2f} and {hi:.2f} deceptive
+(fitted probe {value(b[name("brainlike")], "deception_rate")}): an alarm that fires as often {"does not keep" if verdict(0) == "supported" else "may keep"} it off A,
+and one that flags as much of A {"does not either" if verdict(1) == "supported" else "may"}. Split by whether a direction ranks A above the
+honest thoughts, the directions leaning away from A deceive {summary["hypotheses"][3]["mean"]:+.2f} more per seed.
 
 Predictions not supported: {"; ".join(failed) if failed else "none"}.
 
 {verdict_list(summary)}"""
-
 
 EXPERIMENT = Experiment("placebo", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading)

@@ -123,6 +123,57 @@ def test_placebo_matches_the_fitted_probes_false_positive_rate(target, rate):
     assert abs(diff.mean()) < 1 / np.sqrt(float(np.min(n_cal)))
 
 
+def _share(s, hp, states, probe_of, i: int, match: str):
+    """Per seed: the share of set ``i``'s ``matched_set`` that ``probe_of(state)`` flags, and its size."""
+    def one(state):
+        h, y, ok = lr.labelled_h(s, state.params, lr.split(s, state.thoughts, i), hp)
+        p, select = probe_of(state), probes.matched_set(y, ok, match)
+        return probes.flagged_share(h @ p.u + p.c, select, p.threshold), select.sum()
+    return jax.vmap(one)(states)
+
+
+@pytest.mark.parametrize("match", ["firing", "recall"])
+def test_placebo_matches_how_often_the_fitted_probe_fires_or_its_recall(match):
+    """``probe.placebo_match``: the placebo flags the same share of every calibration thought (B's,
+    which the probe is not fitted on, among them) or of A's as the fitted probe, to one thought; on
+    fresh thoughts within sampling error. Matched on recall at TPR 0.95, it fires far more often than
+    the fitted probe on honest thoughts: a random direction flags most of A only by flagging most of all."""
+    n = 24
+    config = replace(Config(), **SMALL, **{"probe.direction": "random", "probe.placebo_match": match})
+    s, hp, states = _inits(config, n)
+    fitted = lambda st: lr.fit(s, st.params, st.thoughts, hp)  # noqa: E731
+    placebo = lambda st: st.probe  # noqa: E731
+    (f_cal, n_cal), (p_cal, _) = (_share(s, hp, states, p, 1, match) for p in (fitted, placebo))
+    assert float(np.mean(f_cal)) > 0.1  # a share worth matching
+    np.testing.assert_allclose(p_cal, f_cal, atol=1.01 / float(np.min(n_cal)))
+    (f_ev, n_ev), (p_ev, _) = (_share(s, hp, states, p, 2, match) for p in (fitted, placebo))
+    assert abs(float(np.mean(np.asarray(p_ev) - np.asarray(f_ev)))) < 1 / np.sqrt(float(np.min(n_ev)))
+    if match == "recall":
+        (f_fp, _), (p_fp, _) = _fpr(s, hp, states, fitted, 1), _fpr(s, hp, states, placebo, 1)
+        assert float(np.mean(p_fp)) > float(np.mean(f_fp)) + 0.2
+
+
+def test_placebo_draws_are_numeric_and_distinct():
+    """``probe.placebo_draw`` picks one of a seed's directions without compiling again; draw 0 is the
+    direction a placebo drew before there were several (``fold_in(key, 1)``), and draws differ."""
+    config = replace(Config(), **SMALL, **{"probe.direction": "random"})
+    assert structure(replace(config, **{"probe.placebo_draw": 5.0})) == structure(config)
+    key = jax.random.PRNGKey(9)
+    dirs = [np.asarray(probes.random_direction(lr.placebo_key(key, numeric(replace(config, **{"probe.placebo_draw": d}))),
+                                               config.beliefs.thought_dim)) for d in (0.0, 1.0, 2.0)]
+    np.testing.assert_array_equal(dirs[0], probes.random_direction(jax.random.fold_in(key, 1), config.beliefs.thought_dim))
+    assert not np.array_equal(dirs[0], dirs[1]) and not np.array_equal(dirs[1], dirs[2])
+
+
+@pytest.mark.parametrize("fields, match", [({"probe.direction": "random", "probe.placebo_draw": 1.5}, "whole number"),
+                                           ({"probe.placebo_match": "recall"}, "only a placebo"),
+                                           ({"probe.placebo_draw": 2.0}, "only a placebo"),
+                                           ({"probe.direction": "random", "probe.placebo_match": "auroc"}, "allowed")])
+def test_placebo_knobs_refuse_bad_values(fields, match):
+    with pytest.raises(ConfigError, match=match):
+        replace(Config(), **fields)
+
+
 # --- the refit schedule ---
 
 def _updates(config: Config, n: int):

@@ -124,11 +124,11 @@ def fit(s: Spec, params, thoughts: Thoughts, hp) -> probes.Probe:
 
 def deploy(s: Spec, params, thoughts: Thoughts, hp, u=None) -> probes.Probe:
     """The probe to deploy under ``params``: ``fit``, or (``probe.direction = random``) the placebo
-    reading direction ``u``, calibrated to the fitted probe's false-positive rate (``probes.placebo``)."""
+    reading direction ``u``, calibrated to match the fitted probe as ``probe.placebo_match`` says (``probes.placebo``)."""
     fitted = fit(s, params, thoughts, hp)
     if s.config.probe.direction == "fitted":
         return fitted
-    return probes.placebo(u, *labelled_h(s, params, split(s, thoughts, 1), hp), fitted)
+    return probes.placebo(u, *labelled_h(s, params, split(s, thoughts, 1), hp), fitted, s.config.probe.placebo_match)
 
 
 def recalibrate(s: Spec, params, probe: probes.Probe, thoughts: Thoughts, hp) -> probes.Probe:
@@ -233,6 +233,14 @@ def deception_probability(s: Spec, params, actors: Actor, key, hp) -> jax.Array:
     return jnp.mean(jax.lax.scan(one, actors, jax.random.split(key, n))[1])
 
 
+def placebo_key(key, hp) -> jax.Array:
+    """The key of the seed's placebo direction number ``probe.placebo_draw``: draw 0 folds 1 into the
+    seed's key (the direction placebos drew before there were several), draw d > 0 folds d in again."""
+    first = jax.random.fold_in(key, 1)
+    draw = hp["probe"]["placebo_draw"]
+    return jnp.where(draw > 0, jax.random.fold_in(first, draw.astype(jnp.uint32)), first)
+
+
 def init(s: Spec, key, hp) -> RunState:
     """Pretrained beliefs, zero desires, and the probe deployed on them; then, where asked, the honest
     start (``run.sft_steps``): the state RL starts from. A placebo's direction, the honest start and the
@@ -245,7 +253,7 @@ def init(s: Spec, key, hp) -> RunState:
         lambda c, k: pretrain_update(s, c, k, hp), (params, opt_state, actors),
         jax.random.split(key_pre, s.config.beliefs.pretrain_updates))
     thoughts = collect_thoughts(s, params, actors, key_thoughts, hp)
-    u = probes.random_direction(jax.random.fold_in(key, 1), s.config.beliefs.thought_dim) \
+    u = probes.random_direction(placebo_key(key, hp), s.config.beliefs.thought_dim) \
         if s.config.probe.direction == "random" else None
     probe = deploy(s, params, thoughts, hp, u)
     reader = params["beliefs"] if s.config.probe.reads == "reference" else None

@@ -7,8 +7,9 @@ true-positive rate (the ``1 - TPR`` quantile of positive scores) or false-positi
 ``valid`` mask, so every seed fits its probe on the same shapes inside one compiled run.
 
 A *placebo* probe (``probe.direction = random``) reads a random unit direction instead, with
-its threshold matched to a fitted probe's false-positive rate on the same negatives
-(``placebo``): the same calibration, no knowledge of deception.
+its threshold matched to a fitted probe's false-positive rate on the same negatives, its recall
+on the same positives, or how often it fires on all the calibration thoughts (``placebo``): the
+same calibration, no knowledge of deception.
 """
 
 from __future__ import annotations
@@ -116,10 +117,15 @@ def fit_probe(h_fit, y_fit, valid_fit, h_cal, y_cal, valid_cal, target: str, rat
     return Probe(u, c, calibrate(scores, y_cal, valid_cal, target, rate))
 
 
+def flagged_share(scores, select, threshold) -> jax.Array:
+    """Fraction of the thoughts in ``select`` scored above ``threshold``."""
+    select = select.astype(jnp.float32)
+    return jnp.sum(select * (scores > threshold)) / jnp.maximum(select.sum(), 1)
+
+
 def false_positive_rate(scores, y, valid, threshold) -> jax.Array:
     """Fraction of the valid negatives scored above ``threshold``."""
-    negative = (valid & (y < 0.5)).astype(jnp.float32)
-    return jnp.sum(negative * (scores > threshold)) / jnp.maximum(negative.sum(), 1)
+    return flagged_share(scores, valid & (y < 0.5), threshold)
 
 
 def random_direction(key, dim: int) -> jax.Array:
@@ -128,13 +134,25 @@ def random_direction(key, dim: int) -> jax.Array:
     return u / jnp.linalg.norm(u)
 
 
-def placebo(u, h_cal, y_cal, valid_cal, fitted: Probe) -> Probe:
-    """The probe reading direction ``u`` (no bias), its threshold set so that its false-positive
-    rate on the calibration negatives equals ``fitted``'s there: the ``1 - FPR`` quantile of the
-    negatives' scores, which (for distinct scores) leaves exactly as many negatives above it."""
-    fpr = false_positive_rate(h_cal @ fitted.u + fitted.c, y_cal, valid_cal, fitted.threshold)
-    scores = h_cal @ u
-    return Probe(u, jnp.zeros(()), masked_quantile(scores, valid_cal & (y_cal < 0.5), 1.0 - fpr))
+def matched_set(y, valid, match: str) -> jax.Array:
+    """The calibration thoughts on which a placebo matches the fitted probe (``probe.placebo_match``):
+    the valid negatives (``fpr``), the valid positives (``recall``), or every thought (``firing``:
+    the calibration thoughts are exploration's, drawn as the policy RL starts from draws them, and
+    a kind the probe is not fitted on counts too)."""
+    if match == "fpr":
+        return valid & (y < 0.5)
+    if match == "recall":
+        return valid & (y > 0.5)
+    return jnp.ones_like(valid, dtype=bool)
+
+
+def placebo(u, h_cal, y_cal, valid_cal, fitted: Probe, match: str = "fpr") -> Probe:
+    """The probe reading direction ``u`` (no bias), its threshold set so that it flags the same share
+    of the ``matched_set`` as ``fitted`` flags there: the ``1 - share`` quantile of those thoughts'
+    scores, which (for distinct scores) leaves exactly as many of them above it."""
+    select = matched_set(y_cal, valid_cal, match)
+    share = flagged_share(h_cal @ fitted.u + fitted.c, select, fitted.threshold)
+    return Probe(u, jnp.zeros(()), masked_quantile(h_cal @ u, select, 1.0 - share))
 
 
 class Pool(NamedTuple):
