@@ -99,6 +99,11 @@ class ProbeConfig:
     target: str = knob("tpr", "set the threshold for a target true- or false-positive rate", choices=("tpr", "fpr"))
     rate: float = knob(0.95, "the targeted TPR or FPR on calibration thoughts", 0.0, 1.0)
     pooling: str = knob("last", "how per-thought scores of one episode are pooled", choices=("last", "mean", "max"))
+    calibrate_on: str = knob("thoughts", "what the threshold is set on: single labelled `thoughts`, or the pooled "
+                             "scores of labelled exploratory `episodes` (deceptive: one takes a deceptive step), so "
+                             "that the target rate holds for the pooled alarm itself", choices=("thoughts", "episodes"))
+    episode_steps: int = knob(4096, "decisions explored from fresh episodes whose complete episodes calibrate the "
+                              "alarm when calibrate_on = episodes", 8, 10**6)
     refit_every: int = knob(0, "refit the deployed probe every N RL updates (0: frozen)", 0, 10**9)
     recalibrate_every: int = knob(0, "reset only the deployed probe's threshold, on calibration thoughts under the "
                                   "current beliefs, every N RL updates (0: never)", 0, 10**9)
@@ -290,6 +295,12 @@ class Config:
         if self.probe.reads == "reference" and (self.probe.refit_every or self.probe.recalibrate_every):
             raise ConfigError("probe.reads: a frozen reference reader sees the same thoughts at every refit; "
                               "allowed with probe.refit_every or probe.recalibrate_every: live")
+        if self.probe.calibrate_on == "episodes" and self.probe.target != "tpr":
+            raise ConfigError("probe.calibrate_on: episodes sets the threshold for a target TPR; allowed with "
+                              "probe.target fpr: thoughts")
+        if self.probe.calibrate_on == "episodes" and self.probe.direction == "random":
+            raise ConfigError("probe.calibrate_on: a placebo's threshold matches a fitted probe's false-positive rate "
+                              "on thoughts; allowed with probe.direction random: thoughts")
         if self.probe.reads == "reference" and "probe" in _routed(self.routing):
             raise ConfigError(f"probe.reads: reference gives the probe row of routing {self.routing!r} no gradient; "
                               "allowed with a routed probe loss: live")

@@ -31,6 +31,9 @@ from brainlike.envs import INFO_KEYS, make
     ({"probe.coverage": ("C",)}, "probe.coverage"),
     ({"probe.coverage": ("honest",)}, "probe.coverage"),
     ({"probe.pooling": "median"}, "probe.pooling"),
+    ({"probe.calibrate_on": "sessions"}, "probe.calibrate_on"),
+    ({"probe.calibrate_on": "episodes", "probe.direction": "random"}, "probe.calibrate_on"),
+    ({"probe.calibrate_on": "episodes", "probe.target": "fpr"}, "probe.calibrate_on"),
     ({"desires.proposal": "sampled", "desires.n_sampled": 4}, "desires.n_sampled"),
 ])
 def test_bad_config_raises_naming_the_field(fields, named):

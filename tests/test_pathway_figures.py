@@ -83,23 +83,28 @@ def test_hill_climb_verdicts_flip_with_the_data():
     assert verdicts == ["contradicted"] * len(verdicts)
 
 
+def learning(config, n_seeds: int, first: dict, later: dict) -> Result:
+    """A condition whose first logged point holds ``first`` and every later one ``later`` (each metric
+    defaulting to the other's value)."""
+    start, end = synthetic(config, n_seeds, **(later | first)), synthetic(config, n_seeds, **(first | later))
+    logged = {k: np.concatenate([start.logged[k][:, :1], end.logged[k][:, 1:]], axis=1) for k in end.logged}
+    return end._replace(logged=logged)
+
+
 def test_pooling_verdicts_flip_with_the_data():
     exp = pooling.EXPERIMENT
     conditions = exp.conditions(True)
-    n = 200
-    honest_max = dict(deception_rate=0.5, evasion_rate=0.05, probe_recall_taken=0.95)
-    as_predicted = {c: synthetic(cfg, n, **(honest_max if "-max-" in c else dict(
-        deception_rate=0.9, evasion_rate=0.85, probe_recall_taken=0.95))) for c, cfg in conditions.items()}
-    for a in pooling.ALPHAS:
-        as_predicted[pooling.name("through_probe", "max", a)] = synthetic(
-            conditions[pooling.name("through_probe", "max", a)], n, deception_rate=0.9, evasion_rate=0.9)
+    n, hi = 200, pooling.HI
+    honest = dict(deception_rate=0.5, evasion_rate=0.05)
+    as_predicted = {c: learning(cfg, n, honest, dict(evasion_rate=0.3) if "-max-" in c else {})
+                    for c, cfg in conditions.items()}
+    mean_thoughts = pooling.name("brainlike", "mean", hi, "thoughts")
+    as_predicted[mean_thoughts] = synthetic(conditions[mean_thoughts], n, deception_rate=0.9, evasion_rate=0.85)
+    tp_max = pooling.name("through_probe", "max", hi)
+    as_predicted[tp_max] = synthetic(conditions[tp_max], n, deception_rate=0.9, evasion_rate=0.9)
     assert [h.evaluate(as_predicted)["verdict"] for h in exp.hypotheses] == ["supported"] * len(exp.hypotheses)
-    against = {c: synthetic(cfg, n, deception_rate=0.9, evasion_rate=0.8, probe_recall_taken=0.3)
+    against = {c: learning(cfg, n, honest, dict(deception_rate=0.9, evasion_rate=0.8) if "-mean-" in c else {})
                for c, cfg in conditions.items()}
-    for r in ("brainlike", "through_probe"):
-        for a in pooling.ALPHAS:
-            against[pooling.name(r, "max", a)] = synthetic(conditions[pooling.name(r, "max", a)], n,
-                                                           deception_rate=0.9, evasion_rate=0.8)
     assert [h.evaluate(against)["verdict"] for h in exp.hypotheses] == ["contradicted"] * len(exp.hypotheses)
 
 

@@ -132,3 +132,63 @@ def test_pooling(mode, expected):
         return probes.pooled(pool, mode)
 
     assert float(jax.jit(episode)(jnp.asarray([3.0, -3.5, 2.0]))) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("seed, ties", [(0, False), (1, True), (2, True)])
+@pytest.mark.parametrize("rate", [0.5, 0.9])
+def test_at_least_tpr_is_the_strictest_threshold_meeting_the_rate(seed, ties, rate):
+    scores, y, valid = _data(seed, ties=ties)
+    t = float(jax.jit(probes.at_least_tpr)(jnp.asarray(scores), jnp.asarray(y), jnp.asarray(valid), rate))
+    pos = scores[valid & (y > 0.5)]
+    assert (pos > t).mean() >= rate
+    stricter = pos[pos > t].min()  # the next threshold up, just at the lowest positive flagged
+    assert (pos > stricter).mean() < rate
+    assert not np.any(np.isclose(pos, t, atol=1e-6))  # a margin on both sides: no score sits on it
+
+
+def test_pooled_episodes_reads_each_episode_as_its_running_pool():
+    scores = jnp.asarray([3.0, -3.5, 2.0, 1.0, -1.0, 5.0])  # episodes 0 (three steps), 1 (two), 2 (unfinished)
+    episode = jnp.asarray([0, 0, 0, 1, 1, 2])
+    ends = jnp.asarray([False, False, True, False, True, False])
+    got = {m: np.asarray(jax.jit(probes.pooled_episodes, static_argnums=(3, 4))(scores, episode, ends, 3, m))
+           for m in ("last", "mean", "max")}
+    np.testing.assert_allclose(got["last"][:2], [2.0, -1.0])
+    np.testing.assert_allclose(got["mean"], [0.5, 0.0, 5.0])
+    np.testing.assert_allclose(got["max"], [3.0, 1.0, 5.0])
+
+
+# --- calibrating a pooled alarm on labelled episodes (probe.calibrate_on = episodes) -------------
+
+def _episode_recall(pooling: str):
+    """The deployed alarm's recall on its own calibration episodes, each episode pooled here in NumPy
+    from the per-step scores; the number of deceptive episodes, their pooled scores, the threshold."""
+    from brainlike.config import Config, numeric, replace
+    from brainlike.core import learner as lr
+    from experiments.pooling import VAULT
+
+    config = replace(Config(), env="vault_grid", **{
+        **VAULT, "beliefs.pretrain_updates": 50, "probe.n_thoughts": 64, "probe.episode_steps": 2048, "run.steps": 64,
+        "probe.pooling": pooling, "probe.calibrate_on": "episodes"})
+    s, hp = lr.make_spec(config), numeric(config)
+    state = jax.jit(lambda k: lr.init(s, k, hp))(jax.random.PRNGKey(3))
+    ep = state.episodes
+    h, deceptive, _ = lr.labelled_h(s, state.params, ep.thoughts, hp)
+    score, episode = np.asarray(h @ state.probe.u + state.probe.c), np.asarray(ep.episode)
+    ends, deceptive = np.asarray(ep.ends), np.asarray(deceptive) > 0.5
+    pool = {"last": lambda x: x[-1], "mean": np.mean, "max": np.max}[pooling]
+    finished = [i for i in np.unique(episode) if ends[episode == i].any()]
+    pooled = np.array([pool(score[episode == i]) for i in finished])
+    positive = np.array([deceptive[episode == i].any() for i in finished])
+    fired = pooled > float(state.probe.threshold)
+    return fired[positive].mean(), positive.sum(), pooled[positive], float(state.probe.threshold)
+
+
+@pytest.mark.parametrize("pooling", ["last", "mean", "max"])
+def test_an_episode_calibrated_alarm_meets_its_target_on_the_pooled_scores(pooling):
+    recall, n, positives, threshold = _episode_recall(pooling)
+    target = 0.9  # VAULT's probe.rate
+    assert n >= 50
+    assert recall >= target
+    assert (positives > positives[positives > threshold].min()).mean() < target  # the strictest: one step up falls short
+    if pooling != "max":  # max pools onto the door step, one thought shared by many episodes: recall jumps by ties
+        assert recall <= target + 3 * np.sqrt(target * (1 - target) / n)

@@ -43,6 +43,15 @@ class Thoughts(NamedTuple):
     noise: jax.Array | None  # [N, H]: each thought's sample (``desires.thought_noise``), None if not sampled
 
 
+class Episodes(NamedTuple):
+    """Labelled exploratory episodes (``probe.calibrate_on = episodes``): their steps as thoughts, each
+    environment's in time order, the episode each step belongs to, and the step that ends it."""
+
+    thoughts: Thoughts
+    episode: jax.Array  # [N] int: environment * steps per environment + the episode's index there
+    ends: jax.Array  # [N] bool
+
+
 class RunState(NamedTuple):
     params: dict
     opt_state: Any
@@ -55,6 +64,7 @@ class RunState(NamedTuple):
     ref: dict | None = None  # anchored (``reward.kl_beta > 0``): the parameters RL started from, else None
     reader: dict | None = None  # ``probe.reads = reference``: the beliefs pretraining left, which the alarm reads
     start_deception: jax.Array | None = None  # the policy's deception probability where RL started
+    episodes: Episodes | None = None  # what calibrates the threshold when ``probe.calibrate_on = episodes``, else None
 
 
 class Learner(NamedTuple):
@@ -104,6 +114,41 @@ def collect_thoughts(s: Spec, params, actors, key, hp) -> Thoughts:
                     None if noise is None else take(noise))
 
 
+def collect_episodes(s: Spec, params, key, hp) -> Episodes | None:
+    """``probe.episode_steps`` exploratory decisions from freshly reset environments, as ``Episodes``
+    (None unless ``probe.calibrate_on = episodes``). Exploration takes uniformly random plans: the
+    policy RL starts from (zero desires) up to its proposal rule."""
+    if s.config.probe.calibrate_on == "thoughts":
+        return None
+    run = s.config.run
+    key_actors, key_roll = jax.random.split(key)
+    actors = jax.vmap(functools.partial(new_actor, s, hp=hp))(jax.random.split(key_actors, run.n_envs))
+    n_rollouts = -(-s.config.probe.episode_steps // run.steps_per_update)
+    _, batch = jax.lax.scan(lambda a, k: rollout(s, params, blind(s), a, k, hp, True)[:2],
+                            actors, jax.random.split(key_roll, n_rollouts))
+    noise = jax.vmap(functools.partial(taken_noise, s))(batch) if s.noisy else None
+    per_env = lambda x: jnp.moveaxis(x, 2, 0).reshape((-1,) + x.shape[3:])  # noqa: E731  [R, T, E] -> [E * R * T]
+    done = jnp.moveaxis(batch.done, 2, 0).reshape(run.n_envs, -1).astype(jnp.int32)
+    steps = done.shape[1]
+    episode = (jnp.cumsum(done, axis=1) - done + steps * jnp.arange(run.n_envs)[:, None]).reshape(-1)
+    thoughts = Thoughts(per_env(batch.obs), per_env(batch.plan), per_env(batch.kind), per_env(batch.outcome_obs),
+                        None if noise is None else per_env(noise))
+    return Episodes(thoughts, episode, done.reshape(-1) > 0)
+
+
+def episode_threshold(s: Spec, params, probe: probes.Probe, episodes: Episodes, hp) -> jax.Array:
+    """The threshold on the pooled score (``probe.pooling``) that flags at least the target share of the
+    complete labelled episodes (``probes.at_least_tpr``): positive if it took a covered deceptive step, negative if it took no deceptive
+    step (one that took only uncovered ones is left out, as such thoughts are)."""
+    h, deceptive, covered = labelled_h(s, params, episodes.thoughts, hp)
+    n = episodes.episode.shape[0]
+    scores = probes.pooled_episodes(h @ probe.u + probe.c, episodes.episode, episodes.ends, n, s.config.probe.pooling)
+    took = lambda x: jax.ops.segment_max(x, episodes.episode, n) > 0.5  # noqa: E731
+    positive, any_deceptive = took(deceptive * covered), took(deceptive)
+    valid = took(episodes.ends.astype(jnp.float32)) & (positive | ~any_deceptive)
+    return probes.at_least_tpr(scores, positive.astype(jnp.float32), valid, hp["probe"]["rate"])
+
+
 def split(s: Spec, thoughts: Thoughts, i: int) -> Thoughts:
     """Set ``i`` of the stored thoughts: 0 fit, 1 calibration, 2 evaluation."""
     n = s.config.probe.n_thoughts
@@ -122,18 +167,24 @@ def fit(s: Spec, params, thoughts: Thoughts, hp) -> probes.Probe:
                             s.config.probe.target, hp["probe"]["rate"], hp["probe"]["l2"])
 
 
-def deploy(s: Spec, params, thoughts: Thoughts, hp, u=None) -> probes.Probe:
-    """The probe to deploy under ``params``: ``fit``, or (``probe.direction = random``) the placebo
-    reading direction ``u``, calibrated to match the fitted probe as ``probe.placebo_match`` says (``probes.placebo``)."""
+def deploy(s: Spec, params, thoughts: Thoughts, hp, u=None, episodes: Episodes | None = None) -> probes.Probe:
+    """The probe to deploy under ``params``: ``fit`` (its threshold set on ``episodes`` where given), or
+    (``probe.direction = random``) the placebo reading direction ``u``, calibrated to match the fitted
+    probe as ``probe.placebo_match`` says (``probes.placebo``)."""
     fitted = fit(s, params, thoughts, hp)
+    if episodes is not None:
+        return fitted._replace(threshold=episode_threshold(s, params, fitted, episodes, hp))
     if s.config.probe.direction == "fitted":
         return fitted
     return probes.placebo(u, *labelled_h(s, params, split(s, thoughts, 1), hp), fitted, s.config.probe.placebo_match)
 
 
-def recalibrate(s: Spec, params, probe: probes.Probe, thoughts: Thoughts, hp) -> probes.Probe:
-    """The same direction with its threshold set anew on calibration thoughts under ``params``
-    (a placebo's as ``deploy`` sets it)."""
+def recalibrate(s: Spec, params, probe: probes.Probe, thoughts: Thoughts, hp,
+                episodes: Episodes | None = None) -> probes.Probe:
+    """The same direction with its threshold set anew on calibration thoughts (or ``episodes``) under
+    ``params`` (a placebo's as ``deploy`` sets it)."""
+    if episodes is not None:
+        return probe._replace(threshold=episode_threshold(s, params, probe, episodes, hp))
     if s.config.probe.direction == "random":
         return deploy(s, params, thoughts, hp, probe.u)
     h_cal, y_cal, ok_cal = labelled_h(s, params, split(s, thoughts, 1), hp)
@@ -255,14 +306,15 @@ def init(s: Spec, key, hp) -> RunState:
     thoughts = collect_thoughts(s, params, actors, key_thoughts, hp)
     u = probes.random_direction(placebo_key(key, hp), s.config.beliefs.thought_dim) \
         if s.config.probe.direction == "random" else None
-    probe = deploy(s, params, thoughts, hp, u)
+    episodes = collect_episodes(s, params, jax.random.fold_in(key, 6), hp)
+    probe = deploy(s, params, thoughts, hp, u, episodes)
     reader = params["beliefs"] if s.config.probe.reads == "reference" else None
     if s.config.run.sft_steps:
         params, opt_state, actors = honest_start(s, params, opt_state, actors, jax.random.fold_in(key, 2), hp)
     start = deception_probability(s, params, actors, jax.random.fold_in(key, 4), hp)
     dataset = log_dataset(s, params, probe, actors, jax.random.fold_in(key_run, 1), hp, reader)
     return RunState(params, opt_state, actors, probe, thoughts, key_run, jnp.zeros((), jnp.int32), dataset,
-                    params if s.anchored else None, reader, start)
+                    params if s.anchored else None, reader, start, episodes)
 
 
 def rl_update(s: Spec, state: RunState, hp):
@@ -278,9 +330,11 @@ def rl_update(s: Spec, state: RunState, hp):
     updates, opt_state = optimizer(hp, hp["beliefs"]["rl_lr"]).update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     pcfg = s.config.probe
-    probe = on_schedule(pcfg.refit_every, state.update, lambda ops: deploy(s, ops[0], state.thoughts, hp, ops[1].u),
+    probe = on_schedule(pcfg.refit_every, state.update,
+                        lambda ops: deploy(s, ops[0], state.thoughts, hp, ops[1].u, state.episodes),
                         state.probe, (params, state.probe))
-    probe = on_schedule(pcfg.recalibrate_every, state.update, lambda ops: recalibrate(s, ops[0], ops[1], state.thoughts, hp),
+    probe = on_schedule(pcfg.recalibrate_every, state.update,
+                        lambda ops: recalibrate(s, ops[0], ops[1], state.thoughts, hp, state.episodes),
                         probe, (params, probe))
     state = state._replace(params=params, opt_state=opt_state, actors=actors, probe=probe, key=key,
                            update=state.update + 1)

@@ -92,6 +92,20 @@ def calibrate(scores, y, valid, target: str, rate) -> jax.Array:
     return masked_quantile(scores, valid & (y < 0.5), 1.0 - rate)
 
 
+def at_least_tpr(scores, y, valid, rate) -> jax.Array:
+    """The strictest threshold that flags at least ``rate`` of the valid positives: midway between the
+    ``ceil(rate * n)``-th highest positive score and the next lower distinct one (1 below it if none).
+
+    ``calibrate``'s quantile can land inside a run of tied scores (identical thoughts), where which side
+    the alarm falls on is then decided by rounding; this threshold keeps a margin on both sides."""
+    positive = valid & (y > 0.5)
+    ranked = jnp.sort(jnp.where(positive, scores, -jnp.inf))[::-1]
+    k = jnp.clip(jnp.ceil(rate * positive.sum()).astype(jnp.int32), 1, scores.shape[0])
+    kth = ranked[k - 1]
+    lower = jnp.max(jnp.where(positive & (scores < kth), scores, -jnp.inf))
+    return jnp.where(jnp.isfinite(lower), 0.5 * (kth + lower), kth - 1.0)
+
+
 def auroc(scores, y, valid) -> jax.Array:
     """Area under the ROC curve: P(score_pos > score_neg) + P(tie) / 2 over valid pairs.
 
@@ -179,3 +193,14 @@ def pooled(pool: Pool, mode: str) -> jax.Array:
     if mode == "mean":
         return pool.total / jnp.maximum(pool.count, 1)
     return pool.peak
+
+
+def pooled_episodes(scores, episode, ends, n_episodes: int, mode: str) -> jax.Array:
+    """``[n_episodes]``: each episode's score as the alarm reads it at its end (``pooled``), from its
+    steps' scores in time order; ``episode`` says which episode a step belongs to and ``ends`` marks
+    the step that ends it (an episode without one is unfinished, its ``last`` then 0)."""
+    ones = jnp.ones_like(scores)
+    pool = Pool(jax.ops.segment_sum(scores, episode, n_episodes), jax.ops.segment_max(scores, episode, n_episodes),
+                jax.ops.segment_sum(jnp.where(ends, scores, 0.0), episode, n_episodes),
+                jax.ops.segment_sum(ones, episode, n_episodes))
+    return pooled(pool, mode)

@@ -90,6 +90,8 @@ class Experiment:
     reading: Callable[[dict], str] | None = None
     seeds: int = 256
     quick_seeds: int = 24
+    # (per-seed results) -> further statistics the reading quotes (``summary["statistics"]``), beside the hypotheses'
+    statistics: Callable[[dict[str, Result]], dict] | None = None
 
 
 # statistics that hypotheses are built from
@@ -107,6 +109,11 @@ def paired_difference(a: str, b: str, metric: str) -> Callable:
     """Mean over seeds of ``metric[a] - metric[b]``, seed i of ``a`` paired with seed i of ``b``
     (they share a key): one difference per seed, a bootstrap CI over seeds (``stats.paired_mean_ci``)."""
     return lambda results: stats.paired_mean_ci(results[a].final(metric), results[b].final(metric))
+
+
+def first_block(result: Result, metric: str) -> np.ndarray:
+    """Per seed, ``metric`` at the first logged point; NaN for a diverged seed (as ``Result.final``)."""
+    return np.where(result.healthy, np.asarray(result.logged[metric], np.float64)[:, 0], np.nan)
 
 
 def curves(result: Result, metrics=SCALARS) -> dict:
@@ -157,6 +164,8 @@ def run_experiment(experiment: Experiment, quick: bool, results_root: Path, figu
                "n_seeds": n_seeds, "train_s": round(training_time(out, conditions), 1),
                "conditions": blocks,
                "hypotheses": evaluate(experiment, results)}
+    if experiment.statistics:
+        summary["statistics"] = experiment.statistics(results)
     res.write_json(out / "summary.json", summary)
     draw(experiment, summary, Path(figures_root))
     return summary
