@@ -342,6 +342,9 @@ def reading(summary: dict) -> str:
     shares = lambda r, k: ", ".join(f"{c} {s:.2f}" for c, s in atlas_shares(b, r, k, alphas).items())  # noqa: E731
     table = "\n".join(f"| `{r}` | {k:g} | {shares(r, k)} |" for r in ROUTINGS for k in betas)
     strong = max(alphas)
+    hs = summary["hypotheses"]
+    stat = lambda i: f"{hs[i]['mean']:.2f} [{hs[i]['ci95'][0]:.2f}, {hs[i]['ci95'][1]:.2f}]"  # noqa: E731
+    start = b[name("policy_gradient", strong, betas[0])]["metrics"]["start_deception"]["mean"]
     first = lambda r: ", ".join(f"{first_block(b[name(r, strong, k)]):.2f}" for k in betas)  # noqa: E731
     final = lambda r: ", ".join(f"{b[name(r, strong, k)]['metrics']['deception_rate']['mean']:.2f}"  # noqa: E731
                                 for k in betas)
@@ -355,10 +358,19 @@ The Atlas's four outcomes, pooled over alpha > 0 (share of seeds):
 |---|---|---|
 {table}
 
-Learned, not built in: at alpha {strong:g}, deception in the first logged block along beta was
+The first logged block against the final window: at alpha {strong:g}, deception in the first logged block along beta was
 `policy_gradient` {first("policy_gradient")} and `brainlike` {first("brainlike")}; in the final window
 {final("policy_gradient")} and {final("brainlike")}. Settled: the largest change of mean deception between
 the last two windows of a fifth of training, over all cells, is {drift(b[worst]):+.3f} (`{worst}`).
+
+Against the Atlas, anchor by anchor:
+
+| the Atlas | its finding | the toy (policy_gradient, sigma 0) | where the set-up differs |
+|---|---|---|---|
+| honest corner | honest at alpha >= {ATLAS_HONEST[0]:g}, beta = {ATLAS_HONEST[1]:g} | {stat(0)} of seeds honest at alpha >= {ATLAS_HONEST[0]:g}, beta >= {ATLAS_HONEST[1]:g} | a bandit choosing among 16 phrasings, not a coding policy; alpha against rewards of 1 and 2 |
+| weak anchoring | deceptive at beta = {ATLAS_DECEPTIVE_BETA:g} | {stat(1)} honest at alpha >= {ATLAS_HONEST[0]:g}, beta {ATLAS_DECEPTIVE_BETA:g} | the honest start leaves a deceptive plan about {start:.0%} likely where RL starts |
+| what the penalty buys | obfuscated policies, not activations | policy minus activations share {stat(3)} | the probe's gradient cannot reach the beliefs at sigma 0 |
+| drift without a penalty | activations drift during RL | fresh recall {stat(4)} below the target at alpha 0 | a small world model trained on its own experience |
 
 Predictions not supported: {"; ".join(failed) if failed else "none"}.
 
