@@ -157,7 +157,7 @@ def plot(summary: dict, path) -> None:
     axes[4].set(xlabel="thought noise sigma (4 variants per plan)", ylim=(-0.03, 1.03))
     axes[4].set_title("scope: frozen recall across sigma, learning rate 3e-3", fontsize=10)
     axes[4].legend(fontsize=7)
-    fig.suptitle(f"Drift control on plan_market (no B, alpha=0, probe fitted on A): final window, mean and 95% CI "
+    fig.suptitle(f"Drift control on plan_market (no B, alpha=0 unless marked, probe fitted on A): final window, mean and 95% CI "
                  f"over {summary['n_seeds']} seeds per point", fontsize=11)
     fig.tight_layout()
     save(fig, path)
