@@ -321,8 +321,8 @@ def verdict_list(summary: dict) -> str:
     (and, where the summary has it, the verdict after Holm's correction over the figure's
     hypotheses); then how many seeds diverged, which every mean leaves out."""
     hs = summary["hypotheses"]
-    holm = lambda h: (f" Holm-adjusted over {len(hs)} hypotheses (p {h['p']:.2g}): {h['holm']}."  # noqa: E731
-                      if "holm" in h else "")
+    p = lambda h: f"p ≤ {P_FLOOR:g}" if h["p"] <= P_FLOOR else f"p {h['p']:.2g}"  # noqa: E731
+    holm = lambda h: f" Holm-adjusted over {len(hs)} hypotheses ({p(h)}): {h['holm']}." if "holm" in h else ""  # noqa: E731
     items = [f"- {h['question']} **{h['verdict']}**: {h['statistic']} = {h['mean']:.3f} "
              f"[{h['ci95'][0]:.3f}, {h['ci95'][1]:.3f}], predicted {h['predicted']}.{holm(h)}" for h in hs]
     diverged = {n: b["outcomes"].get("diverged", 0) for n, b in summary["conditions"].items()}
