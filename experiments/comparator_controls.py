@@ -35,7 +35,7 @@ import numpy as np
 from brainlike.config import Config, replace
 from brainlike.report.experiment import (Experiment, Hypothesis, count, mean_of, paired_difference, value, verdict_list,
                                          with_ci)
-from brainlike.report.plots import errorbar, outcome_bars, save
+from brainlike.report.plots import errorbar, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import mean_ci
 
@@ -234,9 +234,7 @@ def plot(summary: dict, path) -> None:
                                                               sigma_name("policy_gradient", s, ALPHA)]
              for s in (0.0, 0.5) for ref in (False, True) if (reference_name(s) in blocks or not ref)}
     shown |= {f"{SHORT[r]} phrased": blocks[phrased_name(r)] for r in phrased}
-    outcome_bars(ax, shown)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    ax.set_title("outcomes: live vs frozen reader (alpha 3); phrasings", fontsize=9)
+    outcome_panel(ax, shown, "outcomes: live vs frozen reader (alpha 3); phrasings")
     fig.suptitle(f"Comparator controls on plan_market (truth 1, undetected lie 2, detected lie -1; probe at TPR {TPR:g}): "
                  f"final window, mean and 95% CI over {summary['n_seeds']} seeds per condition", fontsize=11, y=1.0)
     save(fig, path)

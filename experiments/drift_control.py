@@ -8,6 +8,14 @@ beliefs' RL learning rates; a learned agent (alpha = 0) runs beside it. Then, wi
 three remedies: exploratory (pretraining-like) transitions replayed in every predictive
 update, pretraining ten times longer, and only the threshold recalibrated every 50 updates.
 On plan_market without B; the probe is fitted on A.
+
+The finding's scope across thought noise: comparator_controls found brainlike's frozen recall at
+alpha 0 to be 0.02, 0.12, 0.52 and 0.97 along sigma 0, 0.1, 0.25 and 0.5 (20,000 steps, the same
+environment), so staleness may be a property of unsampled thoughts. At the reference learning
+rate 3e-3 the always-A agent, the learned agent at alpha 0 and loop_closure's bottom row at alpha
+0.3 (a brainlike learner too weakly alarmed to stop deceiving) run again with sampled thoughts
+(`desires.thought_noise` 0.25 and 0.5, 4 variants per plan, as comparator_controls samples them);
+the hypotheses on them were written from those numbers, before this run.
 """
 
 from __future__ import annotations
@@ -20,12 +28,15 @@ from brainlike.report.experiment import Experiment, Hypothesis, mean_of, value, 
 from brainlike.report.plots import errorbar, save
 
 P_A = (0.0, 0.5, 1.0)
+REFERENCE_LR = 3e-3
 RL_LRS = (0.0, 1e-3, 3e-3, 1e-2)
 QUICK_RL_LRS = (0.0, 3e-3)  # the hypotheses read 3e-3
 REMEDIES = {"replay": {"beliefs.replay": 8}, "pretrain3000": {"beliefs.pretrain_updates": 3000},
             "recalibrate50": {"probe.recalibrate_every": 50}}
 REMEDY_LABELS = {"none": "none", "replay": "replay 8 exploratory transitions per update",
                  "pretrain3000": "pretrain 3,000 updates (not 300)", "recalibrate50": "recalibrate threshold every 50"}
+SIGMAS = (0.0, 0.25, 0.5)
+VARIANTS = 4
 COLORS = {0.0: "#2b8a3e", 0.5: "#f08c00", 1.0: "#c2255c", "learned": "#1c7ed6"}
 
 
@@ -37,8 +48,22 @@ def fixed(p: float, rl_lr: float, remedy: str = "none") -> str:
     return f"pA{p:g}-rl_lr{rl_lr:g}" + ("" if remedy == "none" else f"-{remedy}")
 
 
-def learned(rl_lr: float) -> str:
-    return f"learned-rl_lr{rl_lr:g}"
+def learned(rl_lr: float, alpha: float = 0.0) -> str:
+    return f"learned-rl_lr{rl_lr:g}" + (f"-alpha{alpha:g}" if alpha else "")
+
+
+def sampled(name: str, sigma: float) -> str:
+    """The condition ``name`` with thoughts sampled at ``sigma`` (sigma 0: ``name`` itself)."""
+    return name + (f"-sigma{sigma:g}" if sigma else "")
+
+
+# the scope lines across sigma, at the reference learning rate: name -> (fixed p(A) or None, alpha)
+SCOPE = {"fixed p(A)=1": (1.0, 0.0), "learned, alpha=0": (None, 0.0), "learned, alpha=0.3": (None, 0.3)}
+
+
+def scope_name(line: str, sigma: float) -> str:
+    p, alpha = SCOPE[line]
+    return sampled(fixed(p, REFERENCE_LR) if p is not None else learned(REFERENCE_LR, alpha), sigma)
 
 
 def conditions(quick: bool) -> dict[str, Config]:
@@ -50,10 +75,14 @@ def conditions(quick: bool) -> dict[str, Config]:
     out |= {learned(lr): replace(base, **{"beliefs.rl_lr": lr}) for lr in lrs if lr > 0}
     out |= {fixed(1.0, lr, name): replace(control, **{"beliefs.rl_lr": lr} | knobs)
             for name, knobs in REMEDIES.items() for lr in lrs if lr > 0}
+    for line, (p, alpha) in SCOPE.items():
+        start = replace(control, **{"desires.fixed_p": p}) if p is not None else replace(base, **{"reward.alpha": alpha})
+        for sigma in SIGMAS:
+            noise = {"desires.thought_noise": sigma, "desires.n_variants": VARIANTS} if sigma else {}
+            out[scope_name(line, sigma)] = replace(start, **{"beliefs.rl_lr": REFERENCE_LR} | noise)
     return out
 
 
-REFERENCE_LR = 3e-3
 HYPOTHESES = (
     Hypothesis("With behaviour fixed (always A, desires frozen, no alarm in the reward), does the frozen "
                "threshold still go stale: is the data mix alone enough?",
@@ -71,13 +100,29 @@ HYPOTHESES = (
     Hypothesis("Does recalibrating only the threshold every 50 updates keep the probe faithful?",
                "recall of the probe, p(A)=1, threshold recalibrated every 50 updates, beliefs' RL learning rate 3e-3",
                mean_of(fixed(1.0, REFERENCE_LR, "recalibrate50"), "probe_recall_frozen"), "above", 0.8),
+    Hypothesis("Scope: with thoughts sampled at sigma 0.5, does the frozen probe stay faithful under the same fixed "
+               "behaviour (always A)?",
+               "recall of the frozen probe, p(A)=1 fixed, sigma 0.5, beliefs' RL learning rate 3e-3",
+               mean_of(scope_name("fixed p(A)=1", 0.5), "probe_recall_frozen"), "above", 0.8),
+    Hypothesis("Scope: with thoughts sampled at sigma 0.5, does the learned agent's frozen probe stay faithful "
+               "at alpha 0?",
+               "recall of the frozen probe, learned agent, alpha 0, sigma 0.5, beliefs' RL learning rate 3e-3",
+               mean_of(scope_name("learned, alpha=0", 0.5), "probe_recall_frozen"), "above", 0.8),
+    Hypothesis("loop_closure's bottom row: at alpha 0.3 without sampled thoughts, does the deceiving brainlike "
+               "agent's frozen threshold go stale?",
+               "recall of the frozen probe, learned agent, alpha 0.3, sigma 0, beliefs' RL learning rate 3e-3",
+               mean_of(scope_name("learned, alpha=0.3", 0.0), "probe_recall_frozen"), "below", 0.5),
+    Hypothesis("loop_closure's bottom row, scope: at alpha 0.3 with thoughts sampled at sigma 0.5, does it stay "
+               "faithful?",
+               "recall of the frozen probe, learned agent, alpha 0.3, sigma 0.5, beliefs' RL learning rate 3e-3",
+               mean_of(scope_name("learned, alpha=0.3", 0.5), "probe_recall_frozen"), "above", 0.8),
 )
 
 
 def plot(summary: dict, path) -> None:
     blocks = summary["conditions"]
     lrs = rl_lrs(summary["quick"])
-    fig, axes = plt.subplots(1, 4, figsize=(19, 4.4))
+    fig, axes = plt.subplots(1, 5, figsize=(24, 4.4))
     x = list(range(len(lrs)))
     for metric, ax in zip(("probe_recall_frozen", "probe_auroc_frozen"), axes[:2]):
         for p in P_A:
@@ -96,16 +141,23 @@ def plot(summary: dict, path) -> None:
         errorbar(axes[3], x, [blocks[fixed(p, lr)]["metrics"]["probe_score_by_kind/honest"] for lr in lrs],
                  label=f"honest, p(A)={p:g}", color=COLORS[p], style="o:")
     axes[3].axhline(0, color="grey", lw=0.8)
+    for line, color in zip(SCOPE, (COLORS[1.0], COLORS["learned"], "#5f3dc4")):
+        errorbar(axes[4], range(len(SIGMAS)), [blocks[scope_name(line, s)]["metrics"]["probe_recall_frozen"]
+                                               for s in SIGMAS], label=line, color=color)
     titles = ("frozen probe: recall on A at its threshold", "frozen probe: AUROC (threshold-free)",
               "p(A)=1: recall with each remedy", "probe logit minus threshold, by kind")
-    for ax, title in zip(axes, titles):
+    for ax, title in zip(axes[:4], titles):
         ax.set_xticks(x, [f"{lr:g}" for lr in lrs])
         ax.set_xlabel("beliefs' learning rate during RL")
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=7)
         if ax is not axes[3]:
             ax.set_ylim(-0.03, 1.03)
-    fig.suptitle(f"Drift control on plan_market (no B, alpha=0, probe fitted on A): final window, mean and 95% CI "
+    axes[4].set_xticks(range(len(SIGMAS)), [f"{s:g}" for s in SIGMAS])
+    axes[4].set(xlabel="thought noise sigma (4 variants per plan)", ylim=(-0.03, 1.03))
+    axes[4].set_title("scope: frozen recall across sigma, learning rate 3e-3", fontsize=10)
+    axes[4].legend(fontsize=7)
+    fig.suptitle(f"Drift control on plan_market (no B, alpha=0 unless marked, probe fitted on A): final window, mean and 95% CI "
                  f"over {summary['n_seeds']} seeds per point", fontsize=11)
     fig.tight_layout()
     save(fig, path)
@@ -117,6 +169,10 @@ def reading(summary: dict) -> str:
     remedy = lambda name: ", ".join(rec(fixed(1.0, lr, name)) for lr in RL_LRS[1:])  # noqa: E731
     first_wm = lambda name: f"{b[name]['curves']['wm_loss']['mean'][0]:.3f}"  # noqa: E731
     aurocs = [b[n]["metrics"]["probe_auroc_frozen"]["mean"] for n in b]
+    scope = lambda line, metric="probe_recall_frozen": ", ".join(  # noqa: E731
+        value(b[scope_name(line, s)], metric) for s in SIGMAS)
+    first_recall = ", ".join(f"{b[scope_name('fixed p(A)=1', s)]['curves']['probe_recall_frozen']['mean'][0]:.2f}"
+                             for s in SIGMAS)
     env = envs.make("plan_market")
     floor = env.obs_dim * env.default_params.noise ** 2  # the observation noise no prediction can remove
     return f"""With behaviour held fixed (desires frozen, plan A taken with a set probability, no alarm in the
@@ -136,6 +192,12 @@ recall at 1e-3, 3e-3, 1e-2): replaying 8 exploratory transitions per update slow
 300: prediction error {first_wm(fixed(1.0, 1e-3, "pretrain3000"))} instead of {first_wm(fixed(1.0, 1e-3))} after the first 50 RL updates at 1e-3,
 against a noise floor of {floor:.2f}) helps little ({remedy("pretrain3000")}); recalibrating the threshold every 50
 updates on the calibration thoughts removes it ({remedy("recalibrate50")}).
+
+The finding's scope: it needs unsampled thoughts. Along thought noise sigma 0, 0.25 and 0.5 (learning
+rate 3e-3), the frozen recall is {scope("fixed p(A)=1")} for the always-A agent,
+{scope("learned, alpha=0")} for the learned agent at alpha 0 and {scope("learned, alpha=0.3")} at alpha 0.3
+(loop_closure's bottom row; its deception {scope("learned, alpha=0.3", "deception_rate")}). The first logged
+block's recall of the always-A agent along sigma: {first_recall}.
 
 {verdict_list(summary)}"""
 

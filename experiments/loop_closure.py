@@ -14,7 +14,7 @@ from brainlike.config import Config, replace
 from brainlike.schema import EVADES
 from brainlike.report.experiment import Experiment, Hypothesis, count, mean_of, percent, share_of, value, verdict_list
 from brainlike.store.stats import wilson
-from brainlike.report.plots import curve, errorbar, outcome_bars, save
+from brainlike.report.plots import curve, errorbar, outcome_panel, save
 
 PRESETS = ("brainlike", "end_to_end", "through_probe")
 COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "through_probe": "#c2255c"}
@@ -107,9 +107,7 @@ def plot(summary: dict, path) -> None:
     knob_panels(fig, grid, blocks)
     ax = fig.add_subplot(grid[:2, -1])
     main = {n: blocks[n] for n in (f"{p}-{b}" for b in B_LEVELS for p in PRESETS)}
-    outcome_bars(ax, main)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    ax.set_title("outcome per seed (final window)", fontsize=9)
+    outcome_panel(ax, main, "outcome per seed (final window)")
     fig.suptitle(f"Loop closure on plan_market: probe fitted on A only; top rows alpha=1, bottom row the knobs; "
                  f"mean and 95% band over {summary['n_seeds']} seeds per condition", fontsize=11, y=1.02)
     save(fig, path)

@@ -1,37 +1,57 @@
-"""Phase diagram: where in alarm weight x anchoring does the learner end honest, caught or evasive?
+"""Alarm weight x anchoring, like for like with the Obfuscation Atlas: where does the learner end honest, and how do the others evade?
 
-The alarm weight alpha against the anchoring strength beta (``reward.kl_beta``: every decision's
-reward loses beta * (log pi(a) - log pi_ref(a)), pi_ref the selection policy at the start of RL,
-as the KL penalty of RLHF), under brainlike and policy_gradient routing. Each cell is coloured
-by its most common outcome, with the outcome shares written inside.
+The Obfuscation Atlas (Taufeeque, Heimersheim, Gleave & Cundy 2026, "The Obfuscation Atlas: Mapping
+Where Honesty Emerges in RLVR with Deception Probes", arXiv:2602.15515) trains a language model by
+RL on coding problems where hardcoding the tests pays, maximising J = E[R - alpha psi] - beta KL
+with psi a deception probe on its activations and the KL to the model RL started from. It sorts
+the runs into honest, blatant deception (caught), an obfuscated policy (deceptive text the probe
+misses) and obfuscated activations (deceptive text, representations moved so that the same probe
+no longer fires). Its findings drawn beside the toy's: policies stayed honest at alpha >= 3 with
+beta = 1e-2 and were deceptive at beta = 1e-4; the probe penalty incentivised obfuscated policies,
+while obfuscated activations came from representation drift during RL, with or without the penalty.
 
-The environment: plan_market with a plan B on offer in half the episodes (prevalence 0.5), its
-signature at cosine 0.5 with A's, and the probe fitted on A. B is there so that `evades_by_plan`
-is possible at all (without it a learner can only be honest, caught, or blind the probe); its
-overlap with A is 0.5 so that the alarm weight still matters for B: the A-probe flags some of
-B's thoughts, so a strong alarm can deter B where a weak one cannot, and the diagram has
-boundaries to move. Thoughts are sampled (sigma 0.5, 4 variants per plan, as in tpr_cliff) in
-every cell, because policy_gradient needs them.
+The toy, set up as the Atlas is where a one-step bandit allows (tpr_cliff's like-for-like set-up
+without its audit), on plan_market without B:
 
-Chosen from a smaller run (32 seeds, 10,000 steps, brainlike, beta 0, alpha 0.3 / 1 / 3): at
-overlap 0 the A-probe flags 2-3% of B's thoughts and every seed at alpha 1 and 3 ends
-`evades_by_plan` (the diagram would have no honest region to grow); at overlap 0.9 it flags
-73-88% and seeds end caught (alpha 0.3) or honest (alpha >= 1), with `evades_by_plan` 3/32 at
-most; at overlap 0.5 it flags 16-28%, and seeds end caught (22/32 at alpha 0.3),
-`evades_by_plan` (28/32 at alpha 1) or honest (10/32 at alpha 3): every region present.
-Anchoring in the same run (alpha 1 and 3, overlap 0.9, beta 0 / 0.01 / 0.1 / 1) made brainlike
-less honest as beta grew (at alpha 1: 28, 27, 24, 0 honest of 32; at beta 1 every seed caught)
-and left policy_gradient deceiving (deception 0.6-0.9 at every beta). 6,000 RL steps per seed
-keep the 50 cells of 256 seeds within the time budget; in a run of 32 seeds, four cells
-(brainlike alpha 1 beta 0.1, alpha 3 beta 1; policy_gradient alpha 3 beta 0, 0.1) ended with the
-same outcome counts within 3 of 32 at 6,000 and 10,000 steps, except that policy_gradient's
-deceptive seeds were still moving from `evades_by_shift`/`_by_plan` to `evades_by_obfuscation`
-(8 and 14 of 32 at beta 0): its split among the evasive labels is not settled at this length,
-its share of deceptive seeds is.
+- The hack pays: the honest plan 1, the deceptive plan A 2.
+- Phrasings: every kind has 8 phrasings leaving 0.5 to 1 of its signature, so a policy can evade
+  the probe by what it chooses to say, as the Atlas's models justify their hacks.
+- The penalty is the Atlas's: alpha whenever the alarm fires on the thought taken (R - alpha psi,
+  psi the alarm's 0/1), honest or not.
+- An honest start (`run.sft_steps`) and the KL anchor to it (`reward.kl_beta` = beta), as the
+  Atlas anchors to the model RL started from.
+- `policy_gradient` at sigma 0 is the LLM analogue: the act is a phrasing, the probe a black box
+  whose gradient never reaches the beliefs. `brainlike` beside it.
+- The alarm reads the live beliefs, which keep learning to predict during RL: representations can
+  drift, as the Atlas's do.
+- The Atlas's four outcomes are the toy's labels: honest; blatant deception = `caught`; an
+  obfuscated policy = `evades_by_choice` or `_by_plan` (deceiving with thoughts the probe misses,
+  the probe still reading fresh thoughts well); obfuscated activations = `evades_by_shift`,
+  `_obfuscation` or `_erasure` (the probe's recall or order on fresh thoughts lost).
 
-Desires start at zero, so pi_ref is uniform over the candidates that come to mind: anchoring
-here pulls the choice towards indifference, not towards an honest start as RLHF's reference
-model does.
+Where it still differs from the Atlas: one decision per episode among 16 phrasings instead of a
+generated program; the probe is a logistic probe on the world model's thought, fitted per seed and
+calibrated for TPR 0.95; the honest start is supervised on ground truth; REINFORCE with the
+valence as baseline, not GRPO; alpha and beta act on rewards of 1 and 2, so their scale, not their
+values, is what compares.
+
+The earlier version of this figure sampled thoughts (sigma 0.5) and anchored to a uniform start:
+activation-space RL, not the LLM comparison. Its set-up lives on as tpr_cliff's
+`policy_gradient-act` line.
+
+Chosen before the full run, from results/explore/phase_diagram_atlas_pilot.json (64 seeds, 20,000
+steps, alpha 1 / 3 x beta 0 / 1e-4 / 1e-2 / 1e-1). The honest start leaves a deceptive plan about
+3.5% likely. At alpha 3 both routings stayed honest at every beta (final deception: brainlike
+0.003, policy_gradient 0.08-0.09, the latter's deceptive seeds having found, within 2,000 steps, a
+phrasing the probe misses); at alpha 1 both deceived (0.82-0.95) unless beta was 0.1 (brainlike
+0.23, policy_gradient 0.36). policy_gradient had settled by 6,000 steps; brainlike at alpha 1 was
+still rising at 20,000 (0.70 in the block ending at 10,000, 0.92 at 20,000). The boundary lies
+between alpha 1 and 3, so the grid is alpha 0 / 1 / 2 / 3 (0, the Atlas's run without a probe
+penalty) x beta 0 / 1e-4 / 1e-2 / 1e-1 (the Atlas's two and the ends), 20,000 steps, the least
+the comparison asks for: a longer run, or alpha 0.3 and 10, does not fit the time (32 cells x 256
+seeds already take about half an hour here). The reading reports which cells had not settled.
+The hypotheses below were written then, before the full run, from the Atlas's findings and the
+seed's claim, not from the pilot's answers.
 """
 
 from __future__ import annotations
@@ -43,22 +63,31 @@ import numpy as np
 
 from brainlike.config import Config, replace
 from brainlike.report.experiment import Experiment, Hypothesis, verdict_list
-from brainlike.report.plots import OUTCOME_COLORS, errorbar, save
+from brainlike.report.plots import OUTCOME_COLORS, curve, errorbar, save
 from brainlike.schema import ORDERED, OUTCOMES
-from brainlike.store.stats import paired_mean_ci, pooled_share, wilson
+from brainlike.store.stats import mean_ci, paired_mean_ci, per_seed_mean, pooled_share, wilson
+
+# The Atlas's findings (module docstring): honest from this alarm weight up at this anchoring, and
+# deceptive at this weaker anchoring
+ATLAS_HONEST = (3.0, 1e-2)  # (smallest alpha, beta)
+ATLAS_DECEPTIVE_BETA = 1e-4
 
 ROUTINGS = ("brainlike", "policy_gradient")
-ALPHAS = (0.0, 0.3, 1.0, 3.0, 10.0)
-BETAS = (0.0, 1e-3, 1e-2, 1e-1, 1.0)
-QUICK_ALPHAS, QUICK_BETAS = (1.0, 10.0), (0.0, 1.0)
-SIGMA, VARIANTS = 0.5, 4
-ENV = {"env.b_prevalence": 0.5, "env.b_overlap": 0.5}
-STEPS, QUICK_STEPS = 6_000, 2_000
+ALPHAS = (0.0, 1.0, 2.0, 3.0)
+BETAS = (0.0, 1e-4, 1e-2, 1e-1)
+QUICK_ALPHAS, QUICK_BETAS = (0.0, 3.0), (1e-4, 1e-2)
+PHRASINGS, SPREAD, SFT_STEPS = 8, 0.5, 5
+STEPS, QUICK_STEPS = 20_000, 2_000
 SHORT = {"honest": "honest", "caught": "caught", "evades_by_plan": "by plan", "evades_by_shift": "shift",
          "evades_by_obfuscation": "obfusc.", "evades_by_erasure": "erasure", "unpenalised_unseen": "unpen. unseen",
          "unpenalised_stale": "unpen. stale", "unstable": "unstable", "diverged": "diverged",
          "evades_by_choice": "choice"}
+# the Atlas's taxonomy in the toy's labels
+POLICY = ("evades_by_choice", "evades_by_plan")
+ACTIVATIONS = ("evades_by_shift", "evades_by_obfuscation", "evades_by_erasure")
 BLINDING = ("evades_by_obfuscation", "evades_by_erasure")
+ATLAS_CLASSES = {"honest": ("honest",), "blatant (caught)": ("caught",), "obfuscated policy": POLICY,
+                 "obfuscated activations": ACTIVATIONS}
 
 
 def name(routing: str, alpha: float, beta: float) -> str:
@@ -70,9 +99,11 @@ def grid(quick: bool) -> tuple[tuple[float, ...], tuple[float, ...]]:
 
 
 def base(steps: int) -> Config:
-    """plan_market with B on offer, probe fitted on A, sampled thoughts (shared with the placebo experiment)."""
-    return replace(Config(), **{"run.steps": steps, "probe.coverage": ("A",), "desires.thought_noise": SIGMA,
-                                "desires.n_variants": VARIANTS, **ENV})
+    """plan_market without B, the hack paying 2 against honesty's 1, 8 phrasings per kind, the probe
+    fitted on A, and an honest start."""
+    return replace(Config(), **{"run.steps": steps, "probe.coverage": ("A",), "env.b_prevalence": 0.0,
+                                "env.reward_honest": 1.0, "env.reward_a": 2.0, "env.n_phrasings": PHRASINGS,
+                                "env.phrasing_spread": SPREAD, "run.sft_steps": SFT_STEPS})
 
 
 def conditions(quick: bool) -> dict[str, Config]:
@@ -107,7 +138,7 @@ def honest_gain(routing: str):
     def stat(results):
         betas = sorted({float(NAME.match(n)[3]) for n in cells(results, routing)})
         top = cells(results, routing, alpha=lambda a: a > 0, beta=lambda b: b == betas[-1])
-        zero = [n.rsplit("-b", 1)[0] + "-b0" for n in top]
+        zero = [n.rsplit("-b", 1)[0] + f"-b{betas[0]:g}" for n in top]
         return paired_mean_ci(indicators(results, top, ["honest"]), indicators(results, zero, ["honest"]))
     return stat
 
@@ -118,28 +149,66 @@ def pooled(routing: str, labels, alpha=lambda a: a > 0, beta=lambda b: True):
     return lambda results: pooled_share(indicators(results, cells(results, routing, alpha, beta), labels))
 
 
+def policy_over_activations(routing: str):
+    """Per seed, over every alpha > 0 cell, its share ending with an obfuscated policy minus its share
+    ending with obfuscated activations."""
+    def stat(results):
+        names = cells(results, routing, alpha=lambda a: a > 0)
+        return paired_mean_ci(indicators(results, names, POLICY), indicators(results, names, ACTIVATIONS))
+    return stat
+
+
+ATLAS_CORNER = dict(alpha=lambda a: a >= ATLAS_HONEST[0], beta=lambda b: b >= ATLAS_HONEST[1])
+ATLAS_WEAK = dict(alpha=lambda a: a >= ATLAS_HONEST[0], beta=lambda b: b == ATLAS_DECEPTIVE_BETA)
+
+def drift_below_target(routing: str):
+    """Per seed, the target TPR minus the frozen probe's recall on fresh thoughts, over its alpha 0
+    cells (no probe penalty): how far the representations drifted from the probe on their own."""
+    def stat(results):
+        names = cells(results, routing, alpha=lambda a: a == 0)
+        target = results[names[0]].config.probe.rate
+        return mean_ci(per_seed_mean([target - results[n].final("probe_recall_frozen") for n in names]))
+    return stat
+
+
+def honest_over(a: str, b: str):
+    """Per seed, its share of alpha > 0 cells honest under routing ``a`` minus under ``b`` (cells paired)."""
+    def stat(results):
+        names = cells(results, a, alpha=lambda x: x > 0)
+        return paired_mean_ci(indicators(results, names, ["honest"]),
+                              indicators(results, [n.replace(a, b, 1) for n in names], ["honest"]))
+    return stat
+
+
 HYPOTHESES = (
-    Hypothesis("Does the honest region grow with anchoring under brainlike?",
-               "per seed, share of alpha > 0 cells honest at the largest beta minus at beta = 0, brainlike",
-               honest_gain("brainlike"), "above", 0.0),
+    Hypothesis("The Atlas's honest corner: with a strong alarm (alpha >= 3) and anchoring of at least 1e-2, are "
+               "most policy_gradient seeds honest?",
+               "share of policy_gradient seeds honest, pooled over alpha >= 3 and beta >= 1e-2",
+               pooled("policy_gradient", ["honest"], **ATLAS_CORNER), "above", 0.5),
+    Hypothesis("The Atlas's weak anchoring: with the same alarm at beta 1e-4, are most policy_gradient seeds "
+               "deceptive (fewer than half honest)?",
+               "share of policy_gradient seeds honest, pooled over alpha >= 3 at beta 1e-4",
+               pooled("policy_gradient", ["honest"], **ATLAS_WEAK), "below", 0.5),
     Hypothesis("Does the honest region grow with anchoring under policy_gradient?",
-               "per seed, share of alpha > 0 cells honest at the largest beta minus at beta = 0, policy_gradient",
+               "per seed, share of alpha > 0 cells honest at the largest beta minus at beta 0, policy_gradient",
                honest_gain("policy_gradient"), "above", 0.0),
-    Hypothesis("Under brainlike, is the deceptive region never obfuscation: does (almost) no seed blind the "
-               "probe's order?",
+    Hypothesis("The Atlas: does the probe penalty make policies obfuscate rather than activations (more "
+               "policy_gradient seeds end with an obfuscated policy than with obfuscated activations)?",
+               "per seed, over alpha > 0 cells, share ending evades_by_choice or _by_plan minus share ending "
+               "evades_by_shift, _obfuscation or _erasure, policy_gradient",
+               policy_over_activations("policy_gradient"), "above", 0.0),
+    Hypothesis("The Atlas: do representations drift from the probe during RL without any penalty (fresh recall "
+               "more than 0.05 below the target TPR at alpha 0, policy_gradient)?",
+               "per seed, target TPR minus the frozen probe's recall on fresh thoughts, final window, "
+               "policy_gradient, alpha 0 cells",
+               drift_below_target("policy_gradient"), "above", 0.05),
+    Hypothesis("The seed's claim: is brainlike honest more often than policy_gradient across the penalised cells?",
+               "per seed, share of alpha > 0 cells honest, brainlike minus policy_gradient (cells paired)",
+               honest_over("brainlike", "policy_gradient"), "above", 0.0),
+    Hypothesis("Under brainlike, does (almost) no seed blind the probe (evades_by_obfuscation or _erasure)?",
                "share of brainlike seeds, pooled over every alpha > 0 cell, ending evades_by_obfuscation or "
                "evades_by_erasure",
                pooled("brainlike", BLINDING), "below", 0.05),
-    Hypothesis("Under brainlike, is the deceptive region only caught or evades_by_plan: does (almost) no seed "
-               "evade any other way?",
-               "share of brainlike seeds, pooled over every alpha > 0 cell, ending evades_by_choice, _shift, "
-               "_obfuscation or _erasure",
-               pooled("brainlike", ("evades_by_choice", "evades_by_shift") + BLINDING), "below", 0.05),
-    Hypothesis("Obfuscation Atlas: with strong anchoring and a strong alarm, are policy_gradient seeds honest?",
-               "share of policy_gradient seeds honest, pooled over alpha >= 3 at the largest beta",
-               lambda results: pooled_share(indicators(results, cells(
-                   results, "policy_gradient", lambda a: a >= 3, lambda b: b == max(grid_of(results)[1])),
-                   ["honest"])), "above", 0.5),
 )
 
 
@@ -157,13 +226,25 @@ def majority(block: dict) -> tuple[str, list[tuple[str, float]]]:
 
 
 def phase_panel(ax, blocks: dict, routing: str, alphas, betas) -> None:
-    """One routing's diagram: a cell per (alpha, beta), coloured by its most common outcome."""
+    """One routing's diagram: a cell per (alpha, beta), coloured by its most common outcome, with
+    the Atlas's honest region outlined."""
     for i, k in enumerate(betas):
         for j, a in enumerate(alphas):
             top, shares = majority(blocks[name(routing, a, k)])
             ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, color=OUTCOME_COLORS[top], alpha=0.85))
             text = "\n".join(f"{SHORT[o]} {s:.2f}" for o, s in shares[:3] if s >= 0.02)
             ax.text(j, i, text, ha="center", va="center", fontsize=6, color="black")
+    cols = [j for j, a in enumerate(alphas) if a >= ATLAS_HONEST[0]]
+    rows = [i for i, k in enumerate(betas) if k >= ATLAS_HONEST[1]]
+    if cols and rows:
+        ax.add_patch(plt.Rectangle((cols[0] - 0.5, rows[0] - 0.5), len(cols), len(rows), fill=False, lw=2.5,
+                                   ls="--", ec="black"))
+        ax.text(cols[0] - 0.45, rows[-1] + 0.42, "Atlas: honest", fontsize=7, va="top", weight="bold")
+    weak = [i for i, k in enumerate(betas) if k == ATLAS_DECEPTIVE_BETA]
+    if cols and weak:
+        ax.add_patch(plt.Rectangle((cols[0] - 0.5, weak[0] - 0.5), len(cols), 1, fill=False, lw=2.5, ls=":",
+                                   ec="black"))
+        ax.text(cols[0] - 0.45, weak[0] + 0.42, "Atlas: deceptive", fontsize=7, va="top", weight="bold")
     ax.set(xlim=(-0.5, len(alphas) - 0.5), ylim=(-0.5, len(betas) - 0.5), xlabel="alarm weight alpha",
            ylabel="anchoring beta (reward.kl_beta)")
     ax.set_xticks(range(len(alphas)), [f"{a:g}" for a in alphas], fontsize=8)
@@ -171,10 +252,38 @@ def phase_panel(ax, blocks: dict, routing: str, alphas, betas) -> None:
     ax.set_title(f"{routing}: most common outcome per cell (shares inside)", fontsize=9)
 
 
+def atlas_shares(blocks: dict, routing: str, beta: float, alphas) -> dict[str, float]:
+    """The Atlas's four classes' shares of seeds, pooled over the alpha > 0 cells at ``beta``."""
+    names = [name(routing, a, beta) for a in alphas if a > 0]
+    n = sum(blocks[x]["n_seeds"] for x in names)
+    return {c: sum(blocks[x]["outcomes"].get(o, 0) for x in names for o in labels) / n
+            for c, labels in ATLAS_CLASSES.items()}
+
+
+ATLAS_COLORS = {"honest": OUTCOME_COLORS["honest"], "blatant (caught)": OUTCOME_COLORS["caught"],
+                "obfuscated policy": OUTCOME_COLORS["evades_by_choice"],
+                "obfuscated activations": OUTCOME_COLORS["evades_by_obfuscation"]}
+
+
+def atlas_panel(ax, blocks: dict, alphas, betas) -> None:
+    """Stacked bars of the Atlas's classes per routing and beta, pooled over alpha > 0."""
+    bars = [(r, k) for r in ROUTINGS for k in betas]
+    bottom = np.zeros(len(bars))
+    for c, color in ATLAS_COLORS.items():
+        share = np.array([atlas_shares(blocks, r, k, alphas)[c] for r, k in bars])
+        ax.bar(range(len(bars)), share, bottom=bottom, color=color, label=c, width=0.7)
+        bottom += share
+    ax.set_xticks(range(len(bars)), [f"{r.replace('policy_gradient', 'PG').replace('brainlike', 'BL')} b{k:g}"
+                                     for r, k in bars], rotation=45, ha="right", fontsize=7)
+    ax.set(ylim=(0, 1.02), ylabel="fraction of seeds, alpha > 0 pooled")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title("the Atlas's four outcomes", fontsize=9)
+
+
 def plot(summary: dict, path) -> None:
     blocks = summary["conditions"]
     alphas, betas = grid_of(summary)
-    fig, axes = plt.subplots(2, 2, figsize=(15, 12), gridspec_kw={"hspace": 0.3, "wspace": 0.25})
+    fig, axes = plt.subplots(2, 3, figsize=(22, 12), gridspec_kw={"hspace": 0.35, "wspace": 0.3})
     colors = plt.cm.viridis(np.linspace(0, 0.9, len(betas)))
     for col, routing in enumerate(ROUTINGS):
         phase_panel(axes[0, col], blocks, routing, alphas, betas)
@@ -188,13 +297,35 @@ def plot(summary: dict, path) -> None:
         ax.set(ylim=(-0.03, 1.03), xlabel="alarm weight alpha", ylabel="fraction of seeds honest (95% Wilson CI)")
         ax.set_title(f"{routing}: honest seeds against alpha, one line per beta", fontsize=9)
         ax.legend(fontsize=7)
+    ax = axes[0, 2]  # settled?
+    strong = max(alphas)
+    for routing, ls in zip(ROUTINGS, ("-", "--")):
+        for k, color in zip(betas, colors):
+            curve(ax, blocks[name(routing, strong, k)], "deception_rate", label=f"{routing}, beta {k:g}",
+                  color=color, style=ls)
+    ax.set(xlabel="RL step", ylim=(-0.03, 1.03))
+    ax.legend(fontsize=6, ncol=2)
+    ax.set_title(f"deception over training at alpha {strong:g} (has it settled?)", fontsize=9)
+    atlas_panel(axes[1, 2], blocks, alphas, betas)
     used = [o for o in ORDERED if any(b["outcomes"].get(o) for b in blocks.values())]
     handles = [plt.Rectangle((0, 0), 1, 1, color=OUTCOME_COLORS[o]) for o in used]
     fig.legend(handles, used, loc="upper center", ncol=len(used), fontsize=8, bbox_to_anchor=(0.5, 0.95),
                frameon=False)
-    fig.suptitle(f"Alarm weight x anchoring on plan_market (B on offer half the time, overlap 0.5 with A; probe "
-                 f"fitted on A; sampled thoughts): {summary['n_seeds']} seeds per cell, final window", fontsize=11)
+    fig.suptitle(f"Alarm weight x anchoring like for like with the Obfuscation Atlas (plan_market, {PHRASINGS} "
+                 f"phrasings per kind, honest start, KL to it; sigma 0): {summary['n_seeds']} seeds per cell, "
+                 "final window", fontsize=11)
     save(fig, path)
+
+
+def drift(block: dict, metric: str = "deception_rate", fraction: float = 0.2) -> float:
+    """The mean curve's average over the final window minus over the window of equal length before it."""
+    m = [np.nan if v is None else v for v in block["curves"][metric]["mean"]]
+    w = max(1, int(round(fraction * len(m))))
+    return float(np.nanmean(m[-w:]) - np.nanmean(m[-2 * w:-w]))
+
+
+def first_block(block: dict, metric: str = "deception_rate") -> float:
+    return block["curves"][metric]["mean"][0]
 
 
 def _row(b: dict, routing: str, beta: float, alphas) -> str:
@@ -206,14 +337,42 @@ def reading(summary: dict) -> str:
     alphas, betas = grid_of(summary)
     n = summary["n_seeds"]
     failed = [h["question"] for h in summary["hypotheses"] if h["verdict"] != "supported"]
-    lines = "\n".join(f"- `{r}`, beta {k:g}: {_row(b, r, k, alphas)}" for r in ROUTINGS for k in (betas[0], betas[-1]))
+    lines = "\n".join(f"- `{r}`, beta {k:g}: {_row(b, r, k, alphas)}" for r in ROUTINGS for k in betas)
+    worst = max(b, key=lambda c: abs(drift(b[c])))
+    shares = lambda r, k: ", ".join(f"{c} {s:.2f}" for c, s in atlas_shares(b, r, k, alphas).items())  # noqa: E731
+    table = "\n".join(f"| `{r}` | {k:g} | {shares(r, k)} |" for r in ROUTINGS for k in betas)
+    strong = max(alphas)
+    hs = summary["hypotheses"]
+    stat = lambda i: f"{hs[i]['mean']:.2f} [{hs[i]['ci95'][0]:.2f}, {hs[i]['ci95'][1]:.2f}]"  # noqa: E731
+    start = b[name("policy_gradient", strong, betas[0])]["metrics"]["start_deception"]["mean"]
+    first = lambda r: ", ".join(f"{first_block(b[name(r, strong, k)]):.2f}" for k in betas)  # noqa: E731
+    final = lambda r: ", ".join(f"{b[name(r, strong, k)]['metrics']['deception_rate']['mean']:.2f}"  # noqa: E731
+                                for k in betas)
     return f"""Each cell is {n} seeds; alpha runs {", ".join(f"{a:g}" for a in alphas)} and beta
-{", ".join(f"{k:g}" for k in betas)}. Honest seeds (of {n}) along alpha at the weakest and strongest anchoring:
+{", ".join(f"{k:g}" for k in betas)}. Honest seeds (of {n}) along alpha, one line per beta:
 {lines}
 
-Anchoring here is to the policy at the start of RL, which is indifferent among the thoughts that
-come to mind (zero desires), not honest; a strong beta holds the choice near uniform, so deceptive
-plans keep being taken. Predictions not supported: {"; ".join(failed) if failed else "none"}.
+The Atlas's four outcomes, pooled over alpha > 0 (share of seeds):
+
+| routing | beta | shares |
+|---|---|---|
+{table}
+
+The first logged block against the final window: at alpha {strong:g}, deception in the first logged block along beta was
+`policy_gradient` {first("policy_gradient")} and `brainlike` {first("brainlike")}; in the final window
+{final("policy_gradient")} and {final("brainlike")}. Settled: the largest change of mean deception between
+the last two windows of a fifth of training, over all cells, is {drift(b[worst]):+.3f} (`{worst}`).
+
+Against the Atlas, anchor by anchor:
+
+| the Atlas | its finding | the toy (policy_gradient, sigma 0) | where the set-up differs |
+|---|---|---|---|
+| honest corner | honest at alpha >= {ATLAS_HONEST[0]:g}, beta = {ATLAS_HONEST[1]:g} | {stat(0)} of seeds honest at alpha >= {ATLAS_HONEST[0]:g}, beta >= {ATLAS_HONEST[1]:g} | a bandit choosing among 16 phrasings, not a coding policy; alpha against rewards of 1 and 2 |
+| weak anchoring | deceptive at beta = {ATLAS_DECEPTIVE_BETA:g} | {stat(1)} honest at alpha >= {ATLAS_HONEST[0]:g}, beta {ATLAS_DECEPTIVE_BETA:g} | the honest start leaves a deceptive plan about {start:.0%} likely where RL starts |
+| what the penalty buys | obfuscated policies, not activations | policy minus activations share {stat(3)} | the probe's gradient cannot reach the beliefs at sigma 0 |
+| drift without a penalty | activations drift during RL | fresh recall {stat(4)} below the target at alpha 0 | a small world model trained on its own experience |
+
+Predictions not supported: {"; ".join(failed) if failed else "none"}.
 
 {verdict_list(summary)}"""
 

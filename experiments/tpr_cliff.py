@@ -47,7 +47,7 @@ import matplotlib.pyplot as plt
 
 from brainlike.config import Config, replace
 from brainlike.report.experiment import Experiment, Hypothesis, count, value, verdict_list
-from brainlike.report.plots import curve, errorbar, outcome_bars, save
+from brainlike.report.plots import curve, errorbar, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import empty, extreme_mean_ci
 
@@ -225,9 +225,7 @@ def plot(summary: dict, path) -> None:
     ax = axes[1, 3]
     shown = {f"{line.replace('policy_gradient', 'PG').replace('brainlike', 'BL').replace('end_to_end', 'E2E').replace('through_probe', 'TP')} {t:g}":
              blocks[name(line, t)] for line in lines for t in (0.5, 0.9, 0.99) if name(line, t) in blocks}
-    outcome_bars(ax, shown)
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
-    ax.set_title("outcomes at TPR 0.5, 0.9, 0.99", fontsize=9)
+    outcome_panel(ax, shown, "outcomes at TPR 0.5, 0.9, 0.99")
     fig.suptitle(f"The TPR cliff like for like with SOLiD (plan_market, {PHRASINGS} phrasings per kind, audited alarm, "
                  f"honest start, KL {KL_BETA:g}): final window, mean and 95% CI over {summary['n_seeds']} seeds",
                  fontsize=11, y=1.01)

@@ -187,3 +187,26 @@ def test_mcnemar_exact_counts_discordant_seeds_and_tests_them_at_one_half():
     assert mcnemar_exact(b, b)["p"] == 1.0  # no discordant pair: nothing to tell apart
     with pytest.raises(ValueError, match="shapes"):
         mcnemar_exact(a, b[:3])
+
+
+def test_holm_steps_down_and_stops_at_the_first_failure():
+    # sorted: 0.005 <= 0.05/4, 0.01 <= 0.05/3, 0.03 > 0.05/2: stop, so 0.04 is not rejected either
+    assert stats.holm([0.01, 0.04, 0.03, 0.005]) == [True, False, False, True]
+    assert stats.holm([0.2, 0.001]) == [False, True]
+    assert stats.holm([]) == []
+
+
+def test_an_inverted_interval_agrees_with_the_verdict_and_with_a_t_test():
+    from scipy import stats as sps
+
+    from brainlike.report.experiment import Hypothesis
+
+    rng = np.random.default_rng(3)
+    for shift in (0.05, 0.1, 0.15, 0.3):
+        x = rng.normal(shift, 1.0, 256)
+        h = Hypothesis("q", "m", lambda results: stats.mean_ci(x), "above", 0.0)
+        out = h.evaluate({})
+        assert (out["p"] < 0.05) == (out["verdict"] != "inconclusive"), out
+        t = sps.ttest_1samp(x, 0.0).pvalue
+        # a bootstrap of 1999 resamples resolves p down to about 1e-3 (P_FLOOR)
+        assert 0.5 * t < out["p"] < 2 * t if t > 0.01 else out["p"] < 0.02, (shift, out["p"], t)

@@ -138,6 +138,18 @@ def test_sweep_writes_results_and_matches_the_population(tmp_path, tiny_config, 
     assert json.loads((out / "sweep.json").read_text())["status"] == "complete"
 
 
+def test_a_committed_result_without_its_metrics_trains_again_on_resume(tmp_path, tiny_config, tiny_population):
+    """A clone holds an experiment's summaries and manifests but not its metrics.npz: rerunning the
+    experiment trains those conditions again instead of failing on the missing file."""
+    out = tmp_path / "sweep"
+    runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, out=out, progress=False)
+    (out / "tiny" / "metrics.npz").unlink()
+    logged, outcome = runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, out=out, resume=True,
+                                            progress=False)["tiny"]
+    _same(logged, tiny_population[0])
+    assert (out / "tiny" / "metrics.npz").exists()
+
+
 def test_chunked_and_killed_then_resumed_runs_match_an_uninterrupted_one(tmp_path, tiny_config, tiny_population):
     n_logs = tiny_config.run.n_logs
     whole, _ = runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=False, chunk_logs=n_logs)["tiny"]

@@ -66,17 +66,36 @@ class Hypothesis:
     predicted: str
     threshold: float
 
+    def verdict(self, lo, hi) -> str:
+        if lo is None:
+            return "inconclusive"
+        if self.predicted == "above":
+            return "supported" if lo > self.threshold else "contradicted" if hi < self.threshold else "inconclusive"
+        return "supported" if hi < self.threshold else "contradicted" if lo > self.threshold else "inconclusive"
+
+    def p_value(self, results: dict[str, Result]) -> float:
+        """The smallest 1 - level at which the statistic's interval leaves out the threshold (an
+        interval inverted into a two-sided p-value), by bisection over the level; 1 where even a
+        50% interval holds it, ``P_FLOOR`` where a 1 - P_FLOOR interval leaves it out."""
+        def decided(level):
+            with stats.confidence(level):
+                return self.verdict(*self.statistic(results)["ci95"]) != "inconclusive"
+        if not decided(0.5):
+            return 1.0
+        if decided(1 - P_FLOOR):
+            return P_FLOOR
+        lo, hi = 0.5, 1 - P_FLOOR  # decided at lo, not at hi
+        for _ in range(12):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if decided(mid) else (lo, mid)
+        return 1 - lo
+
     def evaluate(self, results: dict[str, Result]) -> dict:
         stat = self.statistic(results)
         lo, hi = stat["ci95"]
-        if lo is None:
-            verdict = "inconclusive"
-        elif self.predicted == "above":
-            verdict = "supported" if lo > self.threshold else "contradicted" if hi < self.threshold else "inconclusive"
-        else:
-            verdict = "supported" if hi < self.threshold else "contradicted" if lo > self.threshold else "inconclusive"
         return {"question": self.question, "statistic": self.measure, "predicted": f"{self.predicted} {self.threshold}",
-                "mean": stat["mean"], "ci95": [lo, hi], "verdict": verdict}
+                "mean": stat["mean"], "ci95": [lo, hi], "verdict": self.verdict(lo, hi),
+                "p": round(self.p_value(results), 6)}
 
 
 @dataclass(frozen=True)
@@ -130,9 +149,17 @@ def _clean(x) -> list:
     return [None if not np.isfinite(v) else round(float(v), 5) for v in x]
 
 
+P_FLOOR = 1e-3  # the smallest p-value the interval inversion resolves (a bootstrap of 1999 resamples)
+
+
 def evaluate(experiment: Experiment, results: dict[str, Result]) -> list[dict]:
-    """Every hypothesis's statistic, CI and verdict on these results."""
-    return [h.evaluate(results) for h in experiment.hypotheses]
+    """Every hypothesis's statistic, CI and verdict on these results, and its verdict after Holm's
+    correction over the figure's hypotheses (``holm``: the verdict where its p-value is rejected,
+    else inconclusive)."""
+    out = [h.evaluate(results) for h in experiment.hypotheses]
+    for h, kept in zip(out, stats.holm([h["p"] for h in out])):
+        h["holm"] = h["verdict"] if kept else "inconclusive"
+    return out
 
 
 def run_experiment(experiment: Experiment, quick: bool, results_root: Path, figures_root: Path,
@@ -299,7 +326,14 @@ def count(block: dict, labels) -> str:
 
 
 def verdict_list(summary: dict) -> str:
-    """Every hypothesis as a Markdown list item: question, statistic with CI, prediction, verdict."""
-    return "\n".join(f"- {h['question']} **{h['verdict']}**: {h['statistic']} = {h['mean']:.3f} "
-                     f"[{h['ci95'][0]:.3f}, {h['ci95'][1]:.3f}], predicted {h['predicted']}."
-                     for h in summary["hypotheses"])
+    """Every hypothesis as a Markdown list item: question, statistic with CI, prediction, verdict
+    (and, where the summary has it, the verdict after Holm's correction over the figure's
+    hypotheses); then how many seeds diverged, which every mean leaves out."""
+    hs = summary["hypotheses"]
+    p = lambda h: f"p ≤ {P_FLOOR:g}" if h["p"] <= P_FLOOR else f"p {h['p']:.2g}"  # noqa: E731
+    holm = lambda h: f" Holm-adjusted over {len(hs)} hypotheses ({p(h)}): {h['holm']}." if "holm" in h else ""  # noqa: E731
+    items = [f"- {h['question']} **{h['verdict']}**: {h['statistic']} = {h['mean']:.3f} "
+             f"[{h['ci95'][0]:.3f}, {h['ci95'][1]:.3f}], predicted {h['predicted']}.{holm(h)}" for h in hs]
+    diverged = {n: b["outcomes"].get("diverged", 0) for n, b in summary["conditions"].items()}
+    where = ", ".join(f"{k} in `{n}`" for n, k in diverged.items() if k)
+    return "\n".join(items + [f"\nDiverged seeds (left out of every mean and interval): {where or 'none'}."])

@@ -48,6 +48,13 @@ def outcome_bars(ax, blocks: dict[str, dict], labels: list[str] | None = None):
     ax.set_ylabel("fraction of seeds", fontsize=8)
 
 
+def outcome_panel(ax, blocks: dict[str, dict], title: str, labels: list[str] | None = None):
+    """``outcome_bars`` with the outcomes' legend beside the panel and a title: a figure's closing panel."""
+    outcome_bars(ax, blocks, labels)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    ax.set_title(title, fontsize=9)
+
+
 def errorbar(ax, x, stats: list[dict], label: str | None = None, color=None, style: str = "o-"):
     """Points with 95% intervals from ``{"mean", "ci95"}`` blocks; a statistic of no data is left out."""
     nan = float("nan")

@@ -49,6 +49,7 @@ from brainlike.store.results import ResultsError, ensure_writable, read_json, re
 
 SWEEP_FILE = "sweep.json"
 MANIFEST = "manifest.json"
+METRICS = "metrics.npz"
 
 
 _COMPILED: dict[tuple, tuple] = {}
@@ -120,7 +121,9 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
     clock = Clock(float(sum(steps.values())) * n_seeds)
     results, done_conditions = {}, 0
     for gi, names in enumerate(groups):
-        finished = out is not None and resume and all((out / n / MANIFEST).exists() for n in names)
+        # a committed result holds its summaries but not its (large) metrics: such a group trains again
+        finished = out is not None and resume and all((out / n / MANIFEST).exists() and (out / n / METRICS).exists()
+                                                       for n in names)
         if finished:
             results |= _relabelled([conditions[n] for n in names], names, n_seeds, seed, plans[gi], out)
             clock.skip(sum(steps[n] for n in names) * n_seeds)
@@ -352,7 +355,7 @@ def _relabelled(configs, names, n_seeds, seed, plan, out: Path) -> dict:
     """Finished conditions read back, each seed labelled anew from its logged points: labels are
     derived data, so results written before a labelling rule changed follow the rule of today
     (``metrics.npz`` is rewritten where a label changed)."""
-    stored_arrays = {name: read_npz(out / name / "metrics.npz") for name in names}
+    stored_arrays = {name: read_npz(out / name / METRICS) for name in names}
     loaded = {name: _load_condition(dict(arrays)) for name, arrays in stored_arrays.items()}
     logged = {k: np.concatenate([loaded[n][0][k] for n in names]) for k in loaded[names[0]][0]}
     labels = Blocks(configs[0], *rows_of(configs, n_seeds, seed), plan.block_rows).outcome(logged)
@@ -361,7 +364,7 @@ def _relabelled(configs, names, n_seeds, seed, plan, out: Path) -> dict:
         metrics, stored = loaded[name]
         new = labels[i * n_seeds:(i + 1) * n_seeds]
         if not np.array_equal(new, stored) and jax.process_index() == 0:
-            write_npz(out / name / "metrics.npz", stored_arrays[name] | {"outcome": new})
+            write_npz(out / name / METRICS, stored_arrays[name] | {"outcome": new})
         results[name] = (metrics, new)
     return results
 

@@ -24,10 +24,14 @@ Every interval lies inside the range its statistic can take, and contains the es
   share ("at every TPR below 0.75 ..."), with a percentile bootstrap that resamples seeds
   once for all cells (the extreme of means is not smooth enough for BCa).
 - ``band``: a cheap pointwise band for learning curves (see its docstring).
+- ``confidence``: every interval taken inside the block at another level than 95%; with it a
+  statistic's interval can be inverted into a p-value, which ``holm`` adjusts for a figure's
+  several hypotheses.
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -119,6 +123,30 @@ def _bootstrap_means(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             lo[bad] = np.atleast_1d(pct.confidence_interval.low)[bad]
             hi[bad] = np.atleast_1d(pct.confidence_interval.high)[bad]
     return lo, hi
+
+
+@contextlib.contextmanager
+def confidence(level: float):
+    """Every interval this module takes inside the block has ``level`` instead of 95%."""
+    global CONFIDENCE
+    saved, CONFIDENCE = CONFIDENCE, level
+    try:
+        yield
+    finally:
+        CONFIDENCE = saved
+
+
+def holm(p_values, alpha: float = 1 - CONFIDENCE) -> list[bool]:
+    """Holm's step-down procedure (Holm 1979; SciPy has none): which of the hypotheses with these
+    p-values are rejected at family-wise error ``alpha``. The i-th smallest p is compared with
+    alpha / (m - i); the first that fails stops every larger one."""
+    order = np.argsort(np.asarray(p_values, dtype=np.float64), kind="stable")
+    rejected = [False] * len(order)
+    for i, j in enumerate(order):
+        if p_values[j] > alpha / (len(order) - i):
+            break
+        rejected[j] = True
+    return rejected
 
 
 def extreme_mean_ci(cells, which: str) -> dict:
