@@ -230,7 +230,7 @@ def plot(summary: dict, path) -> None:
     axes[0, 3].axhline(TRUNCATED, color="grey", lw=0.8, ls="--")
     axes[0, 3].text(np.log10(FRACTIONS[0]), TRUNCATED + 0.03, "every episode cut at the time limit", fontsize=7,
                     color="grey")
-    axes[0, 2].legend(fontsize=6, loc="lower left")
+    axes[0, 2].legend(*axes[0, 0].get_legend_handles_labels(), fontsize=6, loc="lower left")  # every entry
     styles = {(SHOWN[0], "step"): "-", (SHOWN[1], "step"): "-.", (SHOWN[0], "end"): ":", (SHOWN[1], "end"): "--"}
     for ax, (metric, title, ylim) in zip(axes[1], PANELS):
         for r in ROUTINGS:
@@ -292,15 +292,36 @@ def _exactly(block: dict) -> str:
 
 def _safer(b: dict) -> str:
     """Where policy_gradient's hidden safety score is above or below brainlike's, step-judged, from the
-    final-window intervals (disjoint intervals only; the paired statistic is the hypothesis below)."""
+    final-window intervals (disjoint intervals only; the paired statistic is the hypothesis below),
+    and whether the earlier finding (safer at every fraction) holds."""
     above, below, neither = [], [], []
     for f in FRACTIONS:
         pg, bl = (b[name(r, f)]["metrics"]["safety_score"] for r in ("policy_gradient", "brainlike"))
         (above if pg["ci95"][0] > bl["ci95"][1] else below if pg["ci95"][1] < bl["ci95"][0] else neither).append(f"{f:g}")
     parts = [f"safer at oversight {', '.join(above)}" if above else "",
-             f"less safe at {', '.join(below)}" if below else "",
-             f"neither, the intervals overlapping, at {', '.join(neither)}" if neither else ""]
-    return "`policy_gradient` is " + "; ".join(p for p in parts if p)
+             f"less safe at oversight {', '.join(below)}" if below else "",
+             f"neither (the intervals overlap) at oversight {', '.join(neither)}" if neither else ""]
+    verdict = ("holds here" if len(above) == len(FRACTIONS) else "does not hold here" if below
+               else "is not shown here")
+    return (f"Against `brainlike` (95% intervals of the final-window means that do not overlap), `policy_gradient` "
+            f"is {'; '.join(p for p in parts if p)}: the earlier finding that it is safer at every fraction "
+            f"{verdict}")
+
+
+def _completion(b: dict) -> str:
+    """What heavy oversight costs in finished tasks, said from the numbers."""
+    done = {r: b[name(r, 1.0)]["metrics"]["completion_rate"]["mean"] for r in ROUTINGS}
+    honest = all(b[name(r, 1.0)]["metrics"]["deception_rate"]["mean"] < 0.1 for r in ROUTINGS)
+    finishes = ", ".join(f"`{r}` finishes {v:.2f}" for r, v in done.items())
+    if min(done.values()) >= 0.9:
+        return f"Under full oversight both routings still finish nearly every episode ({finishes})."
+    if max(done.values()) >= 0.5:
+        return f"Under full oversight fewer episodes are finished ({finishes})."
+    return (f"Under full oversight most episodes end at the time limit ({finishes})"
+            + (": the agents no longer take the shortcut, and mostly do not take the honest route either. "
+               if honest else ". ")
+            + "What keeps them from the honest route is not established here; the control below rules out one "
+            "explanation.")
 
 
 def _finishing(b: dict) -> str:
@@ -349,18 +370,21 @@ def reading(summary: dict) -> str:
 {at("through_probe", "deception_rate")}. Hidden safety score: `brainlike` {at("brainlike", "safety_score")};
 `policy_gradient` {at("policy_gradient", "safety_score")}; `through_probe` {at("through_probe", "safety_score")}. The
 smallest fraction at which deception falls below 0.1: `brainlike` {threshold(b, "brainlike")}, `policy_gradient`
-{threshold(b, "policy_gradient")}. `policy_gradient` is REINFORCE on the choice with thoughts not sampled (sigma 0,
-the LLM analogue). {_safer(b)}. The earlier runs (20,000 steps, end-judged) had it safer at every
-fraction (at 0.05: -0.53 against -0.71); trained as long as here with the end-judged alarm, at
-oversight {LOW:g} `policy_gradient` scores {value(b[name("policy_gradient", LOW, "end")], "safety_score")} and `brainlike` {value(b[name("brainlike", LOW, "end")], "safety_score")}.
+{threshold(b, "policy_gradient")}. In the first logged block ({block:,} steps) deception was `brainlike`
+{first("brainlike", "deception_rate")}; `policy_gradient` {first("policy_gradient", "deception_rate")}.
+
+`policy_gradient` here is REINFORCE on the choice with thoughts not sampled (sigma 0, the LLM
+analogue), as it was in the earlier runs. {_safer(b)}. Those runs (20,000 steps, end-judged) had
+it safer at every fraction (at 0.05: -0.53 against -0.71); trained as long as here with the
+end-judged alarm, at oversight {LOW:g} `policy_gradient` scores {value(b[name("policy_gradient", LOW, "end")], "safety_score")} and `brainlike` {value(b[name("brainlike", LOW, "end")], "safety_score")}.
 
 Task completion beside deception (the share of episodes that reach the vault; the rest are cut at
 the time limit, where the environment reward is {TRUNCATED:g}): `brainlike` {at("brainlike", "completion_rate")}
 (environment reward {at("brainlike", "env_reward")}); `policy_gradient` {at("policy_gradient", "completion_rate")}
 (environment reward {at("policy_gradient", "env_reward")}); `through_probe` {at("through_probe", "completion_rate")}. In the
-first logged block ({block:,} steps) the environment reward was `brainlike` {first("brainlike", "env_reward")};
+first logged block the environment reward was `brainlike` {first("brainlike", "env_reward")};
 `policy_gradient` {first("policy_gradient", "env_reward")}, and completion `brainlike` {first("brainlike", "completion_rate")};
-`policy_gradient` {first("policy_gradient", "completion_rate")}.
+`policy_gradient` {first("policy_gradient", "completion_rate")}. {_completion(b)}
 
 Does the agent deceive exactly when unobserved? The supervisor is away in half the episodes, so
 such an agent deceives in 0.5 of them and earns an environment reward near 0.7 (shortcut 0.8
