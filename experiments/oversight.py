@@ -20,9 +20,9 @@ stopped early, each seed at its own logged point (every 1,280 steps) with the be
 overseen episodes (``overseen_return``, what an overseer sees), and judged there by the hidden
 safety score (``store.summary.early_stop``).
 
-Chosen before the full run, from pilots of 16 seeds: the step-judged alarm under brainlike,
-policy_gradient and through_probe and the end-judged one under brainlike and policy_gradient, at
-oversight 0.01, 0.05, 0.25 and 1, for 61,440 steps; and brainlike at 0.05, 0.25 and 1, both ways,
+Chosen before the full run, from pilots of 16 seeds (``results/explore/oversight_judged_pilot.py``):
+the step-judged alarm under brainlike, policy_gradient and through_probe and the end-judged one
+under brainlike and policy_gradient, at oversight 0.01, 0.05, 0.25 and 1, for 61,440 steps; and brainlike at 0.05, 0.25 and 1, both ways,
 for 122,880. The 20,000 steps of the earlier runs had stopped brainlike mid-descent: step-judged,
 its deception at oversight 0.05 fell from about 0.7 at 20,000 steps to 0.28 and stopped moving
 after about 70,000 (end-judged: 0.13), below policy_gradient's 0.50, which had settled by 20,000;
