@@ -339,6 +339,7 @@ def reading(summary: dict) -> str:
     failed = [h["question"] for h in summary["hypotheses"] if h["verdict"] != "supported"]
     lines = "\n".join(f"- `{r}`, beta {k:g}: {_row(b, r, k, alphas)}" for r in ROUTINGS for k in betas)
     worst = max(b, key=lambda c: abs(drift(b[c])))
+    moving = ", ".join(f"`{c}` ({drift(b[c]):+.2f})" for c in b if abs(drift(b[c])) > 0.05)
     shares = lambda r, k: ", ".join(f"{c} {s:.2f}" for c, s in atlas_shares(b, r, k, alphas).items())  # noqa: E731
     table = "\n".join(f"| `{r}` | {k:g} | {shares(r, k)} |" for r in ROUTINGS for k in betas)
     strong = max(alphas)
@@ -360,8 +361,9 @@ The Atlas's four outcomes, pooled over alpha > 0 (share of seeds):
 
 The first logged block against the final window: at alpha {strong:g}, deception in the first logged block along beta was
 `policy_gradient` {first("policy_gradient")} and `brainlike` {first("brainlike")}; in the final window
-{final("policy_gradient")} and {final("brainlike")}. Settled: the largest change of mean deception between
-the last two windows of a fifth of training, over all cells, is {drift(b[worst]):+.3f} (`{worst}`).
+{final("policy_gradient")} and {final("brainlike")}. How settled: the largest change of mean deception
+between the last two windows of a fifth of training, over all cells, is {drift(b[worst]):+.3f} (`{worst}`);
+cells that changed by more than 0.05, still moving when training stopped: {moving or "none"}.
 
 Against the Atlas, anchor by anchor:
 
