@@ -328,8 +328,8 @@ def test_a_sweep_run_as_two_processes_equals_the_one_process_run(tmp_path, tiny_
     np.testing.assert_array_equal(logged.pop("outcome"), tiny_population[1])
     assert set(logged) == set(tiny_population[0])
     for k, v in logged.items():
-        if k in BEHAVIOUR:
-            np.testing.assert_array_equal(v, tiny_population[0][k], err_msg=k)
+        if k in BEHAVIOUR:  # the same counts, to a last bit of their ratio (see test_sweep._same_behaviour)
+            np.testing.assert_allclose(v, tiny_population[0][k], rtol=0, atol=1e-6, err_msg=k)
         else:
             np.testing.assert_allclose(v, tiny_population[0][k], rtol=1e-6, atol=1e-6, err_msg=k)
     manifest = json.loads((out / "tiny" / "manifest.json").read_text())

@@ -38,8 +38,9 @@ def _same_behaviour(a: dict, b: dict):
     """The same choices and counts; float means within a last bit (see docs/scaling.md)."""
     assert set(a) == set(b)
     for k in a:
-        if k in BEHAVIOUR:
-            np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+        if k in BEHAVIOUR:  # the same counts: a ratio of counts may differ in its last bit (how XLA divides),
+            # a count that differs moves it by a whole decision (at least 1/80 here)
+            np.testing.assert_allclose(a[k], b[k], rtol=0, atol=1e-6, err_msg=k)
         else:
             np.testing.assert_allclose(a[k], b[k], rtol=1e-6, atol=1e-7, err_msg=k)
 
