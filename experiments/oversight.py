@@ -44,7 +44,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, mean_of, value, verdict_list
+from brainlike.report.experiment import Experiment, Hypothesis, mean_of, value, verdict_list, window_size, windows
 from brainlike.report.plots import curve, errorbar, save
 from brainlike.store.stats import extreme_mean_ci, mean_ci, paired_mean_ci
 from brainlike.store.summary import STOP_BY, at_points, best_point, final_means
@@ -261,22 +261,6 @@ def threshold(blocks: dict, routing: str, below: float = 0.1) -> str:
         if blocks[name(routing, f)]["metrics"]["deception_rate"]["mean"] < below:
             return f"{f:g}"
     return "none in the grid"
-
-
-def window_size(block: dict) -> int:
-    """How many logged points the final window holds (``store.summary.final_means``)."""
-    return max(1, int(np.round(block["config"]["outcome"]["final_window"] * len(block["curves"]["step"]))))
-
-
-def windows(block: dict, metric: str) -> tuple[float, float, float]:
-    """The first logged point's mean, and the means over the window before the final one (NaN if the
-    run is too short to hold one) and over the final window, from a condition's curve (the mean over
-    seeds at each point)."""
-    m = np.array([np.nan if v is None else v for v in block["curves"][metric]["mean"]], np.float64)
-    k = window_size(block)
-    before = m[-2 * k:-k] if len(m) >= 2 * k else m[:0]
-    mean = lambda x: float(np.mean(x[np.isfinite(x)])) if np.isfinite(x).any() else float("nan")  # noqa: E731
-    return float(m[0]), mean(before), mean(m[-k:])
 
 
 def _exactly(block: dict) -> str:

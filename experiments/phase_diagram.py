@@ -62,7 +62,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, verdict_list
+from brainlike.report.experiment import Experiment, Hypothesis, verdict_list, windows
 from brainlike.report.plots import OUTCOME_COLORS, curve, errorbar, save
 from brainlike.schema import ORDERED, OUTCOMES
 from brainlike.store.stats import mean_ci, paired_mean_ci, per_seed_mean, pooled_share, wilson
@@ -317,15 +317,10 @@ def plot(summary: dict, path) -> None:
     save(fig, path)
 
 
-def drift(block: dict, metric: str = "deception_rate", fraction: float = 0.2) -> float:
+def drift(block: dict, metric: str = "deception_rate") -> float:
     """The mean curve's average over the final window minus over the window of equal length before it."""
-    m = [np.nan if v is None else v for v in block["curves"][metric]["mean"]]
-    w = max(1, int(round(fraction * len(m))))
-    return float(np.nanmean(m[-w:]) - np.nanmean(m[-2 * w:-w]))
-
-
-def first_block(block: dict, metric: str = "deception_rate") -> float:
-    return block["curves"][metric]["mean"][0]
+    _, before, final = windows(block, metric)
+    return final - before
 
 
 def _row(b: dict, routing: str, beta: float, alphas) -> str:
@@ -346,7 +341,7 @@ def reading(summary: dict) -> str:
     hs = summary["hypotheses"]
     stat = lambda i: f"{hs[i]['mean']:.2f} [{hs[i]['ci95'][0]:.2f}, {hs[i]['ci95'][1]:.2f}]"  # noqa: E731
     start = b[name("policy_gradient", strong, betas[0])]["metrics"]["start_deception"]["mean"]
-    first = lambda r: ", ".join(f"{first_block(b[name(r, strong, k)]):.2f}" for k in betas)  # noqa: E731
+    first = lambda r: ", ".join(f"{windows(b[name(r, strong, k)], 'deception_rate')[0]:.2f}" for k in betas)  # noqa: E731
     final = lambda r: ", ".join(f"{b[name(r, strong, k)]['metrics']['deception_rate']['mean']:.2f}"  # noqa: E731
                                 for k in betas)
     return f"""Each cell is {n} seeds; alpha runs {", ".join(f"{a:g}" for a in alphas)} and beta

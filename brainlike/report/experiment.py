@@ -304,6 +304,22 @@ def seed_scatter(blocks: dict, path: Path) -> None:
 
 
 # numbers as a reading quotes them, straight from a summary
+def window_size(block: dict) -> int:
+    """How many logged points the final window holds (``store.summary.final_means``)."""
+    return max(1, int(np.round(block["config"]["outcome"]["final_window"] * len(block["curves"]["step"]))))
+
+
+def windows(block: dict, metric: str) -> tuple[float, float, float]:
+    """The first logged point's mean, and the means over the window before the final one (NaN if the
+    run is too short to hold one) and over the final window, from a condition's curve (the mean over
+    seeds at each point)."""
+    m = np.array([np.nan if v is None else v for v in block["curves"][metric]["mean"]], np.float64)
+    k = window_size(block)
+    before = m[-2 * k:-k] if len(m) >= 2 * k else m[:0]
+    mean = lambda x: float(np.mean(x[np.isfinite(x)])) if np.isfinite(x).any() else float("nan")  # noqa: E731
+    return float(m[0]), mean(before), mean(m[-k:])
+
+
 def value(block: dict, metric: str, digits: int = 2) -> str:
     """A final-window mean over seeds, e.g. ``0.61``."""
     return f"{block['metrics'][metric]['mean']:.{digits}f}"
