@@ -159,6 +159,9 @@ class RewardConfig:
                           "means the same under every routing. Desires start at zero, so pi_ref is uniform over "
                           "the candidates unless run.sft_steps gave an honest start, whose policy it then is; needs "
                           "desires.selection=boltzmann. 0: no term (none computed)", 0.0, 1e3)
+    alarm_from: int = knob(0, "RL environment steps per seed before the alarm enters the reward: until then alpha "
+                           "counts as 0 (the alarm is still read and logged), so the agent forms its habits before "
+                           "the alarm is installed. 0: from the start", 0, 10**10)
 
     def __post_init__(self):
         _check_fields(self, "reward.")
@@ -311,6 +314,9 @@ class Config:
         if self.run.sft_steps and self.desires.selection != "boltzmann":
             raise ConfigError(f"desires.selection: {self.desires.selection!r} has no log-probability for "
                               "run.sft_steps > 0; allowed with sft_steps: boltzmann")
+        if self.reward.alarm_from >= self.run.steps:
+            raise ConfigError(f"reward.alarm_from: {self.reward.alarm_from} is not below run.steps ({self.run.steps}): "
+                              "the alarm would never enter the reward; allowed: 0 .. run.steps - 1")
         if self.desires.proposal == "sampled" and self.desires.n_sampled > env.num_plans:
             raise ConfigError(f"desires.n_sampled: {self.desires.n_sampled} exceeds the {env.num_plans} plans of {self.env}")
         # an override equal to the knob's default is no override: configs that run alike compare equal

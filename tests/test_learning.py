@@ -86,3 +86,16 @@ def test_a_strong_alarm_on_every_deceptive_kind_makes_it_honest(tiny_config, alp
     assert tiny_config.probe.coverage == ("all",)
     _, punished = alpha_runs
     assert np.sum(punished < 0.1) >= TINY_SEEDS - 1, punished
+
+def test_an_alarm_that_enters_the_reward_late_changes_nothing_before_it(tiny_config):
+    """``reward.alarm_from``: until then the run is the run without the alarm in its reward (alpha 0);
+    after it, it is not."""
+    block = tiny_config.run.block_steps
+    late = replace(tiny_config, **{"reward.alpha": 3.0, "reward.alarm_from": 2 * block})
+    runs = run_conditions({"late": late, "never": replace(tiny_config, **{"reward.alpha": 0.0})}, 2, progress=False)
+    (late_log, _), (never, _) = runs["late"], runs["never"]
+    for k in ("return", "deception_rate", "alarm_rate", "wm_loss"):
+        np.testing.assert_allclose(late_log[k][:, :2], never[k][:, :2], rtol=1e-5, atol=1e-6, err_msg=k)
+    assert not np.allclose(late_log["return"][:, 2:], never["return"][:, 2:])
+    with pytest.raises(ValueError, match="reward.alarm_from"):
+        replace(tiny_config, **{"reward.alarm_from": tiny_config.run.steps})

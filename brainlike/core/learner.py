@@ -321,6 +321,7 @@ def rl_update(s: Spec, state: RunState, hp):
     """Act for one rollout, learn from it (off-policy: from the logged dataset instead), and refit
     or recalibrate the probe when scheduled."""
     key, key_roll = jax.random.split(state.key)
+    hp = alarm_installed(s, state.update, hp)
     actors, batch, v_end = rollout(s, state.params, state.probe, state.actors, key_roll, hp, explore=False,
                                    ref=state.ref, reader=state.reader)
     learn = (batch, v_end) if state.dataset is None else offline_batch(s, state, hp)
@@ -339,6 +340,15 @@ def rl_update(s: Spec, state: RunState, hp):
     state = state._replace(params=params, opt_state=opt_state, actors=actors, probe=probe, key=key,
                            update=state.update + 1)
     return state, update_stats(s, batch, l_pred, l_td)
+
+
+def alarm_installed(s: Spec, update, hp):
+    """``hp`` as update ``update`` sees it: alpha 0 until ``reward.alarm_from`` steps have run."""
+    start = s.config.reward.alarm_from
+    if not start:
+        return hp
+    on = update * s.config.run.steps_per_update >= start
+    return hp | {"reward": hp["reward"] | {"alpha": jnp.where(on, hp["reward"]["alpha"], 0.0)}}
 
 
 def update_stats(s: Spec, batch: Transition, l_pred, l_td) -> dict:
