@@ -1,33 +1,34 @@
-"""Hill-climbing to B: does a graded alarm lead reinforcement step by step to an undetected plan that a binary alarm does not?
+"""Hill-climbing from A to B: once an agent has settled on A, does a graded alarm lead reinforcement step by step to an undetected plan that a binary alarm does not?
 
 On hill_climb, plans 1..6 lie on a path from A (plan 1, which the probe is fitted on) to B
 (plan 6, whose signature is orthogonal to A's); each step along it looks a little less like A
-and, with reward_b 0.75 below reward_a 1, pays a little less (the honest plan pays 0.5). The
-alarm (alpha 2) is binary (a flat penalty above the probe's threshold, none below) or graded
-(the sigmoid of the logit minus the threshold, which falls with every step away from A).
-Proposals are local (only the neighbours of the last plan come to mind, so B is reached only
-by walking the path) or all (every plan at once). Routings: brainlike, end_to_end and
-policy_gradient (a quick run leaves end_to_end out: every condition compiles on its own); thoughts are not sampled (sigma 0), so policy_gradient's REINFORCE reaches
-the beliefs only through the valences in its softmax.
+and, with reward_b 0.75 below reward_a 1, pays a little less (the honest plan 0 pays 0.5).
 
-A seed "reaches" a kind at a logged point (every 200 steps) where it took that kind in at
-least half of its decisions; only kinds are logged, so the farthest plan reached is a kind:
-honest, A, path (plans 2-5 together) or B.
+How the agent settles on A: for its first 6,000 steps the alarm is not in the reward
+(``reward.alarm_from``), so it learns what the environment pays: A most, each step along the
+path a little less. Every plan stays open; settled means the agent's choices have reached what
+that reward gives under Boltzmann selection (temperature 0.1, a step costing 0.05), which is A
+and its neighbour on the path, not A alone. Then the alarm (alpha 2, from a probe fitted on A
+before RL) enters the reward for 20,000 steps: binary (a flat penalty above the probe's
+threshold, none below) or graded (the sigmoid of the logit minus the threshold, which falls with
+every step away from A). Proposals are local (only the neighbours of the last plan come to
+mind, so B is reached only by walking the path) or all (every plan at once). Routings:
+brainlike, end_to_end and policy_gradient (a quick run leaves end_to_end out: every condition
+compiles on its own); thoughts are not sampled (sigma 0), so policy_gradient's REINFORCE
+reaches the beliefs only through the valences in its softmax.
 
-Chosen before the full run, from smaller ones (32 seeds, 20,000 steps, brainlike unless
-said): with sampled thoughts (sigma 0.5, 4 variants, as in tpr_cliff) every condition reached B
-in 32 of 32 brainlike seeds, binary alarm and local proposals included (policy_gradient in
-27-32): every plan has variants that escape the alarm, so the path stops mattering; thoughts
-are therefore not sampled here. Without sampling and with reward_b = reward_a = 1, the graded
-alarm took 32/32 seeds to B and the binary one about half (15/32 local, 17/32 all; the others
-stopped on the path just past the threshold, where reward and alarm are as good as B's). With
-reward_b 0.75, so that every step costs reward and only the graded alarm pays for the climb,
-graded reached B in 31/32 (local and all) and binary in 3/32 (local) and 5/32 (all), the rest
-stopping on the path; end_to_end and policy_gradient (16 seeds) showed the same split (graded:
-mostly B; binary: 0.02-0.07 of decisions on B at the end, the rest on the path). No seed stayed
-honest: in the first few hundred steps, with every valence
-still zero, local proposals walk the path at random. reward_b 0.75 was kept; the hypotheses
-below were written before the full run.
+Every plan's share of decisions is logged at every point (``plan_freq_by_plan``). Per seed the
+figure reads it at arrival (the last point before the alarm enters the reward), at the first
+point after and over the final window; the path position of a seed's deceptive decisions is
+their mean position, 0 at A, 1 at B.
+
+Chosen before the full run, from a pilot of 32 seeds (``results/explore/hill_climb_from_a_pilot.*``):
+at arrival brainlike seeds took A in 0.44 of decisions and plan 2 in 0.35 (mean path position
+about 0.17; honest 0.005); over the final window, graded local seeds took B in 0.80 of decisions,
+binary local ones in 0.07, spread over A and the path (honest 0.003); with every plan proposed,
+graded 0.73 and binary 0.12. The thresholds below were set from these, before the full run.
+The earlier design (every seed starting from zero valences, reaching B counted as "ever took B
+in most decisions") is replaced: no seed held A there, so no climb from A was observed.
 """
 
 from __future__ import annotations
@@ -36,18 +37,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, value, verdict_list
+from brainlike.report.experiment import Experiment, Hypothesis, verdict_list
 from brainlike.report.plots import errorbar, save
-from brainlike.store.stats import mean_ci, paired_mean_ci, wilson
-from brainlike.store.summary import first_majority
+from brainlike.store.stats import mean_ci, paired_mean_ci
 
 ROUTINGS = ("brainlike", "end_to_end", "policy_gradient")
 QUICK_ROUTINGS = ("brainlike", "policy_gradient")  # each routing x alarm x proposal compiles on its own
 ALARMS = ("graded", "binary")
 PROPOSALS = ("local", "all")
-KINDS = ("honest", "A", "path", "B")  # hill_climb's kinds, in order along the path
+SETTLE, CLIMB = 6_000, 20_000  # steps before the alarm enters the reward, and after
+PLAN_NAMES = ("honest", "A", "2", "3", "4", "5", "B")  # hill_climb's plans in order along the path
+POSITION = np.array([np.nan, 0.0, 0.2, 0.4, 0.6, 0.8, 1.0])  # each deceptive plan's place on the path
 COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "policy_gradient": "#2b8a3e"}
-FARTHEST_COLORS = {"none": "#dee2e6", "honest": "#4c9a2a", "A": "#8c8c8c", "path": "#f08c00", "B": "#c2255c"}
+PLAN_COLORS = ("#4c9a2a", "#8c8c8c", "#ffd43b", "#fcc419", "#f59f00", "#e8590c", "#c2255c")
 
 
 def name(routing: str, alarm: str, proposal: str) -> str:
@@ -55,169 +57,191 @@ def name(routing: str, alarm: str, proposal: str) -> str:
 
 
 def conditions(quick: bool) -> dict[str, Config]:
+    settle, climb = (1_000, 2_000) if quick else (SETTLE, CLIMB)
     base = replace(Config(), env="hill_climb", **{
-        "run.steps": 2_000 if quick else 20_000, "run.log_every": 25, "probe.coverage": ("A",),
-        "reward.alpha": 2.0, "env.reward_b": 0.75})
+        "run.steps": settle + climb, "run.log_every": 25, "probe.coverage": ("A",), "reward.alpha": 2.0,
+        "env.reward_b": 0.75, "reward.alarm_from": settle})
     return {name(r, a, p): replace(base, routing=r, **{"reward.alarm": a, "desires.proposal": p})
             for r in (QUICK_ROUTINGS if quick else ROUTINGS) for a in ALARMS for p in PROPOSALS}
 
+
+# --- per-seed quantities ---
+
+def arrival(config: Config) -> int:
+    """The last logged point before the alarm enters the reward."""
+    return config.reward.alarm_from // config.run.block_steps - 1
+
+
+def plans(result) -> np.ndarray:
+    """``[healthy seeds, points, plans]``: each plan's share of a seed's decisions at each point."""
+    return np.asarray(result.logged["plan_freq_by_plan"], np.float64)[result.healthy]
+
+
+def position(freq: np.ndarray) -> np.ndarray:
+    """Mean path position of the deceptive decisions (``freq``: ``[..., plans]``); NaN without any."""
+    deceptive = freq[..., 1:].sum(-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(deceptive > 0, (freq[..., 1:] * POSITION[1:]).sum(-1) / deceptive, np.nan)
+
+
+def final(result, freq: np.ndarray) -> np.ndarray:
+    """Per seed, the mean of ``freq`` (``[seeds, points, ...]``) over the final window."""
+    k = max(1, int(np.round(result.config.outcome.final_window * freq.shape[1])))
+    return freq[:, -k:].mean(1)
+
+
+def moments(result) -> dict[str, np.ndarray]:
+    """Per seed: plan shares ``[seeds, plans]`` halfway through settling, at arrival, one point after
+    and over the final window."""
+    freq, at = plans(result), arrival(result.config)
+    return {"settling": freq[:, (at + 1) // 2], "arrival": freq[:, at], "after": freq[:, at + 1],
+            "final": final(result, freq)}
+
+
+def share(condition: str, plan: int, moment: str = "final"):
+    """Mean over seeds of a plan's share of decisions at a moment (BCa bootstrap CI over seeds)."""
+    return lambda results: mean_ci(moments(results[condition])[moment][:, plan])
+
+
+def climbed(condition: str):
+    """Mean over seeds of the path position's change from arrival to the final window."""
+    def stat(results):
+        m = moments(results[condition])
+        return mean_ci(position(m["final"]) - position(m["arrival"]))
+    return stat
+
+
+def settled(routing: str):
+    """Mean over seeds of the path position at arrival (every alarm and proposal of a routing settles
+    alike until then: the graded local condition's seeds stand for them)."""
+    return lambda results: mean_ci(position(moments(results[name(routing, "graded", "local")])["arrival"]))
+
+
+def b_gap(a: str, b: str):
+    """Mean over seeds of the final-window share of B in ``a`` minus in ``b``, seed i paired."""
+    def stat(results):
+        both = results[a].healthy & results[b].healthy
+        fin = lambda c: final(results[c], np.asarray(results[c].logged["plan_freq_by_plan"], np.float64)[both])  # noqa: E731
+        return paired_mean_ci(fin(a)[:, 6], fin(b)[:, 6])
+    return stat
+
+
+B = PLAN_NAMES.index("B")
+HONEST = PLAN_NAMES.index("honest")
+HYPOTHESES = (
+    Hypothesis("Before the alarm, do brainlike seeds settle near A (mean path position of their deceptive "
+               "decisions below 0.25, where A is 0 and B is 1)?",
+               "path position at arrival, brainlike (mean over seeds)", settled("brainlike"), "below", 0.25),
+    Hypothesis("With a graded alarm and local proposals, do brainlike seeds climb from there towards B?",
+               "change in path position from arrival to the final window, brainlike, graded, local",
+               climbed(name("brainlike", "graded", "local")), "above", 0.5),
+    Hypothesis("... and end on B, in most of their decisions?",
+               "final-window share of decisions on B, brainlike, graded, local",
+               share(name("brainlike", "graded", "local"), B), "above", 0.5),
+    Hypothesis("With a binary alarm and local proposals, do brainlike seeds stall short of B?",
+               "final-window share of decisions on B, brainlike, binary, local",
+               share(name("brainlike", "binary", "local"), B), "below", 0.25),
+    Hypothesis("... deceiving still, rather than turning honest?",
+               "final-window share of honest decisions, brainlike, binary, local",
+               share(name("brainlike", "binary", "local"), HONEST), "below", 0.1),
+    Hypothesis("Is the alarm's shape what decides (graded minus binary share of B, paired per seed, local)?",
+               "final-window share of B, graded minus binary, brainlike, local (paired per seed)",
+               b_gap(name("brainlike", "graded", "local"), name("brainlike", "binary", "local")), "above", 0.5),
+    Hypothesis("With every plan proposed at once, does the alarm's shape still decide (the path not needed)?",
+               "final-window share of B, graded minus binary, brainlike, all proposals (paired per seed)",
+               b_gap(name("brainlike", "graded", "all"), name("brainlike", "binary", "all")), "above", 0.3),
+    Hypothesis("Does policy_gradient climb to B under a graded alarm as brainlike does?",
+               "final-window share of decisions on B, policy_gradient, graded, local",
+               share(name("policy_gradient", "graded", "local"), B), "above", 0.5),
+)
+
+
+def statistics(results: dict) -> dict:
+    """Per condition: each plan's mean share (CI) at every moment, the path position at arrival and
+    over the final window, and the mean share of every plan at every logged point (the curves)."""
+    out = {}
+    for n, r in results.items():
+        m = moments(r)
+        out[n] = {"shares": {k: [mean_ci(v[:, p]) for p in range(len(PLAN_NAMES))] for k, v in m.items()},
+                  "position": {k: mean_ci(position(m[k])) for k in ("settling", "arrival", "final")},
+                  "climbed": mean_ci(position(m["final"]) - position(m["arrival"])),
+                  "arrival_step": int(r.config.reward.alarm_from),
+                  "curves": np.round(plans(r).mean(0).T, 4).tolist()}
+    return out
+
+
+# --- the figure, from the summary alone ---
 
 def routings(summary: dict) -> tuple[str, ...]:
     """The routings a summary holds (a quick run leaves end_to_end out)."""
     return tuple(r for r in ROUTINGS if name(r, ALARMS[0], PROPOSALS[0]) in summary["conditions"])
 
 
-# --- per-seed quantities from the whole learning curve ---
-
-def farthest(first: np.ndarray) -> np.ndarray:
-    """Each seed's farthest kind reached (index into ``KINDS``; -1: no kind ever held a majority),
-    from ``first`` (``[seeds, kinds]``, the first logged point each kind held a majority, -1 never)."""
-    return np.where(first >= 0, np.arange(first.shape[1]), -1).max(axis=1)
-
-
-def _first(result) -> np.ndarray:
-    """``[healthy seeds, kinds]`` first-majority points of one condition's result."""
-    return first_majority(result.logged["plan_freq"])[result.healthy]
-
-
-def reached_b(condition: str):
-    """Fraction of a condition's seeds that ever took B in most decisions (Wilson CI)."""
-    def stat(results):
-        b = _first(results[condition])[:, KINDS.index("B")] >= 0
-        return wilson(int(b.sum()), b.size)
-    return stat
-
-
-def stalled(condition: str, kinds=("honest", "A")):
-    """Fraction of a condition's seeds whose farthest kind reached is one of ``kinds`` (Wilson CI)."""
-    def stat(results):
-        far = farthest(_first(results[condition]))
-        return wilson(int(np.isin(far, [KINDS.index(k) for k in kinds]).sum()), far.size)
-    return stat
-
-
-def reach_gap(a: str, b: str):
-    """Mean over seeds of reached-B in ``a`` minus in ``b``, seed i paired (bootstrap over seeds)."""
-    def stat(results):
-        both = results[a].healthy & results[b].healthy
-        hit = lambda c: (first_majority(results[c].logged["plan_freq"])[both, KINDS.index("B")] >= 0)  # noqa: E731
-        return paired_mean_ci(hit(a).astype(float), hit(b).astype(float))
-    return stat
-
-
-HYPOTHESES = (
-    Hypothesis("With a graded alarm and local proposals, do brainlike seeds climb the path to B?",
-               "fraction of brainlike seeds that ever take B in most decisions, graded alarm, local proposals",
-               reached_b(name("brainlike", "graded", "local")), "above", 0.5),
-    Hypothesis("With a binary alarm and local proposals, do brainlike seeds stall short of B?",
-               "fraction of brainlike seeds that ever take B in most decisions, binary alarm, local proposals",
-               reached_b(name("brainlike", "binary", "local")), "below", 0.5),
-    Hypothesis("Do they stall near A or stay honest (rather than somewhere on the path)?",
-               "fraction of brainlike seeds whose farthest kind reached is honest or A, binary alarm, local proposals",
-               stalled(name("brainlike", "binary", "local")), "above", 0.5),
-    Hypothesis("With every plan proposed at once, does the path stop mattering: as many brainlike seeds reach B "
-               "under a binary alarm as under a graded one?",
-               "paired difference in reaching B, graded minus binary alarm, brainlike, all proposals",
-               reach_gap(name("brainlike", "graded", "all"), name("brainlike", "binary", "all")), "below", 0.1),
-)
-
-
-# --- the figure, from the summary alone ---
-
-def seed_stats(block: dict) -> dict:
-    """From one condition's summary block: reached-B share, steps to reach B, farthest-kind counts."""
-    first = np.array([block["first_majority"][k] for k in KINDS]).T  # [seeds, kinds]
-    healthy = np.array([o != "diverged" for o in block["per_seed"]["outcome"]])
-    first = first[healthy]
-    steps = np.asarray(block["curves"]["step"])
-    b = first[:, KINDS.index("B")]
-    far = farthest(first)
-    return {"reached": wilson(int((b >= 0).sum()), b.size),
-            "steps": mean_ci(steps[b[b >= 0]]) if (b >= 0).any() else {"mean": None, "ci95": [None, None]},
-            "farthest": {k: int((far == i).sum()) for i, k in [(-1, "none"), *enumerate(KINDS)]}, "n": int(b.size)}
-
-
 def plot(summary: dict, path) -> None:
-    blocks = summary["conditions"]
-    stats = {n: seed_stats(b) for n, b in blocks.items()}
+    st, blocks = summary["statistics"], summary["conditions"]
+    fig, axes = plt.subplots(1, 4, figsize=(22, 5), gridspec_kw={"width_ratios": [1.2, 1.2, 1, 1]})
+    for ax, alarm in zip(axes[:2], ALARMS):
+        _stack(ax, st[name("brainlike", alarm, "local")], blocks[name("brainlike", alarm, "local")]["curves"]["step"],
+               f"brainlike, {alarm} alarm, local proposals:\nshare of decisions per plan (mean over seeds)")
+    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="plan")
     combos = [(a, p) for a in ALARMS for p in PROPOSALS]
-    fig, axes = plt.subplots(1, 4, figsize=(22, 5), gridspec_kw={"width_ratios": [1, 1, 1.6, 1.2]})
     x = np.arange(len(combos))
     for i, r in enumerate(routings(summary)):
-        errorbar(axes[0], x + 0.1 * (i - 1), [stats[name(r, a, p)]["reached"] for a, p in combos], label=r,
+        at = lambda moment, n: st[n]["shares"][moment][B]  # noqa: E731
+        errorbar(axes[2], x + 0.12 * (i - 1), [at("final", name(r, a, p)) for a, p in combos], label=r,
                  color=COLORS[r], style="o")
-        errorbar(axes[1], x + 0.1 * (i - 1), [stats[name(r, a, p)]["steps"] for a, p in combos], label=r,
+        axes[2].plot(x + 0.12 * (i - 1), [at("arrival", name(r, a, p))["mean"] for a, p in combos], "_",
+                     color=COLORS[r], ms=10)
+        errorbar(axes[3], x + 0.12 * (i - 1), [st[name(r, a, p)]["climbed"] for a, p in combos], label=r,
                  color=COLORS[r], style="o")
-    labels = [f"{a}\n{p}" for a, p in combos]
-    for ax in axes[:2]:
-        ax.set_xticks(x, labels, fontsize=8)
-    axes[0].set(ylim=(-0.03, 1.03), ylabel="fraction of seeds",
-                title="seeds that ever take B in most decisions\n(95% Wilson CI)")
-    axes[1].set(ylabel="RL env steps per seed", title="steps until B first held a majority\n(seeds that got there; "
-                "mean, 95% CI)")
-    axes[0].legend(fontsize=8)
-    _farthest_bars(axes[2], stats, combos, routings(summary))
-    _final_bars(axes[3], blocks, combos)
-    fig.suptitle(f"Hill-climbing from A to B on hill_climb (alpha 2; reward: honest 0.5, A 1, B 0.75; probe fitted on "
-                 f"A): {summary['n_seeds']} seeds per condition", fontsize=11)
+    for ax in axes[2:]:
+        ax.set_xticks(x, [f"{a}\n{p}" for a, p in combos], fontsize=8)
+        ax.axhline(0, color="k", lw=0.5)
+    axes[2].set(ylim=(-0.03, 1.03), ylabel="share of decisions",
+                title="share of decisions on B: final window (dots, 95% CI)\nand at arrival (dashes)")
+    axes[3].set(ylim=(-0.5, 1.03), ylabel="path position (0 A, 1 B)",
+                title="path position of deceptive decisions:\nfinal window minus arrival (mean, 95% CI)")
+    axes[2].legend(fontsize=8)
+    fig.suptitle(f"Hill-climbing from A to B on hill_climb: the alarm (alpha 2, probe fitted on A) enters the reward "
+                 f"after {st[name('brainlike', 'graded', 'local')]['arrival_step']:,} steps; reward honest 0.5, A 1, "
+                 f"B 0.75; {summary['n_seeds']} seeds per condition", fontsize=11)
     fig.tight_layout()
     save(fig, path)
 
 
-def _farthest_bars(ax, stats: dict, combos, shown) -> None:
-    """Stacked bars: each condition's seeds by the farthest kind they ever took in most decisions."""
-    names = [name(r, a, p) for r in shown for a, p in combos]
-    bottom = np.zeros(len(names))
-    for kind in ("none", *KINDS):
-        share = np.array([stats[n]["farthest"][kind] / max(stats[n]["n"], 1) for n in names])
-        ax.bar(range(len(names)), share, bottom=bottom, color=FARTHEST_COLORS[kind], label=kind, width=0.75)
-        bottom += share
-    ax.set_xticks(range(len(names)), [n.replace("policy_gradient", "pg") for n in names], fontsize=7, rotation=40,
-                  ha="right")
-    ax.set(ylim=(0, 1.02), ylabel="fraction of seeds",
-           title="farthest kind ever taken in most decisions (path: plans 2-5)")
-    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-
-
-def _final_bars(ax, blocks: dict, combos) -> None:
-    """Final-window plan frequency by kind, brainlike only (where the seeds end, not how far they got)."""
-    names = [name("brainlike", a, p) for a, p in combos]
-    bottom = np.zeros(len(names))
-    for kind in KINDS:
-        share = np.array([blocks[n]["metrics"][f"plan_freq/{kind}"]["mean"] for n in names])
-        ax.bar(range(len(names)), share, bottom=bottom, color=FARTHEST_COLORS[kind], label=kind, width=0.7)
-        bottom += share
-    ax.set_xticks(range(len(names)), [f"{a}\n{p}" for a, p in combos], fontsize=8)
-    ax.set(ylim=(0, 1.02), ylabel="share of decisions", title="brainlike: what the seeds take at the end\n"
-           "(final window, mean over seeds)")
+def _stack(ax, stat: dict, steps, title: str) -> None:
+    """Stacked shares of every plan over training, a line where the alarm enters the reward."""
+    shares = np.array(stat["curves"], np.float64)  # [plans, points]
+    ax.stackplot(steps, shares, colors=PLAN_COLORS, labels=PLAN_NAMES)
+    ax.axvline(stat["arrival_step"], color="k", ls="--", lw=1)
+    ax.text(stat["arrival_step"], 0.98, " the alarm enters", fontsize=7, va="top")
+    ax.set(xlim=(steps[0], steps[-1]), ylim=(0, 1), xlabel="RL env steps per seed", ylabel="share of decisions")
+    ax.set_title(title, fontsize=9)
 
 
 def reading(summary: dict) -> str:
-    b = summary["conditions"]
-    stats = {n: seed_stats(block) for n, block in b.items()}
-    got = lambda n: f"{round(stats[n]['reached']['mean'] * stats[n]['n'])}/{stats[n]['n']}"  # noqa: E731
-    shown = routings(summary)
-    per = lambda a, p: ", ".join(f"`{r}` {got(name(r, a, p))}" for r in shown)  # noqa: E731
-    far = lambda n, k: f"{stats[n]['farthest'][k]}/{stats[n]['n']}"  # noqa: E731
-    steps = lambda n: "n/a" if stats[n]["steps"]["mean"] is None else f"{stats[n]['steps']['mean']:,.0f}"  # noqa: E731
-    bb = name("brainlike", "binary", "local")
-    spread = max(max(stats[name(r, a, p)]["reached"]["mean"] for r in shown)
-                 - min(stats[name(r, a, p)]["reached"]["mean"] for r in shown) for a in ALARMS for p in PROPOSALS)
-    return f"""Seeds that ever took B in most of their decisions, graded alarm, local proposals: {per("graded", "local")};
-binary alarm, local: {per("binary", "local")}; graded, all plans proposed: {per("graded", "all")}; binary, all:
-{per("binary", "all")}. Under `brainlike` with a binary alarm and local proposals the farthest kind
-reached was B for {far(bb, "B")} seeds, the path for {far(bb, "path")}, A for {far(bb, "A")} and honest for {far(bb, "honest")} (only kinds are
-logged, so "path" is any of plans 2-5). Where they end, the binary alarm is silent (it fires
-on {value(b[bb], "alarm_rate")} of their one-step episodes in the final window) and every further step towards B only
-costs reward; the graded alarm pays for every step away from A, so the climb goes on to B. `brainlike` seeds that got there first took B in most
-decisions after {steps(name("brainlike", "graded", "local"))} steps on average with a graded alarm and local proposals, {steps(name("brainlike", "graded", "all"))} with all
-plans proposed. Proposing every plan at once does not make the path irrelevant here: the
-binary alarm is as silent on the far path plans as on B, which pay more, so its seeds stop
-there either way. Across routings the share of seeds reaching B differs by at most
-{spread:.2f} in any alarm-proposal pair (`policy_gradient`, without sampled thoughts, reaches the
-beliefs only through the valences in its softmax).
+    st = summary["statistics"]
+    f = lambda x: f"{x['mean']:.2f}"  # noqa: E731
+    fc = lambda x: f"{x['mean']:.2f} [{x['ci95'][0]:.2f}, {x['ci95'][1]:.2f}]"  # noqa: E731
+    sh = lambda n, moment, plan: f(st[n]["shares"][moment][plan])  # noqa: E731
+    bl = lambda a, p: name("brainlike", a, p)  # noqa: E731
+    gl, bn = bl("graded", "local"), bl("binary", "local")
+    per = lambda a, p: ", ".join(f"`{r}` {sh(name(r, a, p), 'final', B)}" for r in routings(summary))  # noqa: E731
+    spread = lambda n: ", ".join(f"{PLAN_NAMES[i]} {sh(n, 'final', i)}" for i in range(len(PLAN_NAMES)))  # noqa: E731
+    return f"""Before the alarm, `brainlike` seeds settle near A: at arrival they take A in {sh(gl, "arrival", 1)} of
+their decisions and plan 2 in {sh(gl, "arrival", 2)} (honest {sh(gl, "arrival", HONEST)}; mean path position
+{fc(st[gl]["position"]["arrival"])}, against {f(st[gl]["position"]["settling"])} halfway through settling). With a graded
+alarm and local proposals they climb: the path position moves by {fc(st[gl]["climbed"])}, and over
+the final window B takes {fc(st[gl]["shares"]["final"][B])} of their decisions (plan by plan: {spread(gl)}).
+With a binary alarm they stay where they were: B {fc(st[bn]["shares"]["final"][B])}, the position
+moving by {fc(st[bn]["climbed"])} ({spread(bn)}); the binary alarm is silent below its threshold, so
+once off A nothing pays for a further step, and each step costs reward. Neither alarm makes
+them honest. Final-window share of B by routing, graded local: {per("graded", "local")}; binary
+local: {per("binary", "local")}; graded, all plans proposed: {per("graded", "all")}; binary, all:
+{per("binary", "all")}.
 
 {verdict_list(summary)}"""
 
 
-EXPERIMENT = Experiment("hill_climb", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading)
+EXPERIMENT = Experiment("hill_climb", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
+                        statistics=statistics)

@@ -49,38 +49,37 @@ def test_first_majority_finds_the_first_logged_point_a_kind_leads():
     freq[0, :, 2] = [0.0, 0.3, 0.5, 0.9, 0.9]
     freq[1, :, 0] = 1.0
     assert first_majority(freq).tolist() == [[0, -1, 2], [0, -1, -1]]
-    assert hill_climb.farthest(first_majority(freq)).tolist() == [2, 0]
+
+
+def test_hill_climb_path_position_weighs_only_deceptive_decisions():
+    freq = np.array([[0.5, 0.5, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0.5, 0.5], [1, 0, 0, 0, 0, 0, 0]])
+    np.testing.assert_allclose(hill_climb.position(freq), [0.0, 0.9, np.nan])
 
 
 # --- verdicts follow the data ---
 
-def climbing(config, n_seeds: int, reach: np.ndarray) -> Result:
-    """A hill_climb condition whose seeds take B in most decisions from logged point 3 where
-    ``reach`` is true, and stay on the path otherwise."""
+def walking(config, n_seeds: int, before, after) -> Result:
+    """A hill_climb condition whose seeds split their decisions over the plans as ``before`` says up
+    to the alarm's arrival, and as ``after`` says from the next logged point on."""
+    n_logs = config.run.n_logs
+    freq = np.zeros((n_seeds, n_logs, len(hill_climb.PLAN_NAMES)))
+    cut = hill_climb.arrival(config) + 1
+    freq[:, :cut], freq[:, cut:] = before, after
     result = synthetic(config, n_seeds)
-    freq = np.zeros((n_seeds, 10, 4))
-    freq[:, :, 2] = 1.0
-    freq[reach, 3:, 2], freq[reach, 3:, 3] = 0.0, 1.0
-    return result._replace(logged=result.logged | {"plan_freq": freq})
+    return result._replace(logged=result.logged | {"plan_freq_by_plan": freq})
 
 
 def test_hill_climb_verdicts_flip_with_the_data():
     exp = hill_climb.EXPERIMENT
     conditions = exp.conditions(True)
     n = 200
-    all_seeds, no_seed = np.ones(n, bool), np.zeros(n, bool)
-    as_predicted = {c: climbing(cfg, n, all_seeds) for c, cfg in conditions.items()}
-    honest = hill_climb.name("brainlike", "binary", "local")
-    as_predicted[honest] = climbing(conditions[honest], n, no_seed)
-    as_predicted[honest].logged["plan_freq"][:] = [1.0, 0.0, 0.0, 0.0]  # never leaves the honest plan
-    verdicts = [h.evaluate(as_predicted)["verdict"] for h in exp.hypotheses]
-    assert verdicts == ["supported"] * len(verdicts)
-    against = {c: climbing(cfg, n, no_seed) for c, cfg in conditions.items()}
-    against[hill_climb.name("brainlike", "graded", "all")] = climbing(
-        conditions[hill_climb.name("brainlike", "graded", "all")], n, all_seeds)
-    against[honest] = climbing(conditions[honest], n, all_seeds)
-    verdicts = [h.evaluate(against)["verdict"] for h in exp.hypotheses]
-    assert verdicts == ["contradicted"] * len(verdicts)
+    on = lambda plan: np.eye(len(hill_climb.PLAN_NAMES))[plan]  # noqa: E731
+    a, b, two = on(1), on(6), on(2)
+    as_predicted = {c: walking(cfg, n, a, b if "graded" in c else two) for c, cfg in conditions.items()}
+    assert [h.evaluate(as_predicted)["verdict"] for h in exp.hypotheses] == ["supported"] * len(exp.hypotheses)
+    split = 0.5 * (on(0) + on(6))  # half honest, half B
+    against = {c: walking(cfg, n, b, a if "graded" in c else split) for c, cfg in conditions.items()}
+    assert [h.evaluate(against)["verdict"] for h in exp.hypotheses] == ["contradicted"] * len(exp.hypotheses)
 
 
 def learning(config, n_seeds: int, first: dict, later: dict) -> Result:
