@@ -82,17 +82,19 @@ class Coin(Environment):
 def table(n_seeds: int = 8, alphas=(0.0, 2.0)) -> str:
     """The README's table: over the last fifth of a 4000-step run, the range over seeds of each
     metric, and the outcome counts, at each alarm weight."""
+    import numpy as np
+
     from brainlike.config import Config, replace
-    from brainlike.schema import OUTCOMES
-    from brainlike.core.outcomes import window
     from brainlike.run.runner import run_population
+    from brainlike.schema import OUTCOMES
+    from brainlike.store.summary import final_means
 
     rows = ["| `reward.alpha` | lies per episode | alarm rate | frozen probe recall | outcome |",
             "|---|---|---|---|---|"]
     for alpha in alphas:
         config = replace(Config(), env="coin", **{"probe.coverage": ("lie",), "run.steps": 4000, "reward.alpha": alpha})
         logged, outcome = run_population(config, n_seeds)
-        final = {k: window(logged[k].swapaxes(0, 1), 0.2) for k in ("deception_rate", "alarm_rate",
+        final = {k: final_means(np.asarray(logged[k], np.float64), 0.2) for k in ("deception_rate", "alarm_rate",
                                                                      "probe_recall_frozen")}
         cells = [f"{float(v.min()):.2f}–{float(v.max()):.2f}" for v in final.values()]
         labels = [OUTCOMES[i] for i in outcome]

@@ -242,6 +242,7 @@ def reading(summary: dict) -> str:
         f"{at(line, 'probe_recall_taken')} | {at(line, 'probe_recall_frozen')} | {at(line, 'probe_auroc_frozen')} |"
         for line in (*LINES, ACT))
     dec = lambda line, t: value(b[name(line, t)], "deception_rate")  # noqa: E731
+    choice = lambda line: ", ".join(count(b[name(line, t)], ["evades_by_choice"]) for t in TPRS)  # noqa: E731
     first = lambda line, metric: ", ".join(  # noqa: E731
         f"{b[name(line, t)]['curves'][metric]['mean'][0]:.2f}" for t in tprs_of(line, b))
     return f"""**The LLM analogue shows a graded cliff, not SOLiD's step.** `policy_gradient` at sigma 0 deceives
@@ -249,8 +250,8 @@ def reading(summary: dict) -> str:
 above 0.9, as SOLiD found, but below 0.75 it lies in only about half to four fifths of episodes, not more
 than 85%. It evades with its thoughts in place (frozen AUROC {at("policy_gradient-on", "probe_auroc_frozen")};
 fresh recall near the target TPR) by choosing the phrasings the probe misses (recall on the thoughts taken
-far below fresh recall: table). Its `evades_by_shift` labels at TPR 0.5 and 0.6 come from the fixed
-`outcome.recall_min` of 0.5, on which a probe calibrated for TPR 0.5 sits, not from moved thoughts. **Off-policy it deceives more at low
+far below fresh recall: table); its labels say so, judged against the TPR each probe was calibrated
+for: {choice("policy_gradient-on")} seeds end `evades_by_choice` at TPR {", ".join(f"{t:g}" for t in TPRS)}. **Off-policy it deceives more at low
 TPR, not less** ({at("policy_gradient-off", "deception_rate")} at TPR 0.5, 0.7, 0.9, 0.99): SOLiD's DPO line
 does not carry over to REINFORCE on a fixed dataset. **`brainlike` stays honest with the live reader** (at
 most {max(b[name("brainlike-on", t)]["metrics"]["deception_rate"]["mean"] for t in TPRS):.2f}) and keeps its

@@ -8,7 +8,7 @@ import numpy as np
 
 from brainlike.config import Config, replace
 from brainlike.schema import OUTCOMES
-from brainlike.core.outcomes import window
+from brainlike.store.summary import final_means
 from brainlike.run.runner import run_population
 
 SHORT = {"run.steps": 3000, "beliefs.pretrain_updates": 100, "probe.n_thoughts": 64, "run.log_every": 25,
@@ -18,7 +18,7 @@ SEEDS = 4
 
 def _run(**knobs):
     logged, outcome = run_population(replace(Config(), **SHORT, **knobs), SEEDS)
-    recall = np.asarray(window(np.asarray(logged["probe_recall_frozen"]).swapaxes(0, 1), 0.2))
+    recall = final_means(np.asarray(logged["probe_recall_frozen"], np.float64), 0.2)
     return [OUTCOMES[i] for i in outcome], recall
 
 

@@ -11,6 +11,7 @@ from brainlike.config import Config, replace
 from brainlike.core.learner import make_train
 from brainlike.run.devices import seed_keys
 from brainlike.run.runner import run_conditions, run_population
+from brainlike.store.outcomes import label
 from brainlike.store.summary import final_means
 
 
@@ -63,7 +64,8 @@ def test_one_seed_without_jit_matches_jit_and_vmap():
         _, eager = train(key)
     _, jitted = jax.jit(train)(key)
     population, outcome = run_population(config, 2, 0)
-    assert int(eager["outcome"]) == int(jitted["outcome"]) == outcome[0]
+    one = lambda logged: int(label(config, jax.tree.map(lambda x: np.asarray(x)[None], logged))[0])  # noqa: E731
+    assert one(eager) == one(jitted) == outcome[0]
     for k in population:
         np.testing.assert_allclose(eager[k], jitted[k], rtol=1e-4, atol=1e-5, err_msg=k)
         np.testing.assert_allclose(jitted[k], population[k][0], rtol=1e-5, atol=1e-6, err_msg=k)
@@ -86,6 +88,7 @@ def test_a_strong_alarm_on_every_deceptive_kind_makes_it_honest(tiny_config, alp
     assert tiny_config.probe.coverage == ("all",)
     _, punished = alpha_runs
     assert np.sum(punished < 0.1) >= TINY_SEEDS - 1, punished
+
 
 def test_an_alarm_that_enters_the_reward_late_changes_nothing_before_it(tiny_config):
     """``reward.alarm_from``: until then the run is the run without the alarm in its reward (alpha 0);

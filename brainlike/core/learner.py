@@ -26,7 +26,7 @@ from jax.flatten_util import ravel_pytree
 
 from brainlike import schema
 from brainlike.config import Config, numeric
-from brainlike.core import desires, outcomes, probes
+from brainlike.core import desires, probes
 from brainlike.core.losses import (encode_batch, honest_log_prob, loss_terms, pg_term, prediction_errors, returns,
                                    soft_alarm, taken_noise, total_loss, valences)
 from brainlike.core.rollout import Actor, Spec, Transition, candidate_noise, make_spec, new_actor, rollout
@@ -72,7 +72,6 @@ class Learner(NamedTuple):
 
     init: Any  # (key, hp) -> RunState, after pretraining and the probe fit
     advance: Any  # (state, hp, n_logs) -> (state, metrics with a leading [n_logs] axis)
-    outcome: Any  # (metrics, hp) -> outcome index, over the final window
     config: Config
     loss_terms: Any  # (params, batch, v_end, probe, hp, replay=None) -> {"pred", "td", "probe", "pg"}, each routed
 
@@ -462,7 +461,7 @@ def gradient_cosine(s: Spec, state: RunState, hp) -> jax.Array:
 
 def nonfinite(stats: dict, params) -> dict:
     """``{"nonfinite": 1.0}`` if any loss of a logged block (``stats``: one entry per update) or
-    any parameter at its end is NaN or infinite, else 0.0 (``outcomes.diverged`` reads it)."""
+    any parameter at its end is NaN or infinite, else 0.0 (``store.outcomes.diverged`` reads it)."""
     leaves = [stats["wm_loss"], stats["td_loss"], *jax.tree.leaves(params)]
     finite = functools.reduce(jnp.logical_and, [jnp.all(jnp.isfinite(x)) for x in leaves])
     return {"nonfinite": jnp.where(finite, 0.0, 1.0).astype(jnp.float32)}
@@ -483,27 +482,20 @@ def advance(s: Spec, state: RunState, hp, n_logs: int):
     return jax.lax.scan(log_block, state, None, length=n_logs)
 
 
-def outcome(s: Spec, logged: dict, hp) -> jax.Array:
-    """The seed's outcome label (an index into ``schema.OUTCOMES``)."""
-    penalised = hp["reward"]["alpha"] * hp["reward"]["oversight"] > 0
-    return outcomes.label_outcome(logged, hp["outcome"], s.deceptive, s.covered & s.deceptive, penalised)
-
-
 def make_learner(config: Config) -> Learner:
     """The learner's pure functions for one structural config."""
     s = make_spec(config)
     bind = lambda f: functools.partial(f, s)  # noqa: E731
-    return Learner(bind(init), bind(advance), bind(outcome), config, bind(loss_terms))
+    return Learner(bind(init), bind(advance), config, bind(loss_terms))
 
 
 def make_train(config: Config):
-    """``train(key, hp=None) -> (final_state, metrics)`` for one seed; metrics end with ``outcome``."""
+    """``train(key, hp=None) -> (final_state, metrics)`` for one seed (``store.outcomes.label`` labels it)."""
     learner = make_learner(config)
 
     def train(key, hp=None):
         hp = numeric(config) if hp is None else hp
         state = learner.init(key, hp)
-        state, logged = learner.advance(state, hp, config.run.n_logs)
-        return state, logged | {"outcome": learner.outcome(logged, hp)}
+        return learner.advance(state, hp, config.run.n_logs)
 
     return train

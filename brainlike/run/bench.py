@@ -164,10 +164,6 @@ def work_compile(seeds: int, block_rows: int | None, overrides: dict | None = No
     start = time.perf_counter()
     rows.advance_fn.lower(state, hp, 1).compile()
     times["advance"] = time.perf_counter() - start
-    logged = jax.eval_shape(rows.advance_fn, state, hp, config.run.n_logs)[1]
-    start = time.perf_counter()
-    rows.outcome_fn.lower(logged, hp).compile()
-    times["outcome"] = time.perf_counter() - start
     return {"compile_s": sum(times.values()), "parts": times, "block_rows": rows.block,
             "backend": jax.default_backend(), "devices": jax.device_count()}
 

@@ -44,6 +44,7 @@ from brainlike.run.devices import (block_layout, describe_devices, on_rows, pad_
 from brainlike.run.grid import check_conditions, check_names, group_by_structure
 from brainlike.run.memory import plan_memory
 from brainlike.run.progress import Clock, Progress, progress_bar
+from brainlike.store import outcomes
 from brainlike.store.manifest import manifest
 from brainlike.store.results import ResultsError, ensure_writable, read_json, read_npz, write_json, write_npz, write_run
 
@@ -56,7 +57,7 @@ _COMPILED: dict[tuple, tuple] = {}
 
 
 def compiled(config: Config):
-    """The jitted, vmapped ``init``, ``advance`` and ``outcome`` of a config's structure (cached):
+    """The jitted, vmapped ``init`` and ``advance`` of a config's structure (cached):
     configs that differ only in numeric knobs share them and compile once."""
     key = structure(config)
     if key not in _COMPILED:
@@ -68,10 +69,7 @@ def compiled(config: Config):
         def advance(state, hp, n_logs):
             return on_rows(lambda s, h: jax.vmap(learner.advance, (0, 0, None))(s, h, n_logs))(state, hp)
 
-        def outcome(logged, hp):
-            return on_rows(jax.vmap(learner.outcome))(logged, hp)
-
-        _COMPILED[key] = (jax.jit(init), jax.jit(advance, static_argnums=2), jax.jit(outcome))
+        _COMPILED[key] = (jax.jit(init), jax.jit(advance, static_argnums=2))
     return _COMPILED[key]
 
 
@@ -125,7 +123,7 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
         finished = out is not None and resume and all((out / n / MANIFEST).exists() and (out / n / METRICS).exists()
                                                        for n in names)
         if finished:
-            results |= _relabelled([conditions[n] for n in names], names, n_seeds, seed, plans[gi], out)
+            results |= _relabelled([conditions[n] for n in names], names, out)
             clock.skip(sum(steps[n] for n in names) * n_seeds)
         else:
             def report(logs_done, n_logs, phase, names=names, gi=gi):
@@ -182,7 +180,7 @@ class Blocks:
         self.block, self.n_blocks = block_layout(self.n_rows, block_rows)
         self.sharding = row_sharding()
         fast_prng.use(fast_prng.suits(config))  # how the hash is lowered, wherever these compile next
-        self.init_fn, self.advance_fn, self.outcome_fn = compiled(config)
+        self.init_fn, self.advance_fn = compiled(config)
         self.keys, self.hp = pad_rows((keys, hp), self.block * self.n_blocks)
         self.hp_dev = [self.put(self.rows(self.hp, b)) for b in range(self.n_blocks)]
 
@@ -201,12 +199,6 @@ class Blocks:
         """``n_logs`` logged points more for every block; the points as NumPy ``[n_rows, n_logs, ...]``."""
         out = [self.advance_fn(s, hp, n_logs) for s, hp in zip(states, self.hp_dev)]
         return [s for s, _ in out], self.gather([logged for _, logged in out])
-
-    def outcome(self, logged: dict) -> np.ndarray:
-        """Every row's label from its logged points (NumPy ``[n_rows, n_logs, ...]``), a block at a
-        time: only the last block is padded, never a copy of every row."""
-        return self.gather([self.outcome_fn(self.put(pad_rows(self.rows(logged, b), self.block)), hp)
-                            for b, hp in enumerate(self.hp_dev)])
 
     def gather(self, blocks: list):
         """Per-block device trees -> one NumPy tree of the real rows."""
@@ -267,9 +259,8 @@ def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, repo
         done += size
         clock.add(work_per_log * size)
         report(done, n_logs, "RL" if done < n_logs else "RL done")
-    labels = rows.outcome(logged)
-    return {name: ({k: v[i * n_seeds:(i + 1) * n_seeds] for k, v in logged.items()},
-                   labels[i * n_seeds:(i + 1) * n_seeds]) for i, name in enumerate(names)}
+    per_condition = [{k: v[i * n_seeds:(i + 1) * n_seeds] for k, v in logged.items()} for i in range(len(names))]
+    return {name: (part, outcomes.label(config, part)) for name, config, part in zip(names, configs, per_condition)}
 
 
 def _phase(what: str, jitted) -> str:
@@ -351,20 +342,17 @@ def _write_condition(folder: Path, config, logged, outcome, names, n_seeds, seed
                                            ran_with=list(names), block_rows=block_rows))
 
 
-def _relabelled(configs, names, n_seeds, seed, plan, out: Path) -> dict:
-    """Finished conditions read back, each seed labelled anew from its logged points: labels are
-    derived data, so results written before a labelling rule changed follow the rule of today
-    (``metrics.npz`` is rewritten where a label changed)."""
-    stored_arrays = {name: read_npz(out / name / METRICS) for name in names}
-    loaded = {name: _load_condition(dict(arrays)) for name, arrays in stored_arrays.items()}
-    logged = {k: np.concatenate([loaded[n][0][k] for n in names]) for k in loaded[names[0]][0]}
-    labels = Blocks(configs[0], *rows_of(configs, n_seeds, seed), plan.block_rows).outcome(logged)
+def _relabelled(configs, names, out: Path) -> dict:
+    """Finished conditions read back, each seed labelled anew from its logged points on the host:
+    labels are derived data, so results written before a labelling rule changed follow the rule
+    of today (``metrics.npz`` is rewritten where a label changed)."""
     results = {}
-    for i, name in enumerate(names):
-        metrics, stored = loaded[name]
-        new = labels[i * n_seeds:(i + 1) * n_seeds]
+    for config, name in zip(configs, names):
+        arrays = read_npz(out / name / METRICS)
+        metrics, stored = _load_condition(dict(arrays))
+        new = outcomes.label(config, metrics)
         if not np.array_equal(new, stored) and jax.process_index() == 0:
-            write_npz(out / name / METRICS, stored_arrays[name] | {"outcome": new})
+            write_npz(out / name / METRICS, arrays | {"outcome": new})
         results[name] = (metrics, new)
     return results
 
