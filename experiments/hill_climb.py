@@ -52,8 +52,8 @@ COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "policy_gradient": "#
 PLAN_COLORS = ("#4c9a2a", "#8c8c8c", "#ffd43b", "#fcc419", "#f59f00", "#e8590c", "#c2255c")
 
 
-def name(routing: str, alarm: str, proposal: str) -> str:
-    return f"{routing}-{alarm}-{proposal}"
+def name(routing: str, alarm: str, proposal: str, frozen: bool = False) -> str:
+    return f"{routing}-{alarm}-{proposal}" + ("-frozen" if frozen else "")
 
 
 def conditions(quick: bool) -> dict[str, Config]:
@@ -61,8 +61,11 @@ def conditions(quick: bool) -> dict[str, Config]:
     base = replace(Config(), env="hill_climb", **{
         "run.steps": settle + climb, "run.log_every": 25, "probe.coverage": ("A",), "reward.alpha": 2.0,
         "env.reward_b": 0.75, "reward.alarm_from": settle})
-    return {name(r, a, p): replace(base, routing=r, **{"reward.alarm": a, "desires.proposal": p})
-            for r in (QUICK_ROUTINGS if quick else ROUTINGS) for a in ALARMS for p in PROPOSALS}
+    out = {name(r, a, p): replace(base, routing=r, **{"reward.alarm": a, "desires.proposal": p})
+           for r in (QUICK_ROUTINGS if quick else ROUTINGS) for a in ALARMS for p in PROPOSALS}
+    # the control: beliefs frozen (no drift), so the probe is as calibrated when the alarm arrives
+    return out | {name("brainlike", a, "local", True): replace(out[name("brainlike", a, "local")],
+                                                              **{"beliefs.rl_lr": 0.0}) for a in ALARMS}
 
 
 # --- per-seed quantities ---
@@ -117,6 +120,14 @@ def settled(routing: str):
     return lambda results: mean_ci(position(moments(results[name(routing, "graded", "local")])["arrival"]))
 
 
+def recall_at_arrival(condition: str):
+    """Mean over seeds of the frozen probe's fresh recall at arrival."""
+    def stat(results):
+        r = results[condition]
+        return mean_ci(np.asarray(r.logged["probe_recall_frozen"], np.float64)[r.healthy, arrival(r.config)])
+    return stat
+
+
 def b_gap(a: str, b: str):
     """Mean over seeds of the final-window share of B in ``a`` minus in ``b``, seed i paired."""
     def stat(results):
@@ -153,16 +164,32 @@ HYPOTHESES = (
     Hypothesis("Does policy_gradient climb to B under a graded alarm as brainlike does?",
                "final-window share of decisions on B, policy_gradient, graded, local",
                share(name("policy_gradient", "graded", "local"), B), "above", 0.5),
+    # the control, added after the full run showed the frozen probe's recall falling while the agent
+    # settled (0.89 at the first point, 0.27 at arrival): its hypotheses were committed before it ran
+    Hypothesis("Control: with beliefs frozen (rl_lr 0), is the probe still calibrated when the alarm arrives?",
+               "fresh recall of the frozen probe at arrival, brainlike, binary, local, beliefs frozen",
+               recall_at_arrival(name("brainlike", "binary", "local", True)), "above", 0.8),
+    Hypothesis("... and does a binary alarm that still catches A stall brainlike short of B?",
+               "final-window share of decisions on B, brainlike, binary, local, beliefs frozen",
+               share(name("brainlike", "binary", "local", True), B), "below", 0.25),
+    Hypothesis("... while a graded one still takes it to B?",
+               "final-window share of decisions on B, brainlike, graded, local, beliefs frozen",
+               share(name("brainlike", "graded", "local", True), B), "above", 0.5),
 )
 
 
 def statistics(results: dict) -> dict:
-    """Per condition: each plan's mean share (CI) at every moment, the path position at arrival and
-    over the final window, and the mean share of every plan at every logged point (the curves)."""
+    """Per condition: each plan's mean share (CI) at every moment, the frozen probe's fresh recall at the
+    first point and at arrival, the alarm rate at arrival and one point after, the path position at
+    arrival and over the final window, and the mean share of every plan at every logged point."""
     out = {}
     for n, r in results.items():
         m = moments(r)
+        at = arrival(r.config)
+        point = lambda metric, i: mean_ci(np.asarray(r.logged[metric], np.float64)[r.healthy, i])  # noqa: E731
         out[n] = {"shares": {k: [mean_ci(v[:, p]) for p in range(len(PLAN_NAMES))] for k, v in m.items()},
+                  "recall": {"first": point("probe_recall_frozen", 0), "arrival": point("probe_recall_frozen", at)},
+                  "alarm": {"arrival": point("alarm_rate", at), "after": point("alarm_rate", at + 1)},
                   "position": {k: mean_ci(position(m[k])) for k in ("settling", "arrival", "final")},
                   "climbed": mean_ci(position(m["final"]) - position(m["arrival"])),
                   "arrival_step": int(r.config.reward.alarm_from),
@@ -184,18 +211,16 @@ def plot(summary: dict, path) -> None:
         _stack(ax, st[name("brainlike", alarm, "local")], blocks[name("brainlike", alarm, "local")]["curves"]["step"],
                f"brainlike, {alarm} alarm, local proposals:\nshare of decisions per plan (mean over seeds)")
     axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="plan")
-    combos = [(a, p) for a in ALARMS for p in PROPOSALS]
+    combos = [(a, p, False) for a in ALARMS for p in PROPOSALS] + [(a, "local", True) for a in ALARMS]
     x = np.arange(len(combos))
     for i, r in enumerate(routings(summary)):
-        at = lambda moment, n: st[n]["shares"][moment][B]  # noqa: E731
-        errorbar(axes[2], x + 0.12 * (i - 1), [at("final", name(r, a, p)) for a, p in combos], label=r,
-                 color=COLORS[r], style="o")
-        axes[2].plot(x + 0.12 * (i - 1), [at("arrival", name(r, a, p))["mean"] for a, p in combos], "_",
-                     color=COLORS[r], ms=10)
-        errorbar(axes[3], x + 0.12 * (i - 1), [st[name(r, a, p)]["climbed"] for a, p in combos], label=r,
-                 color=COLORS[r], style="o")
+        shown = [(j, name(r, *c)) for j, c in enumerate(combos) if name(r, *c) in st]
+        xs = np.array([j for j, _ in shown]) + 0.12 * (i - 1)
+        errorbar(axes[2], xs, [st[n]["shares"]["final"][B] for _, n in shown], label=r, color=COLORS[r], style="o")
+        axes[2].plot(xs, [st[n]["shares"]["arrival"][B]["mean"] for _, n in shown], "_", color=COLORS[r], ms=10)
+        errorbar(axes[3], xs, [st[n]["climbed"] for _, n in shown], label=r, color=COLORS[r], style="o")
     for ax in axes[2:]:
-        ax.set_xticks(x, [f"{a}\n{p}" for a, p in combos], fontsize=8)
+        ax.set_xticks(x, [f"{a}\n{p}" + ("\nfrozen" if f else "") for a, p, f in combos], fontsize=8)
         ax.axhline(0, color="k", lw=0.5)
     axes[2].set(ylim=(-0.03, 1.03), ylabel="share of decisions",
                 title="share of decisions on B: final window (dots, 95% CI)\nand at arrival (dashes)")

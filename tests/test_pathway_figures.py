@@ -58,14 +58,14 @@ def test_hill_climb_path_position_weighs_only_deceptive_decisions():
 
 # --- verdicts follow the data ---
 
-def walking(config, n_seeds: int, before, after) -> Result:
+def walking(config, n_seeds: int, before, after, **metrics) -> Result:
     """A hill_climb condition whose seeds split their decisions over the plans as ``before`` says up
     to the alarm's arrival, and as ``after`` says from the next logged point on."""
     n_logs = config.run.n_logs
     freq = np.zeros((n_seeds, n_logs, len(hill_climb.PLAN_NAMES)))
     cut = hill_climb.arrival(config) + 1
     freq[:, :cut], freq[:, cut:] = before, after
-    result = synthetic(config, n_seeds)
+    result = synthetic(config, n_seeds, **metrics)
     return result._replace(logged=result.logged | {"plan_freq_by_plan": freq})
 
 
@@ -78,7 +78,8 @@ def test_hill_climb_verdicts_flip_with_the_data():
     as_predicted = {c: walking(cfg, n, a, b if "graded" in c else two) for c, cfg in conditions.items()}
     assert [h.evaluate(as_predicted)["verdict"] for h in exp.hypotheses] == ["supported"] * len(exp.hypotheses)
     split = 0.5 * (on(0) + on(6))  # half honest, half B
-    against = {c: walking(cfg, n, b, a if "graded" in c else split) for c, cfg in conditions.items()}
+    against = {c: walking(cfg, n, b, a if "graded" in c else split, probe_recall_frozen=0.3)
+               for c, cfg in conditions.items()}
     assert [h.evaluate(against)["verdict"] for h in exp.hypotheses] == ["contradicted"] * len(exp.hypotheses)
 
 
