@@ -245,25 +245,46 @@ def _stack(ax, stat: dict, steps, title: str) -> None:
 
 
 def reading(summary: dict) -> str:
-    st = summary["statistics"]
+    st, b = summary["statistics"], summary["conditions"]
     f = lambda x: f"{x['mean']:.2f}"  # noqa: E731
     fc = lambda x: f"{x['mean']:.2f} [{x['ci95'][0]:.2f}, {x['ci95'][1]:.2f}]"  # noqa: E731
     sh = lambda n, moment, plan: f(st[n]["shares"][moment][plan])  # noqa: E731
-    bl = lambda a, p: name("brainlike", a, p)  # noqa: E731
-    gl, bn = bl("graded", "local"), bl("binary", "local")
+    gl, bn = name("brainlike", "graded", "local"), name("brainlike", "binary", "local")
+    gf, bf = name("brainlike", "graded", "local", True), name("brainlike", "binary", "local", True)
     per = lambda a, p: ", ".join(f"`{r}` {sh(name(r, a, p), 'final', B)}" for r in routings(summary))  # noqa: E731
     spread = lambda n: ", ".join(f"{PLAN_NAMES[i]} {sh(n, 'final', i)}" for i in range(len(PLAN_NAMES)))  # noqa: E731
-    return f"""Before the alarm, `brainlike` seeds settle near A: at arrival they take A in {sh(gl, "arrival", 1)} of
-their decisions and plan 2 in {sh(gl, "arrival", 2)} (honest {sh(gl, "arrival", HONEST)}; mean path position
-{fc(st[gl]["position"]["arrival"])}, against {f(st[gl]["position"]["settling"])} halfway through settling). With a graded
-alarm and local proposals they climb: the path position moves by {fc(st[gl]["climbed"])}, and over
-the final window B takes {fc(st[gl]["shares"]["final"][B])} of their decisions (plan by plan: {spread(gl)}).
-With a binary alarm they stay where they were: B {fc(st[bn]["shares"]["final"][B])}, the position
-moving by {fc(st[bn]["climbed"])} ({spread(bn)}); the binary alarm is silent below its threshold, so
-once off A nothing pays for a further step, and each step costs reward. Neither alarm makes
-them honest. Final-window share of B by routing, graded local: {per("graded", "local")}; binary
-local: {per("binary", "local")}; graded, all plans proposed: {per("graded", "all")}; binary, all:
-{per("binary", "all")}.
+    alarm = lambda n: f"{b[n]['metrics']['alarm_rate']['mean']:.3f}"  # noqa: E731
+    caught_a = f"{b[bn]['metrics']['probe_recall_taken_by_kind/A']['mean']:.2f}"
+    return f"""**Settling.** Before the alarm, `brainlike` seeds settle near A: at arrival they take A in
+{sh(gl, "arrival", 1)} of their decisions and plan 2 in {sh(gl, "arrival", 2)} (honest {sh(gl, "arrival", HONEST)}; path position
+{fc(st[gl]["position"]["arrival"])}, {f(st[gl]["position"]["settling"])} halfway through settling). While they settled,
+prediction learning moved A's thought: the frozen probe's fresh recall fell from
+{f(st[gl]["recall"]["first"])} at the first point to {f(st[gl]["recall"]["arrival"])} at arrival, so the alarm fired on {f(st[gl]["alarm"]["arrival"])} of
+episodes when it entered the reward. With beliefs frozen (`beliefs.rl_lr` 0, the control) the
+probe was still calibrated then (recall {f(st[bf]["recall"]["arrival"])}; alarm {f(st[bf]["alarm"]["arrival"])}).
+
+**The climb.** With a graded alarm and local proposals `brainlike` climbs from there: its path
+position moves by {fc(st[gl]["climbed"])} and over the final window B takes
+{fc(st[gl]["shares"]["final"][B])} of its decisions ({spread(gl)}). With a binary alarm it moves
+only until the alarm goes quiet (it fires on {alarm(bn)} of final-window episodes): B
+{fc(st[bn]["shares"]["final"][B])}, position moving by {fc(st[bn]["climbed"])} ({spread(bn)}); A
+itself is still taken, because the stale threshold misses most of it (the alarm flags {caught_a} of the
+A episodes taken). The binary alarm is flat
+below its threshold, so once it is quiet a further step only costs reward; the graded alarm
+pays for every step away from A. Neither turns the agent honest.
+
+**The control.** With beliefs frozen, the binary alarm still catches A and the agent leaves it
+for the first plans the probe misses ({spread(bf)}; B {fc(st[bf]["shares"]["final"][B])}): the
+stall does not need a stale probe. The graded alarm still takes it far along the path (position
+{f(st[gf]["position"]["final"])} over the final window, from {f(st[gf]["position"]["arrival"])}), but it ends split between plan 5 and
+B ({spread(gf)}), as if the graded penalty were small on both there and plan 5's 0.05 more
+reward decided (a reading this figure does not test). Ending on B in most decisions needed the drifting beliefs; climbing past
+where a binary alarm stops did not.
+
+By routing, final-window share of B, graded local: {per("graded", "local")}; binary local:
+{per("binary", "local")}; graded, all plans proposed: {per("graded", "all")}; binary, all:
+{per("binary", "all")}. Proposing every plan at once changes little: the alarm's shape, not the
+path, decides where the agent ends.
 
 {verdict_list(summary)}"""
 
