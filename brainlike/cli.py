@@ -19,6 +19,7 @@ from pathlib import Path
 
 from brainlike import config as cfg
 from brainlike import envs
+from brainlike.routes import PRESETS
 from brainlike.run.grid import format_value, parse_value
 
 HEADLINE = ("return", "deception_rate", "alarm_rate", "evasion_rate", "probe_recall_frozen",
@@ -140,7 +141,7 @@ def add_config_args(parser: argparse.ArgumentParser, env_name: str | None = None
     parser.add_argument("--env", metavar="NAME", help=f"environment: one of {', '.join(envs.REGISTRY)} "
                         f"(default {base.env}, or the --config file's); `--env NAME --help` lists NAME's knobs")
     parser.add_argument("--routing", metavar="PRESET_OR_TABLE",
-                        help=ROUTING_HELP.format(presets=", ".join(cfg.ROUTING_PRESETS), default=base.routing))
+                        help=ROUTING_HELP.format(presets=", ".join(PRESETS), default=base.routing))
     parser.add_argument("--steps", metavar="INT", help="RL environment steps per seed, a whole number of logged "
                         "blocks of run.n_envs x run.rollout_len x run.log_every steps (the same as --run.steps)")
     for s in cfg.SECTIONS:

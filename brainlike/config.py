@@ -15,8 +15,7 @@ from typing import Any
 import jax.numpy as jnp
 
 from brainlike import envs
-
-ROUTING_PRESETS = ("brainlike", "end_to_end", "through_probe", "policy_gradient")
+from brainlike.routes import parse_routing
 
 
 class ConfigError(ValueError):
@@ -261,8 +260,6 @@ class Config:
 
     def __post_init__(self):
         _check_fields(self, "")
-        from brainlike.core.routing import parse_routing  # validates the table
-
         try:
             parse_routing(self.routing)
         except ValueError as e:
@@ -338,8 +335,6 @@ class Config:
 
 def _routed(routing: str) -> set[str]:
     """The losses a routing lets reach some parameter group."""
-    from brainlike.core.routing import parse_routing
-
     return {loss for loss, groups in parse_routing(routing).items() if groups}
 
 

@@ -30,7 +30,8 @@ from brainlike.core import desires, outcomes, probes
 from brainlike.core.losses import (encode_batch, honest_log_prob, loss_terms, pg_term, prediction_errors, returns,
                                    soft_alarm, taken_noise, total_loss, valences)
 from brainlike.core.rollout import Actor, Spec, Transition, candidate_noise, make_spec, new_actor, rollout
-from brainlike.core.routing import GROUPS, route
+from brainlike.core.routing import route
+from brainlike.routes import GROUPS
 
 
 class Thoughts(NamedTuple):
