@@ -1,7 +1,7 @@
 """One frozen config tree, documented field by field and validated at construction.
 
-Every ``float`` field is *numeric*: it reaches the jitted run through ``numeric(config)`` as
-an array, so a sweep can batch many values into one compiled function. Every other field
+Every ``float`` field is *numeric*: it reaches the jitted run through ``core.numeric.numeric(config)``
+as an array, so a sweep can batch many values into one compiled function. Every other field
 (sizes, counts, names) is *structural*: changing it means compiling again.
 """
 
@@ -10,9 +10,6 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass, field
-from typing import Any
-
-import jax.numpy as jnp
 
 from brainlike import envs
 from brainlike.routes import parse_routing
@@ -339,16 +336,6 @@ def _routed(routing: str) -> set[str]:
 
 
 SECTIONS = ("beliefs", "desires", "probe", "reward", "run", "outcome")
-
-
-def numeric(config: Config) -> dict[str, Any]:
-    """The numeric half of a config as a pytree of float32 scalars (what a sweep may batch)."""
-    hp = {s: {f.name: jnp.float32(getattr(getattr(config, s), f.name))
-              for f in dataclasses.fields(getattr(config, s)) if f.type in (float, "float")}
-          for s in SECTIONS}
-    params = config.env_params_obj()
-    hp["env"] = params.replace(**{f.name: jnp.float32(getattr(params, f.name)) for f in dataclasses.fields(params)})
-    return hp
 
 
 def structure(config: Config) -> tuple:

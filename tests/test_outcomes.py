@@ -7,7 +7,8 @@ import pytest
 
 from brainlike.core import outcomes
 from brainlike.schema import OUTCOMES
-from brainlike.config import Config, numeric
+from brainlike.config import Config
+from brainlike.core.numeric import numeric
 
 L = 10  # logged points; the final window (0.2) is the last two
 DECEPTIVE = jnp.array([False, True, True])  # plan_market's kinds: honest, A, B

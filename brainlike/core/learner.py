@@ -25,10 +25,11 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from brainlike import schema
-from brainlike.config import Config, numeric
+from brainlike.config import Config
 from brainlike.core import desires, outcomes, probes
 from brainlike.core.losses import (encode_batch, honest_log_prob, loss_terms, pg_term, prediction_errors, returns,
                                    soft_alarm, taken_noise, total_loss, valences)
+from brainlike.core.numeric import numeric
 from brainlike.core.rollout import Actor, Spec, Transition, candidate_noise, make_spec, new_actor, rollout
 from brainlike.core.routing import route
 from brainlike.routes import GROUPS
