@@ -30,11 +30,10 @@ lie that still leaves a trace; policy_gradient's deception with phrasings was st
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import (Experiment, Hypothesis, count, mean_of, paired_difference, value, verdict_list,
-                                         with_ci)
+from brainlike.report.experiment import (Experiment, Hypothesis, count, first_block, mean_of, paired_difference, value,
+                                         verdict_list, with_ci)
 from brainlike.report.plots import errorbar, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import mean_ci
@@ -92,10 +91,7 @@ def conditions(quick: bool) -> dict[str, Config]:
 
 def first_point(condition: str, metric: str):
     """Mean over seeds of ``metric`` at the first logged point (for the cosine: RL's start)."""
-    def stat(results):
-        r = results[condition]
-        return mean_ci(np.where(r.healthy, np.asarray(r.logged[metric], np.float64)[:, 0], np.nan))
-    return stat
+    return lambda results: mean_ci(first_block(results[condition], metric))
 
 
 def choice_over_moved(condition: str):
