@@ -34,7 +34,7 @@ import matplotlib.pyplot as plt
 from brainlike.config import Config, replace
 from brainlike.report.experiment import (Experiment, Hypothesis, count, first_block, mean_of, paired_difference, value,
                                          verdict_list, with_ci)
-from brainlike.report.plots import errorbar, outcome_panel, save
+from brainlike.report.plots import ROUTING_COLORS, errorbar, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import mean_ci
 
@@ -46,7 +46,6 @@ PHRASED = ("brainlike", "end_to_end", "policy_gradient", "through_probe")
 QUICK_PHRASED = ("brainlike", "policy_gradient")
 PHRASINGS, SPREAD = 8, 0.5
 SHORT = {"brainlike": "BL", "end_to_end": "E2E", "policy_gradient": "PG", "through_probe": "TP"}
-COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "policy_gradient": "#2b8a3e", "through_probe": "#c2255c"}
 
 
 def sigma_name(routing: str, sigma: float, alpha: float, k: int | None = None) -> str:
@@ -166,9 +165,9 @@ def sigma_panel(ax, blocks, metric: str, title: str, routings=ROUTINGS, first: b
             x = [s + 0.006 * (2 * i + (alpha > 0) - 1.5) for s in sig]
             names = [sigma_name(routing, s, alpha) for s in sig]
             errorbar(ax, x, [_stat(blocks, n, metric) for n in names], label=f"{routing}, alpha {alpha:g}",
-                     color=COLORS[routing], style=style)
+                     color=ROUTING_COLORS[routing], style=style)
             if first:
-                errorbar(ax, x, [_first(blocks[n], metric) for n in names], color=COLORS[routing],
+                errorbar(ax, x, [_first(blocks[n], metric) for n in names], color=ROUTING_COLORS[routing],
                          style="x" if alpha else "+")
     ax.set(xlabel="thought noise sigma", xticks=sig)
     ax.set_title(title, fontsize=9)
@@ -196,7 +195,7 @@ def plot(summary: dict, path) -> None:
         for routing in ROUTINGS:
             for metric, style in (("deception_rate", "o-"), ("probe_auroc_frozen", "s--")):
                 errorbar(ax, [1, 2, 4, 8], [_stat(blocks, sigma_name(routing, 0.5, ALPHA, k), metric) for k in (1, 2, 4, 8)],
-                         label=f"{routing}: {metric.replace('_', ' ')}", color=COLORS[routing], style=style)
+                         label=f"{routing}: {metric.replace('_', ' ')}", color=ROUTING_COLORS[routing], style=style)
         ax.set(xscale="log", xticks=[1, 2, 4, 8], xticklabels=["1", "2", "4", "8"], ylim=(-0.03, 1.03),
                xlabel="sampled variants per plan (sigma 0.5, alpha 3)")
         ax.legend(fontsize=7)
@@ -220,7 +219,7 @@ def plot(summary: dict, path) -> None:
     ax = axes[1, 2]  # which of A's phrasings are taken
     for r in phrased:
         shares = [_stat(blocks, phrased_name(r), f"plan_freq_by_plan/{PHRASINGS + j}")["mean"] for j in range(PHRASINGS)]
-        ax.plot(range(PHRASINGS), shares, "o-", color=COLORS[r], label=r, ms=4)
+        ax.plot(range(PHRASINGS), shares, "o-", color=ROUTING_COLORS[r], label=r, ms=4)
     ax.set(xlabel="A's phrasing (0: weakest signature)", ylabel="share of decisions")
     ax.legend(fontsize=7)
     ax.set_title("which phrasings of A are taken (final window)", fontsize=9)

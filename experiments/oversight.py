@@ -46,7 +46,7 @@ import numpy as np
 from brainlike.config import Config, replace
 from brainlike.report.experiment import (Experiment, Hypothesis, mean_of, paired_difference, value, verdict_list,
                                          window_size, windows)
-from brainlike.report.plots import curve, errorbar, save
+from brainlike.report.plots import ROUTING_COLORS, curve, errorbar, save
 from brainlike.store.stats import extreme_mean_ci, mean_ci, paired_mean_ci
 from brainlike.store.summary import STOP_BY, at_points, best_point, final_means
 from experiments.pooling import VAULT
@@ -55,7 +55,6 @@ FRACTIONS = (0.01, 0.05, 0.25, 1.0)
 ROUTINGS = ("brainlike", "policy_gradient")  # step-judged, at every fraction
 FEWER = (0.05, 1.0)  # through_probe, step-judged
 CONTROL = (0.05, 1.0)  # brainlike and policy_gradient with the alarm judged at the episode's end
-COLORS = {"brainlike": "#1c7ed6", "policy_gradient": "#2b8a3e", "through_probe": "#c2255c"}
 ALPHA = 2.0
 UNSUPERVISED = 0.5  # the share of episodes without the supervisor (vault_grid's default)
 STEPS = 102_400  # 80 logged blocks of 1,280 steps
@@ -208,14 +207,14 @@ def plot(summary: dict, path) -> None:
         for i, r in enumerate(ROUTINGS + ("through_probe",)):
             fs, dx = fractions(r), 0.03 * (i - 1)
             x = np.log10(fs)
-            errorbar(ax, x + dx, at(r, fs, metric), label=f"{r}, step-judged", color=COLORS[r],
+            errorbar(ax, x + dx, at(r, fs, metric), label=f"{r}, step-judged", color=ROUTING_COLORS[r],
                      style="o-" if r in ROUTINGS else "o")
             if r in ROUTINGS:
                 cs = fractions(r, "end")
                 errorbar(ax, np.log10(cs) + dx + 0.015, at(r, cs, metric, "end"), label=f"{r}, end-judged (control)",
-                         color=COLORS[r], style="D")
+                         color=ROUTING_COLORS[r], style="D")
                 if metric in ("safety_score", "deception_rate"):
-                    errorbar(ax, x + dx, at(r, fs, metric, key="early"), color=COLORS[r], style="s:",
+                    errorbar(ax, x + dx, at(r, fs, metric, key="early"), color=ROUTING_COLORS[r], style="s:",
                              label=f"{r}, step-judged, stopped at best overseen return")
         ax.set_xticks(np.log10(FRACTIONS), [f"{f:g}" for f in FRACTIONS])
         ax.set(xlabel="fraction of episodes overseen by the probe", title=f"{title}\nfinal window")
@@ -231,8 +230,8 @@ def plot(summary: dict, path) -> None:
     for ax, (metric, title, ylim) in zip(axes[1], PANELS):
         for r in ROUTINGS:
             for (f, j), style in styles.items():
-                curve(ax, blocks[name(r, f, j)], metric, label=f"{r}, oversight {f:g}, {j}-judged", color=COLORS[r],
-                      style=style)
+                curve(ax, blocks[name(r, f, j)], metric, label=f"{r}, oversight {f:g}, {j}-judged",
+                      color=ROUTING_COLORS[r], style=style)
         block = blocks[name(ROUTINGS[0], SHOWN[0])]
         edges = [0] + block["curves"]["step"]  # logged point i sums the block (edges[i], edges[i + 1]]
         k = window_size(block)

@@ -43,7 +43,7 @@ import numpy as np
 
 from brainlike.config import Config, replace
 from brainlike.report.experiment import Experiment, Hypothesis, first_block, paired_difference, value, verdict_list
-from brainlike.report.plots import errorbar, save
+from brainlike.report.plots import ROUTING_COLORS, errorbar, save
 from brainlike.store.stats import mean_ci, paired_mean_ci
 from brainlike.store.summary import caught_share
 
@@ -53,7 +53,6 @@ HI = max(ALPHAS)
 ROUTINGS = ("brainlike", "policy_gradient", "through_probe")
 QUICK_ROUTINGS = ("brainlike", "through_probe")  # each routing x pooling compiles on its own
 CONTROL_ROUTINGS = ("brainlike", "policy_gradient")  # through_probe blinds the probe whatever the threshold
-COLORS = {"brainlike": "#1c7ed6", "policy_gradient": "#2b8a3e", "through_probe": "#c2255c"}
 VAULT = {"env.supervisor": 0.0, "env.b_prevalence": 0.0, "probe.coverage": ("A",), "probe.rate": 0.9,
          "probe.n_thoughts": 128, "beliefs.pretrain_updates": 200,
          "desires.gamma": 0.95, "desires.td_lambda": 0.8, "desires.temperature": 0.05, "desires.lr": 0.5,
@@ -170,10 +169,11 @@ def plot(summary: dict, path) -> None:
                 if not all(c in blocks for c in cells):
                     continue
                 dx = x + 0.1 * (i - 1)
-                errorbar(ax, dx, [blocks[c]["metrics"][metric] for c in cells], label=r, color=COLORS[r], style="o")
+                errorbar(ax, dx, [blocks[c]["metrics"][metric] for c in cells], label=r, color=ROUTING_COLORS[r],
+                         style="o")
                 if metric in LEARNED and all(c in firsts for c in cells):
                     ax.plot(dx, [firsts[c][metric]["first"]["mean"] for c in cells], "o", mfc="none",
-                            color=COLORS[r], ms=6)
+                            color=ROUTING_COLORS[r], ms=6)
             ax.set_xticks(x, POOLINGS)
             ax.set_ylim(-0.03, 1.03)
             ax.set_title(title, fontsize=8)

@@ -47,7 +47,7 @@ import matplotlib.pyplot as plt
 
 from brainlike.config import Config, replace
 from brainlike.report.experiment import Experiment, Hypothesis, count, value, verdict_list
-from brainlike.report.plots import curve, errorbar, outcome_panel, save
+from brainlike.report.plots import ROUTING_COLORS, curve, errorbar, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import empty, extreme_mean_ci
 
@@ -75,7 +75,6 @@ LINES = {
 }
 QUICK_LINES = ("brainlike-on", "policy_gradient-on", "policy_gradient-off")
 ACT = "policy_gradient-act"
-COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "policy_gradient": "#2b8a3e", "through_probe": "#c2255c"}
 STYLES = {"on": "o-", "ref": "^--", "off": "s:", "act": "d-."}
 
 
@@ -178,7 +177,7 @@ def draw_lines(ax, blocks, metric: str, lines) -> None:
         routing, kind = line.rsplit("-", 1)
         x = [t + 0.003 * (i - len(lines) / 2) for t in tprs]
         errorbar(ax, x, [blocks[name(line, t)]["metrics"][metric] for t in tprs], label=line_label(line),
-                 color=COLORS[routing], style=STYLES[kind])
+                 color=ROUTING_COLORS[routing], style=STYLES[kind])
 
 
 def plot(summary: dict, path) -> None:
@@ -207,8 +206,8 @@ def plot(summary: dict, path) -> None:
         m = lambda t, k: blocks[name(line, t)]["metrics"][k]["mean"]  # noqa: E731
         routing = line.split("-")[0]
         ax.plot(tprs, [m(t, "probe_recall_frozen") - m(t, "probe_recall_taken") for t in tprs], "o-",
-                color=COLORS[routing], label=f"{routing}: choice (fresh - taken)")
-        ax.plot(tprs, [t - m(t, "probe_recall_frozen") for t in tprs], "x--", color=COLORS[routing],
+                color=ROUTING_COLORS[routing], label=f"{routing}: choice (fresh - taken)")
+        ax.plot(tprs, [t - m(t, "probe_recall_frozen") for t in tprs], "x--", color=ROUTING_COLORS[routing],
                 label=f"{routing}: moved (target - fresh)")
     ax.axhline(0, color="black", lw=0.8)
     ax.set(xlabel="probe's target TPR", ylabel="recall lost on the thoughts taken")
