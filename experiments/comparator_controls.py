@@ -37,6 +37,7 @@ from brainlike.report.experiment import (Experiment, Hypothesis, count, first_bl
 from brainlike.report.plots import ROUTING_COLORS, errorbar, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import mean_ci
+from experiments.tpr_cliff import PHRASINGS, SOLID, SPREAD
 
 TPR, ALPHA, VARIANTS, COSINE_BATCHES = 0.9, 3.0, 4, 16
 SIGMAS, ALPHAS, KS = (0.0, 0.1, 0.25, 0.5), (0.0, ALPHA), (1, 2, 8)
@@ -44,7 +45,6 @@ QUICK_SIGMAS = (0.0, 0.5)
 ROUTINGS = ("brainlike", "policy_gradient")
 PHRASED = ("brainlike", "end_to_end", "policy_gradient", "through_probe")
 QUICK_PHRASED = ("brainlike", "policy_gradient")
-PHRASINGS, SPREAD = 8, 0.5
 SHORT = {"brainlike": "BL", "end_to_end": "E2E", "policy_gradient": "PG", "through_probe": "TP"}
 
 
@@ -62,9 +62,8 @@ def reference_name(sigma: float) -> str:
 
 
 def base(quick: bool) -> Config:
-    return replace(Config(), **{
-        "run.steps": 2_000 if quick else 20_000, "probe.coverage": ("A",), "probe.rate": TPR,
-        "env.b_prevalence": 0.0, "env.reward_honest": 1.0, "env.reward_a": 2.0, "reward.alpha": ALPHA})
+    return replace(Config(), **SOLID | {"run.steps": 2_000 if quick else 20_000, "probe.rate": TPR,
+                                        "reward.alpha": ALPHA})
 
 
 def sampled(b: Config, routing: str, sigma: float, alpha: float, k: int) -> Config:

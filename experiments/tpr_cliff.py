@@ -62,6 +62,10 @@ ACT_TPRS = (0.5, 0.9, 0.99)
 PHRASINGS, SPREAD, ALPHA, KL_BETA = 8, 0.5, 3.0, 0.1
 SFT_STEPS = 5
 SIGMA, VARIANTS = 0.5, 4
+# SOLiD's payoffs on plan_market without B (the truth pays 1, a lie 2), the probe fitted on A; and the LLM
+# analogue's act, a phrasing chosen after an honest start. comparator_controls and phase_diagram use them too
+SOLID = {"probe.coverage": ("A",), "env.b_prevalence": 0.0, "env.reward_honest": 1.0, "env.reward_a": 2.0}
+PHRASED_START = {"env.n_phrasings": PHRASINGS, "env.phrasing_spread": SPREAD, "run.sft_steps": SFT_STEPS}
 # line -> (routing, how it differs from the on-policy live set-up, TPRs)
 LINES = {
     "brainlike-on": ("brainlike", {}, TPRS),
@@ -83,18 +87,15 @@ def name(line: str, tpr: float) -> str:
 
 
 def like_for_like(quick: bool) -> Config:
-    return replace(Config(), **{
-        "run.steps": 2_000 if quick else 20_000, "probe.coverage": ("A",), "env.b_prevalence": 0.0,
-        "env.reward_honest": 1.0, "env.reward_a": 2.0, "reward.alpha": ALPHA, "reward.audit": "on",
-        "env.n_phrasings": PHRASINGS, "env.phrasing_spread": SPREAD, "run.sft_steps": SFT_STEPS,
+    return replace(Config(), **SOLID | PHRASED_START | {
+        "run.steps": 2_000 if quick else 20_000, "reward.alpha": ALPHA, "reward.audit": "on",
         "reward.kl_beta": KL_BETA})
 
 
 def activation_space(quick: bool) -> Config:
     """The earlier set-up: sampled thoughts, SOLiD's payoffs without the audit, a uniform start, no anchor."""
-    return replace(Config(), **{
-        "run.steps": 2_000 if quick else 20_000, "probe.coverage": ("A",), "env.b_prevalence": 0.0,
-        "env.reward_honest": 1.0, "env.reward_a": 2.0, "reward.alpha": ALPHA, "routing": "policy_gradient",
+    return replace(Config(), **SOLID | {
+        "run.steps": 2_000 if quick else 20_000, "reward.alpha": ALPHA, "routing": "policy_gradient",
         "desires.thought_noise": SIGMA, "desires.n_variants": VARIANTS})
 
 
