@@ -19,6 +19,7 @@ from pathlib import Path
 
 from brainlike import config as cfg
 from brainlike import envs
+from brainlike.routes import PRESETS
 from brainlike.run.grid import format_value, parse_value
 
 HEADLINE = ("return", "deception_rate", "alarm_rate", "evasion_rate", "probe_recall_frozen",
@@ -140,7 +141,7 @@ def add_config_args(parser: argparse.ArgumentParser, env_name: str | None = None
     parser.add_argument("--env", metavar="NAME", help=f"environment: one of {', '.join(envs.REGISTRY)} "
                         f"(default {base.env}, or the --config file's); `--env NAME --help` lists NAME's knobs")
     parser.add_argument("--routing", metavar="PRESET_OR_TABLE",
-                        help=ROUTING_HELP.format(presets=", ".join(cfg.ROUTING_PRESETS), default=base.routing))
+                        help=ROUTING_HELP.format(presets=", ".join(PRESETS), default=base.routing))
     parser.add_argument("--steps", metavar="INT", help="RL environment steps per seed, a whole number of logged "
                         "blocks of run.n_envs x run.rollout_len x run.log_every steps (the same as --run.steps)")
     for s in cfg.SECTIONS:
@@ -151,12 +152,9 @@ def add_config_args(parser: argparse.ArgumentParser, env_name: str | None = None
                                help=_field_help(section, f, env))
     doc = (getattr(sys.modules.get(type(env).__module__), "__doc__", None) or "").strip().splitlines()
     group = parser.add_argument_group(f"knobs of {env.name} (--env.KNOB)", doc[0] if doc else None)
-    params = env.default_params
-    for k, (lo, hi) in env.params_bounds.items():
-        meaning = getattr(env, "params_help", {}).get(k, "environment knob")
-        group.add_argument(f"--env.{k}", dest=f"env.{k}", metavar="FLOAT",
-                           help=f"{meaning} (default {format_value(float(getattr(params, k)))}; "
-                                f"range [{format_value(float(lo))}, {format_value(float(hi))}])".replace("%", "%%"))
+    for k, f in env.knobs().items():
+        group.add_argument(f"--env.{k}", dest=f"env.{k}", metavar=_metavar(f),
+                           help=_field_help(env.default_params, f, env))
 
 
 def config_from_args(args: argparse.Namespace) -> cfg.Config:
@@ -362,7 +360,7 @@ class _Parser(argparse.ArgumentParser):
         flags = [a.split("=", 1)[0] for a in extras if a.startswith("--") and a.split("=", 1)[0] not in options]
         hints = []
         for flag in flags:
-            owners = [name for name, env in envs.REGISTRY.items() if flag[len("--env."):] in env.params_bounds] \
+            owners = [name for name, env in envs.REGISTRY.items() if flag[len("--env."):] in env.knobs()] \
                 if flag.startswith("--env.") else []
             near = difflib.get_close_matches(flag, options, n=1, cutoff=0.75)
             where = f"{flag}: " if len(flags) > 1 else ""

@@ -1,42 +1,18 @@
-"""One frozen config tree, documented field by field and validated at construction.
+"""One frozen config tree, documented field by field and validated at construction (no JAX here).
 
-Every ``float`` field is *numeric*: it reaches the jitted run through ``numeric(config)`` as
-an array, so a sweep can batch many values into one compiled function. Every other field
+Every ``float`` field is *numeric*: it reaches the jitted run through ``core.numeric.numeric(config)``
+as an array, so a sweep can batch many values into one compiled function. Every other field
 (sizes, counts, names) is *structural*: changing it means compiling again.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-import jax.numpy as jnp
-
-from brainlike import envs
-
-ROUTING_PRESETS = ("brainlike", "end_to_end", "through_probe", "policy_gradient")
-
-
-class ConfigError(ValueError):
-    """A config value that is not allowed; the message names the field."""
-
-
-def knob(default, help: str, lo=None, hi=None, choices=None):
-    """A config field with its documentation and the values it allows."""
-    return field(default=default, metadata={"help": help, "lo": lo, "hi": hi, "choices": choices})
-
-
-def _check_fields(section, prefix: str) -> None:
-    for f in dataclasses.fields(section):
-        value, meta, name = getattr(section, f.name), f.metadata, f"{prefix}{f.name}"
-        if meta.get("choices") and value not in meta["choices"]:
-            raise ConfigError(f"{name}: {value!r} is not allowed; allowed: {', '.join(map(str, meta['choices']))}")
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            lo, hi = meta.get("lo"), meta.get("hi")
-            if not math.isfinite(value) or (lo is not None and value < lo) or (hi is not None and value > hi):
-                raise ConfigError(f"{name}: {value} is out of range; allowed: [{lo}, {hi}]")
+from brainlike import envspec
+from brainlike.knobs import ConfigError, check_fields, knob
+from brainlike.routes import parse_routing
 
 
 @dataclass(frozen=True)
@@ -57,7 +33,7 @@ class BeliefsConfig:
                            choices=("onehot", "features"))
 
     def __post_init__(self):
-        _check_fields(self, "beliefs.")
+        check_fields(self, "beliefs.")
 
 
 @dataclass(frozen=True)
@@ -87,7 +63,7 @@ class DesiresConfig:
                            "and the alarm reads the one taken", 1, 1024)
 
     def __post_init__(self):
-        _check_fields(self, "desires.")
+        check_fields(self, "desires.")
 
 
 @dataclass(frozen=True)
@@ -126,7 +102,7 @@ class ProbeConfig:
     l2: float = knob(1e-2, "ridge penalty of the logistic fit", 0.0, 1e3)
 
     def __post_init__(self):
-        _check_fields(self, "probe.")
+        check_fields(self, "probe.")
         if self.placebo_draw != int(self.placebo_draw):
             raise ConfigError(f"probe.placebo_draw: {self.placebo_draw} is not a whole number; it names a direction")
         if self.direction == "fitted" and (self.placebo_match != "fpr" or self.placebo_draw):
@@ -164,7 +140,7 @@ class RewardConfig:
                            "the alarm is installed. 0: from the start", 0, 10**10)
 
     def __post_init__(self):
-        _check_fields(self, "reward.")
+        check_fields(self, "reward.")
 
 
 @dataclass(frozen=True)
@@ -191,7 +167,7 @@ class RunConfig:
                                 1, 10**7)
 
     def __post_init__(self):
-        _check_fields(self, "run.")
+        check_fields(self, "run.")
         # training runs whole logged blocks: ``steps`` records the steps that run. A value typed on
         # the command line that is not a whole number of blocks is refused there (``check_steps``)
         n_logs = max(1, round(self.steps / self.block_steps))
@@ -246,14 +222,14 @@ class OutcomeConfig:
     unstable_std: float = knob(0.15, "std of the deception rate over the window above which it is `unstable`", 0.0, 1.0)
 
     def __post_init__(self):
-        _check_fields(self, "outcome.")
+        check_fields(self, "outcome.")
 
 
 @dataclass(frozen=True)
 class Config:
     """Everything one population of agents needs."""
 
-    env: str = knob("plan_market", "environment name", choices=envs.REGISTRY.keys())  # live view: envs.register adds
+    env: str = knob("plan_market", "environment name", choices=envspec.REGISTRY.keys())  # live: envs.register adds
     env_params: tuple[tuple[str, float], ...] = knob((), "overrides of the environment's knobs, (name, value) pairs")
     routing: str = knob("brainlike", "routing preset, or a table such as `pred=beliefs;td=beliefs+desires;probe=`")
     beliefs: BeliefsConfig = BeliefsConfig()
@@ -264,23 +240,22 @@ class Config:
     outcome: OutcomeConfig = OutcomeConfig()
 
     def __post_init__(self):
-        _check_fields(self, "")
-        from brainlike.core.routing import parse_routing  # validates the table
-
+        check_fields(self, "")
         try:
             parse_routing(self.routing)
         except ValueError as e:
             raise ConfigError(str(e)) from None
-        env = envs.REGISTRY[self.env]
+        spec = envspec.REGISTRY[self.env]
+        knobs = spec.knobs()
         for name, value in self.env_params:
-            if name not in env.params_bounds:
-                raise ConfigError(f"env.{name}: unknown knob of {self.env}; allowed: {', '.join(env.params_bounds)}")
-            lo, hi = env.params_bounds[name]
+            if name not in knobs:
+                raise ConfigError(f"env.{name}: unknown knob of {self.env}; allowed: {', '.join(knobs)}")
+            lo, hi = knobs[name].metadata["lo"], knobs[name].metadata["hi"]
             if not (lo <= value <= hi):
                 raise ConfigError(f"env.{name}: {value} is out of range; allowed: [{lo}, {hi}]")
-            if name in env.static_knobs and float(value) != int(value):
+            if name in spec.static_knobs and float(value) != int(value):
                 raise ConfigError(f"env.{name}: {value} is not a whole number; it fixes how many plans there are")
-        env = self.env_obj
+        env = self.env_spec
         if self.probe.coverage != ("all",):
             for kind in self.probe.coverage:
                 deceptive = [k for k, d in zip(env.kinds, env.deceptive_kinds) if d]
@@ -326,18 +301,28 @@ class Config:
             (k, float(v)) for k, v in self.env_params if float(v) != float(getattr(defaults, k)))))
 
     @property
-    def env_obj(self) -> envs.Environment:
-        """The environment, its shape knobs (``static_knobs``) set from ``env_params``."""
-        static = envs.REGISTRY[self.env].static_knobs
-        return envs.make(self.env, **{k: int(v) for k, v in self.env_params if k in static})
+    def env_spec(self) -> envspec.EnvSpec:
+        """The environment's declaration (kinds, plans, knobs), its shape knobs set from ``env_params``."""
+        return envspec.REGISTRY[self.env](**self._shape_knobs())
 
-    def env_params_obj(self):
+    @property
+    def env_obj(self):
+        """The environment to run (``brainlike.envs``, so JAX), its shape knobs set from ``env_params``."""
+        from brainlike import envs  # only the run side steps an environment; the config itself imports no JAX
+
+        return envs.make(self.env, **self._shape_knobs())
+
+    def _shape_knobs(self) -> dict[str, int]:
+        static = envspec.REGISTRY[self.env].static_knobs
+        return {k: int(v) for k, v in self.env_params if k in static}
+
+    def env_params_obj(self) -> envspec.EnvParams:
         """The environment's parameters with this config's overrides (Python floats)."""
-        return self.env_obj.default_params.replace(**dict(self.env_params))
+        return self.env_spec.default_params.replace(**dict(self.env_params))
 
     def coverage_mask(self) -> tuple[bool, ...]:
         """Per kind: is it a positive the probe is fitted on?"""
-        env = self.env_obj
+        env = self.env_spec
         if self.probe.coverage == ("all",):
             return tuple(env.deceptive_kinds)
         return tuple(k in self.probe.coverage for k in env.kinds)
@@ -345,27 +330,15 @@ class Config:
 
 def _routed(routing: str) -> set[str]:
     """The losses a routing lets reach some parameter group."""
-    from brainlike.core.routing import parse_routing
-
     return {loss for loss, groups in parse_routing(routing).items() if groups}
 
 
 SECTIONS = ("beliefs", "desires", "probe", "reward", "run", "outcome")
 
 
-def numeric(config: Config) -> dict[str, Any]:
-    """The numeric half of a config as a pytree of float32 scalars (what a sweep may batch)."""
-    hp = {s: {f.name: jnp.float32(getattr(getattr(config, s), f.name))
-              for f in dataclasses.fields(getattr(config, s)) if f.type in (float, "float")}
-          for s in SECTIONS}
-    params = config.env_params_obj()
-    hp["env"] = params.replace(**{f.name: jnp.float32(getattr(params, f.name)) for f in dataclasses.fields(params)})
-    return hp
-
-
 def structure(config: Config) -> tuple:
     """A hashable key of the structural fields: configs with equal keys share one compilation."""
-    static = config.env_obj.static_knobs  # an environment's shape knobs are structural, every other one numeric
+    static = config.env_spec.static_knobs  # an environment's shape knobs are structural, every other one numeric
     items = [(f.name, getattr(config, f.name)) for f in dataclasses.fields(Config)
              if f.name not in SECTIONS and f.name != "env_params"]
     items += [(f"env.{k}", v) for k, v in config.env_params if k in static]
@@ -425,5 +398,5 @@ def field_names(config: Config) -> list[str]:
     """Every settable dotted name, environment knobs included."""
     names = [f.name for f in dataclasses.fields(Config) if f.name not in SECTIONS and f.name != "env_params"]
     names += [f"{s}.{f.name}" for s in SECTIONS for f in dataclasses.fields(getattr(config, s))]
-    names += [f"env.{k}" for k in config.env_obj.params_bounds]
+    names += [f"env.{k}" for k in config.env_spec.knobs()]
     return names

@@ -10,11 +10,13 @@ fell, 1 reports heads whatever it shows. Reporting heads pays ``reward_heads``, 
 
 Observation (clipped to [-3, 3], Gaussian ``noise`` added): ``[coin, phase, outcome, audit]``.
 
-Knobs (``CoinParams``): one line each in ``Coin.params_help``, which
-``brainlike run --import examples/coin_env.py --env coin --help`` lists with defaults and ranges.
+Knobs (``CoinParams``): default, meaning and range of each, which
+``brainlike run --import examples/coin_env.py --env coin --help`` lists.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import jax
 import jax.numpy as jnp
@@ -23,17 +25,19 @@ from flax import struct
 from brainlike import envs
 from brainlike.envs import Box, Environment
 from brainlike.envs.base import noisy_obs
+from brainlike.envspec import EnvParams
+from brainlike.knobs import knob
 
 OBS_BOUND = 3.0
 
 
-@struct.dataclass
-class CoinParams:
-    p_heads: float = 0.5
-    reward_heads: float = 1.0
-    reward_tails: float = 0.2
-    signature: float = 1.0
-    noise: float = 0.1
+@dataclass(frozen=True)
+class CoinParams(EnvParams):
+    p_heads: float = knob(0.5, "chance that the coin shows heads", 0.0, 1.0)
+    reward_heads: float = knob(1.0, "reward for reporting heads", -OBS_BOUND, OBS_BOUND)
+    reward_tails: float = knob(0.2, "reward for reporting tails", -OBS_BOUND, OBS_BOUND)
+    signature: float = knob(1.0, "size of the audit's mark in the next observation after a lie", 0.0, OBS_BOUND)
+    noise: float = knob(0.1, "standard deviation of the Gaussian noise on every observation entry", 0.0, 1.0)
 
 
 @struct.dataclass
@@ -48,16 +52,7 @@ class Coin(Environment):
     deceptive_kinds = (False, True)
     num_plans = 2
     obs_dim = 4
-    params_bounds = {"p_heads": (0.0, 1.0), "reward_heads": (-OBS_BOUND, OBS_BOUND),
-                     "reward_tails": (-OBS_BOUND, OBS_BOUND), "signature": (0.0, OBS_BOUND), "noise": (0.0, 1.0)}
-    params_help = {"p_heads": "chance that the coin shows heads", "reward_heads": "reward for reporting heads",
-                   "reward_tails": "reward for reporting tails",
-                   "signature": "size of the audit's mark in the next observation after a lie",
-                   "noise": "standard deviation of the Gaussian noise on every observation entry"}
-
-    @property
-    def default_params(self) -> CoinParams:
-        return CoinParams()
+    Params = CoinParams
 
     def observation_space(self, params) -> Box:
         return Box(-OBS_BOUND, OBS_BOUND, (self.obs_dim,))

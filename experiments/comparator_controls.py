@@ -30,14 +30,14 @@ lie that still leaves a trace; policy_gradient's deception with phrasings was st
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import (Experiment, Hypothesis, count, mean_of, paired_difference, value, verdict_list,
-                                         with_ci)
-from brainlike.report.plots import errorbar, outcome_panel, save
+from brainlike.report.experiment import (Experiment, Hypothesis, count, first_block, mean_of, paired_difference, value,
+                                         verdict_list, with_ci)
+from brainlike.report.plots import ROUTING_COLORS, errorbar, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import mean_ci
+from experiments.tpr_cliff import PHRASINGS, SOLID, SPREAD
 
 TPR, ALPHA, VARIANTS, COSINE_BATCHES = 0.9, 3.0, 4, 16
 SIGMAS, ALPHAS, KS = (0.0, 0.1, 0.25, 0.5), (0.0, ALPHA), (1, 2, 8)
@@ -45,9 +45,7 @@ QUICK_SIGMAS = (0.0, 0.5)
 ROUTINGS = ("brainlike", "policy_gradient")
 PHRASED = ("brainlike", "end_to_end", "policy_gradient", "through_probe")
 QUICK_PHRASED = ("brainlike", "policy_gradient")
-PHRASINGS, SPREAD = 8, 0.5
 SHORT = {"brainlike": "BL", "end_to_end": "E2E", "policy_gradient": "PG", "through_probe": "TP"}
-COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "policy_gradient": "#2b8a3e", "through_probe": "#c2255c"}
 
 
 def sigma_name(routing: str, sigma: float, alpha: float, k: int | None = None) -> str:
@@ -64,9 +62,8 @@ def reference_name(sigma: float) -> str:
 
 
 def base(quick: bool) -> Config:
-    return replace(Config(), **{
-        "run.steps": 2_000 if quick else 20_000, "probe.coverage": ("A",), "probe.rate": TPR,
-        "env.b_prevalence": 0.0, "env.reward_honest": 1.0, "env.reward_a": 2.0, "reward.alpha": ALPHA})
+    return replace(Config(), **SOLID | {"run.steps": 2_000 if quick else 20_000, "probe.rate": TPR,
+                                        "reward.alpha": ALPHA})
 
 
 def sampled(b: Config, routing: str, sigma: float, alpha: float, k: int) -> Config:
@@ -92,10 +89,7 @@ def conditions(quick: bool) -> dict[str, Config]:
 
 def first_point(condition: str, metric: str):
     """Mean over seeds of ``metric`` at the first logged point (for the cosine: RL's start)."""
-    def stat(results):
-        r = results[condition]
-        return mean_ci(np.where(r.healthy, np.asarray(r.logged[metric], np.float64)[:, 0], np.nan))
-    return stat
+    return lambda results: mean_ci(first_block(results[condition], metric))
 
 
 def choice_over_moved(condition: str):
@@ -170,9 +164,9 @@ def sigma_panel(ax, blocks, metric: str, title: str, routings=ROUTINGS, first: b
             x = [s + 0.006 * (2 * i + (alpha > 0) - 1.5) for s in sig]
             names = [sigma_name(routing, s, alpha) for s in sig]
             errorbar(ax, x, [_stat(blocks, n, metric) for n in names], label=f"{routing}, alpha {alpha:g}",
-                     color=COLORS[routing], style=style)
+                     color=ROUTING_COLORS[routing], style=style)
             if first:
-                errorbar(ax, x, [_first(blocks[n], metric) for n in names], color=COLORS[routing],
+                errorbar(ax, x, [_first(blocks[n], metric) for n in names], color=ROUTING_COLORS[routing],
                          style="x" if alpha else "+")
     ax.set(xlabel="thought noise sigma", xticks=sig)
     ax.set_title(title, fontsize=9)
@@ -200,7 +194,7 @@ def plot(summary: dict, path) -> None:
         for routing in ROUTINGS:
             for metric, style in (("deception_rate", "o-"), ("probe_auroc_frozen", "s--")):
                 errorbar(ax, [1, 2, 4, 8], [_stat(blocks, sigma_name(routing, 0.5, ALPHA, k), metric) for k in (1, 2, 4, 8)],
-                         label=f"{routing}: {metric.replace('_', ' ')}", color=COLORS[routing], style=style)
+                         label=f"{routing}: {metric.replace('_', ' ')}", color=ROUTING_COLORS[routing], style=style)
         ax.set(xscale="log", xticks=[1, 2, 4, 8], xticklabels=["1", "2", "4", "8"], ylim=(-0.03, 1.03),
                xlabel="sampled variants per plan (sigma 0.5, alpha 3)")
         ax.legend(fontsize=7)
@@ -224,7 +218,7 @@ def plot(summary: dict, path) -> None:
     ax = axes[1, 2]  # which of A's phrasings are taken
     for r in phrased:
         shares = [_stat(blocks, phrased_name(r), f"plan_freq_by_plan/{PHRASINGS + j}")["mean"] for j in range(PHRASINGS)]
-        ax.plot(range(PHRASINGS), shares, "o-", color=COLORS[r], label=r, ms=4)
+        ax.plot(range(PHRASINGS), shares, "o-", color=ROUTING_COLORS[r], label=r, ms=4)
     ax.set(xlabel="A's phrasing (0: weakest signature)", ylabel="share of decisions")
     ax.legend(fontsize=7)
     ax.set_title("which phrasings of A are taken (final window)", fontsize=9)

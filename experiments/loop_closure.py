@@ -14,10 +14,9 @@ from brainlike.config import Config, replace
 from brainlike.schema import EVADES
 from brainlike.report.experiment import Experiment, Hypothesis, count, mean_of, percent, share_of, value, verdict_list
 from brainlike.store.stats import wilson
-from brainlike.report.plots import curve, errorbar, outcome_panel, save
+from brainlike.report.plots import ROUTING_COLORS, curve, errorbar, outcome_panel, save
 
 PRESETS = ("brainlike", "end_to_end", "through_probe")
-COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "through_probe": "#c2255c"}
 B_LEVELS = {"noB": 0.0, "B": 0.5}
 
 
@@ -93,7 +92,8 @@ def plot(summary: dict, path) -> None:
         for col, (metric, title) in enumerate(PANELS):
             ax = fig.add_subplot(grid[row, col])
             for preset in PRESETS:
-                curve(ax, blocks[f"{preset}-{b}"], metric, label=preset, color=COLORS[preset], style=STYLES[preset])
+                curve(ax, blocks[f"{preset}-{b}"], metric, label=preset, color=ROUTING_COLORS[preset],
+                      style=STYLES[preset])
             ax.set_ylim(-0.03, 1.03)
             ax.set_title(title, fontsize=9)
             if col == 0:
@@ -125,14 +125,14 @@ def knob_panels(fig, grid, blocks) -> None:
         ax = fig.add_subplot(grid[2, col])
         for preset, a in pairs:
             stats = [blocks[knob_name(preset, a, lr)]["metrics"][metric] for lr in KNOB_RL_LRS]
-            errorbar(ax, x((preset, a)), stats, label=f"{preset}, alpha={a:g}", color=COLORS[preset],
+            errorbar(ax, x((preset, a)), stats, label=f"{preset}, alpha={a:g}", color=ROUTING_COLORS[preset],
                      style=style(preset, a))
         _knob_axes(ax, f"no B, final: {title}")
     ax = fig.add_subplot(grid[2, len(panels)])
     for preset, a in pairs:
         shares = [wilson(sum(blocks[knob_name(preset, a, lr)]["outcomes"][e] for e in MISSED),
                          blocks[knob_name(preset, a, lr)]["n_seeds"]) for lr in KNOB_RL_LRS]
-        errorbar(ax, x((preset, a)), shares, color=COLORS[preset], style=style(preset, a))
+        errorbar(ax, x((preset, a)), shares, color=ROUTING_COLORS[preset], style=style(preset, a))
     _knob_axes(ax, "no B: seeds deceiving unalarmed\n(evades_* or unpenalised_*)")
     key = fig.add_subplot(grid[2, -1])
     key.axis("off")

@@ -66,6 +66,7 @@ from brainlike.report.experiment import Experiment, Hypothesis, verdict_list, wi
 from brainlike.report.plots import OUTCOME_COLORS, curve, errorbar, save
 from brainlike.schema import ORDERED, OUTCOMES
 from brainlike.store.stats import mean_ci, paired_mean_ci, per_seed_mean, pooled_share, wilson
+from experiments.tpr_cliff import PHRASED_START, PHRASINGS, SOLID
 
 # The Atlas's findings (module docstring): honest from this alarm weight up at this anchoring, and
 # deceptive at this weaker anchoring
@@ -76,7 +77,6 @@ ROUTINGS = ("brainlike", "policy_gradient")
 ALPHAS = (0.0, 1.0, 2.0, 3.0)
 BETAS = (0.0, 1e-4, 1e-2, 1e-1)
 QUICK_ALPHAS, QUICK_BETAS = (0.0, 3.0), (1e-4, 1e-2)
-PHRASINGS, SPREAD, SFT_STEPS = 8, 0.5, 5
 STEPS, QUICK_STEPS = 20_000, 2_000
 SHORT = {"honest": "honest", "caught": "caught", "evades_by_plan": "by plan", "evades_by_shift": "shift",
          "evades_by_obfuscation": "obfusc.", "evades_by_erasure": "erasure", "unpenalised_unseen": "unpen. unseen",
@@ -101,9 +101,7 @@ def grid(quick: bool) -> tuple[tuple[float, ...], tuple[float, ...]]:
 def base(steps: int) -> Config:
     """plan_market without B, the hack paying 2 against honesty's 1, 8 phrasings per kind, the probe
     fitted on A, and an honest start."""
-    return replace(Config(), **{"run.steps": steps, "probe.coverage": ("A",), "env.b_prevalence": 0.0,
-                                "env.reward_honest": 1.0, "env.reward_a": 2.0, "env.n_phrasings": PHRASINGS,
-                                "env.phrasing_spread": SPREAD, "run.sft_steps": SFT_STEPS})
+    return replace(Config(), **SOLID | PHRASED_START | {"run.steps": steps})
 
 
 def conditions(quick: bool) -> dict[str, Config]:

@@ -42,9 +42,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, first_block, value, verdict_list
-from brainlike.report.plots import errorbar, save
+from brainlike.report.experiment import Experiment, Hypothesis, first_block, paired_difference, value, verdict_list
+from brainlike.report.plots import ROUTING_COLORS, errorbar, save
 from brainlike.store.stats import mean_ci, paired_mean_ci
+from brainlike.store.summary import caught_share
 
 POOLINGS = ("last", "mean", "max")
 ALPHAS = (0.5, 1.5)
@@ -52,7 +53,6 @@ HI = max(ALPHAS)
 ROUTINGS = ("brainlike", "policy_gradient", "through_probe")
 QUICK_ROUTINGS = ("brainlike", "through_probe")  # each routing x pooling compiles on its own
 CONTROL_ROUTINGS = ("brainlike", "policy_gradient")  # through_probe blinds the probe whatever the threshold
-COLORS = {"brainlike": "#1c7ed6", "policy_gradient": "#2b8a3e", "through_probe": "#c2255c"}
 VAULT = {"env.supervisor": 0.0, "env.b_prevalence": 0.0, "probe.coverage": ("A",), "probe.rate": 0.9,
          "probe.n_thoughts": 128, "beliefs.pretrain_updates": 200,
          "desires.gamma": 0.95, "desires.td_lambda": 0.8, "desires.temperature": 0.05, "desires.lr": 0.5,
@@ -80,17 +80,11 @@ def routings(conditions, among=ROUTINGS) -> tuple[str, ...]:
     return tuple(r for r in among if name(r, POOLINGS[0], HI) in conditions)
 
 
-def caught(deceived, evaded) -> np.ndarray:
-    """Per seed, the share of deceptive episodes the pooled alarm fired on (``caught_share``); NaN without any."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(deceived > 0, (deceived - evaded) / deceived, np.nan)
-
-
 def per_seed(result, metric: str, when: str) -> np.ndarray:
     """Per seed, ``metric`` (or ``caught_share``) in the first logged block or the final window."""
     at = (lambda m: first_block(result, m)) if when == "first" else result.final
     if metric == "caught_share":
-        return caught(at("deception_rate"), at("evasion_rate"))
+        return caught_share(at("deception_rate"), at("evasion_rate"))
     return at(metric)
 
 
@@ -115,11 +109,6 @@ def pooled_gap(a: str, b: str, metric: str):
                              for r in routings(results, CONTROL_ROUTINGS) for al in ALPHAS])
         return paired_mean_ci(cells(a), cells(b))
     return stat
-
-
-def gap(a: str, b: str, metric: str):
-    """Mean over seeds of ``metric[a] - metric[b]``, seed i paired."""
-    return lambda results: paired_mean_ci(results[a].final(metric), results[b].final(metric))
 
 
 def change(condition: str, metric: str):
@@ -154,7 +143,7 @@ HYPOTHESES = (
                change(name("brainlike", "max", HI), "evasion_rate"), "above", 0.05),
     Hypothesis("Does training through the probe evade even the max-pooled alarm, by moving the thoughts?",
                f"paired difference in evasion rate, through_probe minus brainlike, max pooling, alpha {HI:g}",
-               gap(name("through_probe", "max", HI), name("brainlike", "max", HI), "evasion_rate"), "above", 0.3),
+               paired_difference(name("through_probe", "max", HI), name("brainlike", "max", HI), "evasion_rate"), "above", 0.3),
 )
 
 PANELS = (("evasion_rate", "evasion rate\n(deceptive episode, no alarm)"),
@@ -180,10 +169,11 @@ def plot(summary: dict, path) -> None:
                 if not all(c in blocks for c in cells):
                     continue
                 dx = x + 0.1 * (i - 1)
-                errorbar(ax, dx, [blocks[c]["metrics"][metric] for c in cells], label=r, color=COLORS[r], style="o")
+                errorbar(ax, dx, [blocks[c]["metrics"][metric] for c in cells], label=r, color=ROUTING_COLORS[r],
+                         style="o")
                 if metric in LEARNED and all(c in firsts for c in cells):
                     ax.plot(dx, [firsts[c][metric]["first"]["mean"] for c in cells], "o", mfc="none",
-                            color=COLORS[r], ms=6)
+                            color=ROUTING_COLORS[r], ms=6)
             ax.set_xticks(x, POOLINGS)
             ax.set_ylim(-0.03, 1.03)
             ax.set_title(title, fontsize=8)

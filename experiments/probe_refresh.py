@@ -33,12 +33,11 @@ import numpy as np
 
 from brainlike.config import Config, replace
 from brainlike.report.experiment import Experiment, Hypothesis, mean_of, value, verdict_list
-from brainlike.report.plots import OUTCOME_COLORS, curve, outcome_bars, save
+from brainlike.report.plots import OUTCOME_COLORS, ROUTING_COLORS, curve, outcome_bars, save
 from brainlike.store.stats import mean_ci
 from brainlike.store.summary import final_means
 
 ROUTINGS = ("brainlike", "end_to_end", "through_probe", "policy_gradient")
-COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "through_probe": "#c2255c", "policy_gradient": "#2b8a3e"}
 STYLES = {"brainlike": "-", "end_to_end": "--", "through_probe": ":", "policy_gradient": "-."}
 REFITS = (0, 1000, 200, 50)
 ALPHAS = {"weak": 0.3, "strong": 3.0}
@@ -145,7 +144,7 @@ def plot(summary: dict, path) -> None:
         for row, (metric, title) in enumerate(PANELS):
             ax = axes[row, col]
             for r, block in present.items():
-                curve(ax, block, metric, label=r, color=COLORS[r], style=STYLES[r])
+                curve(ax, block, metric, label=r, color=ROUTING_COLORS[r], style=STYLES[r])
             mark_refits(ax, every, some["curves"]["step"][-1], spu)
             ax.set_ylim(-0.03, 1.05)
             ax.tick_params(labelsize=6)
@@ -169,7 +168,7 @@ def legends(fig, blocks: dict) -> None:
     from matplotlib.patches import Patch
 
     routings = [r for r in ROUTINGS if any(n.startswith(f"{r}-") for n in blocks)]
-    fig.legend([Line2D([], [], color=COLORS[r], ls=STYLES[r]) for r in routings], routings, loc="upper center",
+    fig.legend([Line2D([], [], color=ROUTING_COLORS[r], ls=STYLES[r]) for r in routings], routings, loc="upper center",
                ncol=len(routings), fontsize=9, bbox_to_anchor=(0.5, 0.965), frameon=False)
     used = [o for o in OUTCOME_COLORS if any(b["outcomes"].get(o) for b in blocks.values())]
     fig.legend([Patch(color=OUTCOME_COLORS[o]) for o in used], used, loc="lower center", ncol=len(used), fontsize=8,

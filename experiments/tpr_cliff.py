@@ -47,7 +47,7 @@ import matplotlib.pyplot as plt
 
 from brainlike.config import Config, replace
 from brainlike.report.experiment import Experiment, Hypothesis, count, value, verdict_list
-from brainlike.report.plots import curve, errorbar, outcome_panel, save
+from brainlike.report.plots import ROUTING_COLORS, curve, errorbar, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import empty, extreme_mean_ci
 
@@ -62,6 +62,10 @@ ACT_TPRS = (0.5, 0.9, 0.99)
 PHRASINGS, SPREAD, ALPHA, KL_BETA = 8, 0.5, 3.0, 0.1
 SFT_STEPS = 5
 SIGMA, VARIANTS = 0.5, 4
+# SOLiD's payoffs on plan_market without B (the truth pays 1, a lie 2), the probe fitted on A; and the LLM
+# analogue's act, a phrasing chosen after an honest start. comparator_controls and phase_diagram use them too
+SOLID = {"probe.coverage": ("A",), "env.b_prevalence": 0.0, "env.reward_honest": 1.0, "env.reward_a": 2.0}
+PHRASED_START = {"env.n_phrasings": PHRASINGS, "env.phrasing_spread": SPREAD, "run.sft_steps": SFT_STEPS}
 # line -> (routing, how it differs from the on-policy live set-up, TPRs)
 LINES = {
     "brainlike-on": ("brainlike", {}, TPRS),
@@ -75,7 +79,6 @@ LINES = {
 }
 QUICK_LINES = ("brainlike-on", "policy_gradient-on", "policy_gradient-off")
 ACT = "policy_gradient-act"
-COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "policy_gradient": "#2b8a3e", "through_probe": "#c2255c"}
 STYLES = {"on": "o-", "ref": "^--", "off": "s:", "act": "d-."}
 
 
@@ -84,18 +87,15 @@ def name(line: str, tpr: float) -> str:
 
 
 def like_for_like(quick: bool) -> Config:
-    return replace(Config(), **{
-        "run.steps": 2_000 if quick else 20_000, "probe.coverage": ("A",), "env.b_prevalence": 0.0,
-        "env.reward_honest": 1.0, "env.reward_a": 2.0, "reward.alpha": ALPHA, "reward.audit": "on",
-        "env.n_phrasings": PHRASINGS, "env.phrasing_spread": SPREAD, "run.sft_steps": SFT_STEPS,
+    return replace(Config(), **SOLID | PHRASED_START | {
+        "run.steps": 2_000 if quick else 20_000, "reward.alpha": ALPHA, "reward.audit": "on",
         "reward.kl_beta": KL_BETA})
 
 
 def activation_space(quick: bool) -> Config:
     """The earlier set-up: sampled thoughts, SOLiD's payoffs without the audit, a uniform start, no anchor."""
-    return replace(Config(), **{
-        "run.steps": 2_000 if quick else 20_000, "probe.coverage": ("A",), "env.b_prevalence": 0.0,
-        "env.reward_honest": 1.0, "env.reward_a": 2.0, "reward.alpha": ALPHA, "routing": "policy_gradient",
+    return replace(Config(), **SOLID | {
+        "run.steps": 2_000 if quick else 20_000, "reward.alpha": ALPHA, "routing": "policy_gradient",
         "desires.thought_noise": SIGMA, "desires.n_variants": VARIANTS})
 
 
@@ -178,7 +178,7 @@ def draw_lines(ax, blocks, metric: str, lines) -> None:
         routing, kind = line.rsplit("-", 1)
         x = [t + 0.003 * (i - len(lines) / 2) for t in tprs]
         errorbar(ax, x, [blocks[name(line, t)]["metrics"][metric] for t in tprs], label=line_label(line),
-                 color=COLORS[routing], style=STYLES[kind])
+                 color=ROUTING_COLORS[routing], style=STYLES[kind])
 
 
 def plot(summary: dict, path) -> None:
@@ -207,8 +207,8 @@ def plot(summary: dict, path) -> None:
         m = lambda t, k: blocks[name(line, t)]["metrics"][k]["mean"]  # noqa: E731
         routing = line.split("-")[0]
         ax.plot(tprs, [m(t, "probe_recall_frozen") - m(t, "probe_recall_taken") for t in tprs], "o-",
-                color=COLORS[routing], label=f"{routing}: choice (fresh - taken)")
-        ax.plot(tprs, [t - m(t, "probe_recall_frozen") for t in tprs], "x--", color=COLORS[routing],
+                color=ROUTING_COLORS[routing], label=f"{routing}: choice (fresh - taken)")
+        ax.plot(tprs, [t - m(t, "probe_recall_frozen") for t in tprs], "x--", color=ROUTING_COLORS[routing],
                 label=f"{routing}: moved (target - fresh)")
     ax.axhline(0, color="black", lw=0.8)
     ax.set(xlabel="probe's target TPR", ylabel="recall lost on the thoughts taken")

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 from conftest import TINY
 
-from brainlike.config import Config, ConfigError, numeric, replace, structure
+from brainlike.config import Config, ConfigError, replace, structure
 from brainlike.core import learner as lr
 from brainlike.core import probes
+from brainlike.core.numeric import numeric
 from brainlike.core.rollout import actor_step, make_spec, new_actor
 
 SMALL = {**TINY, "probe.coverage": ("A",), "beliefs.pretrain_updates": 30}

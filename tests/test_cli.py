@@ -1,5 +1,6 @@
 """``python -m brainlike run``: the files it writes, and one-line errors that write nothing."""
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -194,7 +195,7 @@ def test_routing_help_gives_the_table_syntax():
 
 
 def test_env_help_shows_only_that_environments_knobs_with_meaning_default_and_range(capsys):
-    from brainlike.envs.vault_grid import VaultGrid
+    from brainlike.envspec import VaultGridParams
 
     _help(["run", "--env", "vault_grid", "--help"])
     text = capsys.readouterr().out
@@ -202,12 +203,12 @@ def test_env_help_shows_only_that_environments_knobs_with_meaning_default_and_ra
     assert "--env.reward_a" not in text and "--env.reward_honest" not in text  # plan_market's
     actions = _actions("run", "vault_grid")
     knobs = {k[len("--env."):] for k in actions if k.startswith("--env.")}
-    assert knobs == set(VaultGrid.params_bounds)
+    fields = {f.name: f for f in dataclasses.fields(VaultGridParams)}
+    assert knobs == set(fields)
     for k in knobs:
-        lo, hi = VaultGrid.params_bounds[k]
-        text = actions[f"--env.{k}"].help
-        assert VaultGrid.params_help[k] in text and f"default {getattr(VaultGrid().default_params, k):g}" in text
-        assert f"range [{lo:g}, {hi:g}]" in text, text
+        meta, text = fields[k].metadata, actions[f"--env.{k}"].help
+        assert meta["help"] in text and f"default {fields[k].default:g}" in text
+        assert f"range [{meta['lo']:g}, {meta['hi']:g}]" in text, text
 
 
 # --- environments of one's own --------------------------------------------------------------
@@ -234,7 +235,7 @@ def test_import_of_a_module_by_name_registers_its_environment(tmp_path, monkeypa
         "@envs.register\nclass Copy(PlanMarket):\n    name = 'my_lab_copy'\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", list(sys.path))
-    monkeypatch.setattr(envs, "REGISTRY", dict(envs.REGISTRY))
+    monkeypatch.setitem(envs.REGISTRY, "my_lab_copy", None)  # registered by the import below, removed after
     _help(["run", "--import", "my_lab_envs", "--env", "my_lab_copy", "--help"])
     text = capsys.readouterr().out
     assert "knobs of my_lab_copy" in text and "--env.b_prevalence" in text

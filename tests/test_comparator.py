@@ -10,10 +10,11 @@ import pytest
 from conftest import TINY, assert_reproduces
 
 from brainlike import envs
-from brainlike.config import Config, ConfigError, numeric, replace, structure
+from brainlike.config import Config, ConfigError, replace, structure
 from brainlike.core import learner as L
 from brainlike.core import probes, rollout
 from brainlike.core.losses import loss_terms, taken_noise
+from brainlike.core.numeric import numeric
 from brainlike.run.runner import run_population
 
 REFERENCE = Path(__file__).parent / "data" / "reference_sampled.npz"

@@ -10,7 +10,8 @@ import pytest
 
 
 from brainlike.store import stats
-from brainlike.config import Config, ConfigError, from_dict, numeric, replace, to_dict
+from brainlike.config import Config, ConfigError, from_dict, replace, to_dict
+from brainlike.core.numeric import numeric
 from brainlike.envs import INFO_KEYS, make
 
 # --- config -------------------------------------------------------------------------------

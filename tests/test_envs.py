@@ -3,6 +3,7 @@ environment teaches what it was built to teach."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import pathlib
 import sys
@@ -20,6 +21,8 @@ from brainlike.envs import check_env
 from brainlike.envs.hill_climb import PATH_LEN, HillClimb
 from brainlike.envs.plan_market import PlanMarket, PlanMarketState
 from brainlike.envs.vault_grid import HONEST_ROUTE, SHORTCUT, VaultGrid
+from brainlike.envspec import PlanMarketParams
+from brainlike.knobs import knob
 from brainlike.run.runner import run_population
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -75,12 +78,22 @@ class LeavesBox(PlanMarket):
         return envs.Box(-0.1, 0.1, (self.obs_dim,))
 
 
-class ForgetsKnob(PlanMarket):
-    params_bounds = {k: v for k, v in PlanMarket.params_bounds.items() if k != "noise"}
+@dataclasses.dataclass(frozen=True)
+class UnboundedParams(PlanMarketParams):
+    drift: float = knob(0.0, "a knob declared without bounds")
+
+
+@dataclasses.dataclass(frozen=True)
+class UnexplainedParams(PlanMarketParams):
+    drift: float = dataclasses.field(default=0.0, metadata={"lo": 0.0, "hi": 1.0})
+
+
+class ForgetsKnobBounds(PlanMarket):
+    Params = UnboundedParams
 
 
 class ForgetsKnobHelp(PlanMarket):
-    params_help = {k: v for k, v in PlanMarket.params_help.items() if k != "noise"}
+    Params = UnexplainedParams
 
 
 class NumpyRandomness(PlanMarket):
@@ -135,8 +148,8 @@ class KeepsNoState(PlanMarket):
     (DropsSafety, "lacks the ground-truth keys"),
     (GrowsObservation, "shape"),
     (LeavesBox, "leaves the observation space"),
-    (ForgetsKnob, "params_bounds names"),
-    (ForgetsKnobHelp, "params_help names"),
+    (ForgetsKnobBounds, "knob drift has no bounds"),
+    (ForgetsKnobHelp, "knob drift needs one line of meaning"),
     (NoAutoReset, "auto-reset"),
     (MislabelsKind, "deceptive"),
     (TooFewFlags, "deceptive_kinds flags"),
@@ -158,9 +171,9 @@ def test_check_env_calls_numpy_randomness_non_determinism_not_a_broken_auto_rese
 
 @pytest.mark.parametrize("name", ["plan_market", "hill_climb", "vault_grid"])
 def test_every_knob_has_one_line_of_meaning(name):
-    env = envs.make(name)
-    assert set(env.params_help) == set(env.params_bounds)
-    assert all(text.strip() and "\n" not in text for text in env.params_help.values())
+    for k, f in envs.make(name).knobs().items():
+        text, lo, hi = f.metadata["help"], f.metadata["lo"], f.metadata["hi"]
+        assert text.strip() and "\n" not in text and lo <= f.default <= hi, k
 
 
 # ---------------------------------------------------------------- TD(lambda) by hand

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from conftest import TINY
 
-from brainlike.config import Config, ConfigError, numeric, replace, structure
+from brainlike.config import Config, ConfigError, replace, structure
 from brainlike.core import learner as L
 from brainlike.core import probes, rollout
+from brainlike.core.numeric import numeric
 
 
 def test_judged_is_validated_and_structural():

@@ -8,9 +8,10 @@ import numpy as np
 import pytest
 from conftest import TINY, assert_reproduces
 
-from brainlike.config import Config, ConfigError, numeric, replace
+from brainlike.config import Config, ConfigError, replace
 from brainlike.core.learner import make_learner
 from brainlike.core.losses import pg_term
+from brainlike.core.numeric import numeric
 from brainlike.core.rollout import Transition, make_spec
 from brainlike.run.runner import run_population
 from brainlike.schema import OUTCOMES

@@ -162,7 +162,8 @@ def test_pooled_episodes_reads_each_episode_as_its_running_pool():
 def _episode_recall(pooling: str):
     """The deployed alarm's recall on its own calibration episodes, each episode pooled here in NumPy
     from the per-step scores; the number of deceptive episodes, their pooled scores, the threshold."""
-    from brainlike.config import Config, numeric, replace
+    from brainlike.config import Config, replace
+    from brainlike.core.numeric import numeric
     from brainlike.core import learner as lr
     from experiments.pooling import VAULT
 

@@ -8,8 +8,10 @@ import pytest
 from brainlike.core import beliefs
 
 from brainlike.core import probes
-from brainlike.config import Config, numeric, replace
-from brainlike.core.routing import PRESETS, parse_routing, route
+from brainlike.config import Config, replace
+from brainlike.core.routing import route
+from brainlike.core.numeric import numeric
+from brainlike.routes import PRESETS, parse_routing
 from brainlike.core.learner import Transition, make_learner
 
 T, E = 3, 2  # time steps, environments

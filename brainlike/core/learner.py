@@ -8,7 +8,7 @@ gradient), every loss reaching only the parameter groups its routing row allows.
 (``run.learning``), the agent logs a fixed dataset once, before RL, and learns only from it;
 its own rollouts then only measure what it does.
 
-Every numeric knob is read from the ``hp`` pytree (``config.numeric``), never from the
+Every numeric knob is read from the ``hp`` pytree (``core.numeric.numeric``), never from the
 config, so conditions that differ only in numbers share one compiled function. Each piece
 is a module-level function of a ``Spec`` (what the structural config fixes); ``make_learner``
 binds them.
@@ -25,12 +25,14 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from brainlike import schema
-from brainlike.config import Config, numeric
+from brainlike.config import Config
 from brainlike.core import desires, probes
 from brainlike.core.losses import (encode_batch, honest_log_prob, loss_terms, pg_term, prediction_errors, returns,
                                    soft_alarm, taken_noise, total_loss, valences)
+from brainlike.core.numeric import numeric
 from brainlike.core.rollout import Actor, Spec, Transition, candidate_noise, make_spec, new_actor, rollout
-from brainlike.core.routing import GROUPS, route
+from brainlike.core.routing import route
+from brainlike.routes import GROUPS
 
 
 class Thoughts(NamedTuple):

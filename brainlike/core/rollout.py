@@ -14,8 +14,8 @@ import jax.numpy as jnp
 from brainlike.config import Config
 from brainlike.core import desires, probes, reward, thoughts
 from brainlike.core.beliefs import WorldModel
-from brainlike.core.routing import parse_routing
 from brainlike.envs import Environment
+from brainlike.routes import parse_routing
 
 
 class Spec(NamedTuple):

@@ -1,5 +1,6 @@
-"""Environments by name. Each one is a single file; register it in ``REGISTRY`` (or, for
-one that lives outside the library, with ``@register`` on its class)."""
+"""Environments by name. Each one is a single file; a built-in one declares its facts and knobs in
+``brainlike.envspec`` and is listed here, one of one's own registers with ``@register`` on its class.
+Importing this package puts every built-in environment in ``REGISTRY`` in place of its declaration."""
 
 from __future__ import annotations
 
@@ -8,18 +9,16 @@ from brainlike.envs.check import check_env
 from brainlike.envs.hill_climb import HillClimb
 from brainlike.envs.plan_market import PlanMarket
 from brainlike.envs.vault_grid import VaultGrid
-
-REGISTRY: dict[str, type[Environment]] = {
-    "plan_market": PlanMarket,
-    "hill_climb": HillClimb,
-    "vault_grid": VaultGrid,
-}
+from brainlike.envspec import REGISTRY
 
 
 def register(cls: type[Environment]) -> type[Environment]:
     """Add an environment class to ``REGISTRY`` under its ``name`` (usable as a decorator)."""
     REGISTRY[cls.name] = cls
     return cls
+
+
+REGISTRY.update((cls.name, cls) for cls in (PlanMarket, HillClimb, VaultGrid))  # each over its declaration
 
 
 def make(name: str, **static) -> Environment:

@@ -14,10 +14,11 @@ the ground truth that the learner never sees: ``kind`` (index into ``env.kinds``
 adds ``outcome_mask``, the plans available where the transition ended (before a reset),
 which a learner needs to bootstrap past a time limit.
 
-A knob named in ``static_knobs`` is a whole number that fixes shapes (how many plans there
-are): it is declared like every knob, but the environment object reads it when it is made
-(``Environment(**static)``, ``envs.make(name, **static)``), so a different value is a different
-compiled program; the copy in the parameters is never read by traced code.
+The class facts (name, kinds, plans, knobs) are an ``EnvSpec`` (``brainlike.envspec``), which the
+host reads without JAX; the knobs are a frozen dataclass that the environment's class registers
+as a pytree, every knob a traced leaf. A shape knob (``static_knobs``) is read when the object is
+made (``Environment(**static)``, ``envs.make(name, **static)``), so a different value is a
+different compiled program; the copy in the parameters is never read by traced code.
 
 Plans are integers ``0 .. num_plans - 1``; ``plan_mask`` says which are available now, and
 ``plan_kinds`` which kind each would be if taken now (the opportunity to deceive). Kind 0 is
@@ -30,6 +31,8 @@ from typing import Any, ClassVar, NamedTuple
 
 import jax
 import jax.numpy as jnp
+
+from brainlike.envspec import EnvSpec
 
 INFO_KEYS = ("outcome_obs", "kind", "deceptive", "safety", "terminated", "truncated")
 
@@ -49,30 +52,23 @@ def noisy_obs(key, clean, noise, bound: float) -> jax.Array:
     return jnp.clip(obs, -bound, bound).astype(jnp.float32)
 
 
-class Environment:
-    """Base class: subclasses write ``reset_env``, ``step_env``, ``plan_mask`` and the class facts."""
+_PYTREES: set[type] = set()  # classes of knobs registered as pytrees
 
-    name: ClassVar[str]
-    kinds: ClassVar[tuple[str, ...]]  # plan kinds; kinds[0] is honest
-    deceptive_kinds: ClassVar[tuple[bool, ...]]
-    num_plans: ClassVar[int]
+
+class Environment(EnvSpec):
+    """Base class: subclasses write ``reset_env``, ``step_env``, ``plan_mask`` and the class facts
+    (an ``EnvSpec``'s, or inherit them from one), plus these two."""
+
     obs_dim: ClassVar[int]
     truncates: ClassVar[bool] = False  # can an episode end by a time limit?
-    params_bounds: ClassVar[dict[str, tuple[float, float]]] = {}
-    params_help: ClassVar[dict[str, str]] = {}  # one line of meaning per knob (``--help`` shows it)
-    static_knobs: ClassVar[tuple[str, ...]] = ()  # whole-number knobs that fix shapes (read when made)
 
-    def __init__(self, **static):
-        unknown = set(static) - set(self.static_knobs)
-        if unknown:
-            raise ValueError(f"env: {sorted(unknown)[0]!r} is not a shape knob of {self.name}; "
-                             f"allowed: {', '.join(self.static_knobs) or 'none'}")
-        for name in self.static_knobs:
-            setattr(self, name, int(static.get(name, getattr(self.default_params, name))))
-
-    @property
-    def default_params(self):
-        raise NotImplementedError
+    def __init_subclass__(cls, **kwargs):
+        """Register the class's knobs as a pytree, every knob a traced leaf (once per class of knobs)."""
+        super().__init_subclass__(**kwargs)
+        params = getattr(cls, "Params", None)
+        if params is not None and params not in _PYTREES:  # once per class of knobs
+            jax.tree_util.register_dataclass(params)
+            _PYTREES.add(params)
 
     def observation_space(self, params) -> Box:
         raise NotImplementedError

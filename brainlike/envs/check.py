@@ -7,9 +7,8 @@ calls, so that NumPy or Python randomness reads as non-determinism), ``plan_kind
 with the kind each step reports, gymnax-style auto-reset (after ``done`` the returned
 observation and state are exactly those of ``reset_env`` under the key that
 ``Environment.step`` splits off for it), the ground-truth ``info`` keys with their shapes and
-meanings, consistent class facts, and knobs whose bounds and one-line meanings
-(``params_help``) match the parameters' fields. A failure raises ``AssertionError`` naming
-what failed.
+meanings, consistent class facts, and parameters whose every field is a knob with one line of
+meaning and bounds that hold its default. A failure raises ``AssertionError`` naming what failed.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from brainlike.envs.base import INFO_KEYS, Box, Environment
+from brainlike.envspec import EnvParams
 
 INFO_SPEC = {  # key -> (shape, dtype kind): b bool, i integer, f float
     "kind": ((), "i"),
@@ -129,25 +129,20 @@ def _check_class_facts(env, params, name: str) -> None:
     assert isinstance(space, Box), f"{name}: observation_space must return a Box, not {type(space).__name__}"
     assert space.shape == (env.obs_dim,), (
         f"{name}: observation_space shape {space.shape} != (obs_dim,) = ({env.obs_dim},)")
-    assert dataclasses.is_dataclass(params), f"{name}: params must be a flax.struct.dataclass"
-    fields = [f.name for f in dataclasses.fields(params)]
-    assert sorted(env.params_bounds) == sorted(fields), (
-        f"{name}: params_bounds names {sorted(env.params_bounds)} != params fields {sorted(fields)}")
-    helps = getattr(env, "params_help", {})
-    assert sorted(helps) == sorted(fields), (
-        f"{name}: params_help names {sorted(helps)} != params fields {sorted(fields)} "
-        "(give each knob one line of meaning)")
-    for field, text in helps.items():
+    assert isinstance(params, EnvParams) and dataclasses.is_dataclass(params), (
+        f"{name}: params must be a frozen dataclass of knobs, a subclass of brainlike.envspec.EnvParams")
+    for field, f in env.knobs().items():
+        value, (text, lo, hi) = getattr(params, field), (f.metadata.get(k) for k in ("help", "lo", "hi"))
         assert isinstance(text, str) and text.strip() and "\n" not in text, (
-            f"{name}: params_help[{field!r}] must be one non-empty line of text")
-    for field in env.static_knobs:
-        assert field in fields and float(getattr(params, field)).is_integer(), (
-            f"{name}: shape knob {field} must be a knob whose default is a whole number")
-    for field in fields:
-        value, (lo, hi) = getattr(params, field), env.params_bounds[field]
+            f"{name}: knob {field} needs one line of meaning: declare it as knob(default, help, lo, hi)")
+        assert lo is not None and hi is not None, (
+            f"{name}: knob {field} has no bounds: declare it as knob(default, help, lo, hi)")
         assert isinstance(value, float) or np.issubdtype(np.asarray(value).dtype, np.floating), (
             f"{name}: knob {field} must be a float (every knob is numeric, so sweeps can batch it)")
         assert lo <= float(value) <= hi, f"{name}: knob {field} = {value} lies outside its bounds [{lo}, {hi}]"
+    for field in env.static_knobs:
+        assert field in env.knobs() and float(getattr(params, field)).is_integer(), (
+            f"{name}: shape knob {field} must be a knob whose default is a whole number")
 
 
 def _check_obs(env, params, obs, what: str) -> None:

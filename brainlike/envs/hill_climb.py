@@ -18,8 +18,8 @@ are ordered along the path, so ``desires.proposal=local`` (the last plan's neigh
 Observation (all entries clipped to [-3, 3], Gaussian ``noise`` added to every entry):
 ``[phase, outcome, signature(4)]``, phase 0 for the context, 1 for the outcome.
 
-Knobs (``HillClimbParams``): one line each in ``HillClimb.params_help``, which
-``brainlike run --env hill_climb --help`` lists with defaults and ranges.
+Knobs: ``brainlike.envspec.HillClimbParams`` (default, meaning and range of each), which
+``brainlike run --env hill_climb --help`` lists.
 """
 
 from __future__ import annotations
@@ -29,20 +29,9 @@ import jax.numpy as jnp
 from flax import struct
 
 from brainlike.envs.base import Box, Environment, noisy_obs
+from brainlike.envspec import OBS_BOUND, PATH_LEN, HillClimbSpec
 
-PATH_LEN = 6  # plans on the path, A and B included
 N_SIG = 4
-OBS_BOUND = 3.0
-
-
-@struct.dataclass
-class HillClimbParams:
-    b_overlap: float = 0.0
-    signature: float = 1.0
-    reward_honest: float = 0.5
-    reward_a: float = 1.0
-    reward_b: float = 1.0
-    noise: float = 0.3
 
 
 @struct.dataclass
@@ -50,32 +39,8 @@ class HillClimbState:
     t: jax.Array  # int32 steps taken; always 0, as episodes are one step (a state needs a leaf to vmap)
 
 
-class HillClimb(Environment):
-    name = "hill_climb"
-    kinds = ("honest", "A", "path", "B")
-    deceptive_kinds = (False, True, True, True)
-    num_plans = 1 + PATH_LEN
+class HillClimb(HillClimbSpec, Environment):
     obs_dim = 2 + N_SIG
-    params_bounds = {
-        "b_overlap": (-1.0, 1.0),
-        "signature": (0.0, OBS_BOUND),
-        "reward_honest": (-OBS_BOUND, OBS_BOUND),
-        "reward_a": (-OBS_BOUND, OBS_BOUND),
-        "reward_b": (-OBS_BOUND, OBS_BOUND),
-        "noise": (0.0, 1.0),
-    }
-    params_help = {
-        "b_overlap": "cosine between B's signature and A's; the path turns through the angle between them",
-        "signature": "length of a deceptive plan's signature in the next observation (0: no trace)",
-        "reward_honest": "reward of the honest plan",
-        "reward_a": "reward of plan A (the path's rewards interpolate from A's to B's)",
-        "reward_b": "reward of plan B, at the far end of the path",
-        "noise": "standard deviation of the Gaussian noise on every observation entry",
-    }
-
-    @property
-    def default_params(self) -> HillClimbParams:
-        return HillClimbParams()
 
     def observation_space(self, params) -> Box:
         return Box(-OBS_BOUND, OBS_BOUND, (self.obs_dim,))

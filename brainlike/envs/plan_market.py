@@ -22,8 +22,8 @@ monitor misses. K = 1 is the market with one plan per kind.
 Observation (all entries clipped to [-3, 3], Gaussian ``noise`` added to every entry):
 ``[b_available, phase, outcome, signature(4)]``, phase 0 for the context, 1 for the outcome.
 
-Knobs (``PlanMarketParams``): one line each in ``PlanMarket.params_help``, which
-``brainlike run --env plan_market --help`` lists with defaults and ranges.
+Knobs: ``brainlike.envspec.PlanMarketParams`` (default, meaning and range of each), which
+``brainlike run --env plan_market --help`` lists.
 """
 
 from __future__ import annotations
@@ -33,22 +33,9 @@ import jax.numpy as jnp
 from flax import struct
 
 from brainlike.envs.base import Box, Environment, noisy_obs
+from brainlike.envspec import OBS_BOUND, PlanMarketSpec
 
 N_SIG = 4
-OBS_BOUND = 3.0
-
-
-@struct.dataclass
-class PlanMarketParams:
-    b_prevalence: float = 0.5
-    b_overlap: float = 0.0
-    signature: float = 1.0
-    reward_honest: float = 0.5
-    reward_a: float = 1.0
-    reward_b: float = 1.0
-    noise: float = 0.3
-    n_phrasings: float = 1.0
-    phrasing_spread: float = 0.5
 
 
 @struct.dataclass
@@ -56,43 +43,8 @@ class PlanMarketState:
     b_available: jax.Array  # bool
 
 
-class PlanMarket(Environment):
-    name = "plan_market"
-    kinds = ("honest", "A", "B")
-    deceptive_kinds = (False, True, True)
+class PlanMarket(PlanMarketSpec, Environment):
     obs_dim = 3 + N_SIG
-    static_knobs = ("n_phrasings",)
-    params_bounds = {
-        "b_prevalence": (0.0, 1.0),
-        "b_overlap": (-1.0, 1.0),
-        "signature": (0.0, OBS_BOUND),
-        "reward_honest": (-OBS_BOUND, OBS_BOUND),
-        "reward_a": (-OBS_BOUND, OBS_BOUND),
-        "reward_b": (-OBS_BOUND, OBS_BOUND),
-        "noise": (0.0, 1.0),
-        "n_phrasings": (1.0, 64.0),
-        "phrasing_spread": (0.0, 1.0),
-    }
-    params_help = {
-        "b_prevalence": "probability that plan B is on offer in an episode",
-        "b_overlap": "cosine between B's signature and A's (1: B leaves exactly A's trace)",
-        "signature": "length of a deceptive plan's signature in the next observation (0: no trace)",
-        "reward_honest": "reward of the honest plan",
-        "reward_a": "reward of deceptive plan A",
-        "reward_b": "reward of deceptive plan B",
-        "noise": "standard deviation of the Gaussian noise on every observation entry",
-        "n_phrasings": "phrasings K of each kind (a whole number; plan kind * K + j is phrasing j of a kind)",
-        "phrasing_spread": "phrasing j of K leaves 1 - spread * (K - 1 - j) / (K - 1) of its kind's signature",
-    }
-    n_phrasings: int = 1
-
-    @property
-    def num_plans(self) -> int:
-        return len(self.kinds) * self.n_phrasings
-
-    @property
-    def default_params(self) -> PlanMarketParams:
-        return PlanMarketParams()
 
     def observation_space(self, params) -> Box:
         return Box(-OBS_BOUND, OBS_BOUND, (self.obs_dim,))

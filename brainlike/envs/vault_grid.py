@@ -41,8 +41,8 @@ Observation ``[position one-hot(25), supervisor, door_is_b, outcome, signature(4
 must predict each move's reward, as ``plan_market``'s do; Gaussian ``noise`` is added and
 every entry is clipped to [-3, 3].
 
-Knobs (``VaultGridParams``): one line each in ``VaultGrid.params_help``, which
-``brainlike run --env vault_grid --help`` lists with defaults and ranges.
+Knobs: ``brainlike.envspec.VaultGridParams`` (default, meaning and range of each), which
+``brainlike run --env vault_grid --help`` lists.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ import numpy as np
 from flax import struct
 
 from brainlike.envs.base import Box, Environment, noisy_obs
+from brainlike.envspec import OBS_BOUND, VaultGridSpec
 
 LAYOUT = (
     "..S..",
@@ -64,7 +65,6 @@ LAYOUT = (
 SIZE = len(LAYOUT)
 N_CELLS = SIZE * SIZE
 N_SIG = 4
-OBS_BOUND = 3.0
 MOVES = np.array([[-1, 0], [0, 1], [1, 0], [0, -1]])  # up, right, down, left
 HONEST_ROUTE = (3, 3, 2, 2, 2, 2, 1, 1)  # S to G round the walls: 8 steps
 SHORTCUT = (2, 2, 2, 2)  # S to G through the door: 4 steps
@@ -72,19 +72,6 @@ SHORTCUT = (2, 2, 2, 2)  # S to G through the door: 4 steps
 _CELLS = "".join(LAYOUT)
 WALL = np.array([c == "#" for c in _CELLS])
 START, GOAL, DOOR = _CELLS.index("S"), _CELLS.index("G"), _CELLS.index("D")
-
-
-@struct.dataclass
-class VaultGridParams:
-    supervisor: float = 0.5
-    caught_penalty: float = 1.0
-    b_prevalence: float = 0.5
-    b_overlap: float = 0.0
-    signature: float = 2.0
-    reward_goal: float = 1.0
-    step_cost: float = 0.05
-    max_steps: float = 24.0
-    noise: float = 0.0
 
 
 @struct.dataclass
@@ -97,39 +84,9 @@ class VaultGridState:
     broken: jax.Array  # bool: the door has been passed this episode
 
 
-class VaultGrid(Environment):
-    name = "vault_grid"
-    kinds = ("honest", "A", "B")
-    deceptive_kinds = (False, True, True)
-    num_plans = 4
+class VaultGrid(VaultGridSpec, Environment):
     obs_dim = N_CELLS + 3 + N_SIG
     truncates = True
-    params_bounds = {
-        "supervisor": (0.0, 1.0),
-        "caught_penalty": (0.0, OBS_BOUND),
-        "b_prevalence": (0.0, 1.0),
-        "b_overlap": (-1.0, 1.0),
-        "signature": (0.0, OBS_BOUND),
-        "reward_goal": (-OBS_BOUND, OBS_BOUND),
-        "step_cost": (0.0, 1.0),
-        "max_steps": (1.0, 1000.0),
-        "noise": (0.0, 1.0),
-    }
-    params_help = {
-        "supervisor": "probability that the supervisor is present (and seen) in an episode",
-        "caught_penalty": "environment penalty for a door step while the supervisor is present",
-        "b_prevalence": "probability that this episode's door is of kind B rather than A",
-        "b_overlap": "cosine between B's signature and A's (1: B leaves exactly A's trace)",
-        "signature": "length of a broken door's trace in every later observation of the episode",
-        "reward_goal": "reward for entering the vault, which ends the episode",
-        "step_cost": "cost of every step",
-        "max_steps": "time limit: an episode that has not reached the vault is truncated after this many steps",
-        "noise": "standard deviation of the Gaussian noise on every observation entry",
-    }
-
-    @property
-    def default_params(self) -> VaultGridParams:
-        return VaultGridParams()
 
     def observation_space(self, params) -> Box:
         return Box(-OBS_BOUND, OBS_BOUND, (self.obs_dim,))

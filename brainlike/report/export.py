@@ -72,7 +72,7 @@ class Run:
 def _kinds(raw: dict) -> tuple[str, ...]:
     """Plan kinds of a run whose summary does not list them: from its environment, if registered."""
     try:
-        return cfg.from_dict(raw).env_obj.kinds
+        return cfg.from_dict(raw).env_spec.kinds
     except (ValueError, TypeError) as e:
         raise ResultsError(f"config.json: cannot tell the plan kinds ({e})") from None
 

@@ -45,7 +45,7 @@ def load_seed(folder: Path, seed: int):
 
 def story(config, one: dict, steps, label: str, points: int = 6) -> str:
     """A table of the seed's trajectory at a few logged points, and why it got its label."""
-    kinds = config.env_obj.kinds
+    kinds = config.env_spec.kinds
     # a kind never on offer has no valence or probe score to show (they are NaN): its columns are left out
     offered = [j for j in range(len(kinds)) if np.nan_to_num(np.asarray(one["offer_rate"])[:, j]).any()]
     idx = np.unique(np.linspace(0, len(steps) - 1, points).round().astype(int))
@@ -72,7 +72,7 @@ def story(config, one: dict, steps, label: str, points: int = 6) -> str:
 
 
 def plot_seed(config, one: dict, steps, label: str, title: str, path: Path) -> None:
-    kinds = config.env_obj.kinds
+    kinds = config.env_spec.kinds
     fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
     axes[0].stackplot(steps, np.asarray(one["plan_freq"]).T, labels=kinds, colors=KIND_COLORS[:len(kinds)], alpha=0.85)
     axes[0].set(title="plans chosen", ylabel="fraction of steps", ylim=(0, 1))

@@ -121,7 +121,7 @@ def work_baseline(n_seeds: int, min_time: float, overrides: dict | None = None) 
     """One seed at a time: ``jax.jit`` of one seed's ``advance``, in a Python loop over seeds."""
     import jax
 
-    from brainlike.config import numeric
+    from brainlike.core.numeric import numeric
     from brainlike.run.devices import seed_keys
     from brainlike.core.learner import make_learner
 

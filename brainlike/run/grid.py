@@ -23,9 +23,9 @@ def field_type(base: Config, name: str):
     """The Python type of a settable dotted field (``reward.alpha`` -> float); ConfigError if unknown."""
     head, _, tail = name.partition(".")
     if head == "env" and tail:
-        if tail not in base.env_obj.params_bounds:
+        if tail not in base.env_spec.knobs():
             raise ConfigError(f"{name}: unknown knob of {base.env}; "
-                              f"allowed: {', '.join('env.' + k for k in base.env_obj.params_bounds)}")
+                              f"allowed: {', '.join('env.' + k for k in base.env_spec.knobs())}")
         return float
     top = {f.name: f for f in dataclasses.fields(Config)}
     if not tail and head in top and head not in cfg.SECTIONS and head != "env_params":

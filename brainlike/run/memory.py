@@ -16,8 +16,9 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from brainlike.config import Config, numeric, structure
+from brainlike.config import Config, structure
 from brainlike.core.learner import make_learner
+from brainlike.core.numeric import numeric
 from brainlike.run import checkpoint
 from brainlike.run.devices import (available_memory, block_layout, default_block_rows, device_memory,
                                    smallest_over_processes)

@@ -35,9 +35,10 @@ import numpy as np
 from brainlike import schema
 
 from brainlike import config as cfg
-from brainlike.config import Config, numeric, structure
+from brainlike.config import Config, structure
 from brainlike.core import fast_prng
 from brainlike.core.learner import make_learner
+from brainlike.core.numeric import numeric
 from brainlike.run import checkpoint
 from brainlike.run.devices import (block_layout, describe_devices, on_rows, pad_rows, row_sharding, seed_keys,
                                    to_devices, to_host)

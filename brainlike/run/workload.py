@@ -70,8 +70,9 @@ def shares(seeds: int = 256) -> dict:
     import jax.numpy as jnp
     import numpy as np
 
-    from brainlike.config import Config, numeric, replace
+    from brainlike.config import Config, replace
     from brainlike.core import learner
+    from brainlike.core.numeric import numeric
     from brainlike.core.rollout import make_spec
     from brainlike.run.devices import seed_keys
     from brainlike.store.results import write_run
@@ -108,8 +109,9 @@ def flops(seeds: int = 256) -> dict:
     import jax.numpy as jnp
     import numpy as np
 
-    from brainlike.config import Config, numeric, replace
+    from brainlike.config import Config, replace
     from brainlike.core import learner
+    from brainlike.core.numeric import numeric
     from brainlike.core.rollout import make_spec
     from brainlike.run.devices import seed_keys
 

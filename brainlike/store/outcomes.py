@@ -19,7 +19,7 @@ def reference_tpr(config, logged: dict) -> np.ndarray:
 
 def label(config, logged: dict) -> np.ndarray:
     """``[seeds]`` indices into ``OUTCOMES`` of one condition's seeds (``logged``: ``[seeds, logs, ...]``)."""
-    deceptive = np.asarray(config.env_obj.deceptive_kinds)
+    deceptive = np.asarray(config.env_spec.deceptive_kinds)
     covered = np.asarray(config.coverage_mask()) & deceptive
     penalised = config.reward.alpha * config.reward.oversight > 0
     return label_outcomes(logged, vars(config.outcome), deceptive, covered, penalised, reference_tpr(config, logged))

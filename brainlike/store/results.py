@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from brainlike import config as cfg
-from brainlike import envs
+from brainlike import envspec
 from brainlike.store.summary import summarize
 
 
@@ -111,7 +111,7 @@ def read_config(path: Path) -> cfg.Config:
     if path.is_dir():
         path = path / "config.json"
     raw = read_json(path)
-    if raw.get("env") is not None and raw["env"] not in envs.REGISTRY:
+    if raw.get("env") is not None and raw["env"] not in envspec.REGISTRY:
         raise ResultsError(f"{path}: environment {raw['env']!r} is not registered here; import the file that "
                            "registers it with --import")
     try:
@@ -143,8 +143,8 @@ def logged_steps(config: cfg.Config) -> np.ndarray:
 
 def run_summary(config: cfg.Config, logged: dict, outcome, **extra) -> dict:
     """The summary of one population (``summary.json``), with its thresholds and kinds."""
-    summary = summarize(logged, outcome, config.env_obj.kinds, config.outcome.final_window)
-    return summary | {"kinds": list(config.env_obj.kinds), "thresholds": cfg.to_dict(config)["outcome"]} | extra
+    summary = summarize(logged, outcome, config.env_spec.kinds, config.outcome.final_window)
+    return summary | {"kinds": list(config.env_spec.kinds), "thresholds": cfg.to_dict(config)["outcome"]} | extra
 
 
 def write_run(out: Path, config: cfg.Config, logged: dict, outcome, **extra) -> dict:

@@ -27,9 +27,7 @@ def final_metrics(logged: dict, kinds: tuple[str, ...], fraction: float) -> dict
     each by-kind metric as ``name/kind``, each by-plan one as ``name/plan``, and ``take_rate/kind``, how often a kind is taken when
     it comes to mind. A scalar that a run logged before it existed is left out."""
     out = {name: final_means(np.asarray(logged[name], np.float64), fraction) for name in SCALARS if name in logged}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        deceived = out["deception_rate"]
-        out["caught_share"] = np.where(deceived > 0, (deceived - out["evasion_rate"]) / deceived, np.nan)
+    out["caught_share"] = caught_share(out["deception_rate"], out["evasion_rate"])
     by_kind = {name: final_means(np.asarray(logged[name], np.float64), fraction) for name in BY_KIND}
     with np.errstate(invalid="ignore", divide="ignore"):
         by_kind["take_rate"] = np.where(by_kind["offer_rate"] > 0, by_kind["plan_freq"] / by_kind["offer_rate"], np.nan)
@@ -38,6 +36,12 @@ def final_metrics(logged: dict, kinds: tuple[str, ...], fraction: float) -> dict
         v = final_means(np.asarray(logged[name], np.float64), fraction)
         out |= {f"{name}/{i}": v[:, i] for i in range(v.shape[1])}
     return out
+
+
+def caught_share(deceived, evaded) -> np.ndarray:
+    """Per seed, the share of deceptive episodes the pooled alarm fired on; NaN for a seed without any."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(deceived > 0, (deceived - evaded) / deceived, np.nan)
 
 
 def summarize(logged: dict, outcome, kinds: tuple[str, ...], final_window: float) -> dict:
