@@ -269,9 +269,10 @@ position moves by {fc(st[gl]["climbed"])} and over the final window B takes
 only until the alarm goes quiet (it fires on {alarm(bn)} of final-window episodes): B
 {fc(st[bn]["shares"]["final"][B])}, position moving by {fc(st[bn]["climbed"])} ({spread(bn)}); A
 itself is still taken, because the stale threshold misses most of it (the alarm flags {caught_a} of the
-A episodes taken). The binary alarm is flat
-below its threshold, so once it is quiet a further step only costs reward; the graded alarm
-pays for every step away from A. Neither turns the agent honest.
+A episodes taken; with beliefs frozen A is left, as the control below shows). The binary
+alarm is flat below its threshold, so once it is quiet a further step only costs reward; the
+graded alarm pays for every step away from A (the paired graded-minus-binary hypotheses below
+test this, with local and with all proposals). Neither turns the agent honest.
 
 **The control.** With beliefs frozen, the binary alarm still catches A and the agent leaves it
 for the first plans the probe misses ({spread(bf)}; B {fc(st[bf]["shares"]["final"][B])}): the
