@@ -63,7 +63,7 @@ def test_grid_zipped_axes_vary_together(tiny_config):
                             zipped={"env.b_prevalence": [0.0, 0.5], "env.b_overlap": [0.0, 0.9]})
     assert list(conditions) == ["reward.alpha=0.5,env.b_prevalence=0,env.b_overlap=0",
                                 "reward.alpha=0.5,env.b_prevalence=0.5,env.b_overlap=0.9"]
-    params = conditions[list(conditions)[1]].env_params_obj()
+    params = conditions[list(conditions)[1]].env_params
     assert (params.b_overlap, params.b_prevalence) == (0.9, 0.5)
 
 

@@ -16,9 +16,9 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from brainlike.config import Config, structure
-from brainlike.core.learner import make_learner
-from brainlike.core.numeric import numeric
+from brainlike.config import Config
+from brainlike.core import learner
+from brainlike.core.traced import compile_key, float32
 from brainlike.run import checkpoint
 from brainlike.run.devices import (available_memory, block_layout, default_block_rows, device_memory,
                                    smallest_over_processes)
@@ -38,7 +38,7 @@ OVERHEAD = 512 << 20  # compiling, and what JAX and NumPy allocate beside the ar
 # The allocator's slack over the arrays counted: peak RSS grew 1.17x the arrays' estimate at 4,096
 # tiny seeds (docs/scaling.md); the arrays' estimate is multiplied by SLACK_NUM / SLACK_DEN.
 SLACK_NUM, SLACK_DEN = 5, 4
-_ROW_BYTES: dict[tuple, tuple[int, int, int]] = {}
+_ROW_BYTES: dict = {}
 
 
 class Plan(NamedTuple):
@@ -50,13 +50,13 @@ class Plan(NamedTuple):
 
 def row_bytes(config: Config) -> tuple[int, int, int]:
     """Bytes per row of the run state, of one logged point and of the numeric knobs, from
-    ``jax.eval_shape`` (traced, nothing computed or allocated; cached per structure)."""
-    key = structure(config)
+    ``jax.eval_shape`` (traced, nothing computed or allocated; cached per ``compile_key``)."""
+    key = compile_key(config)
     if key not in _ROW_BYTES:
-        learner, hp = make_learner(config), numeric(config)
-        state = jax.eval_shape(learner.init, jax.ShapeDtypeStruct((2,), np.uint32), hp)
-        logged = jax.eval_shape(functools.partial(learner.advance, n_logs=1), state, hp)[1]
-        _ROW_BYTES[key] = (_nbytes(state), _nbytes(logged), _nbytes(hp))
+        numbers = float32(config)
+        state = jax.eval_shape(learner.start, jax.ShapeDtypeStruct((2,), np.uint32), numbers)
+        logged = jax.eval_shape(functools.partial(learner.resume, n_logs=1), state, numbers)[1]
+        _ROW_BYTES[key] = (_nbytes(state), _nbytes(logged), _nbytes(numbers))
     return _ROW_BYTES[key]
 
 

@@ -1,7 +1,8 @@
 """Sweeps: a grid of conditions x a number of seeds, sharded over devices, checkpointed, resumable.
 
-Conditions whose configs share a structure (``config.structure``) run as rows of one
-compiled function, each row with its own numeric knobs; each structure compiles once. Rows
+Conditions whose configs share a structure (``core.traced.compile_key``) run as rows of one
+compiled function: their configs stacked, each row with its own numeric knobs, which the
+program receives as traced arguments; each structure compiles once. Rows
 (conditions x seeds) run in blocks, ``block_rows`` rows per device (fewer if there are
 fewer rows); each block's row axis is sharded over every visible device (``jax.sharding``),
 on one host or many. A device always sees the shapes one device alone would, so a seed
@@ -35,10 +36,10 @@ import numpy as np
 from brainlike import schema
 
 from brainlike import config as cfg
-from brainlike.config import Config, structure
-from brainlike.core import fast_prng
-from brainlike.core.learner import make_learner
-from brainlike.core.numeric import numeric
+from brainlike.config import Config
+from brainlike.core import fast_prng, learner
+from brainlike.core.traced import compile_key
+from brainlike.core.traced import rows as stacked
 from brainlike.run import checkpoint
 from brainlike.run.devices import (block_layout, describe_devices, on_rows, pad_rows, row_sharding, seed_keys,
                                    to_devices, to_host)
@@ -54,21 +55,21 @@ MANIFEST = "manifest.json"
 METRICS = "metrics.npz"
 
 
-_COMPILED: dict[tuple, tuple] = {}
+_COMPILED: dict = {}
 
 
 def compiled(config: Config):
-    """The jitted, vmapped ``init`` and ``advance`` of a config's structure (cached):
-    configs that differ only in numeric knobs share them and compile once."""
-    key = structure(config)
+    """The jitted, vmapped ``init`` and ``advance`` of a config's structure (cached by its
+    ``compile_key``): configs that differ only in numeric knobs share them and compile once. Each
+    takes the group's rows (``core.traced.rows``) as an argument; nothing of ``config`` but its
+    structure enters the program."""
+    key = compile_key(config)
     if key not in _COMPILED:
-        learner = make_learner(config)
+        def init(keys, configs):
+            return on_rows(jax.vmap(learner.start))(keys, configs)
 
-        def init(keys, hp):
-            return on_rows(jax.vmap(learner.init))(keys, hp)
-
-        def advance(state, hp, n_logs):
-            return on_rows(lambda s, h: jax.vmap(learner.advance, (0, 0, None))(s, h, n_logs))(state, hp)
+        def advance(state, configs, n_logs):
+            return on_rows(lambda s, c: jax.vmap(learner.resume, (0, 0, None))(s, c, n_logs))(state, configs)
 
         _COMPILED[key] = (jax.jit(init), jax.jit(advance, static_argnums=2))
     return _COMPILED[key]
@@ -176,14 +177,14 @@ class Blocks:
     n_rows)`` rows of it: a row's result does not depend on the number of devices.
     """
 
-    def __init__(self, config: Config, keys, hp, block_rows: int):
+    def __init__(self, config: Config, keys, configs, block_rows: int):
         self.n_rows = keys.shape[0]
         self.block, self.n_blocks = block_layout(self.n_rows, block_rows)
         self.sharding = row_sharding()
         fast_prng.use(fast_prng.suits(config))  # how the hash is lowered, wherever these compile next
         self.init_fn, self.advance_fn = compiled(config)
-        self.keys, self.hp = pad_rows((keys, hp), self.block * self.n_blocks)
-        self.hp_dev = [self.put(self.rows(self.hp, b)) for b in range(self.n_blocks)]
+        self.keys, self.configs = pad_rows((keys, configs), self.block * self.n_blocks)
+        self.configs_dev = [self.put(self.rows(self.configs, b)) for b in range(self.n_blocks)]
 
     def rows(self, tree, b: int):
         """Block ``b`` of a host tree with all (padded) rows."""
@@ -194,11 +195,11 @@ class Blocks:
 
     def init(self) -> list:
         """Every block's state after pretraining and the probe fit."""
-        return [self.init_fn(self.put(self.rows(self.keys, b)), self.hp_dev[b]) for b in range(self.n_blocks)]
+        return [self.init_fn(self.put(self.rows(self.keys, b)), self.configs_dev[b]) for b in range(self.n_blocks)]
 
     def advance(self, states: list, n_logs: int) -> tuple[list, dict]:
         """``n_logs`` logged points more for every block; the points as NumPy ``[n_rows, n_logs, ...]``."""
-        out = [self.advance_fn(s, hp, n_logs) for s, hp in zip(states, self.hp_dev)]
+        out = [self.advance_fn(s, c, n_logs) for s, c in zip(states, self.configs_dev)]
         return [s for s, _ in out], self.gather([logged for _, logged in out])
 
     def gather(self, blocks: list):
@@ -212,15 +213,15 @@ class Blocks:
 
     def shapes(self, n_logs: int):
         """Shapes of one block's state and of ``n_logs`` logged points, without running anything."""
-        state = jax.eval_shape(self.init_fn, self.rows(self.keys, 0), self.hp_dev[0])
-        return state, (jax.eval_shape(self.advance_fn, state, self.hp_dev[0], n_logs)[1] if n_logs else {})
+        state = jax.eval_shape(self.init_fn, self.rows(self.keys, 0), self.configs_dev[0])
+        return state, (jax.eval_shape(self.advance_fn, state, self.configs_dev[0], n_logs)[1] if n_logs else {})
 
 
 def rows_of(configs: list[Config], n_seeds: int, seed: int):
-    """Keys and numeric knobs of rows ``[condition, seed]`` (condition-major), as NumPy."""
+    """Keys and configs of rows ``[condition, seed]`` (condition-major), as NumPy: the configs
+    stacked, every numeric knob with a leading row axis."""
     keys = np.tile(np.asarray(seed_keys(seed, np.arange(n_seeds))), (len(configs), 1))
-    hps = [jax.tree.map(np.asarray, numeric(c)) for c in configs]
-    return keys, jax.tree.map(lambda *xs: np.repeat(np.stack(xs), n_seeds, axis=0), *hps)
+    return keys, stacked(configs, n_seeds)
 
 
 def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, report):
