@@ -234,7 +234,8 @@ def cmd_inspect(args) -> int:
 
 def cmd_sweep(args) -> int:
     from brainlike.schema import ORDERED
-    from brainlike.store.results import run_summary
+    from brainlike.store.results import ensure_writable, run_summary
+    from brainlike.run.memory import plan_memory
     from brainlike.run.runner import describe, run_conditions
     from brainlike.run.grid import grid, parse_axis
     from brainlike.run.devices import use_cpu_devices
@@ -258,11 +259,14 @@ def cmd_sweep(args) -> int:
     conditions = grid(base, axes, zipped)
     if args.seeds < 1:
         raise cfg.ConfigError(f"seeds: {args.seeds} is out of range; allowed: >= 1")
+    plans = plan_memory(conditions, args.seeds, out=args.out, resume=args.resume, chunk_logs=args.chunk_logs,
+                        block_rows=args.block_rows)  # refuse a sweep too large before writing or printing anything
+    ensure_writable(args.out)
     print(describe(conditions, args.seeds), file=sys.stderr)
     start = time.perf_counter()
-    try:  # a sweep too large for memory, or a folder that cannot be written, is refused before anything is written
+    try:
         results = run_conditions(conditions, args.seeds, args.seed, out=args.out, resume=args.resume,
-                                 chunk_logs=args.chunk_logs, block_rows=args.block_rows)
+                                 chunk_logs=args.chunk_logs, block_rows=args.block_rows, plans=plans)
     except KeyboardInterrupt:
         print(f"\nbrainlike: interrupted; continue with the same command and --resume ({args.out})", file=sys.stderr)
         return 130

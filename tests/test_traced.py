@@ -15,7 +15,7 @@ from conftest import TINY
 
 from brainlike.config import Config, ConfigError, replace
 from brainlike.core import learner, probes, rollout, traced
-from brainlike.run import runner
+from brainlike.run import programs, runner
 from brainlike.run.grid import group_by_structure
 
 # three conditions that differ only in numbers: the alarm's weight and an environment knob
@@ -53,13 +53,12 @@ def test_every_row_of_one_compiled_group_reads_its_own_number_knobs(group):
 
 
 def test_the_compiled_program_takes_the_rows_and_nothing_of_the_first_condition(group):
-    """``runner.compiled`` of the first condition and of the last is the same program; given the
+    """``programs.compiled`` of the first condition and of the last is the same program; given the
     rows, its state and its logged points are those of each row's own config run alone."""
-    assert runner.compiled(group[0]) is runner.compiled(group[-1])
+    program = programs.compiled(group[0])
+    assert programs.compiled(group[-1]) is program
     keys, rows = runner.rows_of(group, 1, 0)
-    init, advance = runner.compiled(group[0])
-    state = init(keys, rows)
-    _, logged = advance(state, rows, 1)
+    _, logged = program.advance(program.init(keys, rows), rows, 1)
     for i, config in enumerate(group):
         alone = traced.float32(config)
         one = jax.jit(lambda k, c: learner.resume(learner.start(k, c), c, 1)[1])(keys[i], alone)

@@ -1,8 +1,8 @@
 """Sweeps: a grid of conditions x a number of seeds, sharded over devices, checkpointed, resumable.
 
 Conditions whose configs share a structure (``core.traced.compile_key``) run as rows of one
-compiled function: their configs stacked, each row with its own numeric knobs, which the
-program receives as traced arguments; each structure compiles once. Rows
+compiled function (``programs.compiled``): their configs stacked, each row with its own numeric
+knobs, which the program receives as traced arguments; each structure compiles once. Rows
 (conditions x seeds) run in blocks, ``block_rows`` rows per device (fewer if there are
 fewer rows); each block's row axis is sharded over every visible device (``jax.sharding``),
 on one host or many. A device always sees the shapes one device alone would, so a seed
@@ -37,14 +37,14 @@ from brainlike import schema
 
 from brainlike import config as cfg
 from brainlike.config import Config
-from brainlike.core import fast_prng, learner
-from brainlike.core.traced import compile_key
+from brainlike.core import fast_prng
 from brainlike.core.traced import rows as stacked
 from brainlike.run import checkpoint
-from brainlike.run.devices import (block_layout, describe_devices, on_rows, pad_rows, row_sharding, seed_keys,
+from brainlike.run.devices import (block_layout, describe_devices, pad_rows, row_sharding, seed_keys,
                                    to_devices, to_host)
 from brainlike.run.grid import check_conditions, check_names, group_by_structure
 from brainlike.run.memory import plan_memory
+from brainlike.run.programs import compiled
 from brainlike.run.progress import Clock, Progress, progress_bar
 from brainlike.store import outcomes
 from brainlike.store.manifest import manifest
@@ -55,37 +55,9 @@ MANIFEST = "manifest.json"
 METRICS = "metrics.npz"
 
 
-_COMPILED: dict = {}
-
-
-def compiled(config: Config):
-    """The jitted, vmapped ``init`` and ``advance`` of a config's structure (cached by its
-    ``compile_key``): configs that differ only in numeric knobs share them and compile once. Each
-    takes the group's rows (``core.traced.rows``) as an argument; nothing of ``config`` but its
-    structure enters the program."""
-    key = compile_key(config)
-    if key not in _COMPILED:
-        def init(keys, configs):
-            return on_rows(jax.vmap(learner.start))(keys, configs)
-
-        def advance(state, configs, n_logs):
-            return on_rows(lambda s, c: jax.vmap(learner.resume, (0, 0, None))(s, c, n_logs))(state, configs)
-
-        _COMPILED[key] = (jax.jit(init), jax.jit(advance, static_argnums=2))
-    return _COMPILED[key]
-
-
-def release_compiled() -> None:
-    """Drop every compiled program this process holds (the next use loads it from the persistent
-    cache). XLA's CPU programs each map memory sections of their own, and a process that compiles
-    the structures of many experiments in turn runs out of memory maps (Linux allows 65,530)."""
-    _COMPILED.clear()
-    jax.clear_caches()
-
-
 def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, progress=True, *,
                    out=None, resume: bool = False, chunk_logs: int | None = None,
-                   block_rows: int | None = None):
+                   block_rows: int | None = None, plans: list | None = None):
     """Train ``n_seeds`` seeds of every condition: ``{name: (logged, outcome)}`` as NumPy.
 
     ``logged[metric]`` is ``[n_seeds, n_logs, ...]``, ``outcome`` ``[n_seeds]``. Seed ``i`` of
@@ -97,9 +69,9 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
     a folder for per-condition results and checkpoints; ``resume``: continue the sweep already
     in ``out``. ``chunk_logs``: logged points per chunk (default: about a tenth of the run).
     ``block_rows``: rows per device in one compiled call (default ``default_block_rows()``).
-    A sweep too large for the memory available raises ``ValueError`` before anything is
-    written (``plan_memory``); a write that fails mid-sweep raises ``ResultsError`` naming the
-    folder, the last checkpoint intact.
+    A sweep too large for the memory available raises ``ValueError`` before anything is written
+    (``plan_memory``, unless the caller gives its ``plans``); a write that fails mid-sweep raises
+    ``ResultsError`` naming the folder, the last checkpoint intact.
     """
     check_conditions(conditions, n_seeds)
     n_seeds = int(n_seeds)
@@ -113,7 +85,8 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
     if out is not None:
         check_names(conditions)
         out = Path(out)
-    plans = plan_memory(conditions, n_seeds, block_rows=block_rows, chunk_logs=chunk_logs, out=out, resume=resume)
+    plans = plans or plan_memory(conditions, n_seeds, block_rows=block_rows, chunk_logs=chunk_logs, out=out,
+                                 resume=resume)
     if out is not None:
         out = _prepare_out(out, spec, resume)
     callback = progress if callable(progress) else (progress_bar() if progress else None)
@@ -182,7 +155,8 @@ class Blocks:
         self.block, self.n_blocks = block_layout(self.n_rows, block_rows)
         self.sharding = row_sharding()
         fast_prng.use(fast_prng.suits(config))  # how the hash is lowered, wherever these compile next
-        self.init_fn, self.advance_fn = compiled(config)
+        program = compiled(config)
+        self.init_fn, self.advance_fn = program.init, program.advance
         self.keys, self.configs = pad_rows((keys, configs), self.block * self.n_blocks)
         self.configs_dev = [self.put(self.rows(self.configs, b)) for b in range(self.n_blocks)]
 
