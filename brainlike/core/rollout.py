@@ -55,9 +55,10 @@ def make_spec(config: Config) -> Spec:
     env = config.env_obj
     wm = WorldModel(config.beliefs.hidden, config.beliefs.thought_dim, env.num_plans, env.obs_dim,
                     config.beliefs.plan_input)
-    deceptive = env.deceptive_mask
-    return Spec(config, env, wm, parse_routing(config.routing), deceptive,
-                jnp.asarray(config.coverage_mask()) | ~deceptive)
+    with jax.ensure_compile_time_eval():  # inside a trace too: constants of the program, not ops in it
+        deceptive = env.deceptive_mask
+        covered = jnp.asarray(config.coverage_mask()) | ~deceptive
+    return Spec(config, env, wm, parse_routing(config.routing), deceptive, covered)
 
 
 class Episode(NamedTuple):
