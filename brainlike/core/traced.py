@@ -8,8 +8,9 @@ compiled program: configs with equal keys run as rows of one. A switch at 0 (``k
 switch=True)``: ``desires.thought_noise``, ``reward.kl_beta``) is static too, so whether noise
 is drawn or a reference policy kept is structural, and its size numeric.
 
-Unflattening builds the dataclasses without running their validation (it ran when the config
-was made): a tree of tracers, arrays or placeholders is never checked. The config module itself
+Children are ordered by name, as a tree of dicts orders its keys. Unflattening builds the
+dataclasses without running their validation (it ran when the config was made): a tree of
+tracers, arrays or placeholders is never checked. The config module itself
 stays free of JAX; it is registered here, where the JAX side first reads it.
 """
 
@@ -31,14 +32,15 @@ def _static_zero(f: dataclasses.Field, value) -> bool:
 
 
 def _section_children(obj) -> tuple[str, ...]:
-    """A section's leaves: its ``float`` fields, but a switch at 0."""
-    return tuple(f.name for f in dataclasses.fields(obj)
-                 if f.type in (float, "float") and not _static_zero(f, getattr(obj, f.name)))
+    """A section's leaves, by name: its ``float`` fields, but a switch at 0."""
+    return tuple(sorted(f.name for f in dataclasses.fields(obj)
+                        if f.type in (float, "float") and not _static_zero(f, getattr(obj, f.name))))
 
 
 def _config_children(obj) -> tuple[str, ...]:
-    """The config's subtrees: its sections and the environment's knobs; its other fields are static."""
-    return ("env_params",) + SECTIONS
+    """The config's subtrees, by name: its sections and the environment's knobs; its other fields
+    are static."""
+    return tuple(sorted(("env_params",) + SECTIONS))
 
 
 def _register(cls, children) -> None:
