@@ -10,8 +10,8 @@ is drawn or a reference policy kept is structural, and its size numeric.
 
 Children are ordered by name, as a tree of dicts orders its keys. Unflattening builds the
 dataclasses without running their validation (it ran when the config was made): a tree of
-tracers, arrays or placeholders is never checked. The config module itself
-stays free of JAX; it is registered here, where the JAX side first reads it.
+tracers, arrays or placeholders is never checked. The config module itself stays free of JAX;
+it is registered here, where the JAX side first reads it.
 """
 
 from __future__ import annotations
