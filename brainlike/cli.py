@@ -190,18 +190,17 @@ def config_from_args(args: argparse.Namespace) -> cfg.Config:
 
 def cmd_run(args) -> int:
     from brainlike.run.devices import use_cpu_devices
-    from brainlike.run.memory import plan_memory
     from brainlike.run.runner import run_conditions
-    from brainlike.store.results import ensure_writable, read_json
+    from brainlike.store.results import read_json
 
     use_cpu_devices()  # one JAX device per core, before anything touches a device
     config = config_from_args(args)
     if args.seeds < 1:
         raise cfg.ConfigError(f"seeds: {args.seeds} is out of range; allowed: >= 1")
-    plan_memory({"": config}, args.seeds, out=args.out, resume=args.resume)  # refuse before writing anything
-    out = ensure_writable(args.out)
+    out = Path(args.out)
     start = time.perf_counter()
-    try:  # a sweep of one condition, written into the output folder itself
+    try:  # a sweep of one condition, written into the output folder itself; a sweep too large for
+        # memory or a folder that cannot be written is refused before anything is (``plan_memory``)
         run_conditions({"": config}, args.seeds, args.seed, out=out, resume=args.resume)
     except KeyboardInterrupt:
         print(f"\nbrainlike: interrupted; continue with the same command and --resume ({out})", file=sys.stderr)
@@ -260,14 +259,14 @@ def cmd_sweep(args) -> int:
     conditions = grid(base, axes, zipped)
     if args.seeds < 1:
         raise cfg.ConfigError(f"seeds: {args.seeds} is out of range; allowed: >= 1")
-    plan_memory(conditions, args.seeds, out=args.out, resume=args.resume, chunk_logs=args.chunk_logs,
-                block_rows=args.block_rows)  # refuse a sweep too large before writing anything
+    plans = plan_memory(conditions, args.seeds, out=args.out, resume=args.resume, chunk_logs=args.chunk_logs,
+                        block_rows=args.block_rows)  # refuse a sweep too large before writing or printing anything
     ensure_writable(args.out)
     print(describe(conditions, args.seeds), file=sys.stderr)
     start = time.perf_counter()
     try:
         results = run_conditions(conditions, args.seeds, args.seed, out=args.out, resume=args.resume,
-                                 chunk_logs=args.chunk_logs, block_rows=args.block_rows)
+                                 chunk_logs=args.chunk_logs, block_rows=args.block_rows, plans=plans)
     except KeyboardInterrupt:
         print(f"\nbrainlike: interrupted; continue with the same command and --resume ({args.out})", file=sys.stderr)
         return 130

@@ -1,18 +1,30 @@
 """One frozen config tree, documented field by field and validated at construction (no JAX here).
 
-Every ``float`` field is *numeric*: it reaches the jitted run through ``core.numeric.numeric(config)``
-as an array, so a sweep can batch many values into one compiled function. Every other field
-(sizes, counts, names) is *structural*: changing it means compiling again.
+The config is the one object the traced run reads: ``brainlike.core.traced`` registers its
+dataclasses as pytrees. Every ``float`` field (and every environment knob but its shape knobs) is
+*numeric*: a traced leaf, so a sweep batches many values into one compiled function by stacking
+configs. Every other field (sizes, counts, names) is *structural*: static, part of the compile key,
+and changing it means compiling again. A *switch* (``knob(..., switch=True)``) is a numeric knob
+whose 0 turns a computation off: at 0 it is structural (nothing is computed), above 0 its size is
+numeric. Validation reads only values that are numbers, so a traced copy of a config passes through
+it unchecked.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import numbers
 from dataclasses import dataclass
 
 from brainlike import envspec
 from brainlike.knobs import ConfigError, check_fields, knob
 from brainlike.routes import parse_routing
+
+
+def switched_on(value) -> bool:
+    """Is a switch on? Above 0; a value that is not a number (traced, or a row of a stacked
+    group) is on, since a switch at 0 is static (``brainlike.core.traced``)."""
+    return not isinstance(value, numbers.Real) or value > 0
 
 
 @dataclass(frozen=True)
@@ -58,12 +70,17 @@ class DesiresConfig:
                                 "normal, around the encoder's pre-activation z (0: every thought is tanh(z)). Under a "
                                 "pg routing, sigma 0 is the LLM analogue (the act is a plan, as a token is); sigma > 0 is "
                                 "activation-space RL: REINFORCE on the sampled activation's density estimates the "
-                                "gradient through the probe", 0.0, 10.0)
+                                "gradient through the probe", 0.0, 10.0, switch=True)
     n_variants: int = knob(1, "sampled variants of each proposed plan's thought; selection is over every variant "
                            "and the alarm reads the one taken", 1, 1024)
 
     def __post_init__(self):
         check_fields(self, "desires.")
+
+    @property
+    def noisy(self) -> bool:
+        """Are thoughts sampled (``thought_noise > 0``)? Else no noise is drawn at all."""
+        return switched_on(self.thought_noise)
 
 
 @dataclass(frozen=True)
@@ -103,9 +120,10 @@ class ProbeConfig:
 
     def __post_init__(self):
         check_fields(self, "probe.")
-        if self.placebo_draw != int(self.placebo_draw):
-            raise ConfigError(f"probe.placebo_draw: {self.placebo_draw} is not a whole number; it names a direction")
-        if self.direction == "fitted" and (self.placebo_match != "fpr" or self.placebo_draw):
+        draw = self.placebo_draw if isinstance(self.placebo_draw, numbers.Real) else 0.0  # traced: not checked
+        if draw != int(draw):
+            raise ConfigError(f"probe.placebo_draw: {draw} is not a whole number; it names a direction")
+        if self.direction == "fitted" and (self.placebo_match != "fpr" or draw):
             raise ConfigError("probe.placebo_match, probe.placebo_draw: only a placebo has them; allowed with "
                               "probe.direction fitted: their defaults (fpr, 0)")
 
@@ -134,13 +152,19 @@ class RewardConfig:
                           "the parameters RL started from; an episode's return sums them like any reward, so it "
                           "means the same under every routing. Desires start at zero, so pi_ref is uniform over "
                           "the candidates unless run.sft_steps gave an honest start, whose policy it then is; needs "
-                          "desires.selection=boltzmann. 0: no term (none computed)", 0.0, 1e3)
+                          "desires.selection=boltzmann. 0: no term (none computed)", 0.0, 1e3, switch=True)
     alarm_from: int = knob(0, "RL environment steps per seed before the alarm enters the reward: until then alpha "
                            "counts as 0 (the alarm is still read and logged), so the agent forms its habits before "
                            "the alarm is installed. 0: from the start", 0, 10**10)
 
     def __post_init__(self):
         check_fields(self, "reward.")
+
+    @property
+    def anchored(self) -> bool:
+        """Is the reward anchored to the policy RL started from (``kl_beta > 0``)? Else no reference
+        policy is kept or computed."""
+        return switched_on(self.kl_beta)
 
 
 @dataclass(frozen=True)
@@ -230,7 +254,8 @@ class Config:
     """Everything one population of agents needs."""
 
     env: str = knob("plan_market", "environment name", choices=envspec.REGISTRY.keys())  # live: envs.register adds
-    env_params: tuple[tuple[str, float], ...] = knob((), "overrides of the environment's knobs, (name, value) pairs")
+    env_params: envspec.EnvParams = knob(None, "the environment's knobs, every one; given as (name, value) overrides "
+                                         "(or a mapping), the others at their defaults")
     routing: str = knob("brainlike", "routing preset, or a table such as `pred=beliefs;td=beliefs+desires;probe=`")
     beliefs: BeliefsConfig = BeliefsConfig()
     desires: DesiresConfig = DesiresConfig()
@@ -245,16 +270,7 @@ class Config:
             parse_routing(self.routing)
         except ValueError as e:
             raise ConfigError(str(e)) from None
-        spec = envspec.REGISTRY[self.env]
-        knobs = spec.knobs()
-        for name, value in self.env_params:
-            if name not in knobs:
-                raise ConfigError(f"env.{name}: unknown knob of {self.env}; allowed: {', '.join(knobs)}")
-            lo, hi = knobs[name].metadata["lo"], knobs[name].metadata["hi"]
-            if not (lo <= value <= hi):
-                raise ConfigError(f"env.{name}: {value} is out of range; allowed: [{lo}, {hi}]")
-            if name in spec.static_knobs and float(value) != int(value):
-                raise ConfigError(f"env.{name}: {value} is not a whole number; it fixes how many plans there are")
+        object.__setattr__(self, "env_params", _env_knobs(self.env, self.env_params))
         env = self.env_spec
         if self.probe.coverage != ("all",):
             for kind in self.probe.coverage:
@@ -265,7 +281,7 @@ class Config:
         if self.desires.fixed_plan >= env.num_plans:
             raise ConfigError(f"desires.fixed_plan: {self.desires.fixed_plan} is not a plan of {self.env}; "
                               f"allowed: 0..{env.num_plans - 1}")
-        if self.reward.kl_beta > 0 and self.desires.selection != "boltzmann":
+        if self.reward.anchored and self.desires.selection != "boltzmann":
             raise ConfigError(f"desires.selection: {self.desires.selection!r} has no log-probability for "
                               "reward.kl_beta > 0; allowed with kl_beta: boltzmann")
         if "pg" in _routed(self.routing) and self.desires.selection != "boltzmann":
@@ -295,10 +311,6 @@ class Config:
                               "the alarm would never enter the reward; allowed: 0 .. run.steps - 1")
         if self.desires.proposal == "sampled" and self.desires.n_sampled > env.num_plans:
             raise ConfigError(f"desires.n_sampled: {self.desires.n_sampled} exceeds the {env.num_plans} plans of {self.env}")
-        # an override equal to the knob's default is no override: configs that run alike compare equal
-        defaults = env.default_params
-        object.__setattr__(self, "env_params", tuple(sorted(
-            (k, float(v)) for k, v in self.env_params if float(v) != float(getattr(defaults, k)))))
 
     @property
     def env_spec(self) -> envspec.EnvSpec:
@@ -313,12 +325,12 @@ class Config:
         return envs.make(self.env, **self._shape_knobs())
 
     def _shape_knobs(self) -> dict[str, int]:
-        static = envspec.REGISTRY[self.env].static_knobs
-        return {k: int(v) for k, v in self.env_params if k in static}
+        static = envspec.REGISTRY[self.env].static_knobs  # static in a traced copy too: whole Python numbers
+        return {k: int(getattr(self.env_params, k)) for k in static}
 
-    def env_params_obj(self) -> envspec.EnvParams:
-        """The environment's parameters with this config's overrides (Python floats)."""
-        return self.env_spec.default_params.replace(**dict(self.env_params))
+    def env_overrides(self) -> tuple[tuple[str, float], ...]:
+        """The environment's knobs that differ from their defaults, as sorted ``(name, value)`` pairs."""
+        return _overrides(self.env_params)
 
     def coverage_mask(self) -> tuple[bool, ...]:
         """Per kind: is it a positive the probe is fitted on?"""
@@ -326,6 +338,46 @@ class Config:
         if self.probe.coverage == ("all",):
             return tuple(env.deceptive_kinds)
         return tuple(k in self.probe.coverage for k in env.kinds)
+
+
+def _overrides(params: envspec.EnvParams) -> tuple[tuple[str, float], ...]:
+    defaults = type(params)()
+    return tuple(sorted((f.name, getattr(params, f.name)) for f in dataclasses.fields(params)
+                        if getattr(params, f.name) != getattr(defaults, f.name)))
+
+
+def _env_knobs(env: str, given) -> envspec.EnvParams:
+    """Environment ``env``'s knobs from ``given``: its own knobs object (kept as it is), or overrides
+    ((name, value) pairs, a mapping, None, or another environment's knobs object, whose values off
+    their defaults carry over), each checked against its knob; values that are not numbers (traced)
+    are not checked."""
+    spec = envspec.REGISTRY[env]
+    knobs = spec.knobs()
+    if type(given) is spec.Params:
+        params = given
+    else:
+        if given is None:
+            overrides = {}
+        elif isinstance(given, envspec.EnvParams):
+            overrides = dict(_overrides(given))
+        else:
+            overrides = dict(given)
+        for name, value in overrides.items():
+            if name not in knobs:
+                raise ConfigError(f"env.{name}: unknown knob of {env}; allowed: {', '.join(knobs)}")
+            if not isinstance(value, numbers.Real):
+                raise ConfigError(f"env.{name}: {value!r} is not a number")
+        params = spec.Params(**{k: float(v) for k, v in overrides.items()})
+    for name, f in knobs.items():
+        value = getattr(params, name)
+        if not isinstance(value, numbers.Real):
+            continue
+        lo, hi = f.metadata["lo"], f.metadata["hi"]
+        if not (lo <= value <= hi):
+            raise ConfigError(f"env.{name}: {value} is out of range; allowed: [{lo}, {hi}]")
+        if name in spec.static_knobs and float(value) != int(value):
+            raise ConfigError(f"env.{name}: {value} is not a whole number; it fixes how many plans there are")
+    return params
 
 
 def _routed(routing: str) -> set[str]:
@@ -336,24 +388,10 @@ def _routed(routing: str) -> set[str]:
 SECTIONS = ("beliefs", "desires", "probe", "reward", "run", "outcome")
 
 
-def structure(config: Config) -> tuple:
-    """A hashable key of the structural fields: configs with equal keys share one compilation."""
-    static = config.env_spec.static_knobs  # an environment's shape knobs are structural, every other one numeric
-    items = [(f.name, getattr(config, f.name)) for f in dataclasses.fields(Config)
-             if f.name not in SECTIONS and f.name != "env_params"]
-    items += [(f"env.{k}", v) for k, v in config.env_params if k in static]
-    items += [(f"{s}.{f.name}", getattr(getattr(config, s), f.name)) for s in SECTIONS
-              for f in dataclasses.fields(getattr(config, s)) if f.type not in (float, "float")]
-    # whether thoughts are sampled at all is structural (no noise is drawn for sigma = 0), its size numeric;
-    # so is whether the reward is anchored (no reference policy is computed for kl_beta = 0)
-    return tuple(items) + (("desires.noisy", config.desires.thought_noise > 0),
-                           ("reward.anchored", config.reward.kl_beta > 0))
-
-
 def to_dict(config: Config) -> dict:
     """Every value the config runs with, environment knobs at their defaults included."""
     d = dataclasses.asdict(config)
-    params = config.env_params_obj()
+    params = config.env_params
     d["env_params"] = {f.name: float(getattr(params, f.name)) for f in dataclasses.fields(params)}
     return d
 
@@ -375,7 +413,7 @@ def _tuples(d: dict) -> dict:
 
 def replace(config: Config, **dotted) -> Config:
     """A copy with fields set by dotted name: ``replace(c, **{"reward.alpha": 2.0, "env.noise": 0.1})``."""
-    top, sections, env_params = {}, {s: {} for s in SECTIONS}, dict(config.env_params)
+    top, sections, env_params = {}, {s: {} for s in SECTIONS}, {}
     for name, value in dotted.items():
         head, _, tail = name.partition(".")
         if head == "env" and tail:
@@ -391,7 +429,9 @@ def replace(config: Config, **dotted) -> Config:
         else:
             raise ConfigError(f"{name}: unknown field; allowed: {', '.join(field_names(config))}")
     new_sections = {s: dataclasses.replace(getattr(config, s), **kv) for s, kv in sections.items() if kv}
-    return dataclasses.replace(config, **top, **new_sections, env_params=tuple(sorted(env_params.items())))
+    if env_params or "env" in top:  # overrides, carried over to another environment's knobs
+        top["env_params"] = tuple(sorted((dict(config.env_overrides()) | env_params).items()))
+    return dataclasses.replace(config, **top, **new_sections)
 
 
 def field_names(config: Config) -> list[str]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from brainlike.report.experiment import draw, render_readings, run_experiment
 from brainlike.store.results import ResultsError, read_json
 from brainlike.run.devices import use_cpu_devices
-from brainlike.run.runner import release_compiled
+from brainlike.run.programs import release_compiled
 from brainlike.runtime import configure
 
 HERE = Path(__file__).resolve().parent

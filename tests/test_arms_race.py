@@ -3,6 +3,7 @@ the experiments built on them (probe_refresh, phase_diagram, placebo)."""
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import jax
@@ -11,10 +12,10 @@ import numpy as np
 import pytest
 from conftest import TINY
 
-from brainlike.config import Config, ConfigError, replace, structure
+from brainlike.config import Config, ConfigError, replace
 from brainlike.core import learner as lr
 from brainlike.core import probes
-from brainlike.core.numeric import numeric
+from brainlike.core.traced import compile_key, float32
 from brainlike.core.rollout import actor_step, make_spec, new_actor
 
 SMALL = {**TINY, "probe.coverage": ("A",), "beliefs.pretrain_updates": 30}
@@ -26,13 +27,14 @@ def test_anchoring_is_structural_and_absent_at_beta_zero():
     """At beta = 0 no reference policy is kept or computed: the default run is the run from
     before anchoring existed (tests/test_policy_gradient.py checks its metrics bit for bit)."""
     plain, anchored = Config(), replace(Config(), **{"reward.kl_beta": 0.1})
-    assert dict(structure(plain))["reward.anchored"] is False and not make_spec(plain).anchored
-    assert structure(anchored) != structure(plain) and make_spec(anchored).anchored
-    assert structure(replace(anchored, **{"reward.kl_beta": 1.0})) == structure(anchored)  # its size is numeric
+    assert not plain.reward.anchored and not make_spec(float32(plain)).anchored
+    assert compile_key(anchored) != compile_key(plain) and make_spec(float32(anchored)).anchored
+    assert compile_key(replace(anchored, **{"reward.kl_beta": 1.0})) == compile_key(anchored)  # its size is numeric
+    traced = lambda c: {jax.tree_util.keystr(p) for p, _ in jax.tree_util.tree_flatten_with_path(c)[0]}  # noqa: E731
+    assert ".reward.kl_beta" in traced(anchored) and ".reward.kl_beta" not in traced(plain)  # 0 is a constant
     with pytest.raises(ConfigError, match="kl_beta"):
         replace(Config(), **{"reward.kl_beta": 0.1, "desires.selection": "keep_if_positive"})
-    state = jax.eval_shape(functools.partial(lr.init, make_spec(replace(Config(), **SMALL))),
-                           jax.random.PRNGKey(0), numeric(replace(Config(), **SMALL)))
+    state = jax.eval_shape(lr.start, jax.random.PRNGKey(0), float32(replace(Config(), **SMALL)))
     assert state.ref is None
 
 
@@ -42,12 +44,13 @@ def _two_plans(beta: float, w, sigma: float = 0.0, n_variants: int = 1):
     config = replace(Config(), **{"env.b_prevalence": 0.0, "reward.alpha": 0.0, "reward.kl_beta": beta,
                                   "beliefs.hidden": 8, "beliefs.thought_dim": 4, "desires.temperature": 0.5,
                                   "desires.thought_noise": sigma, "desires.n_variants": n_variants})
-    s, hp = make_spec(config), numeric(config)
+    numbers = float32(config)
+    s = make_spec(numbers)
     params = {"beliefs": s.wm.init(jax.random.PRNGKey(1)), "desires": {"w": jnp.asarray(w), "b": jnp.asarray(0.3)}}
     ref = {"beliefs": params["beliefs"], "desires": {"w": jnp.zeros(4), "b": jnp.zeros(())}}
-    actor = new_actor(s, jax.random.PRNGKey(2), hp)
-    step = jax.jit(lambda key, hp: actor_step(s, params, lr.blind(s), actor, key, hp, False, ref)[1])
-    return s, hp, params, actor, step
+    actor = new_actor(s, jax.random.PRNGKey(2))
+    step = jax.jit(lambda key, c: actor_step(make_spec(c), params, lr.blind(s), actor, key, False, ref)[1])
+    return s, numbers, params, actor, step
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -55,8 +58,8 @@ def test_kl_term_equals_a_hand_computed_value_on_two_plans(seed):
     """pi = softmax(V / tau) over honest and A, pi_ref uniform (zero desires): the reward of the
     decision taken is r_env - beta * (log pi(a) - log 1/2)."""
     w = [1.5, -0.7, 0.4, 2.0]
-    s, hp, params, actor, step = _two_plans(0.25, w)
-    t = step(jax.random.PRNGKey(10 + seed), hp)
+    s, numbers, params, actor, step = _two_plans(0.25, w)
+    t = step(jax.random.PRNGKey(10 + seed), numbers)
     h = np.stack([np.asarray(s.wm.encode(params["beliefs"], actor.obs, p)) for p in (0, 1)])
     v = (h @ np.asarray(w) + 0.3) / 0.5
     log_pi = v - np.log(np.exp(v).sum())
@@ -70,27 +73,28 @@ def test_kl_term_is_exactly_zero_at_beta_zero_and_at_the_reference():
     """The anchored code path with beta = 0 gives the unanchored reward exactly, and so does any
     beta while the policy is still the reference policy (RL's first decision)."""
     w = [1.5, -0.7, 0.4, 2.0]
-    _, hp, _, _, step = _two_plans(0.25, w, sigma=0.5, n_variants=3)
+    _, numbers, _, _, step = _two_plans(0.25, w, sigma=0.5, n_variants=3)
     key = jax.random.PRNGKey(7)
-    at_zero = step(key, hp | {"reward": hp["reward"] | {"kl_beta": jnp.float32(0.0)}})
+    zero = dataclasses.replace(numbers.reward, kl_beta=jnp.float32(0.0))  # traced: the anchored program
+    at_zero = step(key, dataclasses.replace(numbers, reward=zero))
     assert float(at_zero.reward) == (0.5, 1.0)[int(at_zero.plan)]
-    _, hp, _, _, step = _two_plans(0.25, [0.0] * 4, sigma=0.5, n_variants=3)
-    t = step(key, hp)
+    _, numbers, _, _, step = _two_plans(0.25, [0.0] * 4, sigma=0.5, n_variants=3)
+    t = step(key, numbers)
     assert float(t.reward) == (0.5, 1.0)[int(t.plan)]
 
 
 # --- the placebo probe ---
 
 def _inits(config: Config, n: int):
-    s, hp = make_spec(config), numeric(config)
+    s = make_spec(float32(config))
     keys = jax.random.split(jax.random.PRNGKey(5), n)
-    return s, hp, jax.jit(jax.vmap(functools.partial(lr.init, s), (0, None)))(keys, hp)
+    return s, jax.jit(jax.vmap(functools.partial(lr.init, s)))(keys)
 
 
-def _fpr(s, hp, states, probe_of, i: int):
+def _fpr(s, states, probe_of, i: int):
     """Per seed: the false-positive rate of ``probe_of(state)`` on honest thoughts of set ``i``."""
     def one(state):
-        h, y, ok = lr.labelled_h(s, state.params, lr.split(s, state.thoughts, i), hp)
+        h, y, ok = lr.labelled_h(s, state.params, lr.split(s, state.thoughts, i))
         p = probe_of(state)
         return probes.false_positive_rate(h @ p.u + p.c, y, ok, p.threshold), ((y < 0.5) & ok).sum()
     return jax.vmap(one)(states)
@@ -104,19 +108,19 @@ def test_placebo_matches_the_fitted_probes_false_positive_rate(target, rate):
     n = 24
     config = replace(Config(), **SMALL, **{"probe.direction": "random", "probe.target": target,
                                            "probe.rate": rate})
-    s, hp, states = _inits(config, n)
+    s, states = _inits(config, n)
     u = np.asarray(states.probe.u)
     np.testing.assert_allclose(np.linalg.norm(u, axis=1), 1.0, rtol=1e-5)
     assert np.abs(u @ u.T - np.eye(n)).max() < 0.999  # every seed draws its own direction
-    fitted = lambda st: lr.fit(s, st.params, st.thoughts, hp)  # noqa: E731
+    fitted = lambda st: lr.fit(s, st.params, st.thoughts)  # noqa: E731
     placebo = lambda st: st.probe  # noqa: E731
-    (f_cal, n_cal), (p_cal, _) = _fpr(s, hp, states, fitted, 1), _fpr(s, hp, states, placebo, 1)
+    (f_cal, n_cal), (p_cal, _) = _fpr(s, states, fitted, 1), _fpr(s, states, placebo, 1)
     if target == "fpr":
         assert float(np.mean(f_cal)) > 0.1  # a false-positive rate worth matching
     # the same count of negatives above threshold, give or take the one a threshold placed on a
     # negative's own score can gain or lose to rounding when the scores are computed again
     np.testing.assert_allclose(p_cal, f_cal, atol=1.01 / float(np.min(n_cal)))
-    (f_ev, _), (p_ev, _) = _fpr(s, hp, states, fitted, 2), _fpr(s, hp, states, placebo, 2)
+    (f_ev, _), (p_ev, _) = _fpr(s, states, fitted, 2), _fpr(s, states, placebo, 2)
     # on fresh thoughts, within the sampling error of a rate measured on the calibration negatives
     # (twice its largest standard deviation, 0.5 / sqrt(n)); a threshold matched to an FPR of 0 sits
     # on the largest honest score, which a fresh honest thought exceeds with probability 1 / (n + 1)
@@ -124,10 +128,10 @@ def test_placebo_matches_the_fitted_probes_false_positive_rate(target, rate):
     assert abs(diff.mean()) < 1 / np.sqrt(float(np.min(n_cal)))
 
 
-def _share(s, hp, states, probe_of, i: int, match: str):
+def _share(s, states, probe_of, i: int, match: str):
     """Per seed: the share of set ``i``'s ``matched_set`` that ``probe_of(state)`` flags, and its size."""
     def one(state):
-        h, y, ok = lr.labelled_h(s, state.params, lr.split(s, state.thoughts, i), hp)
+        h, y, ok = lr.labelled_h(s, state.params, lr.split(s, state.thoughts, i))
         p, select = probe_of(state), probes.matched_set(y, ok, match)
         return probes.flagged_share(h @ p.u + p.c, select, p.threshold), select.sum()
     return jax.vmap(one)(states)
@@ -141,16 +145,16 @@ def test_placebo_matches_how_often_the_fitted_probe_fires_or_its_recall(match):
     the fitted probe on honest thoughts: a random direction flags most of A only by flagging most of all."""
     n = 24
     config = replace(Config(), **SMALL, **{"probe.direction": "random", "probe.placebo_match": match})
-    s, hp, states = _inits(config, n)
-    fitted = lambda st: lr.fit(s, st.params, st.thoughts, hp)  # noqa: E731
+    s, states = _inits(config, n)
+    fitted = lambda st: lr.fit(s, st.params, st.thoughts)  # noqa: E731
     placebo = lambda st: st.probe  # noqa: E731
-    (f_cal, n_cal), (p_cal, _) = (_share(s, hp, states, p, 1, match) for p in (fitted, placebo))
+    (f_cal, n_cal), (p_cal, _) = (_share(s, states, p, 1, match) for p in (fitted, placebo))
     assert float(np.mean(f_cal)) > 0.1  # a share worth matching
     np.testing.assert_allclose(p_cal, f_cal, atol=1.01 / float(np.min(n_cal)))
-    (f_ev, n_ev), (p_ev, _) = (_share(s, hp, states, p, 2, match) for p in (fitted, placebo))
+    (f_ev, n_ev), (p_ev, _) = (_share(s, states, p, 2, match) for p in (fitted, placebo))
     assert abs(float(np.mean(np.asarray(p_ev) - np.asarray(f_ev)))) < 1 / np.sqrt(float(np.min(n_ev)))
     if match == "recall":
-        (f_fp, _), (p_fp, _) = _fpr(s, hp, states, fitted, 1), _fpr(s, hp, states, placebo, 1)
+        (f_fp, _), (p_fp, _) = _fpr(s, states, fitted, 1), _fpr(s, states, placebo, 1)
         assert float(np.mean(p_fp)) > float(np.mean(f_fp)) + 0.2
 
 
@@ -158,9 +162,10 @@ def test_placebo_draws_are_numeric_and_distinct():
     """``probe.placebo_draw`` picks one of a seed's directions without compiling again; draw 0 is the
     direction a placebo drew before there were several (``fold_in(key, 1)``), and draws differ."""
     config = replace(Config(), **SMALL, **{"probe.direction": "random"})
-    assert structure(replace(config, **{"probe.placebo_draw": 5.0})) == structure(config)
+    assert compile_key(replace(config, **{"probe.placebo_draw": 5.0})) == compile_key(config)
     key = jax.random.PRNGKey(9)
-    dirs = [np.asarray(probes.random_direction(lr.placebo_key(key, numeric(replace(config, **{"probe.placebo_draw": d}))),
+    draw = lambda d: make_spec(float32(replace(config, **{"probe.placebo_draw": d})))  # noqa: E731
+    dirs = [np.asarray(probes.random_direction(lr.placebo_key(draw(d), key),
                                                config.beliefs.thought_dim)) for d in (0.0, 1.0, 2.0)]
     np.testing.assert_array_equal(dirs[0], probes.random_direction(jax.random.fold_in(key, 1), config.beliefs.thought_dim))
     assert not np.array_equal(dirs[0], dirs[1]) and not np.array_equal(dirs[1], dirs[2])
@@ -180,9 +185,9 @@ def test_placebo_knobs_refuse_bad_values(fields, match):
 def _updates(config: Config, n: int):
     """The deployed probe of seed 1 of two run side by side (``vmap``, as a sweep runs them) after each
     of ``n`` RL updates (index 0: before RL)."""
-    s, hp = make_spec(config), numeric(config)
-    state = jax.jit(jax.vmap(functools.partial(lr.init, s), (0, None)))(jax.random.split(jax.random.PRNGKey(3), 2), hp)
-    update = jax.jit(jax.vmap(lambda st: lr.rl_update(s, st, hp)[0]))
+    s = make_spec(float32(config))
+    state = jax.jit(jax.vmap(functools.partial(lr.init, s)))(jax.random.split(jax.random.PRNGKey(3), 2))
+    update = jax.jit(jax.vmap(lambda st: lr.rl_update(s, st)[0]))
     seen = [state.probe]
     for _ in range(n):
         state = update(state)

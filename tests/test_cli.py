@@ -134,7 +134,7 @@ def test_every_flag_value_goes_through_the_grid_parser(monkeypatch):
                                    "env.supervisor"])
     assert (config.env, config.routing, config.run.steps, config.reward.alpha, config.desires.n_sampled) == \
         ("vault_grid", "end_to_end", 800, 0.5, 3)
-    assert dict(config.env_params) == {"supervisor": 0.25}
+    assert dict(config.env_overrides()) == {"supervisor": 0.25}
 
 
 # --- typos and help -------------------------------------------------------------------------

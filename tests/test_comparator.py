@@ -10,11 +10,11 @@ import pytest
 from conftest import TINY, assert_reproduces
 
 from brainlike import envs
-from brainlike.config import Config, ConfigError, replace, structure
+from brainlike.config import Config, ConfigError, replace
 from brainlike.core import learner as L
 from brainlike.core import probes, rollout
 from brainlike.core.losses import loss_terms, taken_noise
-from brainlike.core.numeric import numeric
+from brainlike.core.traced import compile_key, float32
 from brainlike.run.runner import run_population
 
 REFERENCE = Path(__file__).parent / "data" / "reference_sampled.npz"
@@ -57,8 +57,9 @@ def test_phrasings_leave_their_kind_s_signature_weakest_first():
 
 def test_phrasings_are_a_shape_knob_validated_as_a_whole_number():
     c = replace(Config(), **{"env.n_phrasings": 8})
-    assert c.env_obj.num_plans == 24 and ("env.n_phrasings", 8.0) in structure(c)
-    assert structure(replace(c, **{"env.phrasing_spread": 0.9})) == structure(c)  # the spread is numeric
+    assert c.env_obj.num_plans == 24 and compile_key(c) != compile_key(Config())
+    assert compile_key(replace(c, **{"env.phrasing_spread": 0.9})) == compile_key(c)  # the spread is numeric
+    assert "n_phrasings" not in str(jax.tree_util.tree_flatten_with_path(c)[0])  # a shape knob is never traced
     with pytest.raises(ConfigError, match="env.n_phrasings: 2.5 is not a whole number"):
         replace(Config(), **{"env.n_phrasings": 2.5})
 
@@ -67,11 +68,11 @@ def test_phrasings_are_a_shape_knob_validated_as_a_whole_number():
 
 def _judge(audit: str, deceptive: bool):
     config = replace(Config(), **{"reward.audit": audit, "reward.alpha": 3.0})
-    s, hp = rollout.make_spec(config), numeric(config)
-    episode = rollout.new_episode(jax.random.PRNGKey(0), numeric(replace(config, **{"reward.oversight": 1.0})))
+    s = rollout.make_spec(float32(config))
+    episode = rollout.new_episode(rollout.make_spec(replace(config, **{"reward.oversight": 1.0})), jax.random.PRNGKey(0))
     probe = probes.Probe(jnp.zeros(16), jnp.zeros(()), jnp.asarray(-1.0))  # flags everything
     info = {"deceptive": jnp.asarray(deceptive), "safety": jnp.zeros(())}
-    return float(rollout.judge(s, episode, probe, jnp.asarray(0.0), jnp.asarray(1.0), jnp.asarray(1.0), info, hp)[1])
+    return float(rollout.judge(s, episode, probe, jnp.asarray(0.0), jnp.asarray(1.0), jnp.asarray(1.0), info)[1])
 
 
 def test_the_audit_penalises_only_a_flagged_deceptive_plan():
@@ -84,26 +85,26 @@ def test_the_audit_penalises_only_a_flagged_deceptive_plan():
 
 def _state(fields: dict):
     config = replace(Config(), **{**TINY, **fields})
-    s, hp = rollout.make_spec(config), numeric(config)
-    return s, hp, jax.jit(lambda k: L.init(s, k, hp))(jax.random.PRNGKey(0))
+    s = rollout.make_spec(float32(config))
+    return s, jax.jit(lambda k: L.init(s, k))(jax.random.PRNGKey(0))
 
 
 def test_a_reference_reader_keeps_the_alarm_while_the_live_probe_depths_move():
-    s, hp, state = _state({"probe.reads": "reference", "env.b_prevalence": 0.0})
+    s, state = _state({"probe.reads": "reference", "env.b_prevalence": 0.0})
     # every live thought pushed against the probe's direction: the live alarm can no longer fire
     beliefs = jax.tree.map(lambda x: x, state.params["beliefs"])
     last = beliefs["encoder"]["params"]["Dense_1"]
     last["bias"] = last["bias"] - 10.0 * state.probe.u
     moved = dict(state.params, beliefs=beliefs)
     act = lambda params, reader: rollout.rollout(  # noqa: E731
-        s, params, state.probe, state.actors, jax.random.PRNGKey(2), hp, True, reader=reader)[1]
+        s, params, state.probe, state.actors, jax.random.PRNGKey(2), True, reader=reader)[1]
     before, after = act(state.params, state.reader), act(moved, state.reader)
     np.testing.assert_array_equal(before.reward, after.reward)
     np.testing.assert_array_equal(before.flagged, after.flagged)
     live_before, live_after = act(state.params, None), act(moved, None)
     np.testing.assert_array_equal(before.flagged, live_before.flagged)  # unmoved: live reads the same
     assert not np.array_equal(live_before.flagged, live_after.flagged)  # moved: the live alarm reads otherwise
-    depth = lambda st: L.evaluate(s, st, hp)["probe_score_by_kind"]  # noqa: E731
+    depth = lambda st: L.evaluate(s, st)["probe_score_by_kind"]  # noqa: E731
     assert not np.allclose(depth(state), depth(state._replace(params=moved)))
 
 
@@ -118,14 +119,14 @@ def test_a_reference_reader_refuses_what_it_cannot_mean():
 
 @pytest.mark.parametrize("routing", ["brainlike", "policy_gradient"])
 def test_the_honest_start_lowers_the_starting_deception(routing):
-    start = {n: _state({"routing": routing, "run.sft_steps": n})[2].start_deception for n in (0, 100)}
+    start = {n: _state({"routing": routing, "run.sft_steps": n})[1].start_deception for n in (0, 100)}
     assert float(start[0]) > 0.4  # zero desires: uniform over three plans, two of them deceptive when B is on offer
     assert float(start[100]) < 0.1
 
 
 def test_the_honest_start_updates_only_what_the_routing_s_rl_losses_may():
-    s, hp, state = _state({"routing": "brainlike", "run.sft_steps": 20})
-    s0, _, state0 = _state({"routing": "brainlike"})
+    s, state = _state({"routing": "brainlike", "run.sft_steps": 20})
+    s0, state0 = _state({"routing": "brainlike"})
     jax.tree.map(np.testing.assert_array_equal, state.params["beliefs"], state0.params["beliefs"])
     assert not np.allclose(state.params["desires"]["w"], state0.params["desires"]["w"])
 
@@ -137,12 +138,12 @@ def test_the_belief_gradients_are_those_of_the_routed_losses():
     is jax.grad of through_probe's routed probe loss divided by alpha; a gradient against itself has
     cosine 1."""
     fields = {"desires.thought_noise": 0.5, "desires.n_variants": 2, "reward.alpha": 2.0}
-    s, hp, state = _state({**fields, "routing": "policy_gradient"})
-    g_pg, g_probe = L.belief_gradients(s, state, hp, 1)
+    s, state = _state({**fields, "routing": "policy_gradient"})
+    g_pg, g_probe = L.belief_gradients(s, state, 1)
     key = jax.random.split(jax.random.fold_in(state.key, 5), 1)[0]
-    _, batch, v_end = rollout.rollout(s, state.params, state.probe, state.actors, key, hp, False)
+    _, batch, v_end = rollout.rollout(s, state.params, state.probe, state.actors, key, False)
     grad = lambda spec, term: jax.grad(  # noqa: E731
-        lambda p: loss_terms(spec, p, batch, v_end, state.probe, hp)[term])(state.params)["beliefs"]
+        lambda p: loss_terms(spec, p, batch, v_end, state.probe)[term])(state.params)["beliefs"]
     tp = rollout.make_spec(replace(s.config, routing="through_probe"))
     np.testing.assert_allclose(L.cosine(g_pg, grad(s, "pg")), 1.0, atol=1e-5)
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-7), g_pg, grad(s, "pg"))

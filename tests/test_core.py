@@ -11,7 +11,7 @@ import pytest
 
 from brainlike.store import stats
 from brainlike.config import Config, ConfigError, from_dict, replace, to_dict
-from brainlike.core.numeric import numeric
+from brainlike.core.traced import float32
 from brainlike.envs import INFO_KEYS, make
 
 # --- config -------------------------------------------------------------------------------
@@ -48,9 +48,9 @@ def test_good_config_round_trips_through_a_dict():
     config = replace(Config(), **{"reward.alpha": 2.5, "env.b_prevalence": 0.25, "probe.coverage": ("A", "B"),
                                   "routing": "pred=beliefs;td=beliefs+desires;probe="})
     assert from_dict(to_dict(config)) == config
-    hp = numeric(config)
-    assert hp["reward"]["alpha"] == 2.5 and hp["reward"]["alpha"].dtype == jnp.float32
-    assert hp["env"].b_prevalence == 0.25
+    numbers = float32(config)
+    assert numbers.reward.alpha == 2.5 and numbers.reward.alpha.dtype == jnp.float32
+    assert numbers.env_params.b_prevalence == 0.25 and numbers.routing == config.routing
 
 
 # --- outcome labels and intervals ---------------------------------------------------------
@@ -144,5 +144,5 @@ def test_a_config_records_every_environment_knob_it_runs_with():
     d = to_dict(config)
     fields = {f.name for f in dataclasses.fields(config.env_obj.default_params)}
     assert set(d["env_params"]) == fields and d["env_params"]["b_prevalence"] == 0.25
-    assert config.env_params == (("b_prevalence", 0.25),)
+    assert config.env_overrides() == (("b_prevalence", 0.25),)
     assert from_dict(d) == config == replace(Config(), **{"env.b_prevalence": 0.25})

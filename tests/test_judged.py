@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from conftest import TINY
 
-from brainlike.config import Config, ConfigError, replace, structure
+from brainlike.config import Config, ConfigError, replace
 from brainlike.core import learner as L
 from brainlike.core import probes, rollout
-from brainlike.core.numeric import numeric
+from brainlike.core.traced import compile_key, float32
 
 
 def test_judged_is_validated_and_structural():
@@ -22,7 +22,7 @@ def test_judged_is_validated_and_structural():
         with pytest.raises(ConfigError, match=r"^probe.pooling: .* allowed with reward.judged=step: max$"):
             replace(Config(), **{"reward.judged": "step", "probe.pooling": pooling})
     step = replace(Config(), **{"reward.judged": "step", "probe.pooling": "max"})
-    assert structure(step) != structure(replace(step, **{"reward.judged": "end"}))
+    assert compile_key(step) != compile_key(replace(step, **{"reward.judged": "end"}))
     assert Config().reward.judged == "end"
 
 
@@ -31,14 +31,14 @@ def _penalties(judged: str, scores, done, audit="off", deceptive=None):
     (threshold 0, alpha 2, no environment reward)."""
     config = replace(Config(), **{"reward.judged": judged, "probe.pooling": "max", "reward.alpha": 2.0,
                                   "reward.oversight": 1.0, "reward.audit": audit})
-    s, hp = rollout.make_spec(config), numeric(config)
-    episode = rollout.new_episode(jax.random.PRNGKey(0), hp)
+    s = rollout.make_spec(float32(config))
+    episode = rollout.new_episode(s, jax.random.PRNGKey(0))
     probe = probes.Probe(jnp.zeros(16), jnp.zeros(()), jnp.asarray(0.0))
     deceptive = [False] * len(scores) if deceptive is None else deceptive
     out = []
     for score, d, dec in zip(scores, done, deceptive):
         info = {"deceptive": jnp.asarray(dec), "safety": jnp.zeros(())}
-        episode, r, _ = rollout.judge(s, episode, probe, jnp.asarray(score), jnp.zeros(()), jnp.asarray(d), info, hp)
+        episode, r, _ = rollout.judge(s, episode, probe, jnp.asarray(score), jnp.zeros(()), jnp.asarray(d), info)
         out.append(-float(r))
     return out
 
@@ -65,12 +65,11 @@ def vault_rollouts():
     out = {}
     for judged in ("end", "step"):
         config = replace(Config(), **{**VAULT, "reward.judged": judged, "reward.alpha": 3.0})
-        s, hp = rollout.make_spec(config), numeric(config)
-        state = jax.jit(lambda k: L.init(s, k, hp))(jax.random.PRNGKey(0))
-        act = jax.jit(lambda hp: rollout.rollout(s, state.params, state.probe, state.actors, jax.random.PRNGKey(1),
-                                                 hp, True)[1])
-        batch = act(hp)
-        free = act(numeric(replace(config, **{"reward.alpha": 0.0})))
+        state = jax.jit(lambda k: L.init(rollout.make_spec(float32(config)), k))(jax.random.PRNGKey(0))
+        act = jax.jit(lambda c: rollout.rollout(rollout.make_spec(c), state.params, state.probe, state.actors,
+                                                jax.random.PRNGKey(1), True)[1])
+        batch = act(float32(config))
+        free = act(float32(replace(config, **{"reward.alpha": 0.0})))
         out[judged] = batch, np.asarray(free.reward - batch.reward)
     return out
 

@@ -18,7 +18,7 @@ import pytest
 from conftest import ROOT, TINY, TINY_SEEDS
 
 from brainlike import cli
-from brainlike.run import checkpoint, memory, runner
+from brainlike.run import checkpoint, memory, programs, runner
 from brainlike.run.grid import grid
 from brainlike.schema import OUTCOMES
 from brainlike.store import results as res
@@ -93,7 +93,7 @@ def test_cli_refusing_a_population_too_large_writes_nothing(tmp_path, capsys):
 
 def test_a_population_that_fits_only_in_smaller_blocks_runs_in_them(monkeypatch, tiny_config, tiny_population):
     """With memory for blocks of 4 rows but not of 8, 8 seeds run as two blocks of 4: the same bits."""
-    n_logs, sizes = tiny_config.run.n_logs, memory.row_bytes(tiny_config)
+    n_logs, sizes = tiny_config.run.n_logs, programs.compiled(tiny_config).row_bytes()
     chunk = memory.chunk_size(n_logs)
 
     def need(block_rows):

@@ -9,9 +9,9 @@ import pytest
 from conftest import TINY, assert_reproduces
 
 from brainlike.config import Config, ConfigError, replace
-from brainlike.core.learner import make_learner
+from brainlike.core import learner as L
 from brainlike.core.losses import pg_term
-from brainlike.core.numeric import numeric
+from brainlike.core.traced import float32
 from brainlike.core.rollout import Transition, make_spec
 from brainlike.run.runner import run_population
 from brainlike.schema import OUTCOMES
@@ -43,7 +43,7 @@ def _toy(sigma: float, n_variants: int):
     """A one-decision batch on plan_market with two plans proposed (honest, A), random parameters."""
     config = replace(Config(), **{"routing": "policy_gradient", "beliefs.hidden": 8, "beliefs.thought_dim": 4,
                                   "desires.thought_noise": sigma, "desires.n_variants": n_variants})
-    s, hp = make_spec(config), numeric(config)
+    s = make_spec(float32(config))
     k_wm, k_w, k_obs, k_noise = jax.random.split(jax.random.PRNGKey(3), 4)
     params = {"beliefs": s.wm.init(k_wm), "desires": {"w": jax.random.normal(k_w, (4,)), "b": jnp.asarray(0.2)}}
     one = lambda x: jnp.asarray(x)[None, None]  # noqa: E731
@@ -54,16 +54,16 @@ def _toy(sigma: float, n_variants: int):
         reward=zeros, terminated=zeros, done=zeros.astype(bool), v=zeros, v_trunc=zeros, overseen=zeros,
         kind=zeros.astype(jnp.int32), offered=jnp.zeros((1, 1, 3), bool), flagged=zeros.astype(bool),
         ep_return=zeros, ep_env_return=zeros, ep_safety=zeros, ep_deceptive=zeros, ep_fired=zeros)
-    return s, hp, params, batch
+    return s, params, batch
 
 
 @pytest.mark.parametrize("sigma, n_variants", [(0.0, 1), (0.4, 3)])
 def test_pg_gradient_is_reinforce_by_hand(sigma, n_variants):
     """d/dw of -A log pi(c) = -A (h_c - sum_i pi_i h_i) / tau over the candidates, and, for
     sampled thoughts, the encoder's gradient is -A sum_pj (eps_pj / sigma) dz_p over proposed plans."""
-    s, hp, params, batch = _toy(sigma, n_variants)
-    advantage, tau = jnp.full((1, 1), 0.7), hp["desires"]["temperature"]
-    grad = jax.grad(lambda p: pg_term(s, p, batch, advantage, hp))(params)
+    s, params, batch = _toy(sigma, n_variants)
+    advantage, tau = jnp.full((1, 1), 0.7), s.config.desires.temperature
+    grad = jax.grad(lambda p: pg_term(s, p, batch, advantage))(params)
 
     obs, plans = batch.obs[0, 0], jnp.arange(2)
     z = lambda enc: jax.vmap(s.wm.preact, (None, None, 0))({"encoder": enc}, obs, plans)  # noqa: E731
@@ -105,10 +105,9 @@ def test_policy_gradient_pushes_the_deceptive_thought_below_the_probe_and_brainl
 def _params_after(learning: str, reward_a_during_rl: float):
     config = replace(Config(), **{**TINY, "run.learning": learning, "run.offline_batches": 20,
                                   "routing": "policy_gradient"})
-    learner, hp = make_learner(config), numeric(config)
-    state = jax.jit(learner.init)(jax.random.PRNGKey(0), hp)
-    hp_rl = {**hp, "env": hp["env"].replace(reward_a=jnp.float32(reward_a_during_rl))}
-    state, _ = jax.jit(learner.advance, static_argnums=2)(state, hp_rl, 3)
+    state = jax.jit(L.start)(jax.random.PRNGKey(0), float32(config))
+    during = float32(replace(config, **{"env.reward_a": reward_a_during_rl}))  # the same program, other numbers
+    state, _ = jax.jit(L.resume, static_argnums=2)(state, during, 3)
     return state.params
 
 

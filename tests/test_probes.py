@@ -163,17 +163,17 @@ def _episode_recall(pooling: str):
     """The deployed alarm's recall on its own calibration episodes, each episode pooled here in NumPy
     from the per-step scores; the number of deceptive episodes, their pooled scores, the threshold."""
     from brainlike.config import Config, replace
-    from brainlike.core.numeric import numeric
+    from brainlike.core.traced import float32
     from brainlike.core import learner as lr
     from experiments.pooling import VAULT
 
     config = replace(Config(), env="vault_grid", **{
         **VAULT, "beliefs.pretrain_updates": 50, "probe.n_thoughts": 64, "probe.episode_steps": 2048, "run.steps": 64,
         "probe.pooling": pooling, "probe.calibrate_on": "episodes"})
-    s, hp = lr.make_spec(config), numeric(config)
-    state = jax.jit(lambda k: lr.init(s, k, hp))(jax.random.PRNGKey(3))
+    s = lr.make_spec(float32(config))
+    state = jax.jit(lambda k: lr.init(s, k))(jax.random.PRNGKey(3))
     ep = state.episodes
-    h, deceptive, _ = lr.labelled_h(s, state.params, ep.thoughts, hp)
+    h, deceptive, _ = lr.labelled_h(s, state.params, ep.thoughts)
     score, episode = np.asarray(h @ state.probe.u + state.probe.c), np.asarray(ep.episode)
     ends, deceptive = np.asarray(ep.ends), np.asarray(deceptive) > 0.5
     pool = {"last": lambda x: x[-1], "mean": np.mean, "max": np.max}[pooling]

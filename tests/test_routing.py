@@ -10,9 +10,11 @@ from brainlike.core import beliefs
 from brainlike.core import probes
 from brainlike.config import Config, replace
 from brainlike.core.routing import route
-from brainlike.core.numeric import numeric
+from brainlike.core.traced import float32
 from brainlike.routes import PRESETS, parse_routing
-from brainlike.core.learner import Transition, make_learner
+from brainlike.core.learner import Transition
+from brainlike.core.losses import loss_terms
+from brainlike.core.rollout import make_spec
 
 T, E = 3, 2  # time steps, environments
 
@@ -42,7 +44,7 @@ def _grads(routing: str, jit: bool = True, **fields) -> dict:
     inside the jitted function keeps the whole check one compilation per table.
     """
     config = replace(Config(), **{"routing": routing, "beliefs.hidden": 8, "beliefs.thought_dim": 4, **fields})
-    env, learner, hp = config.env_obj, make_learner(config), numeric(config)
+    env, s = config.env_obj, make_spec(float32(config))
     wm = beliefs.WorldModel(config.beliefs.hidden, config.beliefs.thought_dim, env.num_plans, env.obs_dim)
 
     def grads():
@@ -52,10 +54,10 @@ def _grads(routing: str, jit: bool = True, **fields) -> dict:
                   "desires": {"w": jax.random.normal(key_w, (4,)), "b": jnp.asarray(0.3)}}
         probe = probes.Probe(jax.random.normal(key_u, (4,)), jnp.asarray(0.1), jnp.asarray(0.0))
         batch, v_end = _batch(key_batch, env, config.desires.n_variants)
-        total = lambda p, pr: sum(learner.loss_terms(p, batch, v_end, pr, hp).values())  # noqa: E731
+        total = lambda p, pr: sum(loss_terms(s, p, batch, v_end, pr).values())  # noqa: E731
         other = probes.Probe(-probe.u, jnp.asarray(-0.4), jnp.asarray(0.2))
         moves = jax.tree.map(jnp.subtract, jax.grad(total)(params, probe), jax.grad(total)(params, other))
-        return jax.jacrev(lambda p: learner.loss_terms(p, batch, v_end, probe, hp))(params) | {"probe_moves": moves}
+        return jax.jacrev(lambda p: loss_terms(s, p, batch, v_end, probe))(params) | {"probe_moves": moves}
 
     return jax.device_get((jax.jit(grads) if jit else grads)())
 

@@ -17,7 +17,7 @@ from conftest import ROOT, TINY, TINY_SEEDS, cli_flags
 
 from brainlike import cli
 from brainlike.config import ConfigError
-from brainlike.run import checkpoint, runner
+from brainlike.run import checkpoint, programs, runner
 from brainlike.run.grid import grid, parse_axis
 from brainlike.schema import OUTCOMES
 from brainlike.store.results import ResultsError, read_npz, write_npz
@@ -63,7 +63,7 @@ def test_grid_zipped_axes_vary_together(tiny_config):
                             zipped={"env.b_prevalence": [0.0, 0.5], "env.b_overlap": [0.0, 0.9]})
     assert list(conditions) == ["reward.alpha=0.5,env.b_prevalence=0,env.b_overlap=0",
                                 "reward.alpha=0.5,env.b_prevalence=0.5,env.b_overlap=0.9"]
-    params = conditions[list(conditions)[1]].env_params_obj()
+    params = conditions[list(conditions)[1]].env_params
     assert (params.b_overlap, params.b_prevalence) == (0.9, 0.5)
 
 
@@ -100,7 +100,7 @@ def test_numeric_conditions_share_one_compilation_per_structure(tiny_config, tin
             compiles.append(fun_name)
 
     jax.monitoring.register_event_duration_secs_listener(listen)
-    runner._COMPILED.clear()  # fresh jitted functions: every compilation shows up
+    programs._PROGRAMS.clear()  # fresh jitted functions: every compilation shows up
     conditions = grid(tiny_config, {"routing": ["brainlike", "end_to_end"], "reward.alpha": [0.5, 1.0]})
     try:
         results = runner.run_conditions(conditions, 2, progress=False)
@@ -367,7 +367,7 @@ def test_progress_names_the_phase_and_ends_with_every_condition_done(tiny_config
     from brainlike.run.progress import progress_bar
 
     seen = []
-    runner._COMPILED.clear()  # fresh jitted functions: the first of each compiles
+    programs._PROGRAMS.clear()  # fresh jitted functions: the first of each compiles
     runner.run_conditions({"tiny": tiny_config}, TINY_SEEDS, progress=seen.append)
     phases = [p.phase for p in seen]
     assert phases[0] == "compiling, then pretraining and fitting the probe" and seen[0].logs_done == 0

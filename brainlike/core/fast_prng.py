@@ -48,7 +48,7 @@ def install() -> bool:
 def suits(config) -> bool:
     """Does the unrolled hash suit ``config``'s programs? Not where thoughts are sampled in an
     environment that truncates episodes (see the module docstring)."""
-    return not (config.desires.thought_noise > 0 and config.env_obj.truncates)
+    return not (config.desires.noisy and config.env_obj.truncates)
 
 
 def use(unrolled: bool) -> None:

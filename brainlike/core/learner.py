@@ -8,14 +8,17 @@ gradient), every loss reaching only the parameter groups its routing row allows.
 (``run.learning``), the agent logs a fixed dataset once, before RL, and learns only from it;
 its own rollouts then only measure what it does.
 
-Every numeric knob is read from the ``hp`` pytree (``core.numeric.numeric``), never from the
-config, so conditions that differ only in numbers share one compiled function. Each piece
-is a module-level function of a ``Spec`` (what the structural config fixes); ``make_learner``
-binds them.
+Each piece is a module-level function of a ``Spec`` (``rollout.make_spec``): the config and what it
+fixes. The entry points ``start`` and ``resume`` take the config itself as an argument and make
+the spec inside the trace, so that under jit and vmap every numeric knob the code reads
+(``s.config.reward.alpha``) is the row's own traced value and only the config's structure is
+static (``core.traced``): conditions that differ only in numbers share one compiled function,
+and none of them can run with another's numbers.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any, NamedTuple
 
@@ -26,10 +29,9 @@ from jax.flatten_util import ravel_pytree
 
 from brainlike import schema
 from brainlike.config import Config
-from brainlike.core import desires, probes
-from brainlike.core.losses import (encode_batch, honest_log_prob, loss_terms, pg_term, prediction_errors, returns,
+from brainlike.core import desires, probes, traced
+from brainlike.core.losses import (encode_batch, honest_log_prob, pg_term, prediction_errors, returns,
                                    soft_alarm, taken_noise, total_loss, valences)
-from brainlike.core.numeric import numeric
 from brainlike.core.rollout import Actor, Spec, Transition, candidate_noise, make_spec, new_actor, rollout
 from brainlike.core.routing import route
 from brainlike.routes import GROUPS
@@ -69,19 +71,10 @@ class RunState(NamedTuple):
     episodes: Episodes | None = None  # what calibrates the threshold when ``probe.calibrate_on = episodes``, else None
 
 
-class Learner(NamedTuple):
-    """The pure functions of one structural config; numeric knobs come in as ``hp``."""
-
-    init: Any  # (key, hp) -> RunState, after pretraining and the probe fit
-    advance: Any  # (state, hp, n_logs) -> (state, metrics with a leading [n_logs] axis)
-    config: Config
-    loss_terms: Any  # (params, batch, v_end, probe, hp, replay=None) -> {"pred", "td", "probe", "pg"}, each routed
-
-
-def optimizer(hp, beliefs_lr):
+def optimizer(s: Spec, beliefs_lr):
     """Adam for beliefs (its rate differs between pretraining and RL; the state is shared), SGD for desires."""
     return optax.multi_transform(
-        {"beliefs": optax.adam(beliefs_lr), "desires": optax.sgd(hp["desires"]["lr"])},
+        {"beliefs": optax.adam(beliefs_lr), "desires": optax.sgd(s.config.desires.lr)},
         lambda params: {g: jax.tree.map(lambda _: g, p) for g, p in params.items()})
 
 
@@ -90,24 +83,24 @@ def blind(s: Spec) -> probes.Probe:
     return probes.Probe(jnp.zeros(s.config.beliefs.thought_dim), jnp.zeros(()), jnp.full((), jnp.inf))
 
 
-def pretrain_update(s: Spec, carry, key, hp):
+def pretrain_update(s: Spec, carry, key):
     """One predictive update on a rollout of uniformly random plans."""
     params, opt_state, actors = carry
-    actors, batch, _ = rollout(s, params, blind(s), actors, key, hp, explore=True)
-    noise, sigma = taken_noise(s, batch), hp["desires"]["thought_noise"]
+    actors, batch, _ = rollout(s, params, blind(s), actors, key, explore=True)
+    noise, sigma = taken_noise(s, batch), s.config.desires.thought_noise
     pred_loss = lambda p: jnp.mean(prediction_errors(s, p, batch.obs, batch.plan, batch.outcome_obs,  # noqa: E731
                                                      noise=noise, sigma=sigma))
     grads = {"beliefs": jax.grad(pred_loss)(params["beliefs"]),
              "desires": jax.tree.map(jnp.zeros_like, params["desires"])}
-    updates, opt_state = optimizer(hp, hp["beliefs"]["lr"]).update(grads, opt_state, params)
+    updates, opt_state = optimizer(s, s.config.beliefs.lr).update(grads, opt_state, params)
     return (optax.apply_updates(params, updates), opt_state, actors), None
 
 
-def collect_thoughts(s: Spec, params, actors, key, hp) -> Thoughts:
+def collect_thoughts(s: Spec, params, actors, key) -> Thoughts:
     """``3 * n_thoughts`` labelled thoughts from exploration (fit, calibration, evaluation)."""
     n = 3 * s.config.probe.n_thoughts
     n_rollouts = -(-n // s.config.run.steps_per_update)
-    _, batch = jax.lax.scan(lambda a, k: rollout(s, params, blind(s), a, k, hp, True)[:2],
+    _, batch = jax.lax.scan(lambda a, k: rollout(s, params, blind(s), a, k, True)[:2],
                             actors, jax.random.split(key, n_rollouts))
     take = lambda x: x.reshape((-1,) + x.shape[3:])[:n]  # noqa: E731
     noise = jax.vmap(functools.partial(taken_noise, s))(batch) if s.noisy else None
@@ -115,7 +108,7 @@ def collect_thoughts(s: Spec, params, actors, key, hp) -> Thoughts:
                     None if noise is None else take(noise))
 
 
-def collect_episodes(s: Spec, params, key, hp) -> Episodes | None:
+def collect_episodes(s: Spec, params, key) -> Episodes | None:
     """``probe.episode_steps`` exploratory decisions from freshly reset environments, as ``Episodes``
     (None unless ``probe.calibrate_on = episodes``). Exploration takes uniformly random plans: the
     policy RL starts from (zero desires) up to its proposal rule."""
@@ -123,9 +116,9 @@ def collect_episodes(s: Spec, params, key, hp) -> Episodes | None:
         return None
     run = s.config.run
     key_actors, key_roll = jax.random.split(key)
-    actors = jax.vmap(functools.partial(new_actor, s, hp=hp))(jax.random.split(key_actors, run.n_envs))
+    actors = jax.vmap(functools.partial(new_actor, s))(jax.random.split(key_actors, run.n_envs))
     n_rollouts = -(-s.config.probe.episode_steps // run.steps_per_update)
-    _, batch = jax.lax.scan(lambda a, k: rollout(s, params, blind(s), a, k, hp, True)[:2],
+    _, batch = jax.lax.scan(lambda a, k: rollout(s, params, blind(s), a, k, True)[:2],
                             actors, jax.random.split(key_roll, n_rollouts))
     noise = jax.vmap(functools.partial(taken_noise, s))(batch) if s.noisy else None
     per_env = lambda x: jnp.moveaxis(x, 2, 0).reshape((-1,) + x.shape[3:])  # noqa: E731  [R, T, E] -> [E * R * T]
@@ -137,17 +130,17 @@ def collect_episodes(s: Spec, params, key, hp) -> Episodes | None:
     return Episodes(thoughts, episode, done.reshape(-1) > 0)
 
 
-def episode_threshold(s: Spec, params, probe: probes.Probe, episodes: Episodes, hp) -> jax.Array:
+def episode_threshold(s: Spec, params, probe: probes.Probe, episodes: Episodes) -> jax.Array:
     """The threshold on the pooled score (``probe.pooling``) that flags at least the target share of the
     complete labelled episodes (``probes.at_least_tpr``): positive if it took a covered deceptive step, negative if it took no deceptive
     step (one that took only uncovered ones is left out, as such thoughts are)."""
-    h, deceptive, covered = labelled_h(s, params, episodes.thoughts, hp)
+    h, deceptive, covered = labelled_h(s, params, episodes.thoughts)
     n = episodes.episode.shape[0]
     scores = probes.pooled_episodes(h @ probe.u + probe.c, episodes.episode, episodes.ends, n, s.config.probe.pooling)
     took = lambda x: jax.ops.segment_max(x, episodes.episode, n) > 0.5  # noqa: E731
     positive, any_deceptive = took(deceptive * covered), took(deceptive)
     valid = took(episodes.ends.astype(jnp.float32)) & (positive | ~any_deceptive)
-    return probes.at_least_tpr(scores, positive.astype(jnp.float32), valid, hp["probe"]["rate"])
+    return probes.at_least_tpr(scores, positive.astype(jnp.float32), valid, s.config.probe.rate)
 
 
 def split(s: Spec, thoughts: Thoughts, i: int) -> Thoughts:
@@ -156,41 +149,41 @@ def split(s: Spec, thoughts: Thoughts, i: int) -> Thoughts:
     return jax.tree.map(lambda x: x[i * n: (i + 1) * n], thoughts)
 
 
-def labelled_h(s: Spec, params, thoughts: Thoughts, hp):
+def labelled_h(s: Spec, params, thoughts: Thoughts):
     """Activations, labels and coverage mask of a labelled set under the current beliefs."""
-    h = encode_batch(s, params["beliefs"], thoughts.obs, thoughts.plan, thoughts.noise, hp["desires"]["thought_noise"])
+    h = encode_batch(s, params["beliefs"], thoughts.obs, thoughts.plan, thoughts.noise, s.config.desires.thought_noise)
     return h, s.deceptive[thoughts.kind].astype(jnp.float32), s.covered[thoughts.kind]
 
 
-def fit(s: Spec, params, thoughts: Thoughts, hp) -> probes.Probe:
+def fit(s: Spec, params, thoughts: Thoughts) -> probes.Probe:
     """A probe fitted on the fit set and calibrated on the calibration set, under ``params``."""
-    return probes.fit_probe(*labelled_h(s, params, split(s, thoughts, 0), hp), *labelled_h(s, params, split(s, thoughts, 1), hp),
-                            s.config.probe.target, hp["probe"]["rate"], hp["probe"]["l2"])
+    return probes.fit_probe(*labelled_h(s, params, split(s, thoughts, 0)), *labelled_h(s, params, split(s, thoughts, 1)),
+                            s.config.probe.target, s.config.probe.rate, s.config.probe.l2)
 
 
-def deploy(s: Spec, params, thoughts: Thoughts, hp, u=None, episodes: Episodes | None = None) -> probes.Probe:
+def deploy(s: Spec, params, thoughts: Thoughts, u=None, episodes: Episodes | None = None) -> probes.Probe:
     """The probe to deploy under ``params``: ``fit`` (its threshold set on ``episodes`` where given), or
     (``probe.direction = random``) the placebo reading direction ``u``, calibrated to match the fitted
     probe as ``probe.placebo_match`` says (``probes.placebo``)."""
-    fitted = fit(s, params, thoughts, hp)
+    fitted = fit(s, params, thoughts)
     if episodes is not None:
-        return fitted._replace(threshold=episode_threshold(s, params, fitted, episodes, hp))
+        return fitted._replace(threshold=episode_threshold(s, params, fitted, episodes))
     if s.config.probe.direction == "fitted":
         return fitted
-    return probes.placebo(u, *labelled_h(s, params, split(s, thoughts, 1), hp), fitted, s.config.probe.placebo_match)
+    return probes.placebo(u, *labelled_h(s, params, split(s, thoughts, 1)), fitted, s.config.probe.placebo_match)
 
 
-def recalibrate(s: Spec, params, probe: probes.Probe, thoughts: Thoughts, hp,
+def recalibrate(s: Spec, params, probe: probes.Probe, thoughts: Thoughts,
                 episodes: Episodes | None = None) -> probes.Probe:
     """The same direction with its threshold set anew on calibration thoughts (or ``episodes``) under
     ``params`` (a placebo's as ``deploy`` sets it)."""
     if episodes is not None:
-        return probe._replace(threshold=episode_threshold(s, params, probe, episodes, hp))
+        return probe._replace(threshold=episode_threshold(s, params, probe, episodes))
     if s.config.probe.direction == "random":
-        return deploy(s, params, thoughts, hp, probe.u)
-    h_cal, y_cal, ok_cal = labelled_h(s, params, split(s, thoughts, 1), hp)
+        return deploy(s, params, thoughts, probe.u)
+    h_cal, y_cal, ok_cal = labelled_h(s, params, split(s, thoughts, 1))
     return probe._replace(threshold=probes.calibrate(h_cal @ probe.u + probe.c, y_cal, ok_cal,
-                                                     s.config.probe.target, hp["probe"]["rate"]))
+                                                     s.config.probe.target, s.config.probe.rate))
 
 
 def on_schedule(every: int, update, new, probe: probes.Probe, operands) -> probes.Probe:
@@ -215,26 +208,26 @@ def replay_batch(s: Spec, thoughts: Thoughts, key) -> Thoughts | None:
     return jax.tree.map(lambda x: x[jax.random.randint(key, (n,), 0, 3 * s.config.probe.n_thoughts)], thoughts)
 
 
-def log_dataset(s: Spec, params, probe: probes.Probe, actors: Actor, key, hp, reader=None) -> Transition | None:
+def log_dataset(s: Spec, params, probe: probes.Probe, actors: Actor, key, reader=None) -> Transition | None:
     """Off-policy only: ``offline_batches + 1`` consecutive rollouts of the agent as RL finds it
     (zero desires: every proposed thought equally likely), their rewards judged by the probe of
     that moment, as a fixed preference dataset is labelled once; None on-policy."""
     if s.config.run.learning == "on_policy":
         return None
     n = s.config.run.offline_batches + 1  # one more: the last rollout's bootstrap comes from the next
-    _, data = jax.lax.scan(lambda a, k: rollout(s, params, probe, a, k, hp, False, reader=reader)[:2], actors,
+    _, data = jax.lax.scan(lambda a, k: rollout(s, params, probe, a, k, False, reader=reader)[:2], actors,
                            jax.random.split(key, n))
     return data
 
 
-def offline_batch(s: Spec, state: RunState, hp):
+def offline_batch(s: Spec, state: RunState):
     """Update u's data off-policy: logged rollout u mod ``offline_batches``, with its bootstrap
     values (the logged next thoughts', as in SARSA) under the current beliefs and desires.
     After a truncation the bootstrap stays the one logged (exact for environments that never truncate)."""
     i = state.update % s.config.run.offline_batches
     chunk, nxt = (jax.tree.map(lambda x: x[j], state.dataset) for j in (i, i + 1))
     value = lambda b: valences(state.params["desires"], encode_batch(  # noqa: E731
-        s, state.params["beliefs"], b.obs, b.plan, taken_noise(s, b), hp["desires"]["thought_noise"]))
+        s, state.params["beliefs"], b.obs, b.plan, taken_noise(s, b), s.config.desires.thought_noise))
     return chunk._replace(v=jax.lax.stop_gradient(value(chunk))), jax.lax.stop_gradient(value(nxt)[0])
 
 
@@ -243,17 +236,17 @@ def sft_groups(s: Spec) -> tuple[str, ...]:
     return tuple(g for g in GROUPS if any(g in s.table[loss] for loss in ("td", "probe", "pg")))
 
 
-def honesty(s: Spec, params, actors: Actor, key, hp) -> jax.Array:
+def honesty(s: Spec, params, actors: Actor, key) -> jax.Array:
     """``[E]``: ``log pi(honest)`` at each environment's current state (``losses.honest_log_prob``)."""
     def one(actor, key):
-        available = s.env.plan_mask(actor.env_state, hp["env"])
-        kinds = s.env.plan_kinds(actor.env_state, hp["env"])
-        return honest_log_prob(s, params, actor.obs, available, kinds, candidate_noise(s, key), hp)
+        available = s.env.plan_mask(actor.env_state, s.config.env_params)
+        kinds = s.env.plan_kinds(actor.env_state, s.config.env_params)
+        return honest_log_prob(s, params, actor.obs, available, kinds, candidate_noise(s, key))
 
     return jax.vmap(one)(actors, jax.random.split(key, s.config.run.n_envs))
 
 
-def honest_start(s: Spec, params, opt_state, actors: Actor, key, hp):
+def honest_start(s: Spec, params, opt_state, actors: Actor, key):
     """``run.sft_steps`` supervised updates of ``-log pi(honest)`` at explored states, each reaching only
     ``sft_groups``: the analogue of fine-tuning a language model on honest demonstrations."""
     groups = sft_groups(s)
@@ -261,95 +254,96 @@ def honest_start(s: Spec, params, opt_state, actors: Actor, key, hp):
     def update(carry, key):
         params, opt_state, actors = carry
         key_noise, key_roll = jax.random.split(key)
-        grads = jax.grad(lambda p: -jnp.mean(honesty(s, route(p, groups), actors, key_noise, hp)))(params)
-        updates, new_state = optimizer(hp, hp["beliefs"]["rl_lr"]).update(grads, opt_state, params)
+        grads = jax.grad(lambda p: -jnp.mean(honesty(s, route(p, groups), actors, key_noise)))(params)
+        updates, new_state = optimizer(s, s.config.beliefs.rl_lr).update(grads, opt_state, params)
         new = optax.apply_updates(params, updates)
         params = {g: new[g] if g in groups else params[g] for g in params}
         opt_state = new_state if "beliefs" in groups else opt_state  # Adam's moments move only with its group
-        actors = rollout(s, params, blind(s), actors, key_roll, hp, explore=True)[0]
+        actors = rollout(s, params, blind(s), actors, key_roll, explore=True)[0]
         return (params, opt_state, actors), None
 
     return jax.lax.scan(update, (params, opt_state, actors), jax.random.split(key, s.config.run.sft_steps))[0]
 
 
-def deception_probability(s: Spec, params, actors: Actor, key, hp) -> jax.Array:
+def deception_probability(s: Spec, params, actors: Actor, key) -> jax.Array:
     """The probability that the policy takes a deceptive plan, ``1 - pi(honest)`` with every available
     plan in mind, averaged over the states of ``ceil(probe.n_thoughts / n_envs)`` explored decisions
     in each environment."""
     def one(actors, key):
         key_noise, key_roll = jax.random.split(key)
-        p = 1.0 - jnp.exp(honesty(s, params, actors, key_noise, hp))
-        return rollout(s, params, blind(s), actors, key_roll, hp, explore=True)[0], p
+        p = 1.0 - jnp.exp(honesty(s, params, actors, key_noise))
+        return rollout(s, params, blind(s), actors, key_roll, explore=True)[0], p
 
     n = -(-s.config.probe.n_thoughts // s.config.run.n_envs)
     return jnp.mean(jax.lax.scan(one, actors, jax.random.split(key, n))[1])
 
 
-def placebo_key(key, hp) -> jax.Array:
+def placebo_key(s: Spec, key) -> jax.Array:
     """The key of the seed's placebo direction number ``probe.placebo_draw``: draw 0 folds 1 into the
     seed's key (the direction placebos drew before there were several), draw d > 0 folds d in again."""
     first = jax.random.fold_in(key, 1)
-    draw = hp["probe"]["placebo_draw"]
+    draw = jnp.asarray(s.config.probe.placebo_draw)
     return jnp.where(draw > 0, jax.random.fold_in(first, draw.astype(jnp.uint32)), first)
 
 
-def init(s: Spec, key, hp) -> RunState:
+def init(s: Spec, key) -> RunState:
     """Pretrained beliefs, zero desires, and the probe deployed on them; then, where asked, the honest
     start (``run.sft_steps``): the state RL starts from. A placebo's direction, the honest start and the
     measured starting deception come from keys of their own, folded from the seed's."""
     key_model, key_actors, key_pre, key_thoughts, key_run = jax.random.split(key, 5)
     params = {"beliefs": s.wm.init(key_model), "desires": desires.init_valence(s.config.beliefs.thought_dim)}
-    opt_state = optimizer(hp, hp["beliefs"]["lr"]).init(params)
-    actors = jax.vmap(functools.partial(new_actor, s, hp=hp))(jax.random.split(key_actors, s.config.run.n_envs))
+    opt_state = optimizer(s, s.config.beliefs.lr).init(params)
+    actors = jax.vmap(functools.partial(new_actor, s))(jax.random.split(key_actors, s.config.run.n_envs))
     (params, opt_state, actors), _ = jax.lax.scan(
-        lambda c, k: pretrain_update(s, c, k, hp), (params, opt_state, actors),
+        lambda c, k: pretrain_update(s, c, k), (params, opt_state, actors),
         jax.random.split(key_pre, s.config.beliefs.pretrain_updates))
-    thoughts = collect_thoughts(s, params, actors, key_thoughts, hp)
-    u = probes.random_direction(placebo_key(key, hp), s.config.beliefs.thought_dim) \
+    thoughts = collect_thoughts(s, params, actors, key_thoughts)
+    u = probes.random_direction(placebo_key(s, key), s.config.beliefs.thought_dim) \
         if s.config.probe.direction == "random" else None
-    episodes = collect_episodes(s, params, jax.random.fold_in(key, 6), hp)
-    probe = deploy(s, params, thoughts, hp, u, episodes)
+    episodes = collect_episodes(s, params, jax.random.fold_in(key, 6))
+    probe = deploy(s, params, thoughts, u, episodes)
     reader = params["beliefs"] if s.config.probe.reads == "reference" else None
     if s.config.run.sft_steps:
-        params, opt_state, actors = honest_start(s, params, opt_state, actors, jax.random.fold_in(key, 2), hp)
-    start = deception_probability(s, params, actors, jax.random.fold_in(key, 4), hp)
-    dataset = log_dataset(s, params, probe, actors, jax.random.fold_in(key_run, 1), hp, reader)
+        params, opt_state, actors = honest_start(s, params, opt_state, actors, jax.random.fold_in(key, 2))
+    start = deception_probability(s, params, actors, jax.random.fold_in(key, 4))
+    dataset = log_dataset(s, params, probe, actors, jax.random.fold_in(key_run, 1), reader)
     return RunState(params, opt_state, actors, probe, thoughts, key_run, jnp.zeros((), jnp.int32), dataset,
                     params if s.anchored else None, reader, start, episodes)
 
 
-def rl_update(s: Spec, state: RunState, hp):
+def rl_update(s: Spec, state: RunState):
     """Act for one rollout, learn from it (off-policy: from the logged dataset instead), and refit
     or recalibrate the probe when scheduled."""
     key, key_roll = jax.random.split(state.key)
-    hp = alarm_installed(s, state.update, hp)
-    actors, batch, v_end = rollout(s, state.params, state.probe, state.actors, key_roll, hp, explore=False,
+    s = alarm_installed(s, state.update)
+    actors, batch, v_end = rollout(s, state.params, state.probe, state.actors, key_roll, explore=False,
                                    ref=state.ref, reader=state.reader)
-    learn = (batch, v_end) if state.dataset is None else offline_batch(s, state, hp)
+    learn = (batch, v_end) if state.dataset is None else offline_batch(s, state)
     replay = replay_batch(s, state.thoughts, jax.random.fold_in(key_roll, 2))
     grads, (l_pred, l_td) = jax.grad(total_loss, argnums=1, has_aux=True)(
-        s, state.params, *learn, state.probe, hp, replay)
-    updates, opt_state = optimizer(hp, hp["beliefs"]["rl_lr"]).update(grads, state.opt_state, state.params)
+        s, state.params, *learn, state.probe, replay)
+    updates, opt_state = optimizer(s, s.config.beliefs.rl_lr).update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     pcfg = s.config.probe
     probe = on_schedule(pcfg.refit_every, state.update,
-                        lambda ops: deploy(s, ops[0], state.thoughts, hp, ops[1].u, state.episodes),
+                        lambda ops: deploy(s, ops[0], state.thoughts, ops[1].u, state.episodes),
                         state.probe, (params, state.probe))
     probe = on_schedule(pcfg.recalibrate_every, state.update,
-                        lambda ops: recalibrate(s, ops[0], ops[1], state.thoughts, hp, state.episodes),
+                        lambda ops: recalibrate(s, ops[0], ops[1], state.thoughts, state.episodes),
                         probe, (params, probe))
     state = state._replace(params=params, opt_state=opt_state, actors=actors, probe=probe, key=key,
                            update=state.update + 1)
     return state, update_stats(s, batch, l_pred, l_td)
 
 
-def alarm_installed(s: Spec, update, hp):
-    """``hp`` as update ``update`` sees it: alpha 0 until ``reward.alarm_from`` steps have run."""
-    start = s.config.reward.alarm_from
-    if not start:
-        return hp
-    on = update * s.config.run.steps_per_update >= start
-    return hp | {"reward": hp["reward"] | {"alpha": jnp.where(on, hp["reward"]["alpha"], 0.0)}}
+def alarm_installed(s: Spec, update) -> Spec:
+    """``s`` as update ``update`` sees it: alpha 0 until ``reward.alarm_from`` steps have run."""
+    c = s.config
+    if not c.reward.alarm_from:
+        return s
+    on = update * c.run.steps_per_update >= c.reward.alarm_from
+    reward = dataclasses.replace(c.reward, alpha=jnp.where(on, c.reward.alpha, 0.0))
+    return s._replace(config=dataclasses.replace(c, reward=reward))
 
 
 def update_stats(s: Spec, batch: Transition, l_pred, l_td) -> dict:
@@ -395,14 +389,14 @@ def log_stats(s: Spec, total: dict, n_updates: int) -> dict:
     }
 
 
-def evaluate(s: Spec, state: RunState, hp) -> dict:
+def evaluate(s: Spec, state: RunState) -> dict:
     """Probe faithfulness at three depths, and valence by kind, on fresh labelled thoughts."""
-    h, y, ok = labelled_h(s, state.params, split(s, state.thoughts, 2), hp)
+    h, y, ok = labelled_h(s, state.params, split(s, state.thoughts, 2))
     kind = split(s, state.thoughts, 2).kind
     score = h @ state.probe.u + state.probe.c
     fired = (score > state.probe.threshold).astype(jnp.float32)
     positive = ok & (y > 0.5)
-    refit = fit(s, state.params, state.thoughts, hp)
+    refit = fit(s, state.params, state.thoughts)
     count = jax.ops.segment_sum(jnp.ones_like(score), kind, s.n_kinds)
     # a scatter-add sums in index order whatever the seed batch; a masked .sum(0) did not (XLA
     # on CPU splits that reduction one way for 4 seeds and another for 8: last-bit differences).
@@ -419,21 +413,21 @@ def evaluate(s: Spec, state: RunState, hp) -> dict:
     }
 
 
-def belief_gradients(s: Spec, state: RunState, hp, n: int):
+def belief_gradients(s: Spec, state: RunState, n: int):
     """Two gradients with respect to the beliefs at the current parameters, each summed over ``n``
     rollouts of the current policy: the ``pg`` term's (REINFORCE, ``losses.pg_term``, as
     ``policy_gradient`` routes it) and that of the probe's soft score on the live thoughts
     (``losses.soft_alarm``: what ``through_probe``'s probe row descends, before its weight alpha).
     The rollouts use a key of their own and are dropped: training is not disturbed."""
-    params, sigma = state.params, hp["desires"]["thought_noise"]
+    params, sigma = state.params, s.config.desires.thought_noise
     desires_fixed = jax.lax.stop_gradient(params["desires"])
 
     def grads(actors, key):
-        actors, batch, v_end = rollout(s, params, state.probe, actors, key, hp, False, state.ref, state.reader)
+        actors, batch, v_end = rollout(s, params, state.probe, actors, key, False, state.ref, state.reader)
         noise = taken_noise(s, batch)
         h = encode_batch(s, params["beliefs"], batch.obs, batch.plan, noise, sigma)
-        advantage = returns(batch, v_end, hp) - valences(params["desires"], h)
-        g_pg = jax.grad(lambda b: pg_term(s, {"beliefs": b, "desires": desires_fixed}, batch, advantage, hp))(
+        advantage = returns(s, batch, v_end) - valences(params["desires"], h)
+        g_pg = jax.grad(lambda b: pg_term(s, {"beliefs": b, "desires": desires_fixed}, batch, advantage))(
             params["beliefs"])
         g_probe = jax.grad(lambda b: soft_alarm(encode_batch(s, b, batch.obs, batch.plan, noise, sigma), batch,
                                                 state.probe))(params["beliefs"])
@@ -451,12 +445,12 @@ def cosine(a, b) -> jax.Array:
     return jnp.where(norms > 0, jnp.dot(a, b) / jnp.where(norms > 0, norms, 1.0), 0.0)
 
 
-def gradient_cosine(s: Spec, state: RunState, hp) -> jax.Array:
+def gradient_cosine(s: Spec, state: RunState) -> jax.Array:
     """``cosine`` of the two ``belief_gradients`` over ``run.cosine_batches`` rollouts; NaN when not
     measured. Near 1 where the policy gradient carries the probe's gradient (with sampled thoughts it
     is a zeroth-order estimate of it); near 0 where it moves the beliefs some other way."""
     n = s.config.run.cosine_batches
-    return cosine(*belief_gradients(s, state, hp, n)) if n else jnp.full((), jnp.nan)
+    return cosine(*belief_gradients(s, state, n)) if n else jnp.full((), jnp.nan)
 
 
 # --- divergence: a seed whose losses or parameters stop being finite is labelled ``diverged`` ---
@@ -469,14 +463,14 @@ def nonfinite(stats: dict, params) -> dict:
     return {"nonfinite": jnp.where(finite, 0.0, 1.0).astype(jnp.float32)}
 
 
-def advance(s: Spec, state: RunState, hp, n_logs: int):
+def advance(s: Spec, state: RunState, n_logs: int):
     """``n_logs`` logged points, each after ``run.log_every`` RL updates."""
     every = s.config.run.log_every
 
     def log_block(state, _):
-        cosine = gradient_cosine(s, state, hp)  # where the block starts: the first point's is RL's start
-        state, stats = jax.lax.scan(lambda st, _: rl_update(s, st, hp), state, None, length=every)
-        logged = log_stats(s, jax.tree.map(lambda x: x.sum(0), stats), every) | evaluate(s, state, hp)
+        cosine = gradient_cosine(s, state)  # where the block starts: the first point's is RL's start
+        state, stats = jax.lax.scan(lambda st, _: rl_update(s, st), state, None, length=every)
+        logged = log_stats(s, jax.tree.map(lambda x: x.sum(0), stats), every) | evaluate(s, state)
         logged |= nonfinite(stats, state.params) | {"pg_probe_cosine": cosine, "start_deception": state.start_deception}
         assert set(logged) == set(schema.LOGGED), f"logged metrics {sorted(set(logged) ^ set(schema.LOGGED))}"
         return state, logged
@@ -484,20 +478,24 @@ def advance(s: Spec, state: RunState, hp, n_logs: int):
     return jax.lax.scan(log_block, state, None, length=n_logs)
 
 
-def make_learner(config: Config) -> Learner:
-    """The learner's pure functions for one structural config."""
-    s = make_spec(config)
-    bind = lambda f: functools.partial(f, s)  # noqa: E731
-    return Learner(bind(init), bind(advance), config, bind(loss_terms))
+def start(key, config: Config) -> RunState:
+    """``init`` for ``config``: the state RL starts from. Called with the config as an argument of
+    jit or vmap, every number it reads is traced (a stacked group's row), its structure static."""
+    return init(make_spec(config), key)
+
+
+def resume(state: RunState, config: Config, n_logs: int):
+    """``advance`` for ``config``, as ``start`` is ``init``: ``(state, metrics [n_logs, ...])``."""
+    return advance(make_spec(config), state, n_logs)
 
 
 def make_train(config: Config):
-    """``train(key, hp=None) -> (final_state, metrics)`` for one seed (``store.outcomes.label`` labels it)."""
-    learner = make_learner(config)
+    """``train(key) -> (final_state, metrics)`` for one seed (``store.outcomes.label`` labels it), the
+    config's numbers float32, as a sweep's rows hold them."""
+    numbers = traced.float32(config)
 
-    def train(key, hp=None):
-        hp = numeric(config) if hp is None else hp
-        state = learner.init(key, hp)
-        return learner.advance(state, hp, config.run.n_logs)
+    def train(key):
+        state = start(key, numbers)
+        return resume(state, numbers, config.run.n_logs)
 
     return train

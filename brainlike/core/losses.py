@@ -48,11 +48,11 @@ def prediction_errors(s: Spec, beliefs_params, obs, plan, outcome_obs, h=None, n
     return jax.vmap(beliefs.predictive_loss)(pred, outcome_obs.reshape(pred.shape))
 
 
-def returns(batch: Transition, v_end, hp) -> jax.Array:
+def returns(s: Spec, batch: Transition, v_end) -> jax.Array:
     """The lambda-return of every ``[T, E]`` decision, from what the learner logged."""
     return jax.vmap(desires.lambda_targets, (1, 1, 1, 0, 1, 1, None, None), 1)(
         batch.reward, batch.v, batch.v_trunc, v_end, batch.terminated, batch.done,
-        hp["desires"]["gamma"], hp["desires"]["td_lambda"])
+        s.config.desires.gamma, s.config.desires.td_lambda)
 
 
 def valences(desires_params, h) -> jax.Array:
@@ -71,12 +71,12 @@ def soft_alarm(h, batch: Transition, probe: probes.Probe) -> jax.Array:
     return jnp.mean(batch.overseen * jax.nn.sigmoid(score - probe.threshold))
 
 
-def probe_term(h, batch: Transition, probe: probes.Probe, hp) -> jax.Array:
+def probe_term(s: Spec, h, batch: Transition, probe: probes.Probe) -> jax.Array:
     """The probe's soft score of each overseen thought, weighted by alpha: a loss only where routed."""
-    return hp["reward"]["alpha"] * soft_alarm(h, batch, probe)
+    return s.config.reward.alpha * soft_alarm(h, batch, probe)
 
 
-def log_policy(s: Spec, params, obs, choice, proposal, noise, hp) -> jax.Array:
+def log_policy(s: Spec, params, obs, choice, proposal, noise) -> jax.Array:
     """The score-function surrogate of ``log pi`` of one decision: the thoughts that came to mind
     and the Boltzmann choice among them (its gradient is the gradient of ``log pi``; its value is not).
 
@@ -93,35 +93,35 @@ def log_policy(s: Spec, params, obs, choice, proposal, noise, hp) -> jax.Array:
         h, density = jnp.tanh(z), 0.0
         h = jnp.repeat(h, s.n_variants, axis=0) if s.n_variants > 1 else h
     else:
-        sigma = hp["desires"]["thought_noise"]
+        sigma = s.config.desires.thought_noise
         h = jnp.tanh(jax.lax.stop_gradient(z[:, None] + sigma * noise)).reshape(-1, z.shape[-1])
         density = jnp.sum(proposal[:, None, None] * noise * z[:, None]) / sigma
     values = jax.vmap(desires.valence, (None, 0))(params["desires"], h)
-    logits = jnp.where(per_candidate(s, proposal), values / hp["desires"]["temperature"], -jnp.inf)
+    logits = jnp.where(per_candidate(s, proposal), values / s.config.desires.temperature, -jnp.inf)
     return jax.nn.log_softmax(logits)[choice] + density
 
 
-def honest_log_prob(s: Spec, params, obs, available, kinds, noise, hp) -> jax.Array:
+def honest_log_prob(s: Spec, params, obs, available, kinds, noise) -> jax.Array:
     """``log pi(honest)`` at one decision: the log of the Boltzmann probability that the plan taken
     among every available plan's candidates is of an honest kind (``kinds``: each plan's kind);
     0 where no honest plan is available. The loss of the honest start is its negative."""
-    _, values = candidates(s, params, obs, noise, hp)
-    logits = jnp.where(per_candidate(s, available), values / hp["desires"]["temperature"], -jnp.inf)
+    _, values = candidates(s, params, obs, noise)
+    logits = jnp.where(per_candidate(s, available), values / s.config.desires.temperature, -jnp.inf)
     honest = per_candidate(s, available & ~s.deceptive[kinds])
     log_honest = jax.nn.logsumexp(jnp.where(honest, logits, -jnp.inf)) - jax.nn.logsumexp(logits)
     return jnp.where(honest.any(), log_honest, 0.0)
 
 
-def pg_term(s: Spec, params, batch: Transition, advantage, hp) -> jax.Array:
+def pg_term(s: Spec, params, batch: Transition, advantage) -> jax.Array:
     """REINFORCE with the valence as baseline: ``-mean(A . log pi(act))``, ``A = G - V`` held fixed.
     The reward is a black box: nothing here differentiates through the probe."""
     noise = all_noise(s, batch) if s.noisy else None
-    one = lambda o, c, p, n: log_policy(s, params, o, c, p, n, hp)  # noqa: E731
+    one = lambda o, c, p, n: log_policy(s, params, o, c, p, n)  # noqa: E731
     logp = jax.vmap(jax.vmap(one))(batch.obs, batch.choice, batch.proposal, noise)
     return -jnp.mean(jax.lax.stop_gradient(advantage) * logp)
 
 
-def loss_terms(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, hp, replay=None) -> dict:
+def loss_terms(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, replay=None) -> dict:
     """``{"pred", "td", "probe", "pg"}``, each reaching only the groups its routing row allows;
     ``replay`` transitions (``Thoughts``) join the predictive loss's data.
 
@@ -129,7 +129,7 @@ def loss_terms(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, h
     where its row excludes the beliefs (the same gradients as encoding once per loss, for a
     third of the work), and the rest of each loss sees its routed view of the parameters.
     """
-    sigma = hp["desires"]["thought_noise"]
+    sigma = s.config.desires.thought_noise
     h = encode_batch(s, params["beliefs"], batch.obs, batch.plan, taken_noise(s, batch), sigma)
     seen = {loss: h if "beliefs" in s.table[loss] else jax.lax.stop_gradient(h) for loss in ("pred", "td", "probe")}
     p_pred, p_td = route(params, s.table["pred"]), route(params, s.table["td"])
@@ -137,17 +137,17 @@ def loss_terms(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, h
     if replay is not None:
         errors = jnp.concatenate([errors, prediction_errors(s, p_pred["beliefs"], replay.obs, replay.plan,
                                                             replay.outcome_obs, noise=replay.noise, sigma=sigma)])
-    g = returns(batch, v_end, hp)
+    g = returns(s, batch, v_end)
     terms = {"pred": jnp.mean(errors), "td": td_term(p_td["desires"], seen["td"], g),
-             "probe": probe_term(seen["probe"], batch, probe, hp), "pg": jnp.zeros(())}
+             "probe": probe_term(s, seen["probe"], batch, probe), "pg": jnp.zeros(())}
     if s.table["pg"]:  # skipped where it reaches nothing: its gradient would be zero
         advantage = g - valences(params["desires"], h)
-        terms["pg"] = pg_term(s, route(params, s.table["pg"]), batch, advantage, hp)
+        terms["pg"] = pg_term(s, route(params, s.table["pg"]), batch, advantage)
     return terms
 
 
-def total_loss(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, hp, replay=None):
+def total_loss(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, replay=None):
     """Their sum, with the prediction and TD losses as auxiliary outputs."""
-    t = loss_terms(s, params, batch, v_end, probe, hp, replay)
+    t = loss_terms(s, params, batch, v_end, probe, replay)
     total = t["pred"] + t["td"] + t["probe"]
     return (total + t["pg"] if s.table["pg"] else total), (t["pred"], t["td"])

@@ -1,6 +1,6 @@
 """Acting: the agent's policy, one step in one environment, and a rollout of many.
 
-Everything here is traced for one seed; ``Spec`` carries what a structural config fixes.
+Everything here is traced for one seed; ``Spec`` carries the config and what it fixes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from brainlike.routes import parse_routing
 
 
 class Spec(NamedTuple):
-    """The static half of a learner: what one structural config fixes."""
+    """The config and what its structure fixes. Made inside the trace from the config given as an
+    argument (``learner.start``), its numeric knobs (``s.config.reward.alpha``) are the row's traced
+    values; its structural fields are plain Python values."""
 
     config: Config
     env: Environment
@@ -39,22 +41,24 @@ class Spec(NamedTuple):
     @property
     def noisy(self) -> bool:
         """Are thoughts sampled (``desires.thought_noise > 0``)? Else no noise is drawn at all."""
-        return self.config.desires.thought_noise > 0
+        return self.config.desires.noisy
 
     @property
     def anchored(self) -> bool:
         """Is the reward anchored to the policy RL started from (``reward.kl_beta > 0``)? Else no
         reference policy is kept or computed."""
-        return self.config.reward.kl_beta > 0
+        return self.config.reward.anchored
 
 
 def make_spec(config: Config) -> Spec:
+    """The spec of ``config``, a traced copy or a concrete one (whose numbers are then constants)."""
     env = config.env_obj
     wm = WorldModel(config.beliefs.hidden, config.beliefs.thought_dim, env.num_plans, env.obs_dim,
                     config.beliefs.plan_input)
-    deceptive = env.deceptive_mask
-    return Spec(config, env, wm, parse_routing(config.routing), deceptive,
-                jnp.asarray(config.coverage_mask()) | ~deceptive)
+    with jax.ensure_compile_time_eval():  # inside a trace too: constants of the program, not ops in it
+        deceptive = env.deceptive_mask
+        covered = jnp.asarray(config.coverage_mask()) | ~deceptive
+    return Spec(config, env, wm, parse_routing(config.routing), deceptive, covered)
 
 
 class Episode(NamedTuple):
@@ -109,7 +113,7 @@ def candidate_noise(s: Spec, key):
     return jax.random.normal(key, (s.env.num_plans, s.n_variants, s.config.beliefs.thought_dim))
 
 
-def candidates(s: Spec, params, obs, noise=None, hp=None):
+def candidates(s: Spec, params, obs, noise=None):
     """Thought activations and valences of every candidate at ``obs``: ``[C, H]``, ``[C]``, where
     candidate ``c`` is variant ``c % n_variants`` of plan ``c // n_variants``. ``noise``: from
     ``candidate_noise``; without it every variant of a plan is its one thought ``tanh(z)``."""
@@ -119,7 +123,7 @@ def candidates(s: Spec, params, obs, noise=None, hp=None):
         h = jnp.repeat(h, s.n_variants, axis=0) if s.n_variants > 1 else h
     else:
         z = jax.vmap(s.wm.preact, (None, None, 0))(params["beliefs"], obs, plans)
-        h = jnp.tanh(z[:, None] + hp["desires"]["thought_noise"] * noise).reshape(-1, z.shape[-1])
+        h = jnp.tanh(z[:, None] + s.config.desires.thought_noise * noise).reshape(-1, z.shape[-1])
     return h, jax.vmap(desires.valence, (None, 0))(params["desires"], h)
 
 
@@ -128,62 +132,62 @@ def per_candidate(s: Spec, mask):
     return jnp.repeat(mask, s.n_variants) if s.n_variants > 1 else mask
 
 
-def choose(s: Spec, key_prop, key_sel, values, available, prev_plan, hp):
+def choose(s: Spec, key_prop, key_sel, values, available, prev_plan):
     """The candidate taken (``plan * n_variants + variant``), and which plans came to mind: the
     agent's whole policy. Selection is over every variant of every proposed plan."""
     d = s.config.desires
     if d.selection == "fixed":
-        plan = thoughts.fixed_choice(key_sel, available, d.fixed_plan, hp["desires"]["fixed_p"])
+        plan = thoughts.fixed_choice(key_sel, available, d.fixed_plan, s.config.desires.fixed_p)
         return plan * s.n_variants, available
     proposal = thoughts.propose(key_prop, d.proposal, available, prev_plan, d.n_sampled)
-    choice = thoughts.select(key_sel, d.selection, values, per_candidate(s, proposal), hp["desires"]["temperature"])
+    choice = thoughts.select(key_sel, d.selection, values, per_candidate(s, proposal), s.config.desires.temperature)
     return choice, proposal
 
 
-def log_ratio(s: Spec, ref, obs, noise, choice, proposal, values, hp) -> jax.Array:
+def log_ratio(s: Spec, ref, obs, noise, choice, proposal, values) -> jax.Array:
     """``log pi(choice) - log pi_ref(choice)``: the Boltzmann choice among the proposed candidates
     (``thoughts.boltzmann``), ``values`` their valences now and ``ref`` the parameters RL started
     from, whose candidates are the same thoughts sampled with the same ``noise``."""
-    mask, tau = per_candidate(s, proposal), hp["desires"]["temperature"]
+    mask, tau = per_candidate(s, proposal), s.config.desires.temperature
     log_pi = lambda v: jax.nn.log_softmax(jnp.where(mask, v / tau, -jnp.inf))[choice]  # noqa: E731
-    return log_pi(values) - log_pi(candidates(s, ref, obs, noise, hp)[1])
+    return log_pi(values) - log_pi(candidates(s, ref, obs, noise)[1])
 
 
-def expected_valence(s: Spec, key, values, available, prev_plan, hp):
+def expected_valence(s: Spec, key, values, available, prev_plan):
     """The valence of the thought the policy would take next: exact for Boltzmann over every
     available plan's candidates, else that of one choice drawn with the real proposal and selection rule."""
     d = s.config.desires
     if d.proposal == "all" and d.selection == "boltzmann":
-        return jnp.sum(thoughts.boltzmann(values, per_candidate(s, available), hp["desires"]["temperature"]) * values)
+        return jnp.sum(thoughts.boltzmann(values, per_candidate(s, available), s.config.desires.temperature) * values)
     key_prop, key_sel = jax.random.split(key)
-    return values[choose(s, key_prop, key_sel, values, available, prev_plan, hp)[0]]
+    return values[choose(s, key_prop, key_sel, values, available, prev_plan)[0]]
 
 
-def next_valence(s: Spec, params, key, obs, available, prev_plan, hp):
+def next_valence(s: Spec, params, key, obs, available, prev_plan):
     """``expected_valence`` at ``obs``, the candidates' noise drawn from ``key`` if thoughts are sampled."""
     noise = candidate_noise(s, jax.random.fold_in(key, 2))
-    return expected_valence(s, key, candidates(s, params, obs, noise, hp)[1], available, prev_plan, hp)
+    return expected_valence(s, key, candidates(s, params, obs, noise)[1], available, prev_plan)
 
 
-def new_episode(key, hp) -> Episode:
+def new_episode(s: Spec, key) -> Episode:
     zero = jnp.zeros(())
     return Episode(probes.empty_pool(), zero, zero, zero, jnp.zeros((), bool),
-                   jax.random.bernoulli(key, hp["reward"]["oversight"]))
+                   jax.random.bernoulli(key, s.config.reward.oversight))
 
 
-def new_actor(s: Spec, key, hp) -> Actor:
+def new_actor(s: Spec, key) -> Actor:
     key_env, key_ep = jax.random.split(key)
-    obs, env_state = s.env.reset(key_env, hp["env"])
-    return Actor(obs, env_state, jnp.zeros((), jnp.int32), new_episode(key_ep, hp))
+    obs, env_state = s.env.reset(key_env, s.config.env_params)
+    return Actor(obs, env_state, jnp.zeros((), jnp.int32), new_episode(s, key_ep))
 
 
-def offered_kinds(s: Spec, actor: Actor, proposal, hp) -> jax.Array:
+def offered_kinds(s: Spec, actor: Actor, proposal) -> jax.Array:
     """Boolean ``[K]``: a plan of each kind came to mind."""
-    kinds = s.env.plan_kinds(actor.env_state, hp["env"])
+    kinds = s.env.plan_kinds(actor.env_state, s.config.env_params)
     return (jax.nn.one_hot(kinds, s.n_kinds) * proposal[:, None]).max(axis=0) > 0
 
 
-def judge(s: Spec, episode: Episode, probe: probes.Probe, score_taken, r_env, done, info, hp, kl=None):
+def judge(s: Spec, episode: Episode, probe: probes.Probe, score_taken, r_env, done, info, kl=None):
     """The episode with this step added, the innate reward, and the episode's pooled score so far
     (what an end-judged alarm reads when it ends); ``kl``: the decision's ``log_ratio`` where the
     reward is anchored. ``reward.judged``: the alarm reads the pooled score once, at the episode's
@@ -198,47 +202,47 @@ def judge(s: Spec, episode: Episode, probe: probes.Probe, score_taken, r_env, do
         deceptive = episode.deceptive | info["deceptive"]
     if s.config.reward.audit == "on":
         alarm = reward.audited(alarm, deceptive)
-    r = reward.innate_reward(r_env, alarm, hp["reward"]["alpha"], episode.overseen)
+    r = reward.innate_reward(r_env, alarm, s.config.reward.alpha, episode.overseen)
     if kl is not None:
-        r = reward.anchored(r, kl, hp["reward"]["kl_beta"])
+        r = reward.anchored(r, kl, s.config.reward.kl_beta)
     now = Episode(pool, episode.ret + r, episode.env_ret + r_env, episode.safety + info["safety"],
                   episode.deceptive | info["deceptive"], episode.overseen)
     return now, r, score
 
 
-def read_taken(s: Spec, reader, obs, choice, noise, hp) -> jax.Array:
+def read_taken(s: Spec, reader, obs, choice, noise) -> jax.Array:
     """The thought taken as the frozen ``reader`` beliefs encode it (``probe.reads = reference``):
     the same observation, plan and sampled noise, other weights."""
     plan = choice // s.n_variants
     eps = None if noise is None else noise[plan, choice % s.n_variants]
-    return s.wm.encode(reader, obs, plan, eps, hp["desires"]["thought_noise"])
+    return s.wm.encode(reader, obs, plan, eps, s.config.desires.thought_noise)
 
 
-def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, hp, explore: bool, ref=None, reader=None):
+def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, explore: bool, ref=None, reader=None):
     """One decision and its consequence in one environment: ``(actor, transition)``; ``ref``: the
     parameters RL started from, where the reward is anchored to their policy (``reward.kl_beta``);
     ``reader``: frozen beliefs the alarm reads the thought taken through (``probe.reads``), else the live ones."""
     key_prop, key_sel, key_env, key_ep = jax.random.split(key, 4)
     # keys of their own, derived without disturbing the others
     key_noise = jax.random.fold_in(key, 3) if s.noisy else jnp.zeros(2, jnp.uint32)
-    available = s.env.plan_mask(actor.env_state, hp["env"])
+    available = s.env.plan_mask(actor.env_state, s.config.env_params)
     noise = candidate_noise(s, key_noise)
-    h_c, v_c = candidates(s, params, actor.obs, noise, hp)
+    h_c, v_c = candidates(s, params, actor.obs, noise)
     if explore:
         plan, proposal = jax.random.categorical(key_sel, jnp.where(available, 0.0, -jnp.inf)), available
         choice = plan * s.n_variants
     else:
-        choice, proposal = choose(s, key_prop, key_sel, v_c, available, actor.prev_plan, hp)
+        choice, proposal = choose(s, key_prop, key_sel, v_c, available, actor.prev_plan)
         plan = choice // s.n_variants
-    offered = offered_kinds(s, actor, proposal, hp)
-    obs, env_state, r_env, done, info = s.env.step(key_env, actor.env_state, plan, hp["env"])
-    h_read = h_c[choice] if reader is None else read_taken(s, reader, actor.obs, choice, noise, hp)
+    offered = offered_kinds(s, actor, proposal)
+    obs, env_state, r_env, done, info = s.env.step(key_env, actor.env_state, plan, s.config.env_params)
+    h_read = h_c[choice] if reader is None else read_taken(s, reader, actor.obs, choice, noise)
     score_taken = probes.logit(probe, h_read)
-    kl = log_ratio(s, ref, actor.obs, noise, choice, proposal, v_c, hp) if s.anchored and ref is not None else None
-    ep_now, r, score = judge(s, actor.episode, probe, score_taken, r_env, done, info, hp, kl)
+    kl = log_ratio(s, ref, actor.obs, noise, choice, proposal, v_c) if s.anchored and ref is not None else None
+    ep_now, r, score = judge(s, actor.episode, probe, score_taken, r_env, done, info, kl)
     if s.env.truncates:
         v_trunc = next_valence(s, params, jax.random.fold_in(key_sel, 1), info["outcome_obs"], info["outcome_mask"],
-                               plan, hp)
+                               plan)
     else:
         v_trunc = jnp.zeros(())
     fin = lambda x: jnp.where(done, x, 0).astype(jnp.float32)  # noqa: E731
@@ -248,22 +252,22 @@ def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, hp, expl
         actor.episode.overseen.astype(jnp.float32), info["kind"], offered, score_taken > probe.threshold,
         fin(ep_now.ret), fin(ep_now.env_ret), fin(ep_now.safety), fin(ep_now.deceptive),
         fin(score > probe.threshold))
-    ep_next = jax.tree.map(lambda a, b: jnp.where(done, a, b), new_episode(key_ep, hp), ep_now)
+    ep_next = jax.tree.map(lambda a, b: jnp.where(done, a, b), new_episode(s, key_ep), ep_now)
     return Actor(obs, env_state, plan, ep_next), transition
 
 
-def rollout(s: Spec, params, probe: probes.Probe, actors: Actor, key, hp, explore: bool, ref=None, reader=None):
+def rollout(s: Spec, params, probe: probes.Probe, actors: Actor, key, explore: bool, ref=None, reader=None):
     """``rollout_len`` steps in each of the ``n_envs`` environments: time-major ``[T, E]``, and
     ``v_end [E]``, the valence of the thought each environment would take next; ``ref`` and
     ``reader`` as in ``actor_step``."""
     run = s.config.run
 
     def step(actors, key):
-        one = functools.partial(actor_step, s, params, probe, hp=hp, explore=explore, ref=ref, reader=reader)
+        one = functools.partial(actor_step, s, params, probe, explore=explore, ref=ref, reader=reader)
         return jax.vmap(one)(actors, jax.random.split(key, run.n_envs))
 
     actors, batch = jax.lax.scan(step, actors, jax.random.split(key, run.rollout_len))
-    available = jax.vmap(s.env.plan_mask, (0, None))(actors.env_state, hp["env"])
+    available = jax.vmap(s.env.plan_mask, (0, None))(actors.env_state, s.config.env_params)
     keys = jax.random.split(jax.random.fold_in(key, 1), run.n_envs)
-    v_end = jax.vmap(functools.partial(next_valence, s, params, hp=hp))(keys, actors.obs, available, actors.prev_plan)
+    v_end = jax.vmap(functools.partial(next_valence, s, params))(keys, actors.obs, available, actors.prev_plan)
     return actors, batch, v_end

@@ -16,9 +16,10 @@ which a learner needs to bootstrap past a time limit.
 
 The class facts (name, kinds, plans, knobs) are an ``EnvSpec`` (``brainlike.envspec``), which the
 host reads without JAX; the knobs are a frozen dataclass that the environment's class registers
-as a pytree, every knob a traced leaf. A shape knob (``static_knobs``) is read when the object is
-made (``Environment(**static)``, ``envs.make(name, **static)``), so a different value is a
-different compiled program; the copy in the parameters is never read by traced code.
+as a pytree, every knob a traced leaf but the shape knobs. A shape knob (``static_knobs``) is read
+when the object is made (``Environment(**static)``, ``envs.make(name, **static)``), so a different
+value is a different compiled program; its copy in the parameters is static (part of the tree's
+structure) and never read by traced code.
 
 Plans are integers ``0 .. num_plans - 1``; ``plan_mask`` says which are available now, and
 ``plan_kinds`` which kind each would be if taken now (the opportunity to deceive). Kind 0 is
@@ -27,6 +28,7 @@ always the honest kind; ``deceptive_kinds`` flags the others.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, ClassVar, NamedTuple
 
 import jax
@@ -63,11 +65,14 @@ class Environment(EnvSpec):
     truncates: ClassVar[bool] = False  # can an episode end by a time limit?
 
     def __init_subclass__(cls, **kwargs):
-        """Register the class's knobs as a pytree, every knob a traced leaf (once per class of knobs)."""
+        """Register the class's knobs as a pytree, every knob a traced leaf but the shape knobs, which
+        are static (once per class of knobs)."""
         super().__init_subclass__(**kwargs)
         params = getattr(cls, "Params", None)
         if params is not None and params not in _PYTREES:  # once per class of knobs
-            jax.tree_util.register_dataclass(params)
+            names = [f.name for f in dataclasses.fields(params)]
+            jax.tree_util.register_dataclass(params, data_fields=[n for n in names if n not in cls.static_knobs],
+                                             meta_fields=[n for n in names if n in cls.static_knobs])
             _PYTREES.add(params)
 
     def observation_space(self, params) -> Box:

@@ -6,7 +6,6 @@ import os
 
 from brainlike.config import Config
 from brainlike.schema import OUTCOMES
-from brainlike.store.results import ensure_writable
 
 
 def run_and_save(config: Config, n_seeds: int, out: str | os.PathLike, seed: int = 0, *,
@@ -23,10 +22,8 @@ def run_and_save(config: Config, n_seeds: int, out: str | os.PathLike, seed: int
     OUT --seed I``, ``brainlike export OUT`` and ``brainlike compare OUT OTHER``.
     ``progress``: a progress bar on stderr.
     """
-    from brainlike.run.memory import plan_memory
     from brainlike.run.runner import run_conditions
 
-    plan_memory({"": config}, n_seeds, out=out)  # refuse a run too large before writing anything
-    out = ensure_writable(out)
+    # a run too large for memory, or a folder that cannot be written, is refused before anything is written
     _, outcome = run_conditions({"": config}, n_seeds, seed, progress, out=out)[""]
     return [OUTCOMES[int(i)] for i in outcome]

@@ -86,7 +86,7 @@ def flat_config(raw: dict) -> dict[str, str]:
             out |= {f"{section}.{k}": _text(v) for k, v in values.items()}
     knobs = dict(raw.get("env_params", {}))
     try:
-        params = cfg.from_dict(raw).env_params_obj()
+        params = cfg.from_dict(raw).env_params
         knobs = {k: getattr(params, k) for k in params.__dataclass_fields__} | knobs
     except (ValueError, TypeError):  # an environment not registered here: the overrides alone
         pass

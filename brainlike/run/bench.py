@@ -121,22 +121,21 @@ def work_baseline(n_seeds: int, min_time: float, overrides: dict | None = None) 
     """One seed at a time: ``jax.jit`` of one seed's ``advance``, in a Python loop over seeds."""
     import jax
 
-    from brainlike.core.numeric import numeric
+    from brainlike.core import learner
+    from brainlike.core.traced import float32
     from brainlike.run.devices import seed_keys
-    from brainlike.core.learner import make_learner
 
     config = reference_config(overrides)
-    learner = make_learner(config)
-    hp = numeric(config)
-    init, advance = jax.jit(learner.init), jax.jit(learner.advance, static_argnums=2)
+    numbers = float32(config)
+    init, advance = jax.jit(learner.start), jax.jit(learner.resume, static_argnums=2)
     keys = seed_keys(0, range(n_seeds))
-    states = [_block(init, keys[i], hp) for i in range(n_seeds)]
-    _block(advance, states[0], hp, 1)  # compile and warm up
+    states = [_block(init, keys[i], numbers) for i in range(n_seeds)]
+    _block(advance, states[0], numbers, 1)  # compile and warm up
     steps_per_log = config.run.log_every * config.run.steps_per_update
     logs, start = 0, time.perf_counter()
     while True:
         for i in range(n_seeds):  # the loop over seeds
-            states[i], _ = _block(advance, states[i], hp, 1)
+            states[i], _ = _block(advance, states[i], numbers, 1)
             logs += 1
         elapsed = time.perf_counter() - start
         if elapsed >= min_time:
@@ -155,14 +154,14 @@ def work_compile(seeds: int, block_rows: int | None, overrides: dict | None = No
 
     config = reference_config(overrides)
     rows = Blocks(config, *rows_of([config], seeds, 0), block_rows or default_block_rows())
-    keys, hp = rows.put(rows.rows(rows.keys, 0)), rows.hp_dev[0]
+    keys, configs = rows.put(rows.rows(rows.keys, 0)), rows.configs_dev[0]
     times = {}
     start = time.perf_counter()
-    rows.init_fn.lower(keys, hp).compile()
+    rows.init_fn.lower(keys, configs).compile()
     times["init"] = time.perf_counter() - start
-    state = jax.eval_shape(rows.init_fn, keys, hp)
+    state = jax.eval_shape(rows.init_fn, keys, configs)
     start = time.perf_counter()
-    rows.advance_fn.lower(state, hp, 1).compile()
+    rows.advance_fn.lower(state, configs, 1).compile()
     times["advance"] = time.perf_counter() - start
     return {"compile_s": sum(times.values()), "parts": times, "block_rows": rows.block,
             "backend": jax.default_backend(), "devices": jax.device_count()}

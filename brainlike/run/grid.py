@@ -14,7 +14,8 @@ import re
 import numpy as np
 
 from brainlike import config as cfg
-from brainlike.config import Config, ConfigError, structure
+from brainlike.config import Config, ConfigError
+from brainlike.core.traced import compile_key
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.,=+-]+$")
 
@@ -167,8 +168,8 @@ def check_names(conditions) -> None:
 
 
 def group_by_structure(conditions: dict[str, Config]) -> list[list[str]]:
-    """Condition names grouped so that each group compiles once, in first-seen order."""
-    groups: dict[tuple, list[str]] = {}
+    """Condition names grouped by ``compile_key``, so that each group compiles once, in first-seen order."""
+    groups: dict = {}
     for name, config in conditions.items():
-        groups.setdefault(structure(config), []).append(name)
+        groups.setdefault(compile_key(config), []).append(name)
     return list(groups.values())

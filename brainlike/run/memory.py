@@ -1,7 +1,7 @@
 """Memory: what a sweep needs, against what the machine has, decided before anything is written.
 
-Each structure's state and logged point per row come from ``jax.eval_shape`` (nothing is
-computed or allocated); times rows, plus the host copy of every logged point, plus the
+Each structure's state and logged point per row come from ``jax.eval_shape``
+(``programs.Program.row_bytes``: nothing is computed or allocated); times rows, plus the host copy of every logged point, plus the
 allocator's slack and a fixed overhead, they must fit in the memory available. Blocks and
 chunks the caller did not fix shrink, halving, until the sweep fits; otherwise one line says
 what to change.
@@ -9,20 +9,17 @@ what to change.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import NamedTuple
 
 import jax
-import numpy as np
 
-from brainlike.config import Config, structure
-from brainlike.core.learner import make_learner
-from brainlike.core.numeric import numeric
+from brainlike.config import Config
 from brainlike.run import checkpoint
 from brainlike.run.devices import (available_memory, block_layout, default_block_rows, device_memory,
                                    smallest_over_processes)
 from brainlike.run.grid import group_by_structure
+from brainlike.run.programs import compiled
 
 
 def chunk_size(n_logs: int, target_chunks: int = 10) -> int:
@@ -38,7 +35,6 @@ OVERHEAD = 512 << 20  # compiling, and what JAX and NumPy allocate beside the ar
 # The allocator's slack over the arrays counted: peak RSS grew 1.17x the arrays' estimate at 4,096
 # tiny seeds (docs/scaling.md); the arrays' estimate is multiplied by SLACK_NUM / SLACK_DEN.
 SLACK_NUM, SLACK_DEN = 5, 4
-_ROW_BYTES: dict[tuple, tuple[int, int, int]] = {}
 
 
 class Plan(NamedTuple):
@@ -46,22 +42,6 @@ class Plan(NamedTuple):
 
     block_rows: int
     chunk: int
-
-
-def row_bytes(config: Config) -> tuple[int, int, int]:
-    """Bytes per row of the run state, of one logged point and of the numeric knobs, from
-    ``jax.eval_shape`` (traced, nothing computed or allocated; cached per structure)."""
-    key = structure(config)
-    if key not in _ROW_BYTES:
-        learner, hp = make_learner(config), numeric(config)
-        state = jax.eval_shape(learner.init, jax.ShapeDtypeStruct((2,), np.uint32), hp)
-        logged = jax.eval_shape(functools.partial(learner.advance, n_logs=1), state, hp)[1]
-        _ROW_BYTES[key] = (_nbytes(state), _nbytes(logged), _nbytes(hp))
-    return _ROW_BYTES[key]
-
-
-def _nbytes(tree) -> int:
-    return sum(int(np.prod(x.shape)) * np.dtype(x.dtype).itemsize for x in jax.tree.leaves(tree))
 
 
 def group_memory(n_rows: int, n_logs: int, sizes, plan: Plan, checkpointing: bool) -> tuple[int, int, int]:
@@ -98,7 +78,7 @@ def plan_memory(conditions: dict[str, Config], n_seeds: int, *, block_rows: int 
     host_free, device_free = smallest_over_processes(available_memory()), device_memory()
     if device_free is not None:
         device_free = smallest_over_processes(device_free)
-    sizes = [row_bytes(conditions[names[0]]) for names in groups]
+    sizes = [compiled(conditions[names[0]]).row_bytes() for names in groups]
     n_rows = [len(names) * n_seeds for names in groups]
     n_logs = [conditions[names[0]].run.n_logs for names in groups]
     choices = [_candidates(conditions, names, gi, block_rows, chunk_logs, out, resume)

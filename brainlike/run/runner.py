@@ -1,7 +1,8 @@
 """Sweeps: a grid of conditions x a number of seeds, sharded over devices, checkpointed, resumable.
 
-Conditions whose configs share a structure (``config.structure``) run as rows of one
-compiled function, each row with its own numeric knobs; each structure compiles once. Rows
+Conditions whose configs share a structure (``core.traced.compile_key``) run as rows of one
+compiled function (``programs.compiled``): their configs stacked, each row with its own numeric
+knobs, which the program receives as traced arguments; each structure compiles once. Rows
 (conditions x seeds) run in blocks, ``block_rows`` rows per device (fewer if there are
 fewer rows); each block's row axis is sharded over every visible device (``jax.sharding``),
 on one host or many. A device always sees the shapes one device alone would, so a seed
@@ -35,15 +36,15 @@ import numpy as np
 from brainlike import schema
 
 from brainlike import config as cfg
-from brainlike.config import Config, structure
+from brainlike.config import Config
 from brainlike.core import fast_prng
-from brainlike.core.learner import make_learner
-from brainlike.core.numeric import numeric
+from brainlike.core.traced import rows as stacked
 from brainlike.run import checkpoint
-from brainlike.run.devices import (block_layout, describe_devices, on_rows, pad_rows, row_sharding, seed_keys,
+from brainlike.run.devices import (block_layout, describe_devices, pad_rows, row_sharding, seed_keys,
                                    to_devices, to_host)
 from brainlike.run.grid import check_conditions, check_names, group_by_structure
 from brainlike.run.memory import plan_memory
+from brainlike.run.programs import compiled
 from brainlike.run.progress import Clock, Progress, progress_bar
 from brainlike.store import outcomes
 from brainlike.store.manifest import manifest
@@ -54,37 +55,9 @@ MANIFEST = "manifest.json"
 METRICS = "metrics.npz"
 
 
-_COMPILED: dict[tuple, tuple] = {}
-
-
-def compiled(config: Config):
-    """The jitted, vmapped ``init`` and ``advance`` of a config's structure (cached):
-    configs that differ only in numeric knobs share them and compile once."""
-    key = structure(config)
-    if key not in _COMPILED:
-        learner = make_learner(config)
-
-        def init(keys, hp):
-            return on_rows(jax.vmap(learner.init))(keys, hp)
-
-        def advance(state, hp, n_logs):
-            return on_rows(lambda s, h: jax.vmap(learner.advance, (0, 0, None))(s, h, n_logs))(state, hp)
-
-        _COMPILED[key] = (jax.jit(init), jax.jit(advance, static_argnums=2))
-    return _COMPILED[key]
-
-
-def release_compiled() -> None:
-    """Drop every compiled program this process holds (the next use loads it from the persistent
-    cache). XLA's CPU programs each map memory sections of their own, and a process that compiles
-    the structures of many experiments in turn runs out of memory maps (Linux allows 65,530)."""
-    _COMPILED.clear()
-    jax.clear_caches()
-
-
 def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, progress=True, *,
                    out=None, resume: bool = False, chunk_logs: int | None = None,
-                   block_rows: int | None = None):
+                   block_rows: int | None = None, plans: list | None = None):
     """Train ``n_seeds`` seeds of every condition: ``{name: (logged, outcome)}`` as NumPy.
 
     ``logged[metric]`` is ``[n_seeds, n_logs, ...]``, ``outcome`` ``[n_seeds]``. Seed ``i`` of
@@ -96,9 +69,9 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
     a folder for per-condition results and checkpoints; ``resume``: continue the sweep already
     in ``out``. ``chunk_logs``: logged points per chunk (default: about a tenth of the run).
     ``block_rows``: rows per device in one compiled call (default ``default_block_rows()``).
-    A sweep too large for the memory available raises ``ValueError`` before anything is
-    written (``plan_memory``); a write that fails mid-sweep raises ``ResultsError`` naming the
-    folder, the last checkpoint intact.
+    A sweep too large for the memory available raises ``ValueError`` before anything is written
+    (``plan_memory``, unless the caller gives its ``plans``); a write that fails mid-sweep raises
+    ``ResultsError`` naming the folder, the last checkpoint intact.
     """
     check_conditions(conditions, n_seeds)
     n_seeds = int(n_seeds)
@@ -112,7 +85,8 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
     if out is not None:
         check_names(conditions)
         out = Path(out)
-    plans = plan_memory(conditions, n_seeds, block_rows=block_rows, chunk_logs=chunk_logs, out=out, resume=resume)
+    plans = plans or plan_memory(conditions, n_seeds, block_rows=block_rows, chunk_logs=chunk_logs, out=out,
+                                 resume=resume)
     if out is not None:
         out = _prepare_out(out, spec, resume)
     callback = progress if callable(progress) else (progress_bar() if progress else None)
@@ -176,14 +150,15 @@ class Blocks:
     n_rows)`` rows of it: a row's result does not depend on the number of devices.
     """
 
-    def __init__(self, config: Config, keys, hp, block_rows: int):
+    def __init__(self, config: Config, keys, configs, block_rows: int):
         self.n_rows = keys.shape[0]
         self.block, self.n_blocks = block_layout(self.n_rows, block_rows)
         self.sharding = row_sharding()
         fast_prng.use(fast_prng.suits(config))  # how the hash is lowered, wherever these compile next
-        self.init_fn, self.advance_fn = compiled(config)
-        self.keys, self.hp = pad_rows((keys, hp), self.block * self.n_blocks)
-        self.hp_dev = [self.put(self.rows(self.hp, b)) for b in range(self.n_blocks)]
+        program = compiled(config)
+        self.init_fn, self.advance_fn = program.init, program.advance
+        self.keys, self.configs = pad_rows((keys, configs), self.block * self.n_blocks)
+        self.configs_dev = [self.put(self.rows(self.configs, b)) for b in range(self.n_blocks)]
 
     def rows(self, tree, b: int):
         """Block ``b`` of a host tree with all (padded) rows."""
@@ -194,11 +169,11 @@ class Blocks:
 
     def init(self) -> list:
         """Every block's state after pretraining and the probe fit."""
-        return [self.init_fn(self.put(self.rows(self.keys, b)), self.hp_dev[b]) for b in range(self.n_blocks)]
+        return [self.init_fn(self.put(self.rows(self.keys, b)), self.configs_dev[b]) for b in range(self.n_blocks)]
 
     def advance(self, states: list, n_logs: int) -> tuple[list, dict]:
         """``n_logs`` logged points more for every block; the points as NumPy ``[n_rows, n_logs, ...]``."""
-        out = [self.advance_fn(s, hp, n_logs) for s, hp in zip(states, self.hp_dev)]
+        out = [self.advance_fn(s, c, n_logs) for s, c in zip(states, self.configs_dev)]
         return [s for s, _ in out], self.gather([logged for _, logged in out])
 
     def gather(self, blocks: list):
@@ -212,15 +187,15 @@ class Blocks:
 
     def shapes(self, n_logs: int):
         """Shapes of one block's state and of ``n_logs`` logged points, without running anything."""
-        state = jax.eval_shape(self.init_fn, self.rows(self.keys, 0), self.hp_dev[0])
-        return state, (jax.eval_shape(self.advance_fn, state, self.hp_dev[0], n_logs)[1] if n_logs else {})
+        state = jax.eval_shape(self.init_fn, self.rows(self.keys, 0), self.configs_dev[0])
+        return state, (jax.eval_shape(self.advance_fn, state, self.configs_dev[0], n_logs)[1] if n_logs else {})
 
 
 def rows_of(configs: list[Config], n_seeds: int, seed: int):
-    """Keys and numeric knobs of rows ``[condition, seed]`` (condition-major), as NumPy."""
+    """Keys and configs of rows ``[condition, seed]`` (condition-major), as NumPy: the configs
+    stacked, every numeric knob with a leading row axis."""
     keys = np.tile(np.asarray(seed_keys(seed, np.arange(n_seeds))), (len(configs), 1))
-    hps = [jax.tree.map(np.asarray, numeric(c)) for c in configs]
-    return keys, jax.tree.map(lambda *xs: np.repeat(np.stack(xs), n_seeds, axis=0), *hps)
+    return keys, stacked(configs, n_seeds)
 
 
 def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, report):

@@ -11,7 +11,6 @@ this machine's measured peak, so the distance to the physical limit is a number.
 
 from __future__ import annotations
 
-import functools
 import subprocess
 import sys
 import tempfile
@@ -67,31 +66,28 @@ def _timed(fn, *args) -> float:
 def shares(seeds: int = 256) -> dict:
     """Seconds of one block of ``seeds`` rows in each phase of a full run, and their shares."""
     import jax
-    import jax.numpy as jnp
     import numpy as np
 
     from brainlike.config import Config, replace
     from brainlike.core import learner
-    from brainlike.core.numeric import numeric
     from brainlike.core.rollout import make_spec
+    from brainlike.core.traced import rows
     from brainlike.run.devices import seed_keys
     from brainlike.store.results import write_run
 
     config = replace(Config(), **WORKLOAD)
-    rows = lambda tree: jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds,) + jnp.shape(x)), tree)  # noqa: E731
-    keys, hp = seed_keys(0, np.arange(seeds)), rows(numeric(config))
-    spec, bare = make_spec(config), make_spec(replace(config, **{"beliefs.pretrain_updates": 0}))
-    init = jax.jit(jax.vmap(functools.partial(learner.init, spec)))
-    init_bare = jax.jit(jax.vmap(functools.partial(learner.init, bare)))
-    state = init(keys, hp)
+    keys, configs = seed_keys(0, np.arange(seeds)), rows([config], seeds)
+    bare = rows([replace(config, **{"beliefs.pretrain_updates": 0})], seeds)
+    init = jax.jit(jax.vmap(learner.start))
+    state = init(keys, configs)
     n_logs, k = config.run.n_logs, 4  # time k logged points and scale to the run
-    advance = jax.jit(jax.vmap(lambda s, h: learner.advance(spec, s, h, k)))
-    evaluate = jax.jit(jax.vmap(lambda s, h: learner.evaluate(spec, s, h)))
-    t_all, t_bare = _timed(init, keys, hp), _timed(init_bare, keys, hp)
-    t_advance, t_eval = _timed(advance, state, hp) * n_logs / k, _timed(evaluate, state, hp) * n_logs
+    advance = jax.jit(jax.vmap(lambda s, c: learner.resume(s, c, k)))
+    evaluate = jax.jit(jax.vmap(lambda s, c: learner.evaluate(make_spec(c), s)))
+    t_all, t_bare = _timed(init, keys, configs), _timed(init, keys, bare)
+    t_advance, t_eval = _timed(advance, state, configs) * n_logs / k, _timed(evaluate, state, configs) * n_logs
     start = time.perf_counter()
     logged = {name: np.repeat(np.asarray(v), n_logs // k, axis=1)
-              for name, v in jax.device_get(advance(state, hp)[1]).items()}
+              for name, v in jax.device_get(advance(state, configs)[1]).items()}
     with tempfile.TemporaryDirectory(prefix="brainlike-workload-") as tmp:
         write_run(Path(tmp), config, logged, np.zeros(seeds, np.int32))
     t_write = time.perf_counter() - start
@@ -111,15 +107,14 @@ def flops(seeds: int = 256) -> dict:
 
     from brainlike.config import Config, replace
     from brainlike.core import learner
-    from brainlike.core.numeric import numeric
     from brainlike.core.rollout import make_spec
+    from brainlike.core.traced import rows
     from brainlike.run.devices import seed_keys
 
     config = replace(Config(), **WORKLOAD)
-    spec, hp0 = make_spec(config), numeric(config)
-    hp = jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds,) + jnp.shape(x)), hp0)
-    state = jax.jit(jax.vmap(functools.partial(learner.init, spec)))(seed_keys(0, np.arange(seeds)), hp)
-    update = jax.jit(jax.vmap(lambda s, h: learner.rl_update(spec, s, h)[0])).lower(state, hp).compile()
+    configs = rows([config], seeds)
+    state = jax.jit(jax.vmap(learner.start))(seed_keys(0, np.arange(seeds)), configs)
+    update = jax.jit(jax.vmap(lambda s, c: learner.rl_update(make_spec(c), s)[0])).lower(state, configs).compile()
     cost = update.cost_analysis()  # a loop's body counts once: the update has none but its 1-step rollout
     cost = cost[0] if isinstance(cost, list) else cost
     per_step = float(cost["flops"]) / (seeds * config.run.steps_per_update)
