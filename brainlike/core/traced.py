@@ -27,52 +27,51 @@ from brainlike import envs  # noqa: F401  (registers every environment's knobs a
 from brainlike.config import SECTIONS, Config
 
 
-def _static_zero(f: dataclasses.Field, value) -> bool:
-    return bool(f.metadata.get("switch")) and isinstance(value, numbers.Real) and value == 0
+def _is_zero(value) -> bool:
+    return isinstance(value, numbers.Real) and value == 0
 
 
-def _section_children(obj) -> tuple[str, ...]:
-    """A section's leaves, by name: its ``float`` fields, but a switch at 0."""
-    return tuple(sorted(f.name for f in dataclasses.fields(obj)
-                        if f.type in (float, "float") and not _static_zero(f, getattr(obj, f.name))))
-
-
-def _config_children(obj) -> tuple[str, ...]:
-    """The config's subtrees, by name: its sections and the environment's knobs; its other fields
-    are static."""
-    return tuple(sorted(("env_params",) + SECTIONS))
-
-
-def _register(cls, children) -> None:
-    """``cls`` as a pytree whose children are the fields ``children(obj)`` names, every other field
-    static (in the tree's structure, with the names of the children)."""
+def _register(cls, children: tuple[str, ...], switches: tuple[str, ...] = ()) -> None:
+    """``cls`` as a pytree whose children are the fields ``children`` names, but a switch at 0;
+    every other field is static (in the tree's structure, with the names of the children)."""
     names = tuple(f.name for f in dataclasses.fields(cls))
+    rest: dict[tuple, tuple] = {}  # the static fields' names, for each set of children
+
+    def static_names(kids):
+        if kids not in rest:
+            rest[kids] = tuple(n for n in names if n not in kids)
+        return rest[kids]
 
     def parts(obj):
-        kids = children(obj)
-        return kids, (kids, tuple((n, getattr(obj, n)) for n in names if n not in kids))
-
-    def flatten_with_keys(obj):
-        kids, aux = parts(obj)
-        return [(jax.tree_util.GetAttrKey(n), getattr(obj, n)) for n in kids], aux
+        d = obj.__dict__
+        kids = children
+        if switches and any(_is_zero(d[n]) for n in switches):
+            kids = tuple(n for n in children if not (n in switches and _is_zero(d[n])))
+        return kids, (kids, tuple(d[n] for n in static_names(kids)))
 
     def flatten(obj):
         kids, aux = parts(obj)
-        return [getattr(obj, n) for n in kids], aux
+        return [obj.__dict__[n] for n in kids], aux
+
+    def flatten_with_keys(obj):
+        kids, aux = parts(obj)
+        return [(jax.tree_util.GetAttrKey(n), obj.__dict__[n]) for n in kids], aux
 
     def unflatten(aux, values):
         kids, static = aux
         obj = object.__new__(cls)
-        for name, value in static + tuple(zip(kids, values)):
-            object.__setattr__(obj, name, value)
+        obj.__dict__.update(zip(static_names(kids), static))
+        obj.__dict__.update(zip(kids, values))
         return obj
 
     jax.tree_util.register_pytree_with_keys(cls, flatten_with_keys, unflatten, flatten)
 
 
-for _section in SECTIONS:
-    _register(type(getattr(Config(), _section)), _section_children)
-_register(Config, _config_children)
+for _section in SECTIONS:  # a section's leaves: its float fields, by name
+    _fields = dataclasses.fields(getattr(Config(), _section))
+    _register(type(getattr(Config(), _section)), tuple(sorted(f.name for f in _fields if f.type in (float, "float"))),
+              tuple(f.name for f in _fields if f.metadata.get("switch")))
+_register(Config, tuple(sorted(("env_params",) + SECTIONS)))  # the config's: its sections and the environment's knobs
 
 
 def compile_key(config: Config) -> jax.tree_util.PyTreeDef:
