@@ -43,9 +43,25 @@ class BeliefsConfig:
                            "`features`: a fixed dense code per plan, every pair at cosine 0.9 in a random basis, so "
                            "no input coordinate says which plan or whether it deceives (brainlike.core.beliefs)",
                            choices=("onehot", "features"))
+    architecture: str = knob("split", "`split`: the valence is a head of its own on the thought, and pretraining trains only "
+                             "prediction. `shared`: pretraining also regresses the value of exploration's thoughts through "
+                             "the encoder, so value and prediction share its layers and no parameter group is the desires by "
+                             "construction; RL then starts a fresh value head, and beliefs.mask decides which encoder "
+                             "parameters the reward's losses reach (brainlike.core.masks)", choices=("split", "shared"))
+    mask: str = knob("none", "a shared network's encoder parameters the reward's losses (a routing row naming desires "
+                     "but not beliefs) may update, by units (each unit's incoming weights and bias): `imposed` by "
+                     "gradient routing while pretraining (the value loss reaches only the first mask_share of each "
+                     "layer's units, prediction only the rest); `found` after pretraining, the mask_share of units the "
+                     "value relies on most against prediction (gradient x activation); `random`, the same share drawn at "
+                     "random (placebo); `none`, no mask: every encoder parameter", choices=("imposed", "found", "random",
+                                                                                           "none"))
+    mask_share: float = knob(0.25, "share of each encoder layer's units in beliefs.mask (imposed, found or random)",
+                             0.0, 1.0)
 
     def __post_init__(self):
         check_fields(self, "beliefs.")
+        if self.architecture == "split" and self.mask != "none":
+            raise ConfigError(f"beliefs.mask: {self.mask!r} needs beliefs.architecture shared; allowed with split: none")
 
 
 @dataclass(frozen=True)
@@ -306,6 +322,9 @@ class Config:
         if self.run.sft_steps and self.desires.selection != "boltzmann":
             raise ConfigError(f"desires.selection: {self.desires.selection!r} has no log-probability for "
                               "run.sft_steps > 0; allowed with sft_steps: boltzmann")
+        if self.run.sft_steps and self.beliefs.architecture == "shared":
+            raise ConfigError("run.sft_steps: an honest start is not defined for beliefs.architecture shared (it would "
+                              "update only the fresh value head); allowed with shared: 0")
         if self.reward.alarm_from >= self.run.steps:
             raise ConfigError(f"reward.alarm_from: {self.reward.alarm_from} is not below run.steps ({self.run.steps}): "
                               "the alarm would never enter the reward; allowed: 0 .. run.steps - 1")

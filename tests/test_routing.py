@@ -178,3 +178,40 @@ def test_parse_routing_errors_name_the_culprit(spec, named):
     with pytest.raises(ValueError, match="routing") as e:
         parse_routing(spec)
     assert named in str(e.value)
+
+
+def _masked_grads(routing: str) -> tuple[dict, dict]:
+    """Each loss term's gradient in a shared network whose RL mask is a random half of each encoder
+    layer's units, and the mask over the beliefs' parameters."""
+    from brainlike.core import masks
+    config = replace(Config(), **{"routing": routing, "beliefs.hidden": 8, "beliefs.thought_dim": 4,
+                                  "beliefs.architecture": "shared", "beliefs.mask": "random"})
+    env, s = config.env_obj, make_spec(float32(config))
+
+    def grads():
+        key_wm, key_w, key_u, key_batch, key_units = jax.random.split(jax.random.PRNGKey(0), 5)
+        params = {"beliefs": s.wm.init(key_wm),
+                  "desires": {"w": jax.random.normal(key_w, (4,)), "b": jnp.asarray(0.3)}}
+        units = tuple(jax.random.permutation(k, n) < n // 2 for k, n in zip(jax.random.split(key_units), (8, 4)))
+        mask = masks.param_mask(params["beliefs"], units)
+        probe = probes.Probe(jax.random.normal(key_u, (4,)), jnp.asarray(0.1), jnp.asarray(0.0))
+        batch, v_end = _batch(key_batch, env)
+        return jax.jacrev(lambda p: loss_terms(s._replace(mask=mask), p, batch, v_end, probe))(params), mask
+
+    return jax.device_get(jax.jit(grads)())
+
+
+@pytest.mark.parametrize("routing", ["brainlike", "pred=beliefs;td=desires;pg=desires"])
+def test_a_mask_routes_the_reward_exactly(routing):
+    """In a shared network the reward's losses reach the valence and the masked encoder parameters,
+    every one of them and nothing else; prediction still reaches every belief parameter."""
+    g, mask = _masked_grads(routing)
+    reward_terms = ("td", "pg") if "pg=desires" in routing else ("td",)
+    for term in reward_terms:
+        inside = jax.tree.map(lambda x, m: x[m], g[term]["beliefs"]["encoder"], mask["encoder"])
+        outside = jax.tree.map(lambda x, m: x[~m], g[term]["beliefs"], mask)
+        assert _all_zero(outside), term
+        assert all(np.mean(np.asarray(x) != 0) > 0.5 for x in jax.tree.leaves(inside)), term
+        assert _every_leaf_nonzero(g[term]["desires"]), term
+    assert _all_zero(g["probe"])
+    assert _every_leaf_nonzero(g["pred"]["beliefs"]) and _all_zero(g["pred"]["desires"])

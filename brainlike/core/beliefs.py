@@ -69,10 +69,10 @@ class Encoder(nn.Module):
     plan_input: str = "onehot"
 
     @nn.compact
-    def __call__(self, obs, plan):
+    def __call__(self, obs, plan, gate=None):
         x = jnp.concatenate([obs, plan_vector(plan, self.num_plans, self.plan_input)], axis=-1)
         x = nn.tanh(nn.Dense(self.hidden)(x))
-        return nn.Dense(self.thought_dim)(x)
+        return nn.Dense(self.thought_dim)(x if gate is None else x * gate)
 
 
 class Decoder(nn.Module):
@@ -100,15 +100,18 @@ class WorldModel:
         return {"encoder": self.encoder.init(key_enc, obs, plan),
                 "decoder": self.decoder.init(key_dec, jnp.zeros(self.thought_dim))}
 
-    def preact(self, params: dict, obs, plan) -> jax.Array:
-        """The thought's pre-activation z for one (obs, plan): the mean of a sampled thought."""
-        return self.encoder.apply(params["encoder"], obs, plan)
+    def preact(self, params: dict, obs, plan, gate=None) -> jax.Array:
+        """The thought's pre-activation z for one (obs, plan): the mean of a sampled thought.
+        ``gate`` (``[hidden]``) multiplies the hidden layer's units (``core.masks``: 0 ablates one)."""
+        return self.encoder.apply(params["encoder"], obs, plan, gate)
 
-    def encode(self, params: dict, obs, plan, noise=None, sigma=None) -> jax.Array:
+    def encode(self, params: dict, obs, plan, noise=None, sigma=None, gates=None) -> jax.Array:
         """Thought activation ``h = tanh(z)`` for one (obs, plan), or the sampled thought
-        ``tanh(z + sigma * noise)`` when ``noise`` (standard normal, ``[H]``) is given; vmap for batches."""
-        z = self.preact(params, obs, plan)
-        return jnp.tanh(z) if noise is None else jnp.tanh(z + sigma * noise)
+        ``tanh(z + sigma * noise)`` when ``noise`` (standard normal, ``[H]``) is given; vmap for batches.
+        ``gates`` (``([hidden], [H])``) multiply each layer's units, as ``core.masks`` reads them."""
+        z = self.preact(params, obs, plan, None if gates is None else gates[0])
+        h = jnp.tanh(z) if noise is None else jnp.tanh(z + sigma * noise)
+        return h if gates is None else h * gates[1]
 
     def predict(self, params: dict, h) -> jax.Array:
         return self.decoder.apply(params["decoder"], h)

@@ -29,9 +29,9 @@ from jax.flatten_util import ravel_pytree
 
 from brainlike import schema
 from brainlike.config import Config
-from brainlike.core import desires, probes, traced
+from brainlike.core import desires, masks, probes, traced
 from brainlike.core.losses import (encode_batch, honest_log_prob, pg_term, prediction_errors, returns,
-                                   soft_alarm, taken_noise, total_loss, valences)
+                                   soft_alarm, taken_noise, td_term, total_loss, valences)
 from brainlike.core.rollout import Actor, Spec, Transition, candidate_noise, make_spec, new_actor, rollout
 from brainlike.core.routing import route
 from brainlike.routes import GROUPS
@@ -69,6 +69,7 @@ class RunState(NamedTuple):
     reader: dict | None = None  # ``probe.reads = reference``: the beliefs pretraining left, which the alarm reads
     start_deception: jax.Array | None = None  # the policy's deception probability where RL started
     episodes: Episodes | None = None  # what calibrates the threshold when ``probe.calibrate_on = episodes``, else None
+    mask: dict | None = None  # a shared network's RL mask over the beliefs' parameters (``core.masks``), else None
 
 
 def optimizer(s: Spec, beliefs_lr):
@@ -84,14 +85,29 @@ def blind(s: Spec) -> probes.Probe:
 
 
 def pretrain_update(s: Spec, carry, key):
-    """One predictive update on a rollout of uniformly random plans."""
+    """One predictive update on a rollout of uniformly random plans; a shared network also regresses
+    the thoughts' values (TD(lambda) on the environment's reward: the alarm is blind), through the
+    encoder, gradient-routed where ``beliefs.mask`` is imposed (``core.masks``)."""
     params, opt_state, actors = carry
-    actors, batch, _ = rollout(s, params, blind(s), actors, key, explore=True)
+    actors, batch, v_end = rollout(s, params, blind(s), actors, key, explore=True)
     noise, sigma = taken_noise(s, batch), s.config.desires.thought_noise
     pred_loss = lambda p: jnp.mean(prediction_errors(s, p, batch.obs, batch.plan, batch.outcome_obs,  # noqa: E731
                                                      noise=noise, sigma=sigma))
-    grads = {"beliefs": jax.grad(pred_loss)(params["beliefs"]),
-             "desires": jax.tree.map(jnp.zeros_like, params["desires"])}
+    if s.config.beliefs.architecture == "split":
+        grads = {"beliefs": jax.grad(pred_loss)(params["beliefs"]),
+                 "desires": jax.tree.map(jnp.zeros_like, params["desires"])}
+    else:
+        def loss(p):
+            if s.config.beliefs.mask == "imposed":
+                units = masks.designated(s)
+                value_only = masks.param_mask(p["beliefs"], units)
+                pred_view, value_view = masks.stop_where(p["beliefs"], value_only), route(p, ("desires",), value_only)
+                value_view["desires"] = {**p["desires"], "w": masks.pass_where(p["desires"]["w"], units[1])}
+            else:
+                pred_view, value_view = p["beliefs"], p
+            h = encode_batch(s, value_view["beliefs"], batch.obs, batch.plan, noise, sigma)
+            return pred_loss(pred_view) + td_term(value_view["desires"], h, returns(s, batch, v_end))
+        grads = jax.grad(loss)(params)
     updates, opt_state = optimizer(s, s.config.beliefs.lr).update(grads, opt_state, params)
     return (optax.apply_updates(params, updates), opt_state, actors), None
 
@@ -254,7 +270,7 @@ def honest_start(s: Spec, params, opt_state, actors: Actor, key):
     def update(carry, key):
         params, opt_state, actors = carry
         key_noise, key_roll = jax.random.split(key)
-        grads = jax.grad(lambda p: -jnp.mean(honesty(s, route(p, groups), actors, key_noise)))(params)
+        grads = jax.grad(lambda p: -jnp.mean(honesty(s, route(p, groups, s.mask), actors, key_noise)))(params)
         updates, new_state = optimizer(s, s.config.beliefs.rl_lr).update(grads, opt_state, params)
         new = optax.apply_updates(params, updates)
         params = {g: new[g] if g in groups else params[g] for g in params}
@@ -286,18 +302,30 @@ def placebo_key(s: Spec, key) -> jax.Array:
     return jnp.where(draw > 0, jax.random.fold_in(first, draw.astype(jnp.uint32)), first)
 
 
+def pretrain(s: Spec, key):
+    """``(params, opt_state, actors)`` after ``beliefs.pretrain_updates`` pretraining updates from a fresh
+    network and zero desires (the first three of the five keys ``init`` splits the seed's key into)."""
+    key_model, key_actors, key_pre = jax.random.split(key, 5)[:3]
+    params = {"beliefs": s.wm.init(key_model), "desires": desires.init_valence(s.config.beliefs.thought_dim)}
+    opt_state = optimizer(s, s.config.beliefs.lr).init(params)
+    actors = jax.vmap(functools.partial(new_actor, s))(jax.random.split(key_actors, s.config.run.n_envs))
+    return jax.lax.scan(lambda c, k: pretrain_update(s, c, k), (params, opt_state, actors),
+                        jax.random.split(key_pre, s.config.beliefs.pretrain_updates))[0]
+
+
 def init(s: Spec, key) -> RunState:
     """Pretrained beliefs, zero desires, and the probe deployed on them; then, where asked, the honest
     start (``run.sft_steps``): the state RL starts from. A placebo's direction, the honest start and the
     measured starting deception come from keys of their own, folded from the seed's."""
-    key_model, key_actors, key_pre, key_thoughts, key_run = jax.random.split(key, 5)
-    params = {"beliefs": s.wm.init(key_model), "desires": desires.init_valence(s.config.beliefs.thought_dim)}
-    opt_state = optimizer(s, s.config.beliefs.lr).init(params)
-    actors = jax.vmap(functools.partial(new_actor, s))(jax.random.split(key_actors, s.config.run.n_envs))
-    (params, opt_state, actors), _ = jax.lax.scan(
-        lambda c, k: pretrain_update(s, c, k), (params, opt_state, actors),
-        jax.random.split(key_pre, s.config.beliefs.pretrain_updates))
+    _, _, _, key_thoughts, key_run = jax.random.split(key, 5)
+    params, opt_state, actors = pretrain(s, key)
     thoughts = collect_thoughts(s, params, actors, key_thoughts)
+    mask = None
+    if s.config.beliefs.architecture == "shared":  # the mask, then a fresh value head, as RLHF puts one on
+        units = masks.rl_units(s, params, split(s, thoughts, 0), jax.random.fold_in(key, 7))
+        mask = masks.param_mask(params["beliefs"], units)
+        params = {**params, "desires": desires.init_valence(s.config.beliefs.thought_dim)}
+        s = s._replace(mask=mask)
     u = probes.random_direction(placebo_key(s, key), s.config.beliefs.thought_dim) \
         if s.config.probe.direction == "random" else None
     episodes = collect_episodes(s, params, jax.random.fold_in(key, 6))
@@ -308,7 +336,7 @@ def init(s: Spec, key) -> RunState:
     start = deception_probability(s, params, actors, jax.random.fold_in(key, 4))
     dataset = log_dataset(s, params, probe, actors, jax.random.fold_in(key_run, 1), reader)
     return RunState(params, opt_state, actors, probe, thoughts, key_run, jnp.zeros((), jnp.int32), dataset,
-                    params if s.anchored else None, reader, start, episodes)
+                    params if s.anchored else None, reader, start, episodes, mask)
 
 
 def rl_update(s: Spec, state: RunState):
@@ -466,6 +494,7 @@ def nonfinite(stats: dict, params) -> dict:
 def advance(s: Spec, state: RunState, n_logs: int):
     """``n_logs`` logged points, each after ``run.log_every`` RL updates."""
     every = s.config.run.log_every
+    s = s._replace(mask=state.mask)
 
     def log_block(state, _):
         cosine = gradient_cosine(s, state)  # where the block starts: the first point's is RL's start

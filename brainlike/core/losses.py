@@ -127,12 +127,16 @@ def loss_terms(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, r
 
     The batch's thoughts are encoded once; each loss reads them with the gradient stopped
     where its row excludes the beliefs (the same gradients as encoding once per loss, for a
-    third of the work), and the rest of each loss sees its routed view of the parameters.
+    third of the work), and the rest of each loss sees its routed view of the parameters. A shared
+    network's masked rows (``s.mask``) encode the thoughts through their own routed view instead.
     """
-    sigma = s.config.desires.thought_noise
-    h = encode_batch(s, params["beliefs"], batch.obs, batch.plan, taken_noise(s, batch), sigma)
+    sigma, noise = s.config.desires.thought_noise, taken_noise(s, batch)
+    h = encode_batch(s, params["beliefs"], batch.obs, batch.plan, noise, sigma)
     seen = {loss: h if "beliefs" in s.table[loss] else jax.lax.stop_gradient(h) for loss in ("pred", "td", "probe")}
-    p_pred, p_td = route(params, s.table["pred"]), route(params, s.table["td"])
+    if s.mask is not None:
+        seen |= {loss: encode_batch(s, route(params, s.table[loss], s.mask)["beliefs"], batch.obs, batch.plan, noise,
+                                    sigma) for loss in ("td", "probe") if s.table[loss] == ("desires",)}
+    p_pred, p_td = route(params, s.table["pred"], s.mask), route(params, s.table["td"], s.mask)
     errors = prediction_errors(s, p_pred["beliefs"], batch.obs, batch.plan, batch.outcome_obs, seen["pred"])
     if replay is not None:
         errors = jnp.concatenate([errors, prediction_errors(s, p_pred["beliefs"], replay.obs, replay.plan,
@@ -142,7 +146,7 @@ def loss_terms(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, r
              "probe": probe_term(s, seen["probe"], batch, probe), "pg": jnp.zeros(())}
     if s.table["pg"]:  # skipped where it reaches nothing: its gradient would be zero
         advantage = g - valences(params["desires"], h)
-        terms["pg"] = pg_term(s, route(params, s.table["pg"]), batch, advantage)
+        terms["pg"] = pg_term(s, route(params, s.table["pg"], s.mask), batch, advantage)
     return terms
 
 

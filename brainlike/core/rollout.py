@@ -29,6 +29,7 @@ class Spec(NamedTuple):
     table: dict  # the routing table: loss -> parameter groups it may update
     deceptive: jax.Array  # [K] bool
     covered: jax.Array  # [K] bool: kinds the probe is fitted on as positives, and every honest kind
+    mask: Any = None  # a shared network's RL mask over the beliefs' parameters (``core.masks``), else None
 
     @property
     def n_kinds(self) -> int:
