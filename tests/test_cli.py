@@ -338,3 +338,16 @@ def test_a_missing_or_damaged_config_file_is_one_line_naming_it(tmp_path, capsys
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(path) in err[0] and what in err[0], err
     assert not out.exists()
+
+
+def test_a_shared_network_runs_and_inspects_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "shared"
+    assert cli.main(["run", "--seeds", "2", *cli_flags(TINY | {"run.steps": 800}), "--beliefs.architecture", "shared",
+                     "--beliefs.mask", "found", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert cli.main(["inspect", str(out), "--seed", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "shared network" in text and "0.25 of each encoder layer's units (found mask)" in text
+    assert (out / "seed1.png").exists()
+    assert cli.main(["run", "--beliefs.mask", "found", "--out", str(tmp_path / "x")]) == 2
+    assert "beliefs.mask" in capsys.readouterr().err and not (tmp_path / "x").exists()

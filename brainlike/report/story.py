@@ -43,6 +43,16 @@ def load_seed(folder: Path, seed: int):
     return config, one, arrays["step"], OUTCOMES[int(arrays["outcome"][seed])]
 
 
+def network(config) -> str:
+    """One line: the routing, and what a shared network's reward losses may update."""
+    b = config.beliefs
+    if b.architecture == "split":
+        return f"routing {config.routing}; split network: the valence is a head of its own on the thought"
+    reach = "every encoder unit" if b.mask == "none" else f"{b.mask_share:g} of each encoder layer's units ({b.mask} mask)"
+    return (f"routing {config.routing}; shared network: value pretrained through the encoder, then a fresh value "
+            f"head; a row naming only desires reaches the head and {reach}")
+
+
 def story(config, one: dict, steps, label: str, points: int = 6) -> str:
     """A table of the seed's trajectory at a few logged points, and why it got its label."""
     kinds = config.env_spec.kinds
@@ -52,7 +62,7 @@ def story(config, one: dict, steps, label: str, points: int = 6) -> str:
     head = f"{'step':>8} " + " ".join(f"{'P(' + k + ')':>9}" for k in kinds) + " " + \
         " ".join(f"{'V(' + kinds[j] + ')':>8}" for j in offered) + " " + \
         " ".join(f"{'s(' + kinds[j] + ')':>8}" for j in offered) + f" {'alarm':>6} {'evade':>6} {'recall':>6}"
-    rows = [head]
+    rows = [network(config), head]
     for i in idx:
         rows.append(f"{steps[i]:>8} " + " ".join(f"{x:9.2f}" for x in one["plan_freq"][i]) + " " +
                     " ".join(f"{one['valence_by_kind'][i][j]:8.2f}" for j in offered) + " " +
