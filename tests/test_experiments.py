@@ -10,8 +10,8 @@ import pytest
 from brainlike.config import Config, replace
 from brainlike.report.experiment import Result, run_experiment
 from brainlike.schema import OUTCOMES
-from experiments import (comparator_controls, drift_control, hill_climb, loop_closure, oversight, phase_diagram, placebo, pooling,
-                         preexisting_b, probe_refresh, tpr_cliff)
+from experiments import (comparator_controls, discovered_routing, drift_control, hill_climb, loop_closure, oversight,
+                         phase_diagram, placebo, pooling, preexisting_b, probe_refresh, tpr_cliff)
 
 TINY = {"run.steps": 480, "run.log_every": 10, "probe.n_thoughts": 32}
 
@@ -22,7 +22,8 @@ def tiny(config: Config) -> Config:
 
 
 # those compiling many structures (about 75 s each from a cold cache) run in `make test-all`
-SLOW = [pytest.param(m, marks=pytest.mark.slow) for m in (hill_climb, pooling, phase_diagram, comparator_controls)]
+SLOW = [pytest.param(m, marks=pytest.mark.slow) for m in (hill_climb, pooling, phase_diagram, comparator_controls,
+                                                            discovered_routing)]
 
 
 @pytest.mark.parametrize("module", [drift_control, loop_closure, preexisting_b, tpr_cliff, oversight, probe_refresh,
@@ -159,3 +160,14 @@ def test_atlas_anchor_is_the_one_the_phase_diagram_docstring_cites():
     assert f"honest at alpha >= {alpha:g} with beta = {beta:.0e}".replace("e-0", "e-") in doc
     assert f"deceptive at beta = {phase_diagram.ATLAS_DECEPTIVE_BETA:.0e}".replace("e-0", "e-") in doc
     assert "arXiv:2602.15515" in doc
+
+
+def test_a_hypothesis_on_a_condition_the_grid_left_out_is_inconclusive():
+    """A quick grid may leave out a condition the full grid's hypotheses read: no verdict, p 1. A
+    statistic that fails on a condition the grid has still raises."""
+    from brainlike.report.experiment import Hypothesis, mean_of
+    results = {"a": synthetic(Config(), 4)}
+    h = Hypothesis("q", "m", mean_of("b", "deception_rate"), "below", 0.5).evaluate(results)
+    assert h["verdict"] == "inconclusive" and h["mean"] is None and h["p"] == 1.0
+    with pytest.raises(KeyError):
+        Hypothesis("q", "m", lambda r: r["a"].logged["no_such_metric"], "below", 0.5).evaluate(results)

@@ -50,6 +50,17 @@ class Result(NamedTuple):
         return int(np.isin(self.outcome, [OUTCOMES.index(x) for x in labels]).sum()), len(self.outcome)
 
 
+class MissingCondition(KeyError):
+    """A statistic read a condition that the grid it runs on does not hold."""
+
+
+class Conditions(dict):
+    """Per-condition results, a missing name raising ``MissingCondition``."""
+
+    def __missing__(self, key):
+        raise MissingCondition(key)
+
+
 @dataclass(frozen=True)
 class Hypothesis:
     """A prediction as a question, tested by a statistic with a 95% CI against a threshold.
@@ -91,7 +102,12 @@ class Hypothesis:
         return 1 - lo
 
     def evaluate(self, results: dict[str, Result]) -> dict:
-        stat = self.statistic(results)
+        results = Conditions(results)
+        try:
+            stat = self.statistic(results)
+        except MissingCondition:  # a quick grid may leave out a condition the full grid's hypothesis reads
+            return {"question": self.question, "statistic": self.measure, "predicted": f"{self.predicted} "
+                    f"{self.threshold}", "mean": None, "ci95": [None, None], "verdict": "inconclusive", "p": 1.0}
         lo, hi = stat["ci95"]
         return {"question": self.question, "statistic": self.measure, "predicted": f"{self.predicted} {self.threshold}",
                 "mean": stat["mean"], "ci95": [lo, hi], "verdict": self.verdict(lo, hi),
