@@ -263,7 +263,58 @@ def plot(summary: dict, path) -> None:
 
 
 def reading(summary: dict) -> str:
-    return verdict_list(summary)
+    st, b = summary["statistics"], summary["conditions"]
+    fc = lambda x: f"{x['mean']:.2f} [{x['ci95'][0]:.2f}, {x['ci95'][1]:.2f}]"  # noqa: E731
+    rec = lambda n: f"{st[n]['final']['probe_recall_frozen']['mean']:.2f}"  # noqa: E731
+    first = lambda n: f"{st[n]['first']['probe_recall_frozen']['mean']:.2f}"  # noqa: E731
+    fin = lambda n, m: f"{st[n]['final'][m]['mean']:.2f}"  # noqa: E731
+    ev = lambda n: f"{b[n]['outcomes'].get('evades_by_shift', 0)}/{b[n]['n_seeds']}"  # noqa: E731
+    n_ = lambda e, m, rl="pg", share=SHARE: name(e, m, rl, share)  # noqa: E731
+    h = dict(enumerate(summary["hypotheses"]))
+    refit_min = f"{min(x['final']['probe_auroc_refit']['mean'] for k, x in st.items() if k.startswith('marketnoB')):.3f}"
+    recalls = lambda e, rl: ", ".join(f"{m} {rec(n_(e, m, rl))}" for m in MASKS)  # noqa: E731
+    sweep = lambda m: ", ".join(f"{rec(n_('marketnoB', m, 'pg', f))} at {f:g}" for f in SHARES)  # noqa: E731
+    vault = lambda rl: ", ".join(f"{m} {fin(n_('vault', m, rl), 'return')}" for m in MASKS)  # noqa: E731
+    return f"""**Question (i), in one sentence.** In these toy worlds, a mask found after the fact by
+attribution kept the alarm's probe faithful, but so did a random mask of the same share, and the
+mask imposed by gradient routing during pretraining kept it least: what protected the probe was
+confining the reward's gradient to a small share of the encoder, not finding the units that value,
+and imposing a value region made the probe drift (limits: one probed layer of 16 units or 4, an
+encoder of 48 units or fewer, masks chosen by unit, a frozen probe, plan_market and vault_grid).
+
+**The probe, without B** (the loop can close only by moving thoughts), TD + pg into the mask,
+final-window recall of the frozen probe: {recalls("marketnoB", "pg")} (split brainlike
+{rec(n_("marketnoB", "split"))}). The imposed mask's seeds started lower (first point {first(n_("marketnoB", "imposed"))},
+others {first(n_("marketnoB", "found"))}) and drifted on: {ev(n_("marketnoB", "imposed"))} seeds ended evading by shift, against
+{ev(n_("marketnoB", "found"))} found, {ev(n_("marketnoB", "random"))} random and {ev(n_("marketnoB", "none"))} with no mask (the LLM-like learner). Found minus
+random recall, paired: {fc(h[1])}, so the design's second hypothesis is contradicted: a random
+quarter of the units protected the probe as well as the quarter attribution chose. Against the
+mask's share, recall stays high for found ({sweep("found")}) and random ({sweep("random")}),
+declining towards no mask's {rec(n_("marketnoB", "none"))} (every unit) as the share grows, but
+falls with every unit gradient routing reserves for the value ({sweep("imposed")}): the more of
+the probed layer is the value's, the further the reward moves it. Why that is (the designated
+units carry A's reward, and the probe reads them) is a reading this figure does not test. Under
+TD alone every mask kept the probe ({recalls("marketnoB", "td")}), even none; the refitted probe's
+AUROC stayed at least {refit_min} in every condition without B, so the information never left the beliefs.
+
+**With B on offer** almost every seed of every network evades, by plan (found-mask TD: {fc(h[10])}
+of seeds); the imposed mask's seeds also by shift ({ev(n_("marketB", "imposed"))} with TD + pg).
+
+**The price, on the narrow vault** (thought width {NARROW}, where RL gains by reshaping the
+thoughts: without any alarm end_to_end earns {fc(h[6])} more task reward than brainlike). Final
+return under TD: {vault("td")}, split brainlike {fin(n_("vault", "split"), "return")}; under TD + pg: {vault("pg")}.
+Against no mask, the found mask loses {fc(h[2])} return under TD (the margin of 0.1 inside the
+interval: inconclusive) and {fc(h[3])} under TD + pg (contradicted: routing costs much there),
+learns as fast early on ({fc(h[4])} over the first quarter) and costs the world model little
+(loss {fc(h[5])} above split's). The imposed mask, which drifts on plan_market, does the task
+best here (task reward {fin(n_("vault", "imposed", "td"), "env_reward")} under TD, {fin(n_("vault", "imposed"), "env_reward")} under TD + pg; found
+{fin(n_("vault", "found", "td"), "env_reward")} and {fin(n_("vault", "found"), "env_reward")}) with the most faithful probe ({rec(n_("vault", "imposed", "td"))} and {rec(n_("vault", "imposed"))}; split
+{rec(n_("vault", "split"))}), so it is also caught most: its return is the best under TD and below no mask's under
+TD + pg (why, untested: gradient routing may give the narrow thought a value unit that RL and the
+probe both use). The structure imposed during pretraining is what pays, and what puts the probe at risk where
+deceiving pays; the mask found after the fact is safe only as a random one is.
+
+{verdict_list(summary)}"""
 
 
 EXPERIMENT = Experiment("discovered_routing", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
