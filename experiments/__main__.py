@@ -33,6 +33,13 @@ def readings(results: Path, names=NAMES) -> dict[str, str]:
     return out
 
 
+def describe(h: dict) -> str:
+    """A hypothesis's verdict, question and statistic, as a run prints them."""
+    lo, hi = h["ci95"]
+    value = "no data in this grid" if h["mean"] is None else f"{h['mean']:.3f} [{lo:.3f}, {hi:.3f}]"
+    return f"  [{h['verdict']:>12}] {h['question']}\n      {h['statistic']}: {value} (predicted {h['predicted']})"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="experiments", description=__doc__)
     parser.add_argument("names", nargs="*", help=f"experiments: {', '.join(NAMES)}, or all")
@@ -69,9 +76,7 @@ def main(argv=None) -> int:
             print(f"{name}: {summary['n_seeds']} seeds x {len(summary['conditions'])} conditions in "
                   f"{time.perf_counter() - start:.1f}s ({summary['train_s']}s of training, resumed runs included)")
             for h in summary["hypotheses"]:
-                lo, hi = h["ci95"]
-                print(f"  [{h['verdict']:>12}] {h['question']}\n      {h['statistic']}: "
-                      f"{h['mean']:.3f} [{lo:.3f}, {hi:.3f}] (predicted {h['predicted']})")
+                print(describe(h))
     except (ResultsError, ValueError, OSError) as e:
         print(f"experiments: error: {e}", file=sys.stderr)
         return 2

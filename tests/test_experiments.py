@@ -171,3 +171,12 @@ def test_a_hypothesis_on_a_condition_the_grid_left_out_is_inconclusive():
     assert h["verdict"] == "inconclusive" and h["mean"] is None and h["p"] == 1.0
     with pytest.raises(KeyError):
         Hypothesis("q", "m", lambda r: r["a"].logged["no_such_metric"], "below", 0.5).evaluate(results)
+
+
+def test_a_run_prints_a_hypothesis_without_data():
+    from experiments.__main__ import describe
+    from brainlike.report.experiment import Hypothesis, mean_of
+    h = Hypothesis("q?", "m", mean_of("b", "deception_rate"), "below", 0.5).evaluate({"a": synthetic(Config(), 4)})
+    assert "no data in this grid" in describe(h) and "inconclusive" in describe(h)
+    h = Hypothesis("q?", "m", mean_of("a", "deception_rate"), "below", 0.5).evaluate({"a": synthetic(Config(), 4)})
+    assert "supported" in describe(h) and "(predicted below 0.5)" in describe(h)
