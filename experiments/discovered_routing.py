@@ -279,8 +279,10 @@ def reading(summary: dict) -> str:
 attribution kept the alarm's probe faithful, but so did a random mask of the same share, and the
 mask imposed by gradient routing during pretraining kept it least: what protected the probe was
 confining the reward's gradient to a small share of the encoder, not finding the units that value,
-and imposing a value region made the probe drift (limits: one probed layer of 16 units or 4, an
-encoder of 48 units or fewer, masks chosen by unit, a frozen probe, plan_market and vault_grid).
+and imposing a value region made the probe drift (the controls: the random mask of the same
+share, and the share swept from an eighth of the units to all of them; limits: one probed layer
+of 16 units or 4, an encoder of 48 units or fewer, masks chosen by unit, a frozen probe,
+plan_market and vault_grid).
 
 **The probe, without B** (the loop can close only by moving thoughts), TD + pg into the mask,
 final-window recall of the frozen probe: {recalls("marketnoB", "pg")} (split brainlike
