@@ -32,9 +32,6 @@ import jax.numpy as jnp
 
 from brainlike.core import beliefs, desires
 
-MASKS = ("imposed", "found", "random", "none")
-
-
 def layer_sizes(s) -> tuple[int, int]:
     """Units of the encoder's two layers: hidden, thought."""
     return s.config.beliefs.hidden, s.config.beliefs.thought_dim
