@@ -53,8 +53,9 @@ class BeliefsConfig:
                      "gradient routing while pretraining (the value loss reaches only the first mask_share of each "
                      "layer's units, prediction only the rest); `found` after pretraining, the mask_share of units the "
                      "value relies on most against prediction (gradient x activation); `random`, the same share drawn at "
-                     "random (placebo); `none`, no mask: every encoder parameter", choices=("imposed", "found", "random",
-                                                                                           "none"))
+                     "random (placebo); `none`, no mask: every encoder parameter; `imposed_random`, the control for "
+                     "imposed: gradient-routed pretraining as imposed, then a random mask of the same share",
+                     choices=("imposed", "found", "random", "none", "imposed_random"))
     mask_share: float = knob(0.25, "share of each encoder layer's units in beliefs.mask (imposed, found or random)",
                              0.0, 1.0)
 

@@ -36,7 +36,11 @@ random masks' did not (0.94, 0.97), the unmasked network's in between (0.78, 7/3
 alone every mask kept it (0.94 to 1.00). With B every condition evaded by plan. On the narrow
 vault the unmasked network earned 0.05 more return than the found mask under TD and 0.43 more
 under TD + pg. The hypotheses below were written from these, before the full run; the first four
-are the ones the design asked for, whatever the pilots suggested.
+are the ones the design asked for, whatever the pilots suggested. After the full run showed the
+imposed mask's probe drifting, one control was added, its two hypotheses committed before it ran:
+pretraining gradient-routed as ``imposed``, then a random mask of the same share in RL
+(``imposed_random``). If the drift comes from the reward reaching the value's units, the control
+keeps the probe as the random mask does; if it comes from the routed pretraining itself, it drifts.
 
 How a ``shared`` condition differs from the ``split`` anchor, point by point: (1) its pretraining
 adds a value loss (TD(lambda) on the environment's reward under uniformly random plans, the alarm
@@ -73,6 +77,7 @@ RL = {"td": "brainlike", "pg": "pred=beliefs;td=desires;pg=desires"}
 RL_COLORS = {"td": "#1c7ed6", "pg": "#2b8a3e"}
 RL_LABELS = {"td": "TD into the mask", "pg": "TD + pg (sigma 0) into the mask"}
 MASK_COLORS = {"imposed": "#c2255c", "found": "#1c7ed6", "random": "#868e96", "none": "#e8590c"}
+CONTROL = "imposed_random"  # pretraining gradient-routed as imposed, then a random mask (added after the full run)
 SHARES = (0.125, 0.25, 0.5)
 SHARE = 0.25  # the main conditions' share
 STEPS = 20_000
@@ -101,6 +106,7 @@ def conditions(quick: bool) -> dict[str, Config]:
         if e == "marketnoB":
             out |= {name(e, m, "pg", f): shared(m, RL["pg"], f) for m in ("imposed", "found", "random")
                     for f in SHARES if f != SHARE}
+            out[name(e, CONTROL, "pg")] = shared(CONTROL, RL["pg"])
         if e == "vault":
             out |= {name(e, f"alpha0-{r}"): replace(base, routing=r, **{"reward.alpha": 0.0})
                     for r in ("brainlike", "end_to_end")}
@@ -179,6 +185,16 @@ HYPOTHESES = (
                "of seeds)?",
                "fraction of seeds evading by plan, found mask, plan_market with B, TD",
                evading_by_plan(name("marketB", "found", TD)), "above", 0.8),
+    # the control, added after the full run showed the imposed mask's probe drifting; committed before it ran
+    Hypothesis("Control: with pretraining gradient-routed as imposed but a random mask of the same share in RL, does "
+               "the probe stay faithful (no B, TD + pg; recall above 0.9)?",
+               "final-window frozen recall, imposed pretraining with a random mask, plan_market no B, TD + pg",
+               final_of(name("marketnoB", CONTROL, PG), "probe_recall_frozen"), "above", 0.9),
+    Hypothesis("... far more than with the imposed mask itself (control minus imposed, paired, above 0.2)?",
+               "final-window frozen recall, imposed pretraining with a random mask minus the imposed mask, plan_market "
+               "no B, TD + pg (paired per seed)",
+               paired_difference(name("marketnoB", CONTROL, PG), name("marketnoB", "imposed", PG), "probe_recall_frozen"),
+               "above", 0.2),
 )
 
 

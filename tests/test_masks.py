@@ -85,3 +85,19 @@ def test_a_mask_needs_a_shared_network():
         replace(Config(), **{"beliefs.mask": "found"})
     with pytest.raises(ConfigError, match="run.sft_steps"):
         replace(Config(), **{"beliefs.architecture": "shared", "run.sft_steps": 5})
+
+
+def test_the_control_for_imposed_routes_pretraining_and_masks_at_random():
+    """``imposed_random`` pretrains exactly as ``imposed`` does, then masks as ``random`` does."""
+    def run(mask):
+        config = replace(Config(), **{"beliefs.architecture": "shared", "beliefs.mask": mask, "beliefs.hidden": 8,
+                                      "beliefs.thought_dim": 4, "beliefs.pretrain_updates": 20, "probe.n_thoughts": 16,
+                                      "run.steps": 800})
+        return jax.jit(lambda k: learner.start(k, float32(config)))(jax.random.PRNGKey(1))
+    control, imposed, random = run("imposed_random"), run("imposed"), run("random")
+    for a, b in zip(jax.tree.leaves(control.params["beliefs"]), jax.tree.leaves(imposed.params["beliefs"])):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(jax.tree.leaves(control.mask), jax.tree.leaves(random.mask)):
+        np.testing.assert_array_equal(a, b)
+    assert any(np.any(np.asarray(a) != np.asarray(b)) for a, b in
+               zip(jax.tree.leaves(control.mask), jax.tree.leaves(imposed.mask)))

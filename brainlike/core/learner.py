@@ -98,7 +98,7 @@ def pretrain_update(s: Spec, carry, key):
                  "desires": jax.tree.map(jnp.zeros_like, params["desires"])}
     else:
         def loss(p):
-            if s.config.beliefs.mask == "imposed":
+            if masks.routed_pretraining(s):
                 units = masks.designated(s)
                 value_only = masks.param_mask(p["beliefs"], units)
                 pred_view, value_view = masks.stop_where(p["beliefs"], value_only), route(p, ("desires",), value_only)

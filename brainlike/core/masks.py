@@ -23,6 +23,8 @@ The masks (``beliefs.mask``), each ``mask_share`` of every layer's units except 
   the value relies on more than prediction does come first.
 - ``random``: units drawn at random (the placebo of the same share).
 - ``none``: every encoder parameter, as an LLM has no mask.
+- ``imposed_random``: the control for ``imposed``: pretraining gradient-routed as ``imposed``, then
+  a random mask as ``random``, so the reward reaches as many units, but not the value's.
 """
 
 from __future__ import annotations
@@ -41,6 +43,11 @@ def top_share(scores, share) -> jax.Array:
     """Boolean ``[n]``: the ``round(share * n)`` highest ``scores``, ties to the lower index."""
     rank = jnp.argsort(jnp.argsort(-scores, stable=True), stable=True)
     return rank < jnp.round(share * scores.shape[0])
+
+
+def routed_pretraining(s) -> bool:
+    """Is pretraining gradient-routed (``imposed`` and its control)?"""
+    return s.config.beliefs.mask in ("imposed", "imposed_random")
 
 
 def designated(s) -> tuple[jax.Array, jax.Array]:
@@ -90,6 +97,6 @@ def rl_units(s, params: dict, thoughts, key) -> tuple[jax.Array, jax.Array]:
         return designated(s)
     if kind == "found":
         scores = attribution(s, params, thoughts.obs, thoughts.plan, thoughts.outcome_obs)
-    else:
+    else:  # random, imposed_random
         scores = tuple(jax.random.uniform(k, (n,)) for k, n in zip(jax.random.split(key), layer_sizes(s)))
     return tuple(top_share(x, share) for x in scores)
