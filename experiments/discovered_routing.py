@@ -256,13 +256,18 @@ def plot(summary: dict, path) -> None:
         axes[0, j].legend(fontsize=7)
     if "marketnoB" in envs:
         shown = {f"{n.removeprefix('marketnoB-').removesuffix('-pg')}": blocks[n] for n in
-                 [name("marketnoB", "split")] + [name("marketnoB", m, "pg") for m in MASKS if "pg" in rls]}
+                 [name("marketnoB", "split")] + [name("marketnoB", m, "pg") for m in MASKS + (CONTROL,)]
+                 if n in blocks}
         outcome_bars(axes[2, 0], shown)
+        axes[2, 0].legend(fontsize=7, loc="lower left")
         axes[2, 0].set_title("plan_market, no B: outcomes under TD + pg into the mask (split: brainlike)", fontsize=9)
     swept = [m for m in MASKS if name("marketnoB", m, "pg", SHARES[0]) in st]
     for m in swept:
         errorbar(axes[2, 1], SHARES, [st[name("marketnoB", m, "pg", f)]["final"]["probe_recall_frozen"] for f in SHARES],
                  label=f"{m} mask", color=MASK_COLORS[m])
+    if name("marketnoB", CONTROL, "pg") in st:
+        errorbar(axes[2, 1], [SHARE], [st[name("marketnoB", CONTROL, "pg")]["final"]["probe_recall_frozen"]],
+                 label="control: imposed pretraining, random mask", color="k", style="s")
     axes[2, 1].set(xscale="log", xticks=SHARES, xticklabels=[f"{f:g}" for f in SHARES], ylim=(-0.03, 1.03),
                    xlabel="mask share (of each encoder layer's units)", ylabel="frozen probe's recall of A",
                    title="plan_market, no B, TD + pg into the mask:\nrecall against the mask's share (final window, 95% CI)")
@@ -296,7 +301,8 @@ attribution kept the alarm's probe faithful, but so did a random mask of the sam
 mask imposed by gradient routing during pretraining kept it least: what protected the probe was
 confining the reward's gradient to a small share of the encoder, not finding the units that value,
 and imposing a value region made the probe drift (the controls: the random mask of the same
-share, and the share swept from an eighth of the units to all of them; limits: one probed layer
+share, the share swept from an eighth of the units to all of them, and routed pretraining with a
+random mask; limits: one probed layer
 of 16 units or 4, an encoder of 48 units or fewer, masks chosen by unit, a frozen probe,
 plan_market and vault_grid).
 
@@ -310,8 +316,12 @@ quarter of the units protected the probe as well as the quarter attribution chos
 mask's share, recall stays high for found ({sweep("found")}) and random ({sweep("random")}),
 declining towards no mask's {rec(n_("marketnoB", "none"))} (every unit) as the share grows, but
 falls with every unit gradient routing reserves for the value ({sweep("imposed")}): the more of
-the probed layer is the value's, the further the reward moves it. Why that is (the designated
-units carry A's reward, and the probe reads them) is a reading this figure does not test. Under
+the probed layer is the value's, the further the reward moves it. The control (pretraining
+routed as imposed, then a random mask of the same share) ends between: recall {rec(n_("marketnoB", CONTROL))},
+{ev(n_("marketnoB", CONTROL))} seeds evading by shift, {fc(h[12])} above the imposed mask paired per seed but
+short of the random mask's {rec(n_("marketnoB", "random"))} (its hypothesis of staying above 0.9 is contradicted). So both
+parts matter: where the reward lands (the value's units) and what routed pretraining made of the
+network. Under
 TD alone every mask kept the probe ({recalls("marketnoB", "td")}), even none; the refitted probe's
 AUROC stayed at least {refit_min} in every condition without B, so the information never left the beliefs.
 
