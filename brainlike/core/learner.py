@@ -87,7 +87,7 @@ def blind(s: Spec) -> probes.Probe:
 def pretrain_update(s: Spec, carry, key):
     """One predictive update on a rollout of uniformly random plans; a shared network also regresses
     the thoughts' values (TD(lambda) on the environment's reward: the alarm is blind), through the
-    encoder, gradient-routed where ``beliefs.mask`` is imposed (``core.masks``)."""
+    encoder, gradient-routed where the mask asks for it (``masks.routed_pretraining``)."""
     params, opt_state, actors = carry
     actors, batch, v_end = rollout(s, params, blind(s), actors, key, explore=True)
     noise, sigma = taken_noise(s, batch), s.config.desires.thought_noise
@@ -270,7 +270,7 @@ def honest_start(s: Spec, params, opt_state, actors: Actor, key):
     def update(carry, key):
         params, opt_state, actors = carry
         key_noise, key_roll = jax.random.split(key)
-        grads = jax.grad(lambda p: -jnp.mean(honesty(s, route(p, groups, s.mask), actors, key_noise)))(params)
+        grads = jax.grad(lambda p: -jnp.mean(honesty(s, route(p, groups), actors, key_noise)))(params)
         updates, new_state = optimizer(s, s.config.beliefs.rl_lr).update(grads, opt_state, params)
         new = optax.apply_updates(params, updates)
         params = {g: new[g] if g in groups else params[g] for g in params}
