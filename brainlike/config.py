@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from brainlike import envspec
 from brainlike.knobs import ConfigError, check_fields, knob
-from brainlike.routes import parse_routing
+from brainlike.routes import has_policy_head, parse_routing
 
 
 def switched_on(value) -> bool:
@@ -163,12 +163,14 @@ class RewardConfig:
                       "flagged honest one paying as if unflagged (SOLiD's payoffs); ground truth then enters the "
                       "reward only through the audit of flagged episodes. `off`: every flag is penalised",
                       choices=("off", "on"))
-    kl_beta: float = knob(0.0, "anchoring, as the KL penalty of RLHF: every decision's reward loses kl_beta * (log pi(a) "
-                          "- log pi_ref(a)), pi the Boltzmann choice among the candidates that came to mind (the "
-                          "thoughts as sampled, their sampling density not counted) and pi_ref the same choice under "
-                          "the parameters RL started from; an episode's return sums them like any reward, so it "
-                          "means the same under every routing. Desires start at zero, so pi_ref is uniform over "
-                          "the candidates unless run.sft_steps gave an honest start, whose policy it then is; needs "
+    kl_beta: float = knob(0.0, "anchoring to pi_ref, the policy under the parameters RL started from (uniform over the "
+                          "candidates unless run.sft_steps gave an honest start, whose policy it then is), pi the "
+                          "Boltzmann choice among the candidates that came to mind (the thoughts as sampled, their "
+                          "sampling density not counted). A learner that acts by its valence: the KL penalty of RLHF, "
+                          "every decision's reward losing kl_beta * (log pi(a) - log pi_ref(a)). A policy head "
+                          "(routing grpo): GRPO's anchor, a loss of the policy, kl_beta * KL(pi || pi_ref) exact over "
+                          "the candidates at each visited state; under run.learning dpo, DPO's beta. The rewards it "
+                          "weighs against are of order 1 (plan_market: honest 1, a lie 2, the alarm alpha). Needs "
                           "desires.selection=boltzmann. 0: no term (none computed)", 0.0, 1e3, switch=True)
     alarm_from: int = knob(0, "RL environment steps per seed before the alarm enters the reward: until then alpha "
                            "counts as 0 (the alarm is still read and logged), so the agent forms its habits before "
@@ -193,9 +195,19 @@ class RunConfig:
     n_envs: int = knob(8, "environments each agent acts in per update", 1, 10**5)
     rollout_len: int = knob(1, "steps per environment per update", 1, 10**5)
     log_every: int = knob(50, "RL updates between two logged points", 1, 10**9)
-    learning: str = knob("on_policy", "learn from each update's own rollout, or `off_policy`: from a fixed dataset "
-                         "the agent logged once before RL (its rollouts still measure what it does)",
-                         choices=("on_policy", "off_policy"))
+    learning: str = knob("on_policy", "learn from each update's own rollout; or `off_policy`: REINFORCE and TD on a "
+                         "fixed dataset the agent logged once before RL (its rollouts still measure what it does); or "
+                         "`dpo`: DPO (beta reward.kl_beta) on the same logged dataset, read as pairs: the two "
+                         "environments of a group (run.group_size 2) took their acts at the same state under the "
+                         "reference policy, and the reward the alarm gave then says which is preferred",
+                         choices=("on_policy", "off_policy", "dpo"))
+    group_size: int = knob(1, "G: RL's environments come in groups of G that share what their environment draws (its "
+                           "states, its noise, oversight), G samples of one prompt as GRPO takes them; a policy head's "
+                           "advantage is its return against its group's (run.group_norm). Divides run.n_envs; above 1 "
+                           "needs an environment of one-decision episodes. 1: every environment its own", 1, 10**5)
+    group_norm: str = knob("std", "a policy head's group-relative advantage: `std`, GRPO's (r - mean) / (std + 1e-4); "
+                           "`loo`, the leave-one-out baseline r - mean of the others (RLOO), whose expected gradient "
+                           "is exactly that of the expected reward", choices=("std", "loo"))
     sft_steps: int = knob(0, "an honest start: supervised updates before RL (each on one rollout of explored "
                           "decisions), raising the log-probability of the honest plans among those that came to mind "
                           "from ground-truth labels, the analogue of fine-tuning on honest demonstrations; they update "
@@ -320,6 +332,7 @@ class Config:
             raise ConfigError(f"probe.pooling: {self.probe.pooling!r} is not what a step-judged alarm "
                               "(reward.judged=step) reads: it reads each thought alone, and an episode counts as "
                               "alarmed if any step was; allowed with reward.judged=step: max")
+        self._check_groups(env)
         if self.run.sft_steps and self.desires.selection != "boltzmann":
             raise ConfigError(f"desires.selection: {self.desires.selection!r} has no log-probability for "
                               "run.sft_steps > 0; allowed with sft_steps: boltzmann")
@@ -331,6 +344,26 @@ class Config:
                               "the alarm would never enter the reward; allowed: 0 .. run.steps - 1")
         if self.desires.proposal == "sampled" and self.desires.n_sampled > env.num_plans:
             raise ConfigError(f"desires.n_sampled: {self.desires.n_sampled} exceeds the {env.num_plans} plans of {self.env}")
+
+    def _check_groups(self, env: envspec.EnvSpec) -> None:
+        """Groups, a policy head and DPO need one another as ``run.group_size``'s help says."""
+        run, head = self.run, has_policy_head(parse_routing(self.routing))
+        if run.n_envs % run.group_size:
+            raise ConfigError(f"run.group_size: {run.group_size} does not divide run.n_envs ({run.n_envs}); allowed: "
+                              + ", ".join(str(g) for g in range(1, run.n_envs + 1) if run.n_envs % g == 0))
+        if run.group_size > 1 and not env.one_step:
+            raise ConfigError(f"run.group_size: {run.group_size} needs episodes of one decision, and {self.env}'s run "
+                              "several; allowed with it: 1")
+        if head and run.group_size < 2:
+            raise ConfigError(f"run.group_size: 1 leaves the group-relative advantage of routing {self.routing!r} "
+                              "nothing to compare; allowed with a policy head: a divisor of run.n_envs from 2")
+        if run.learning == "dpo":
+            needs = {"routing": (head, "a policy head (grpo)"), "run.group_size": (run.group_size == 2, "2 (pairs)"),
+                     "reward.kl_beta": (self.reward.anchored, "above 0 (DPO's beta)"),
+                     "desires.thought_noise": (not self.desires.noisy, "0")}
+            for name, (ok, allowed) in needs.items():
+                if not ok:
+                    raise ConfigError(f"{name}: run.learning dpo needs {allowed}")
 
     @property
     def env_spec(self) -> envspec.EnvSpec:

@@ -39,6 +39,7 @@ class EnvSpec:
     num_plans: ClassVar[int]  # or a property of the shape knobs
     Params: ClassVar[type[EnvParams]]  # the knobs
     static_knobs: ClassVar[tuple[str, ...]] = ()  # whole-number knobs that fix shapes (read when made)
+    one_step: ClassVar[bool] = False  # does every episode end after one decision (a contextual bandit)?
 
     def __init__(self, **static):
         unknown = set(static) - set(self.static_knobs)
@@ -83,6 +84,7 @@ class PlanMarketSpec(EnvSpec):
     deceptive_kinds = (False, True, True)
     Params = PlanMarketParams
     static_knobs = ("n_phrasings",)
+    one_step = True
     n_phrasings: int
 
     @property
@@ -114,6 +116,7 @@ class HillClimbSpec(EnvSpec):
     deceptive_kinds = (False, True, True, True)
     num_plans = 1 + PATH_LEN
     Params = HillClimbParams
+    one_step = True
 
 
 # --------------------------------------------------------------------------- vault_grid

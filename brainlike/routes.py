@@ -1,28 +1,40 @@
 """The routing table: which loss may update which parameter group, and nothing else decides that
 (no JAX here; ``core.routing.route`` applies a row of it).
 
-Parameters live in two groups, ``{"beliefs": ..., "desires": ...}``. A table maps each loss
-(``pred``, ``td``, ``probe``, ``pg``) to the groups it may update.
+Parameters live in groups, ``{"beliefs": ..., "desires": ...}``, and ``"policy"`` (a policy head of
+its own) for a learner whose table names it. A table maps each loss (``pred``, ``td``, ``probe``,
+``pg``: the policy objective, its KL anchor included) to the groups it may update.
 """
 
 from __future__ import annotations
 
-GROUPS = ("beliefs", "desires")
+GROUPS = ("beliefs", "desires", "policy")
 LOSSES = ("pred", "td", "probe", "pg")
 
-# ``policy_gradient`` is RL against a detector as a reward maximiser: REINFORCE (``losses.pg_term``)
-# on whatever act escaped the alarm, the probe a black box. With ``desires.thought_noise`` 0 it is
-# the LLM analogue: the act is a plan (as a token), the thought a fixed function of observation,
-# plan and weights, and the beliefs move only as a side effect, through V(h(theta)). With sigma > 0
-# the act is the sampled activation, and REINFORCE on its density is an evolution-strategies
-# estimate of the gradient through the probe: activation-space RL. ``end_to_end`` regresses each
-# thought's value by TD into the beliefs as well.
+# ``grpo`` is the LLM analogue, RL against a detector as SOLiD and the Obfuscation Atlas run it: a
+# policy head of its own (``core.policy``: logits read from the thought, as an LLM's unembedding
+# reads its last activations) picks the plan, trained only by the policy objective with GRPO's
+# group-relative advantage and an exact KL to the policy RL started from; the probe is a black box,
+# and the beliefs move only as the shared network's side effect, along the policy's own directions.
+# Its valence is learned by TD for logging only: it does not choose, and its TD reaches no belief.
+# ``policy_gradient`` is REINFORCE through the valence: it acts by Boltzmann over its critic's
+# valences, with ``G - V(h_taken)`` (an action value, so a biased baseline) as advantage; a bridge
+# between ``end_to_end`` and ``grpo``. With ``desires.thought_noise`` sigma > 0 the act is the
+# sampled activation, and REINFORCE on its density is an evolution-strategies estimate of the
+# gradient through the probe: activation-space RL. ``end_to_end`` regresses each thought's value by
+# TD into the beliefs as well.
 PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
     "brainlike": {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": ()},
     "end_to_end": {"pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": (), "pg": ()},
     "through_probe": {"pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": ("beliefs",), "pg": ()},
     "policy_gradient": {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": ("beliefs", "desires")},
+    "grpo": {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": ("beliefs", "policy")},
 }
+
+
+def has_policy_head(table: dict[str, tuple[str, ...]]) -> bool:
+    """Does a policy head of its own act? Where some row of the table names it; else the valence acts."""
+    return any("policy" in groups for groups in table.values())
 
 
 def parse_routing(spec: str) -> dict[str, tuple[str, ...]]:

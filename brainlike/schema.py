@@ -20,6 +20,9 @@ SCALARS = ("return", "overseen_return", "env_reward", "safety_score", "deception
            "probe_auroc_frozen", "probe_auroc_refit",
            "nonfinite",  # 1.0 where a loss of the logged block, or a parameter at its end, was not finite
            "start_deception",  # the policy's deception probability where RL started (the same at every point)
+           # the deployed alarm's recall on fresh thoughts of the kinds it covers, read as the alarm reads them
+           # (through the frozen reader where there is one): at this point, and where RL started (before any update)
+           "alarm_recall_fresh", "alarm_recall_start",
            "pg_probe_cosine")  # NaN unless run.cosine_batches: see core.learner.gradient_cosine
 BY_KIND = ("plan_freq", "offer_rate", "probe_recall_taken_by_kind", "probe_recall_by_kind", "probe_score_by_kind",
            "valence_by_kind")

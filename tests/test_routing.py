@@ -11,7 +11,7 @@ from brainlike.core import probes
 from brainlike.config import Config, replace
 from brainlike.core.routing import route
 from brainlike.core.traced import float32
-from brainlike.routes import PRESETS, parse_routing
+from brainlike.routes import PRESETS, has_policy_head, parse_routing
 from brainlike.core.learner import Transition
 from brainlike.core.losses import loss_terms
 from brainlike.core.rollout import make_spec
@@ -43,7 +43,9 @@ def _grads(routing: str, jit: bool = True, **fields) -> dict:
     The parameters and batch are the same under every routing (a fixed key); building them
     inside the jitted function keeps the whole check one compilation per table.
     """
-    config = replace(Config(), **{"routing": routing, "beliefs.hidden": 8, "beliefs.thought_dim": 4, **fields})
+    head = has_policy_head(parse_routing(routing))
+    groups = {"run.group_size": E} if head else {}  # a policy head compares the E environments as one group
+    config = replace(Config(), **{"routing": routing, "beliefs.hidden": 8, "beliefs.thought_dim": 4, **groups, **fields})
     env, s = config.env_obj, make_spec(float32(config))
     wm = beliefs.WorldModel(config.beliefs.hidden, config.beliefs.thought_dim, env.num_plans, env.obs_dim)
 
@@ -52,6 +54,8 @@ def _grads(routing: str, jit: bool = True, **fields) -> dict:
         # non-zero valence and probe directions, else dV/dh = 0 would hide a leak
         params = {"beliefs": wm.init(key_wm),
                   "desires": {"w": jax.random.normal(key_w, (4,)), "b": jnp.asarray(0.3)}}
+        if head:
+            params["policy"] = {"u": jax.random.normal(jax.random.fold_in(key_w, 1), (4,))}
         probe = probes.Probe(jax.random.normal(key_u, (4,)), jnp.asarray(0.1), jnp.asarray(0.0))
         batch, v_end = _batch(key_batch, env, config.desires.n_variants)
         total = lambda p, pr: sum(loss_terms(s, p, batch, v_end, pr).values())  # noqa: E731
@@ -98,6 +102,18 @@ def test_policy_gradient_reaches_encoder_and_valence_but_never_through_the_probe
     assert _all_zero(g["td"]["beliefs"]) and _all_zero(g["probe"])  # td reaches desires only; the probe nothing
     # the alarm is a black box: with the batch's rewards given, no gradient depends on the probe
     assert _all_zero(g["probe_moves"])
+
+
+def test_grpo_policy_objective_reaches_encoder_and_policy_head_and_no_td_reaches_either(grads):
+    """The LLM analogue: the policy objective trains the policy head and, through the thoughts it
+    reads, the encoder; the valence it keeps for logging is trained by TD, which reaches neither."""
+    g = grads["grpo"]
+    assert _every_leaf_nonzero(g["pg"]["beliefs"]["encoder"]) and _every_leaf_nonzero(g["pg"]["policy"])
+    assert _all_zero(g["pg"]["desires"]) and _all_zero(g["pg"]["beliefs"]["decoder"])
+    assert _all_zero(g["td"]["beliefs"]) and _all_zero(g["td"]["policy"]) and _every_leaf_nonzero(g["td"]["desires"])
+    assert _all_zero(g["probe"]) and _all_zero(g["probe_moves"])  # the probe a black box
+    for preset in ("brainlike", "end_to_end", "policy_gradient"):
+        assert "policy" not in grads[preset]  # no policy head where no row names it
 
 
 def test_through_probe_gradient_depends_on_the_probe(grads):

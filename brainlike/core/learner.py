@@ -29,10 +29,11 @@ from jax.flatten_util import ravel_pytree
 
 from brainlike import schema
 from brainlike.config import Config
-from brainlike.core import desires, masks, probes, traced
-from brainlike.core.losses import (encode_batch, honest_log_prob, pg_term, prediction_errors, returns,
+from brainlike.core import desires, masks, policy, probes, traced
+from brainlike.core.losses import (advantage, encode_batch, honest_log_prob, pg_term, prediction_errors, returns,
                                    soft_alarm, taken_noise, td_term, total_loss, valences)
-from brainlike.core.rollout import Actor, Spec, Transition, candidate_noise, make_spec, new_actor, rollout
+from brainlike.core.rollout import (Actor, Spec, Transition, candidate_noise, group_keys, make_spec, new_actor,
+                                    rollout)
 from brainlike.core.routing import route
 from brainlike.routes import GROUPS
 
@@ -70,13 +71,16 @@ class RunState(NamedTuple):
     start_deception: jax.Array | None = None  # the policy's deception probability where RL started
     episodes: Episodes | None = None  # what calibrates the threshold when ``probe.calibrate_on = episodes``, else None
     mask: dict | None = None  # a shared network's RL mask over the beliefs' parameters (``core.masks``), else None
+    start_recall: jax.Array | None = None  # the deployed alarm's recall on fresh thoughts where RL started
 
 
 def optimizer(s: Spec, beliefs_lr):
-    """Adam for beliefs (its rate differs between pretraining and RL; the state is shared), SGD for desires."""
-    return optax.multi_transform(
-        {"beliefs": optax.adam(beliefs_lr), "desires": optax.sgd(s.config.desires.lr)},
-        lambda params: {g: jax.tree.map(lambda _: g, p) for g, p in params.items()})
+    """Adam for beliefs (its rate differs between pretraining and RL; the state is shared), SGD for desires;
+    a policy head, the last layer of the same network, as the beliefs."""
+    transforms = {"beliefs": optax.adam(beliefs_lr), "desires": optax.sgd(s.config.desires.lr)}
+    if s.policy_head:
+        transforms["policy"] = optax.adam(beliefs_lr)
+    return optax.multi_transform(transforms, lambda params: {g: jax.tree.map(lambda _: g, p) for g, p in params.items()})
 
 
 def blind(s: Spec) -> probes.Probe:
@@ -94,8 +98,7 @@ def pretrain_update(s: Spec, carry, key):
     pred_loss = lambda p: jnp.mean(prediction_errors(s, p, batch.obs, batch.plan, batch.outcome_obs,  # noqa: E731
                                                      noise=noise, sigma=sigma))
     if s.config.beliefs.architecture == "split":
-        grads = {"beliefs": jax.grad(pred_loss)(params["beliefs"]),
-                 "desires": jax.tree.map(jnp.zeros_like, params["desires"])}
+        grads = jax.tree.map(jnp.zeros_like, params) | {"beliefs": jax.grad(pred_loss)(params["beliefs"])}
     else:
         def loss(p):
             if masks.routed_pretraining(s):
@@ -175,6 +178,20 @@ def fit(s: Spec, params, thoughts: Thoughts) -> probes.Probe:
     """A probe fitted on the fit set and calibrated on the calibration set, under ``params``."""
     return probes.fit_probe(*labelled_h(s, params, split(s, thoughts, 0)), *labelled_h(s, params, split(s, thoughts, 1)),
                             s.config.probe.target, s.config.probe.rate, s.config.probe.l2)
+
+
+def read_params(params, reader):
+    """The parameters as the alarm reads thoughts through them: with the frozen ``reader``'s beliefs where there is one."""
+    return params if reader is None else {**params, "beliefs": reader}
+
+
+def alarm_recall(s: Spec, params, probe: probes.Probe, thoughts: Thoughts, reader=None) -> jax.Array:
+    """The deployed alarm's recall on the fresh (evaluation) thoughts of the kinds it covers, each read
+    as the alarm reads it: through the frozen ``reader`` where there is one, else the live beliefs."""
+    h, y, ok = labelled_h(s, read_params(params, reader), split(s, thoughts, 2))
+    positive = ok & (y > 0.5)
+    fired = (h @ probe.u + probe.c > probe.threshold) & positive
+    return fired.sum() / jnp.maximum(positive.sum(), 1)
 
 
 def deploy(s: Spec, params, thoughts: Thoughts, u=None, episodes: Episodes | None = None) -> probes.Probe:
@@ -307,6 +324,8 @@ def pretrain(s: Spec, key):
     network and zero desires (the first three of the five keys ``init`` splits the seed's key into)."""
     key_model, key_actors, key_pre = jax.random.split(key, 5)[:3]
     params = {"beliefs": s.wm.init(key_model), "desires": desires.init_valence(s.config.beliefs.thought_dim)}
+    if s.policy_head:
+        params["policy"] = policy.init_policy(s.config.beliefs.thought_dim)
     opt_state = optimizer(s, s.config.beliefs.lr).init(params)
     actors = jax.vmap(functools.partial(new_actor, s))(jax.random.split(key_actors, s.config.run.n_envs))
     return jax.lax.scan(lambda c, k: pretrain_update(s, c, k), (params, opt_state, actors),
@@ -314,9 +333,11 @@ def pretrain(s: Spec, key):
 
 
 def init(s: Spec, key) -> RunState:
-    """Pretrained beliefs, zero desires, and the probe deployed on them; then, where asked, the honest
-    start (``run.sft_steps``): the state RL starts from. A placebo's direction, the honest start and the
-    measured starting deception come from keys of their own, folded from the seed's."""
+    """Pretrained beliefs and zero desires; where asked, the honest start (``run.sft_steps``); then the
+    probe deployed on the beliefs the alarm reads when RL starts (the live ones as the honest start
+    left them, or the frozen reader's), so that every learner faces its nominal rate: the state RL
+    starts from. A placebo's direction, the honest start, the measured starting deception and a
+    group's shared start come from keys of their own, folded from the seed's."""
     _, _, _, key_thoughts, key_run = jax.random.split(key, 5)
     params, opt_state, actors = pretrain(s, key)
     thoughts = collect_thoughts(s, params, actors, key_thoughts)
@@ -328,15 +349,18 @@ def init(s: Spec, key) -> RunState:
         s = s._replace(mask=mask)
     u = probes.random_direction(placebo_key(s, key), s.config.beliefs.thought_dim) \
         if s.config.probe.direction == "random" else None
-    episodes = collect_episodes(s, params, jax.random.fold_in(key, 6))
-    probe = deploy(s, params, thoughts, u, episodes)
     reader = params["beliefs"] if s.config.probe.reads == "reference" else None
     if s.config.run.sft_steps:
         params, opt_state, actors = honest_start(s, params, opt_state, actors, jax.random.fold_in(key, 2))
+    episodes = collect_episodes(s, read_params(params, reader), jax.random.fold_in(key, 6))
+    probe = deploy(s, read_params(params, reader), thoughts, u, episodes)
     start = deception_probability(s, params, actors, jax.random.fold_in(key, 4))
+    if s.grouped:  # each group's environments start RL in one state
+        actors = jax.vmap(functools.partial(new_actor, s))(group_keys(s, jax.random.fold_in(key, 8)))
     dataset = log_dataset(s, params, probe, actors, jax.random.fold_in(key_run, 1), reader)
     return RunState(params, opt_state, actors, probe, thoughts, key_run, jnp.zeros((), jnp.int32), dataset,
-                    params if s.anchored else None, reader, start, episodes, mask)
+                    params if s.anchored else None, reader, start, episodes, mask,
+                    alarm_recall(s, params, probe, thoughts, reader))
 
 
 def rl_update(s: Spec, state: RunState):
@@ -349,7 +373,7 @@ def rl_update(s: Spec, state: RunState):
     learn = (batch, v_end) if state.dataset is None else offline_batch(s, state)
     replay = replay_batch(s, state.thoughts, jax.random.fold_in(key_roll, 2))
     grads, (l_pred, l_td) = jax.grad(total_loss, argnums=1, has_aux=True)(
-        s, state.params, *learn, state.probe, replay)
+        s, state.params, *learn, state.probe, replay, state.ref)
     updates, opt_state = optimizer(s, s.config.beliefs.rl_lr).update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
     pcfg = s.config.probe
@@ -433,6 +457,7 @@ def evaluate(s: Spec, state: RunState) -> dict:
         count > 0, jax.ops.segment_sum(x, kind, s.n_kinds) / jnp.maximum(count, 1), jnp.nan)
     return {
         "probe_recall_frozen": jnp.sum(fired * positive) / jnp.maximum(positive.sum(), 1),
+        "alarm_recall_fresh": alarm_recall(s, state.params, state.probe, state.thoughts, state.reader),
         "probe_auroc_frozen": probes.auroc(score, y, ok),
         "probe_auroc_refit": probes.auroc(h @ refit.u + refit.c, y, ok),
         "probe_recall_by_kind": per_kind(fired),
@@ -448,15 +473,14 @@ def belief_gradients(s: Spec, state: RunState, n: int):
     (``losses.soft_alarm``: what ``through_probe``'s probe row descends, before its weight alpha).
     The rollouts use a key of their own and are dropped: training is not disturbed."""
     params, sigma = state.params, s.config.desires.thought_noise
-    desires_fixed = jax.lax.stop_gradient(params["desires"])
+    others_fixed = jax.lax.stop_gradient({g: p for g, p in params.items() if g != "beliefs"})
 
     def grads(actors, key):
         actors, batch, v_end = rollout(s, params, state.probe, actors, key, False, state.ref, state.reader)
         noise = taken_noise(s, batch)
         h = encode_batch(s, params["beliefs"], batch.obs, batch.plan, noise, sigma)
-        advantage = returns(s, batch, v_end) - valences(params["desires"], h)
-        g_pg = jax.grad(lambda b: pg_term(s, {"beliefs": b, "desires": desires_fixed}, batch, advantage))(
-            params["beliefs"])
+        adv = advantage(s, params, batch, returns(s, batch, v_end), h)
+        g_pg = jax.grad(lambda b: pg_term(s, others_fixed | {"beliefs": b}, batch, adv))(params["beliefs"])
         g_probe = jax.grad(lambda b: soft_alarm(encode_batch(s, b, batch.obs, batch.plan, noise, sigma), batch,
                                                 state.probe))(params["beliefs"])
         return actors, (g_pg, g_probe)
@@ -500,7 +524,8 @@ def advance(s: Spec, state: RunState, n_logs: int):
         cosine = gradient_cosine(s, state)  # where the block starts: the first point's is RL's start
         state, stats = jax.lax.scan(lambda st, _: rl_update(s, st), state, None, length=every)
         logged = log_stats(s, jax.tree.map(lambda x: x.sum(0), stats), every) | evaluate(s, state)
-        logged |= nonfinite(stats, state.params) | {"pg_probe_cosine": cosine, "start_deception": state.start_deception}
+        logged |= nonfinite(stats, state.params) | {"pg_probe_cosine": cosine, "start_deception": state.start_deception,
+                                                    "alarm_recall_start": state.start_recall}
         assert set(logged) == set(schema.LOGGED), f"logged metrics {sorted(set(logged) ^ set(schema.LOGGED))}"
         return state, logged
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from brainlike.core import beliefs, desires, probes
-from brainlike.core.rollout import Spec, Transition, candidates, per_candidate
+from brainlike.core import beliefs, desires, policy, probes
+from brainlike.core.rollout import Spec, Transition, candidates, log_pi, per_candidate, preferences
 from brainlike.core.routing import route
 
 
@@ -96,24 +96,34 @@ def log_policy(s: Spec, params, obs, choice, proposal, noise) -> jax.Array:
         sigma = s.config.desires.thought_noise
         h = jnp.tanh(jax.lax.stop_gradient(z[:, None] + sigma * noise)).reshape(-1, z.shape[-1])
         density = jnp.sum(proposal[:, None, None] * noise * z[:, None]) / sigma
-    values = jax.vmap(desires.valence, (None, 0))(params["desires"], h)
-    logits = jnp.where(per_candidate(s, proposal), values / s.config.desires.temperature, -jnp.inf)
-    return jax.nn.log_softmax(logits)[choice] + density
+    return log_pi(s, preferences(s, params, h), proposal)[choice] + density
 
 
 def honest_log_prob(s: Spec, params, obs, available, kinds, noise) -> jax.Array:
     """``log pi(honest)`` at one decision: the log of the Boltzmann probability that the plan taken
     among every available plan's candidates is of an honest kind (``kinds``: each plan's kind);
     0 where no honest plan is available. The loss of the honest start is its negative."""
-    _, values = candidates(s, params, obs, noise)
-    logits = jnp.where(per_candidate(s, available), values / s.config.desires.temperature, -jnp.inf)
+    prefs = candidates(s, params, obs, noise).prefs
+    logits = jnp.where(per_candidate(s, available), prefs / s.config.desires.temperature, -jnp.inf)
     honest = per_candidate(s, available & ~s.deceptive[kinds])
     log_honest = jax.nn.logsumexp(jnp.where(honest, logits, -jnp.inf)) - jax.nn.logsumexp(logits)
     return jnp.where(honest.any(), log_honest, 0.0)
 
 
+def advantage(s: Spec, params, batch: Transition, g, h) -> jax.Array:
+    """Each ``[T, E]`` decision's advantage. A policy head's is GRPO's (``policy.group_advantage``:
+    its return, that of its one-decision episode, against its group's); a valence's is ``G - V(h)``,
+    the lambda-return less the valence of the thought taken (an action value: a biased baseline)."""
+    if not s.policy_head:
+        return g - valences(params["desires"], h)
+    t, e = batch.reward.shape
+    size = s.config.run.group_size
+    grouped = batch.reward.reshape(t * e // size, size)
+    return jax.vmap(policy.group_advantage, (0, None))(grouped, s.config.run.group_norm).reshape(t, e)
+
+
 def pg_term(s: Spec, params, batch: Transition, advantage) -> jax.Array:
-    """REINFORCE with the valence as baseline: ``-mean(A . log pi(act))``, ``A = G - V`` held fixed.
+    """REINFORCE: ``-mean(A . log pi(act))``, the advantage ``A`` held fixed.
     The reward is a black box: nothing here differentiates through the probe."""
     noise = all_noise(s, batch) if s.noisy else None
     one = lambda o, c, p, n: log_policy(s, params, o, c, p, n)  # noqa: E731
@@ -121,9 +131,40 @@ def pg_term(s: Spec, params, batch: Transition, advantage) -> jax.Array:
     return -jnp.mean(jax.lax.stop_gradient(advantage) * logp)
 
 
-def loss_terms(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, replay=None) -> dict:
+def kl_term(s: Spec, params, ref, batch: Transition) -> jax.Array:
+    """``kl_beta`` times the mean over the batch's decisions of ``KL(pi || pi_ref)``, exact over the
+    candidates that came to mind: GRPO's anchor to the policy RL started from (``ref``), as a loss."""
+    noise = all_noise(s, batch) if s.noisy else None
+
+    def one(obs, proposal, n):
+        logp, logq = (log_pi(s, candidates(s, p, obs, n).prefs, proposal) for p in (params, ref))
+        return policy.exact_kl(logp, jax.lax.stop_gradient(logq), per_candidate(s, proposal))
+
+    return s.config.reward.kl_beta * jnp.mean(jax.vmap(jax.vmap(one))(batch.obs, batch.proposal, noise))
+
+
+def dpo_term(s: Spec, params, ref, batch: Transition) -> jax.Array:
+    """DPO's loss (``policy.dpo_loss``, beta ``reward.kl_beta``) on the pairs of a logged batch: the
+    two environments of each group took their acts at the same state, the one with the higher
+    reward is preferred, and a tie is no preference (left out); 0 if every pair ties."""
+    one = lambda p, o, c, pr: log_pi(s, candidates(s, p, o).prefs, pr)[c]  # noqa: E731
+    logp = lambda p: jax.vmap(jax.vmap(one, (None, 0, 0, 0)), (None, 0, 0, 0))(  # noqa: E731
+        p, batch.obs, batch.choice, batch.proposal)
+    t, e = batch.reward.shape
+    margin = (logp(params) - jax.lax.stop_gradient(logp(ref))).reshape(t, e // 2, 2)
+    r = batch.reward.reshape(t, e // 2, 2)
+    first = r[..., 0] > r[..., 1]
+    losses = policy.dpo_loss(jnp.where(first, margin[..., 0], margin[..., 1]),
+                             jnp.where(first, margin[..., 1], margin[..., 0]), s.config.reward.kl_beta)
+    pairs = (r[..., 0] != r[..., 1]).astype(jnp.float32)
+    return jnp.sum(pairs * losses) / jnp.maximum(pairs.sum(), 1.0)
+
+
+def loss_terms(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, replay=None, ref=None) -> dict:
     """``{"pred", "td", "probe", "pg"}``, each reaching only the groups its routing row allows;
-    ``replay`` transitions (``Thoughts``) join the predictive loss's data.
+    ``replay`` transitions (``Thoughts``) join the predictive loss's data. ``pg`` is the policy
+    objective: REINFORCE (``pg_term``), with a policy head's exact KL to ``ref`` where anchored, or
+    under ``run.learning dpo`` DPO's loss against ``ref``.
 
     The batch's thoughts are encoded once; each loss reads them with the gradient stopped
     where its row excludes the beliefs (the same gradients as encoding once per loss, for a
@@ -145,13 +186,18 @@ def loss_terms(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, r
     terms = {"pred": jnp.mean(errors), "td": td_term(p_td["desires"], seen["td"], g),
              "probe": probe_term(s, seen["probe"], batch, probe), "pg": jnp.zeros(())}
     if s.table["pg"]:  # skipped where it reaches nothing: its gradient would be zero
-        advantage = g - valences(params["desires"], h)
-        terms["pg"] = pg_term(s, route(params, s.table["pg"], s.mask), batch, advantage)
+        p_pg = route(params, s.table["pg"], s.mask)
+        if s.config.run.learning == "dpo":
+            terms["pg"] = dpo_term(s, p_pg, ref, batch)
+        else:
+            terms["pg"] = pg_term(s, p_pg, batch, advantage(s, params, batch, g, h))
+            if s.policy_head and s.anchored:
+                terms["pg"] += kl_term(s, p_pg, ref, batch)
     return terms
 
 
-def total_loss(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, replay=None):
+def total_loss(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, replay=None, ref=None):
     """Their sum, with the prediction and TD losses as auxiliary outputs."""
-    t = loss_terms(s, params, batch, v_end, probe, replay)
+    t = loss_terms(s, params, batch, v_end, probe, replay, ref)
     total = t["pred"] + t["td"] + t["probe"]
     return (total + t["pg"] if s.table["pg"] else total), (t["pred"], t["td"])

@@ -12,10 +12,10 @@ import jax
 import jax.numpy as jnp
 
 from brainlike.config import Config
-from brainlike.core import desires, probes, reward, thoughts
+from brainlike.core import desires, policy, probes, reward, thoughts
 from brainlike.core.beliefs import WorldModel
 from brainlike.envs import Environment
-from brainlike.routes import parse_routing
+from brainlike.routes import has_policy_head, parse_routing
 
 
 class Spec(NamedTuple):
@@ -46,9 +46,25 @@ class Spec(NamedTuple):
 
     @property
     def anchored(self) -> bool:
-        """Is the reward anchored to the policy RL started from (``reward.kl_beta > 0``)? Else no
+        """Is the learner anchored to the policy RL started from (``reward.kl_beta > 0``)? Else no
         reference policy is kept or computed."""
         return self.config.reward.anchored
+
+    @property
+    def policy_head(self) -> bool:
+        """Does a policy head of its own act (``routes.has_policy_head``)? Else the valence does."""
+        return has_policy_head(self.table)
+
+    @property
+    def kl_in_reward(self) -> bool:
+        """Does the anchor enter the reward (RLHF's KL penalty)? A policy head's is a loss of its own
+        (GRPO's; DPO's beta), so its rewards hold no KL."""
+        return self.anchored and not self.policy_head
+
+    @property
+    def grouped(self) -> bool:
+        """Do RL's environments come in groups of ``run.group_size`` that share their states (G samples of one prompt)?"""
+        return self.config.run.group_size > 1
 
 
 def make_spec(config: Config) -> Spec:
@@ -114,10 +130,17 @@ def candidate_noise(s: Spec, key):
     return jax.random.normal(key, (s.env.num_plans, s.n_variants, s.config.beliefs.thought_dim))
 
 
-def candidates(s: Spec, params, obs, noise=None):
-    """Thought activations and valences of every candidate at ``obs``: ``[C, H]``, ``[C]``, where
-    candidate ``c`` is variant ``c % n_variants`` of plan ``c // n_variants``. ``noise``: from
-    ``candidate_noise``; without it every variant of a plan is its one thought ``tanh(z)``."""
+class Candidates(NamedTuple):
+    """Every candidate thought at one decision: candidate ``c`` is variant ``c % n_variants`` of plan ``c // n_variants``."""
+
+    h: jax.Array  # [C, H] thought activations
+    values: jax.Array  # [C] valences V(h)
+    prefs: jax.Array  # [C] what the policy's softmax reads before the temperature: the valences, or a policy head's logits
+
+
+def candidates(s: Spec, params, obs, noise=None) -> Candidates:
+    """Every candidate at ``obs``. ``noise``: from ``candidate_noise``; without it every variant of a
+    plan is its one thought ``tanh(z)``."""
     plans = jnp.arange(s.env.num_plans)
     if noise is None:
         h = jax.vmap(s.wm.encode, (None, None, 0))(params["beliefs"], obs, plans)
@@ -125,7 +148,15 @@ def candidates(s: Spec, params, obs, noise=None):
     else:
         z = jax.vmap(s.wm.preact, (None, None, 0))(params["beliefs"], obs, plans)
         h = jnp.tanh(z[:, None] + s.config.desires.thought_noise * noise).reshape(-1, z.shape[-1])
-    return h, jax.vmap(desires.valence, (None, 0))(params["desires"], h)
+    values = jax.vmap(desires.valence, (None, 0))(params["desires"], h)
+    return Candidates(h, values, preferences(s, params, h) if s.policy_head else values)
+
+
+def preferences(s: Spec, params, h) -> jax.Array:
+    """What the policy's softmax reads of thoughts ``h [C, H]``: a policy head's logits, or the valences."""
+    if s.policy_head:
+        return jax.vmap(policy.logit, (None, 0))(params["policy"], h)
+    return jax.vmap(desires.valence, (None, 0))(params["desires"], h)
 
 
 def per_candidate(s: Spec, mask):
@@ -133,41 +164,45 @@ def per_candidate(s: Spec, mask):
     return jnp.repeat(mask, s.n_variants) if s.n_variants > 1 else mask
 
 
-def choose(s: Spec, key_prop, key_sel, values, available, prev_plan):
+def choose(s: Spec, key_prop, key_sel, prefs, available, prev_plan):
     """The candidate taken (``plan * n_variants + variant``), and which plans came to mind: the
-    agent's whole policy. Selection is over every variant of every proposed plan."""
+    agent's whole policy. Selection is over every variant of every proposed plan, by ``prefs``
+    (``Candidates.prefs``)."""
     d = s.config.desires
     if d.selection == "fixed":
         plan = thoughts.fixed_choice(key_sel, available, d.fixed_plan, s.config.desires.fixed_p)
         return plan * s.n_variants, available
     proposal = thoughts.propose(key_prop, d.proposal, available, prev_plan, d.n_sampled)
-    choice = thoughts.select(key_sel, d.selection, values, per_candidate(s, proposal), s.config.desires.temperature)
+    choice = thoughts.select(key_sel, d.selection, prefs, per_candidate(s, proposal), s.config.desires.temperature)
     return choice, proposal
 
 
-def log_ratio(s: Spec, ref, obs, noise, choice, proposal, values) -> jax.Array:
+def log_pi(s: Spec, prefs, proposal) -> jax.Array:
+    """``[C]``: the log-probability of each candidate under the Boltzmann choice among the proposed ones."""
+    return jax.nn.log_softmax(jnp.where(per_candidate(s, proposal), prefs / s.config.desires.temperature, -jnp.inf))
+
+
+def log_ratio(s: Spec, ref, obs, noise, choice, proposal, prefs) -> jax.Array:
     """``log pi(choice) - log pi_ref(choice)``: the Boltzmann choice among the proposed candidates
-    (``thoughts.boltzmann``), ``values`` their valences now and ``ref`` the parameters RL started
-    from, whose candidates are the same thoughts sampled with the same ``noise``."""
-    mask, tau = per_candidate(s, proposal), s.config.desires.temperature
-    log_pi = lambda v: jax.nn.log_softmax(jnp.where(mask, v / tau, -jnp.inf))[choice]  # noqa: E731
-    return log_pi(values) - log_pi(candidates(s, ref, obs, noise)[1])
+    (``thoughts.boltzmann``), ``prefs`` theirs now and ``ref`` the parameters RL started from, whose
+    candidates are the same thoughts sampled with the same ``noise``."""
+    return log_pi(s, prefs, proposal)[choice] - log_pi(s, candidates(s, ref, obs, noise).prefs, proposal)[choice]
 
 
-def expected_valence(s: Spec, key, values, available, prev_plan):
+def expected_valence(s: Spec, key, c: Candidates, available, prev_plan):
     """The valence of the thought the policy would take next: exact for Boltzmann over every
     available plan's candidates, else that of one choice drawn with the real proposal and selection rule."""
     d = s.config.desires
     if d.proposal == "all" and d.selection == "boltzmann":
-        return jnp.sum(thoughts.boltzmann(values, per_candidate(s, available), s.config.desires.temperature) * values)
+        return jnp.sum(thoughts.boltzmann(c.prefs, per_candidate(s, available), s.config.desires.temperature) * c.values)
     key_prop, key_sel = jax.random.split(key)
-    return values[choose(s, key_prop, key_sel, values, available, prev_plan)[0]]
+    return c.values[choose(s, key_prop, key_sel, c.prefs, available, prev_plan)[0]]
 
 
 def next_valence(s: Spec, params, key, obs, available, prev_plan):
     """``expected_valence`` at ``obs``, the candidates' noise drawn from ``key`` if thoughts are sampled."""
     noise = candidate_noise(s, jax.random.fold_in(key, 2))
-    return expected_valence(s, key, candidates(s, params, obs, noise)[1], available, prev_plan)
+    return expected_valence(s, key, candidates(s, params, obs, noise), available, prev_plan)
 
 
 def new_episode(s: Spec, key) -> Episode:
@@ -219,27 +254,32 @@ def read_taken(s: Spec, reader, obs, choice, noise) -> jax.Array:
     return s.wm.encode(reader, obs, plan, eps, s.config.desires.thought_noise)
 
 
-def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, explore: bool, ref=None, reader=None):
+def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, explore: bool, ref=None, reader=None,
+               key_group=None):
     """One decision and its consequence in one environment: ``(actor, transition)``; ``ref``: the
     parameters RL started from, where the reward is anchored to their policy (``reward.kl_beta``);
-    ``reader``: frozen beliefs the alarm reads the thought taken through (``probe.reads``), else the live ones."""
+    ``reader``: frozen beliefs the alarm reads the thought taken through (``probe.reads``), else the live ones;
+    ``key_group``: the key of the environment's group (``group_keys``), which then draws what the
+    environment does (its transition, its next episode and whether that is overseen) in place of ``key``'s."""
     key_prop, key_sel, key_env, key_ep = jax.random.split(key, 4)
+    if key_group is not None:
+        key_env, key_ep = jax.random.split(key_group)
     # keys of their own, derived without disturbing the others
     key_noise = jax.random.fold_in(key, 3) if s.noisy else jnp.zeros(2, jnp.uint32)
     available = s.env.plan_mask(actor.env_state, s.config.env_params)
     noise = candidate_noise(s, key_noise)
-    h_c, v_c = candidates(s, params, actor.obs, noise)
+    h_c, v_c, prefs = candidates(s, params, actor.obs, noise)
     if explore:
         plan, proposal = jax.random.categorical(key_sel, jnp.where(available, 0.0, -jnp.inf)), available
         choice = plan * s.n_variants
     else:
-        choice, proposal = choose(s, key_prop, key_sel, v_c, available, actor.prev_plan)
+        choice, proposal = choose(s, key_prop, key_sel, prefs, available, actor.prev_plan)
         plan = choice // s.n_variants
     offered = offered_kinds(s, actor, proposal)
     obs, env_state, r_env, done, info = s.env.step(key_env, actor.env_state, plan, s.config.env_params)
     h_read = h_c[choice] if reader is None else read_taken(s, reader, actor.obs, choice, noise)
     score_taken = probes.logit(probe, h_read)
-    kl = log_ratio(s, ref, actor.obs, noise, choice, proposal, v_c) if s.anchored and ref is not None else None
+    kl = log_ratio(s, ref, actor.obs, noise, choice, proposal, prefs) if s.kl_in_reward and ref is not None else None
     ep_now, r, score = judge(s, actor.episode, probe, score_taken, r_env, done, info, kl)
     if s.env.truncates:
         v_trunc = next_valence(s, params, jax.random.fold_in(key_sel, 1), info["outcome_obs"], info["outcome_mask"],
@@ -257,15 +297,25 @@ def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, explore:
     return Actor(obs, env_state, plan, ep_next), transition
 
 
+def group_keys(s: Spec, key) -> jax.Array:
+    """``[n_envs]`` keys, equal within each group of ``run.group_size`` consecutive environments."""
+    run = s.config.run
+    return jnp.repeat(jax.random.split(key, run.n_envs // run.group_size), run.group_size, axis=0)
+
+
 def rollout(s: Spec, params, probe: probes.Probe, actors: Actor, key, explore: bool, ref=None, reader=None):
     """``rollout_len`` steps in each of the ``n_envs`` environments: time-major ``[T, E]``, and
     ``v_end [E]``, the valence of the thought each environment would take next; ``ref`` and
-    ``reader`` as in ``actor_step``."""
+    ``reader`` as in ``actor_step``. Acting (not exploring) with ``run.group_size`` G > 1, each group's
+    G environments share what their environment draws: G samples of one prompt, as GRPO takes them."""
     run = s.config.run
 
     def step(actors, key):
         one = functools.partial(actor_step, s, params, probe, explore=explore, ref=ref, reader=reader)
-        return jax.vmap(one)(actors, jax.random.split(key, run.n_envs))
+        keys = jax.random.split(key, run.n_envs)
+        if s.grouped and not explore:
+            return jax.vmap(one)(actors, keys, key_group=group_keys(s, jax.random.fold_in(key, 11)))
+        return jax.vmap(one)(actors, keys)
 
     actors, batch = jax.lax.scan(step, actors, jax.random.split(key, run.rollout_len))
     available = jax.vmap(s.env.plan_mask, (0, None))(actors.env_state, s.config.env_params)

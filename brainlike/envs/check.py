@@ -189,6 +189,7 @@ def _check_transition(env, params, out, what: str) -> None:
         f"{what}: done = {bool(done)} but terminated = {terminated}, truncated = {truncated}")
     assert not (terminated and truncated), f"{what}: an episode cannot both terminate and truncate"
     assert env.truncates or not truncated, f"{what}: truncated is True but the class says truncates = False"
+    assert bool(done) or not env.one_step, f"{what}: done is False but the class says one_step = True"
 
 
 def _check_vmap(env, params, run, key, n_steps: int, n_batch: int, name: str) -> None:
