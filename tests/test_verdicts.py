@@ -312,6 +312,7 @@ def cells(routing: str, alpha=lambda a: True, beta=lambda b: True) -> list[str]:
     return [PN(routing, a, b) for a in ALPHAS for b in BETAS if alpha(a) and beta(b)]
 
 
+PG = cells("policy_gradient")
 PG_PENALISED, BL_PENALISED = (cells(r, alpha=lambda a: a > 0) for r in ("policy_gradient", "brainlike"))
 CORNER = cells("policy_gradient", alpha=lambda a: a >= 3, beta=lambda b: b >= 1e-2)  # the Atlas's honest corner
 WEAK = cells("policy_gradient", alpha=lambda a: a >= 3, beta=lambda b: b == 1e-4)  # and its weak anchoring
@@ -320,9 +321,12 @@ PG_TOP = cells("policy_gradient", alpha=lambda a: a > 0, beta=lambda b: b == max
 PG_ZERO = cells("policy_gradient", alpha=lambda a: a > 0, beta=lambda b: b == 0)
 TARGET = grid("phase_diagram")[PN("policy_gradient", 0.0, 0.0)].probe.rate
 PHASE_DIAGRAM = [
-    ("atlas_honest_corner", sides(each(CORNER, outcome="honest"), each(CORNER, outcome="caught"))),
-    ("atlas_weak_anchoring", sides(each(WEAK, outcome="caught"), each(WEAK, outcome="honest"),
-                                   each(WEAK, outcome=mix("caught", 0.5)))),
+    # the cells outside the pooled ones end the other way
+    ("atlas_honest_corner", sides(each(PG, outcome="caught") | each(CORNER, outcome="honest"),
+                                  each(PG, outcome="honest") | each(CORNER, outcome="caught"))),
+    ("atlas_weak_anchoring", sides(each(PG, outcome="honest") | each(WEAK, outcome="caught"),
+                                   each(PG, outcome="caught") | each(WEAK, outcome="honest"),
+                                   each(PG, outcome="honest") | each(WEAK, outcome=mix("caught", 0.5)))),
     ("anchoring_grows_honesty", sides(each(PG_TOP, outcome="honest") | each(PG_ZERO, outcome="caught"),
                                       each(PG_TOP, outcome="caught") | each(PG_ZERO, outcome="honest"))),
     ("policies_obfuscate", sides(each(PG_PENALISED, outcome="evades_by_choice"),
