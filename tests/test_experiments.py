@@ -63,40 +63,6 @@ def synthetic(config: Config, n_seeds: int, label: str = "honest", **final) -> R
     return Result(config, logged, np.full(n_seeds, OUTCOMES.index(label)))
 
 
-def test_loop_closure_verdicts_flip_with_the_data():
-    exp = loop_closure.EXPERIMENT
-    conditions = exp.conditions(True)
-    as_predicted = {n: synthetic(c, 200) for n, c in conditions.items()}
-    as_predicted["end_to_end-noB"] = synthetic(conditions["end_to_end-noB"], 200, probe_recall_frozen=0.05)
-    as_predicted["through_probe-noB"] = synthetic(conditions["through_probe-noB"], 200, probe_recall_frozen=0.05)
-    verdicts = [h.evaluate(as_predicted)["verdict"] for h in exp.hypotheses]
-    assert verdicts == ["supported"] * len(verdicts)
-
-    against = dict(as_predicted)
-    against["brainlike-B"] = synthetic(conditions["brainlike-B"], 200, probe_recall_frozen=0.1,
-                                       label="evades_by_shift")
-    against["brainlike-noB"] = synthetic(conditions["brainlike-noB"], 200, label="evades_by_plan")
-    against["end_to_end-noB"] = synthetic(conditions["end_to_end-noB"], 200)
-    against["through_probe-noB"] = synthetic(conditions["through_probe-noB"], 200)
-    for name in (loop_closure.knob_name("brainlike", a, lr) for a, lr in ((0.3, 3e-3), (0.0, 3e-3), (0.3, 0.0))):
-        against[name] = synthetic(conditions[name], 200, probe_recall_frozen=0.1)
-    verdicts = [h.evaluate(against)["verdict"] for h in exp.hypotheses]
-    assert verdicts == ["contradicted"] * len(verdicts)
-
-
-def test_preexisting_b_verdict_flips_with_the_data():
-    exp = preexisting_b.EXPERIMENT
-    conditions = exp.conditions(True)
-    honest = {n: synthetic(c, 200) for n, c in conditions.items()}
-    no_b = exp.hypotheses[0]
-    assert no_b.evaluate(honest)["verdict"] == "supported"
-    evading = dict(honest)
-    for n in evading:
-        if n == "brainlike-p0":
-            evading[n] = synthetic(conditions[n], 200, label="evades_by_plan")
-    assert no_b.evaluate(evading)["verdict"] == "contradicted"
-
-
 def test_killed_experiment_resumes_to_the_same_summary(tmp_path):
     """Killed after its first chunk, run again: the summary equals an uninterrupted run's."""
     exp = drift_control.EXPERIMENT
