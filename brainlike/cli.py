@@ -28,8 +28,9 @@ HEADLINE = ("return", "deception_rate", "alarm_rate", "evasion_rate", "probe_rec
 ROUTING_HELP = ("which loss may update which parameters: a preset ({presets}), or a table such as "
                 "'pred=beliefs;td=beliefs+desires;probe=;pg=' (quote it for the shell): one row per loss (pred: "
                 "predicting the next observation; td: TD(lambda) on the innate reward; probe: the probe's "
-                "score as a loss; pg: REINFORCE on the return with the valence as baseline, as in policy_gradient), "
-                "each naming the parameter groups (beliefs, desires) it may update, joined by +; a row left empty or "
+                "score as a loss; pg: the policy objective, REINFORCE with the valence as baseline as in policy_gradient, "
+                "or, where a row names the policy head, GRPO's group-relative advantage and KL as in grpo), each naming "
+                "the parameter groups (beliefs, desires, policy) it may update, joined by +; a row left empty or "
                 "left out updates nothing (default {default})")
 
 

@@ -43,13 +43,23 @@ def load_seed(folder: Path, seed: int):
     return config, one, arrays["step"], OUTCOMES[int(arrays["outcome"][seed])]
 
 
+LEARNERS = {"grpo": "the GRPO analogue (a policy head of its own, group-relative advantages)",
+            "policy_gradient": "REINFORCE through the valence (it acts with its critic)"}
+
+
 def network(config) -> str:
-    """One line: the routing, and what a shared network's reward losses may update."""
+    """One line: the routing (the learner it stands for), and what a shared network's reward losses may update."""
     b = config.beliefs
+    learner = LEARNERS.get(config.routing)
+    if learner and config.routing == "grpo" and config.run.learning == "dpo":
+        learner = "the DPO analogue (a policy head of its own, DPO on reference pairs)"
+    if learner and config.routing == "policy_gradient" and config.desires.noisy:
+        learner = "activation-space RL (REINFORCE on sampled thoughts)"
+    routing = f"routing {config.routing}" + (f", {learner}" if learner else "")
     if b.architecture == "split":
-        return f"routing {config.routing}; split network: the valence is a head of its own on the thought"
+        return f"{routing}; split network: the valence is a head of its own on the thought"
     reach = "every encoder unit" if b.mask == "none" else f"{b.mask_share:g} of each encoder layer's units ({b.mask} mask)"
-    return (f"routing {config.routing}; shared network: value pretrained through the encoder, then a fresh value "
+    return (f"{routing}; shared network: value pretrained through the encoder, then a fresh value "
             f"head; a row naming only desires reaches the head and {reach}")
 
 
