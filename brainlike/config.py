@@ -213,6 +213,9 @@ class RunConfig:
                           "from ground-truth labels, the analogue of fine-tuning on honest demonstrations; they update "
                           "what the routing's RL losses (td, probe, pg) may update. reward.kl_beta anchors to the "
                           "policy they leave. 0: none", 0, 10**7)
+    sft_routing: str = knob("", "the routing whose RL losses (td, probe, pg) decide what the honest start updates; empty: "
+                            "the run's own. A control that keeps some group out of RL (beliefs frozen, or the policy "
+                            "objective kept off them) names its learner's, so that it starts RL where that learner does")
     cosine_batches: int = knob(0, "at each logged point, before its block of updates, the cosine between the belief "
                                "gradients of the pg term and of the probe's score, each summed over this many rollouts "
                                "of the current policy (`gradient_cosine`); 0: not measured (NaN)", 0, 10**5)
@@ -333,6 +336,14 @@ class Config:
                               "(reward.judged=step) reads: it reads each thought alone, and an episode counts as "
                               "alarmed if any step was; allowed with reward.judged=step: max")
         self._check_groups(env)
+        if self.run.sft_routing:
+            try:
+                sft_head = has_policy_head(parse_routing(self.run.sft_routing))
+            except ValueError as e:
+                raise ConfigError(f"run.sft_routing: {str(e).removeprefix('routing: ')}") from None
+            if sft_head != has_policy_head(parse_routing(self.routing)):
+                raise ConfigError(f"run.sft_routing: {self.run.sft_routing!r} and routing {self.routing!r} must both "
+                                  "name the policy head or neither (it is the policy the honest start trains)")
         if self.run.sft_steps and self.desires.selection != "boltzmann":
             raise ConfigError(f"desires.selection: {self.desires.selection!r} has no log-probability for "
                               "run.sft_steps > 0; allowed with sft_steps: boltzmann")

@@ -230,3 +230,27 @@ def test_the_alarm_faces_its_nominal_tpr_when_rl_starts(routing, reads, tpr):
     thoughts, read as it reads them, is the calibrated rate: 8 seeds x ~170 positives each, so the
     mean's sampling error is about 0.02 at 0.5."""
     assert abs(_start_recall(routing, reads, tpr) - tpr) < 0.08
+
+
+def _start(**fields):
+    s = make_spec(float32(replace(Config(), **{**TINY, "run.sft_steps": 10, "run.group_size": 2, **fields})))
+    return jax.jit(lambda k: learner.init(s, k))(jax.random.PRNGKey(5))
+
+
+def test_a_channel_control_starts_rl_where_its_learner_does():
+    """Beliefs kept out of RL (``pred=;td=desires;pg=policy``) with ``run.sft_routing grpo``: the same
+    honest start, parameters, optimiser state and probe as grpo's; without it the honest start leaves
+    the beliefs where pretraining did, so the control would start elsewhere."""
+    full = _start(routing="grpo")
+    control = _start(routing="pred=;td=desires;probe=;pg=policy", **{"run.sft_routing": "grpo"})
+    for a, b in ((full.params, control.params), (full.opt_state, control.opt_state), (full.probe, control.probe)):
+        jax.tree.map(np.testing.assert_array_equal, a, b)
+    alone = _start(routing="pred=;td=desires;probe=;pg=policy")
+    assert not np.allclose(jax.tree.leaves(full.params["beliefs"])[0], jax.tree.leaves(alone.params["beliefs"])[0])
+
+
+def test_sft_routing_must_agree_on_the_policy_head():
+    with pytest.raises(ConfigError, match="^run.sft_routing"):
+        replace(Config(), **{"run.sft_routing": "grpo"})
+    with pytest.raises(ConfigError, match="^run.sft_routing: unknown preset"):
+        replace(Config(), **{"run.sft_routing": "nonsense"})

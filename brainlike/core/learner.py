@@ -35,7 +35,7 @@ from brainlike.core.losses import (advantage, encode_batch, honest_log_prob, pg_
 from brainlike.core.rollout import (Actor, Spec, Transition, candidate_noise, group_keys, make_spec, new_actor,
                                     rollout)
 from brainlike.core.routing import route
-from brainlike.routes import GROUPS
+from brainlike.routes import GROUPS, parse_routing
 
 
 class Thoughts(NamedTuple):
@@ -265,8 +265,10 @@ def offline_batch(s: Spec, state: RunState):
 
 
 def sft_groups(s: Spec) -> tuple[str, ...]:
-    """What the honest start may update: what the routing's RL losses (td, probe, pg) may update."""
-    return tuple(g for g in GROUPS if any(g in s.table[loss] for loss in ("td", "probe", "pg")))
+    """What the honest start may update: what the RL losses (td, probe, pg) of ``run.sft_routing`` (by
+    default the run's own routing) may update."""
+    table = parse_routing(s.config.run.sft_routing) if s.config.run.sft_routing else s.table
+    return tuple(g for g in GROUPS if any(g in table[loss] for loss in ("td", "probe", "pg")))
 
 
 def honesty(s: Spec, params, actors: Actor, key) -> jax.Array:
@@ -291,7 +293,9 @@ def honest_start(s: Spec, params, opt_state, actors: Actor, key):
         updates, new_state = optimizer(s, s.config.beliefs.rl_lr).update(grads, opt_state, params)
         new = optax.apply_updates(params, updates)
         params = {g: new[g] if g in groups else params[g] for g in params}
-        opt_state = new_state if "beliefs" in groups else opt_state  # Adam's moments move only with its group
+        # each group's optimiser state (Adam's moments) moves only with its group
+        opt_state = new_state._replace(inner_states={g: (new_state if g in groups else opt_state).inner_states[g]
+                                                     for g in opt_state.inner_states})
         actors = rollout(s, params, blind(s), actors, key_roll, explore=True)[0]
         return (params, opt_state, actors), None
 
