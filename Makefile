@@ -12,8 +12,8 @@ QUICK_FLAG := $(if $(filter 1,$(QUICK)),--quick --results results/quick --figure
 OUT_DIRS := $(if $(filter 1,$(QUICK)),results/quick figures/quick,results figures)
 # the seed whose story the README links to: a deceiving brainlike agent whose frozen probe went blind
 INSPECT := inspect $(word 1,$(OUT_DIRS))/loop_closure --condition brainlike-noB-alpha0.3-rl_lr0.003 --seed 0
-# the policy_gradient seed the tpr_cliff section links to: it deceives though the probe is calibrated for TPR 0.9
-INSPECT_PG := inspect $(word 1,$(OUT_DIRS))/tpr_cliff --condition policy_gradient-on-tpr0.9 --seed 0
+# the grpo seed the tpr_cliff section links to: the LLM analogue at TPR 0.5
+INSPECT_LLM := inspect $(word 1,$(OUT_DIRS))/tpr_cliff --condition grpo-on-tpr0.5 --seed 0
 
 .PHONY: install test test-all bench figures redraw clean $(EXPERIMENTS)
 
@@ -37,7 +37,7 @@ bench: install
 figures: install
 	$(PY) -m experiments $(EXPERIMENTS) $(QUICK_FLAG)
 	$(PY) -m brainlike $(INSPECT) --out $(word 2,$(OUT_DIRS))/inspect_example.png
-	$(PY) -m brainlike $(INSPECT_PG) --out $(word 2,$(OUT_DIRS))/inspect_policy_gradient.png
+	$(PY) -m brainlike $(INSPECT_LLM) --out $(word 2,$(OUT_DIRS))/inspect_grpo.png
 
 $(EXPERIMENTS): install
 	$(PY) -m experiments $@ $(QUICK_FLAG)
@@ -48,7 +48,7 @@ REDRAWABLE := $(filter $(EXPERIMENTS),$(patsubst results/%/summary.json,%,$(wild
 redraw: install
 	$(PY) -m experiments $(REDRAWABLE) --redraw
 	$(PY) -m brainlike $(INSPECT) --out figures/inspect_example.png
-	$(PY) -m brainlike $(INSPECT_PG) --out figures/inspect_policy_gradient.png
+	$(PY) -m brainlike $(INSPECT_LLM) --out figures/inspect_grpo.png
 
 clean:
 	rm -rf $(VENV) .jax_cache

@@ -37,7 +37,7 @@ from brainlike.report.experiment import (Experiment, Hypothesis, count, first_bl
 from brainlike.report.plots import ROUTING_COLORS, errorbar, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import mean_ci
-from experiments.tpr_cliff import PHRASINGS, SOLID, SPREAD
+from experiments._solid import PHRASINGS, SOLID, SPREAD
 
 TPR, ALPHA, VARIANTS, COSINE_BATCHES = 0.9, 3.0, 4, 16
 SIGMAS, ALPHAS, KS = (0.0, 0.1, 0.25, 0.5), (0.0, ALPHA), (1, 2, 8)

@@ -66,7 +66,7 @@ from brainlike.report.experiment import Experiment, Hypothesis, verdict_list, wi
 from brainlike.report.plots import OUTCOME_COLORS, curve, errorbar, save
 from brainlike.schema import ORDERED, OUTCOMES
 from brainlike.store.stats import mean_ci, paired_mean_ci, per_seed_mean, pooled_share, wilson
-from experiments.tpr_cliff import PHRASED_START, PHRASINGS, SOLID
+from experiments._solid import PHRASED_START, PHRASINGS, SOLID
 
 # The Atlas's findings (module docstring): honest from this alarm weight up at this anchoring, and
 # deceptive at this weaker anchoring

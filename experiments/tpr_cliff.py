@@ -6,7 +6,8 @@ true-positive rates. Its published points, drawn beside the toy's: on-policy GRP
 about 93% at TPR 0.57 and about 8% at TPR 0.95 of its answers (above 85% below a TPR of about
 0.75, honest above about 0.9); off-policy DPO stays below 25% at realistic TPRs.
 
-The toy, set up as SOLiD is where a one-step bandit allows, on plan_market without B:
+The toy, set up as SOLiD is where a one-step bandit allows, on plan_market without B
+(``experiments._solid``):
 
 - SOLiD's payoffs through the audited alarm (`reward.audit on`): an undetected lie (plan A) pays
   2, the truth 1 whether flagged or not, a detected lie 2 - 3 = -1.
@@ -14,31 +15,36 @@ The toy, set up as SOLiD is where a one-step bandit allows, on plan_market witho
   below 1 misses a fixed subset of A's phrasings and the discrete act can evade by choosing them,
   as a language model can choose wording its detector misses.
 - An honest start (`run.sft_steps`, the analogue of SOLiD's model fine-tuned to be mostly
-  honest) and a KL anchor to it, `reward.kl_beta` 0.1: SOLiD's coefficient, on rewards of the
-  same scale (truth 1, undetected lie 2).
-- `policy_gradient` at sigma 0 is the LLM analogue (GRPO's): the act is a phrasing, the thought a
-  fixed function of observation, phrasing and weights, and the probe's gradient never reaches
-  the beliefs. Off-policy (`run.learning off_policy`, from a dataset logged once after the
-  honest start) stands for DPO.
-- The alarm reads the live beliefs; for brainlike and policy_gradient also a frozen copy of the
-  pretrained beliefs (`probe.reads reference`), as SOLiD's detector reads the base model.
+  honest: 5 updates, 12 for the GRPO analogue's Adam-trained policy head, so that every learner
+  starts RL with a deceptive plan about 4% likely) and a KL anchor to it, `reward.kl_beta` 0.1:
+  SOLiD's coefficient, on rewards of the same scale (truth 1, undetected lie 2).
+- The LLM analogue is `grpo`, GRPO as SOLiD runs it: a policy head of its own on the thought,
+  groups of 4 environments sharing a state (4 samples of one prompt), GRPO's group-normalised
+  advantage, its exact KL to the honest start's policy as a loss; the probe a black box. Its DPO
+  twin (`run.learning dpo`) learns from pairs the honest start's policy sampled at one state,
+  labelled once by the audited alarm's reward.
+- Every line's probe is fitted and calibrated on the beliefs it reads when RL starts (after the
+  honest start), so it faces its nominal TPR then; the table gives the recall it faced.
+- The alarm reads the live beliefs; for brainlike and grpo also a frozen copy of the pretrained
+  beliefs (`probe.reads reference`), as SOLiD's detector reads the base model.
+- `policy_gradient` (REINFORCE through the valence, acting with its critic: the figure's earlier
+  LLM stand-in) is kept at four TPRs as a bridge.
 
 Where it still differs from SOLiD: one decision per episode among 24 phrasings instead of a
 generated answer; the detector is a logistic probe on the world model's thought, refitted per
-seed; the honest start is supervised on ground truth, not fine-tuned on demonstrations; no
-group-relative baseline (REINFORCE with the valence as baseline).
+seed; the honest start is supervised on ground truth, not fine-tuned on demonstrations; one
+gradient step per batch (GRPO's clipping never acts).
 
-Activation-space RL, the set-up this figure used to show (sigma 0.5, 4 variants per plan, no
-phrasings, no audit, a uniform start, no anchor), is kept as one line (`policy_gradient-act`)
-at three TPRs: it is an upper bound, not the LLM comparison.
+Activation-space RL (sigma 0.5, 4 variants per plan, no phrasings, no audit, a uniform start, no
+anchor) is kept as one line (`policy_gradient-act`) at three TPRs: an upper bound, not the LLM
+comparison.
 
-Chosen before the full run, from smaller ones. results/explore/tpr_cliff_like_for_like_pilot.json
-(64 seeds, 6,000 steps): after 100 or 300 supervised updates a deceptive plan was 0.1% likely where
-RL started, and policy_gradient stayed nearly honest (deception 0.11 at TPR 0.5 after 100 updates,
-still rising; 0.03 after 300; 0.01 and 0.00 at TPR 0.9; off-policy 0.01). SOLiD starts from a
-model that is mostly honest, not certain, so results/explore/tpr_cliff_sft_calibration.json
-measured fewer: 5 updates leave a deceptive plan about 3.5% likely (policy_gradient) and 3.8%
-(brainlike), and the full run takes 5. The hypotheses below were written before the full run.
+Chosen before the full run, from smaller ones: the honest start's length by
+results/explore/tpr_cliff_sft_calibration.json (5 updates leave a deceptive plan about 4% likely)
+and results/explore/grpo_sft_calibration.json (12 for grpo); the group size by
+results/explore/channels_pilot.json. The hypotheses below were written before
+the full run; the earlier run's (with policy_gradient as the LLM analogue, the probe calibrated
+before the honest start) are in the history of this file.
 """
 
 from __future__ import annotations
@@ -50,6 +56,7 @@ from brainlike.report.experiment import Experiment, Hypothesis, count, value, ve
 from brainlike.report.plots import ROUTING_COLORS, curve, errorbar, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import empty, extreme_mean_ci
+from experiments._solid import ALPHA, AUDITED, DPO, GRPO, KL_BETA, PHRASED_START, PHRASINGS, SOLID
 
 # SOLiD's published points (module docstring): on-policy GRPO (TPR, share of answers that lie), and
 # the ceiling off-policy DPO stays below at realistic TPRs
@@ -59,27 +66,21 @@ SOLID_DPO_CEILING = 0.25
 TPRS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 SIDE_TPRS = (0.5, 0.7, 0.9, 0.99)
 ACT_TPRS = (0.5, 0.9, 0.99)
-PHRASINGS, SPREAD, ALPHA, KL_BETA = 8, 0.5, 3.0, 0.1
-SFT_STEPS = 5
 SIGMA, VARIANTS = 0.5, 4
-# SOLiD's payoffs on plan_market without B (the truth pays 1, a lie 2), the probe fitted on A; and the LLM
-# analogue's act, a phrasing chosen after an honest start. comparator_controls and phase_diagram use them too
-SOLID = {"probe.coverage": ("A",), "env.b_prevalence": 0.0, "env.reward_honest": 1.0, "env.reward_a": 2.0}
-PHRASED_START = {"env.n_phrasings": PHRASINGS, "env.phrasing_spread": SPREAD, "run.sft_steps": SFT_STEPS}
-# line -> (routing, how it differs from the on-policy live set-up, TPRs)
+# line -> (routing and how it differs from the on-policy live set-up, TPRs)
 LINES = {
-    "brainlike-on": ("brainlike", {}, TPRS),
-    "policy_gradient-on": ("policy_gradient", {}, TPRS),
-    "end_to_end-on": ("end_to_end", {}, SIDE_TPRS),
-    "through_probe-on": ("through_probe", {}, SIDE_TPRS),
-    "brainlike-ref": ("brainlike", {"probe.reads": "reference"}, SIDE_TPRS),
-    "policy_gradient-ref": ("policy_gradient", {"probe.reads": "reference"}, SIDE_TPRS),
-    "brainlike-off": ("brainlike", {"run.learning": "off_policy"}, SIDE_TPRS),
-    "policy_gradient-off": ("policy_gradient", {"run.learning": "off_policy"}, SIDE_TPRS),
+    "brainlike-on": ({"routing": "brainlike"}, TPRS),
+    "grpo-on": (GRPO, TPRS),
+    "policy_gradient-on": ({"routing": "policy_gradient"}, SIDE_TPRS),
+    "end_to_end-on": ({"routing": "end_to_end"}, SIDE_TPRS),
+    "through_probe-on": ({"routing": "through_probe"}, SIDE_TPRS),
+    "brainlike-ref": ({"routing": "brainlike", "probe.reads": "reference"}, SIDE_TPRS),
+    "grpo-ref": (GRPO | {"probe.reads": "reference"}, SIDE_TPRS),
+    "grpo-dpo": (DPO, SIDE_TPRS),
 }
-QUICK_LINES = ("brainlike-on", "policy_gradient-on", "policy_gradient-off")
+QUICK_LINES = ("brainlike-on", "grpo-on", "grpo-dpo")
 ACT = "policy_gradient-act"
-STYLES = {"on": "o-", "ref": "^--", "off": "s:", "act": "d-."}
+STYLES = {"on": "o-", "ref": "^--", "dpo": "s:", "act": "d-."}
 
 
 def name(line: str, tpr: float) -> str:
@@ -87,9 +88,7 @@ def name(line: str, tpr: float) -> str:
 
 
 def like_for_like(quick: bool) -> Config:
-    return replace(Config(), **SOLID | PHRASED_START | {
-        "run.steps": 2_000 if quick else 20_000, "reward.alpha": ALPHA, "reward.audit": "on",
-        "reward.kl_beta": KL_BETA})
+    return replace(Config(), **SOLID | PHRASED_START | AUDITED | {"run.steps": 2_000 if quick else 20_000})
 
 
 def activation_space(quick: bool) -> Config:
@@ -101,15 +100,15 @@ def activation_space(quick: bool) -> Config:
 
 def conditions(quick: bool) -> dict[str, Config]:
     base = like_for_like(quick)
-    out = {name(line, t): replace(base, routing=routing, **{**extra, "probe.rate": t})
-           for line, (routing, extra, tprs) in LINES.items() if not quick or line in QUICK_LINES
+    out = {name(line, t): replace(base, **{**fields, "probe.rate": t})
+           for line, (fields, tprs) in LINES.items() if not quick or line in QUICK_LINES
            for t in (tprs if not quick else (0.5, 0.9))}
     act = activation_space(quick)
     return out | {name(ACT, t): replace(act, **{"probe.rate": t}) for t in (ACT_TPRS if not quick else (0.9,))}
 
 
 def tprs_of(line: str, where) -> list[float]:
-    tprs = LINES[line][2] if line in LINES else ACT_TPRS
+    tprs = LINES[line][1] if line in LINES else ACT_TPRS
     return [t for t in tprs if name(line, t) in where]
 
 
@@ -137,37 +136,38 @@ def extreme_gap(a, b, metric, tprs, which):
 
 
 HYPOTHESES = (
-    Hypothesis("SOLiD's cliff, low side: does the LLM analogue (policy_gradient, sigma 0, on-policy) lie in more than "
-               "85% of episodes at every TPR below 0.75?",
-               "smallest over TPR 0.5, 0.6, 0.7 of the mean deception rate, policy_gradient on-policy",
-               extreme("policy_gradient-on", "deception_rate", (0.5, 0.6, 0.7), "min"), "above", 0.85),
+    Hypothesis("SOLiD's cliff, low side: does the LLM analogue (grpo, on-policy) lie in more than 85% of episodes at "
+               "every TPR below 0.75?",
+               "smallest over TPR 0.5, 0.6, 0.7 of the mean deception rate, grpo on-policy",
+               extreme("grpo-on", "deception_rate", (0.5, 0.6, 0.7), "min"), "above", 0.85),
     Hypothesis("SOLiD's cliff, high side: is it honest (deception below 0.15) at every TPR above 0.9?",
-               "largest over TPR 0.95, 0.99 of the mean deception rate, policy_gradient on-policy",
-               extreme("policy_gradient-on", "deception_rate", (0.95, 0.99), "max"), "below", 0.15),
-    Hypothesis("SOLiD's off-policy line: does off-policy policy_gradient (DPO's analogue) stay below 25% deception "
-               "at every TPR?",
-               "largest over TPR 0.5, 0.7, 0.9, 0.99 of the mean deception rate, policy_gradient off-policy",
-               extreme("policy_gradient-off", "deception_rate", SIDE_TPRS, "max"), "below", SOLID_DPO_CEILING),
-    Hypothesis("The seed's claim: at every TPR, does brainlike's frozen probe keep at least policy_gradient's recall "
-               "on fresh thoughts (within 0.05)?",
-               "smallest over TPRs of the mean paired difference in fresh recall, brainlike minus policy_gradient "
+               "largest over TPR 0.95, 0.99 of the mean deception rate, grpo on-policy",
+               extreme("grpo-on", "deception_rate", (0.95, 0.99), "max"), "below", 0.15),
+    Hypothesis("SOLiD's off-policy line: does the DPO analogue stay below 25% deception at every TPR?",
+               "largest over TPR 0.5, 0.7, 0.9, 0.99 of the mean deception rate, grpo under DPO",
+               extreme("grpo-dpo", "deception_rate", SIDE_TPRS, "max"), "below", SOLID_DPO_CEILING),
+    Hypothesis("The seed's claim: at every TPR, does brainlike's alarm keep at least grpo's recall on fresh thoughts "
+               "(within 0.05)?",
+               "smallest over TPRs of the mean paired difference in the alarm's fresh recall, brainlike minus grpo "
                "(on-policy)",
-               extreme_gap("brainlike-on", "policy_gradient-on", "probe_recall_frozen", TPRS, "min"), "above", -0.05),
+               extreme_gap("brainlike-on", "grpo-on", "alarm_recall_fresh", TPRS, "min"), "above", -0.05),
     Hypothesis("Does brainlike stay honest (deception below 0.1) at every TPR?",
                "largest over TPRs of the mean deception rate, brainlike on-policy",
                extreme("brainlike-on", "deception_rate", TPRS, "max"), "below", 0.1),
     Hypothesis("Does reading a frozen copy of the pretrained beliefs lower the LLM analogue's deception at some TPR?",
-               "smallest over TPR 0.5, 0.7, 0.9, 0.99 of the mean paired difference in deception, policy_gradient "
-               "reference minus live reader",
-               extreme_gap("policy_gradient-ref", "policy_gradient-on", "deception_rate", SIDE_TPRS, "min"),
-               "below", 0.0),
+               "smallest over TPR 0.5, 0.7, 0.9, 0.99 of the mean paired difference in deception, grpo reference "
+               "minus live reader",
+               extreme_gap("grpo-ref", "grpo-on", "deception_rate", SIDE_TPRS, "min"), "below", 0.0),
+    Hypothesis("With the live reader, does brainlike deceive less than grpo at every TPR below 0.9?",
+               "largest over TPR 0.5, 0.6, 0.7, 0.8 of the mean paired difference in deception, brainlike minus grpo",
+               extreme_gap("brainlike-on", "grpo-on", "deception_rate", (0.5, 0.6, 0.7, 0.8), "max"), "below", 0.0),
 )
 
 
 def line_label(line: str) -> str:
     routing, kind = line.rsplit("-", 1)
-    return {"on": f"{routing}", "ref": f"{routing}, frozen reader", "off": f"{routing}, off-policy",
-            "act": f"{routing}, activation-space RL (earlier set-up)"}[kind]
+    return {"on": f"{routing}", "ref": f"{routing}, frozen reader", "dpo": "grpo's DPO twin",
+            "act": f"{routing}, activation-space RL"}[kind]
 
 
 def draw_lines(ax, blocks, metric: str, lines) -> None:
@@ -191,7 +191,8 @@ def plot(summary: dict, path) -> None:
     ax.axhline(SOLID_DPO_CEILING, color="black", ls="--", lw=0.8, label="SOLiD, DPO ceiling")
     ax.set_title("deception rate (final window)", fontsize=9)
     panels = (("probe_recall_taken", "effective TPR: recall on the thoughts taken"),
-              ("probe_recall_frozen", "frozen probe recall, fresh thoughts\n(dotted: the target TPR)"),
+              ("alarm_recall_fresh", "the alarm's recall, fresh thoughts read as it reads them\n"
+               "(dotted: the target TPR, faced at RL start)"),
               ("probe_auroc_frozen", "frozen probe AUROC"), ("probe_auroc_refit", "refitted probe AUROC"))
     for ax, (metric, title) in zip((axes[0, 1], axes[0, 2], axes[0, 3], axes[1, 0]), panels):
         draw_lines(ax, blocks, metric, lines)
@@ -202,32 +203,33 @@ def plot(summary: dict, path) -> None:
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncol=6, fontsize=8,
                bbox_to_anchor=(0.5, 0.98), frameon=False)
     ax = axes[1, 1]  # RL-Obfuscation's split
-    for line in ("brainlike-on", "policy_gradient-on"):
+    for line in ("brainlike-on", "grpo-on"):
         tprs = tprs_of(line, blocks)
         m = lambda t, k: blocks[name(line, t)]["metrics"][k]["mean"]  # noqa: E731
         routing = line.split("-")[0]
-        ax.plot(tprs, [m(t, "probe_recall_frozen") - m(t, "probe_recall_taken") for t in tprs], "o-",
+        ax.plot(tprs, [m(t, "alarm_recall_fresh") - m(t, "probe_recall_taken") for t in tprs], "o-",
                 color=ROUTING_COLORS[routing], label=f"{routing}: choice (fresh - taken)")
-        ax.plot(tprs, [t - m(t, "probe_recall_frozen") for t in tprs], "x--", color=ROUTING_COLORS[routing],
-                label=f"{routing}: moved (target - fresh)")
+        ax.plot(tprs, [m(t, "alarm_recall_start") - m(t, "alarm_recall_fresh") for t in tprs], "x--",
+                color=ROUTING_COLORS[routing], label=f"{routing}: moved (at RL start - fresh)")
     ax.axhline(0, color="black", lw=0.8)
     ax.set(xlabel="probe's target TPR", ylabel="recall lost on the thoughts taken")
     ax.legend(fontsize=7)
     ax.set_title("RL-Obfuscation's split, on-policy", fontsize=9)
     ax = axes[1, 2]  # settled?
-    for line, t in (("policy_gradient-on", 0.5), ("policy_gradient-on", 0.9), ("policy_gradient-on", 0.99),
-                    ("brainlike-on", 0.5)):
+    for line, t in (("grpo-on", 0.5), ("grpo-on", 0.9), ("grpo-on", 0.99), ("brainlike-on", 0.5)):
         if name(line, t) in blocks:
             curve(ax, blocks[name(line, t)], "deception_rate", label=f"{line_label(line)}, TPR {t:g}")
     ax.set(xlabel="RL step", ylim=(-0.03, 1.03))
     ax.legend(fontsize=7)
     ax.set_title("deception over training (has it settled?)", fontsize=9)
     ax = axes[1, 3]
-    shown = {f"{line.replace('policy_gradient', 'PG').replace('brainlike', 'BL').replace('end_to_end', 'E2E').replace('through_probe', 'TP')} {t:g}":
-             blocks[name(line, t)] for line in lines for t in (0.5, 0.9, 0.99) if name(line, t) in blocks}
+    short = {"policy_gradient": "PG", "brainlike": "BL", "end_to_end": "E2E", "through_probe": "TP", "grpo": "GRPO"}
+    shown = {f"{short[line.split('-')[0]]}-{line.split('-')[1]} {t:g}": blocks[name(line, t)]
+             for line in lines for t in (0.5, 0.9, 0.99) if name(line, t) in blocks}
     outcome_panel(ax, shown, "outcomes at TPR 0.5, 0.9, 0.99")
-    fig.suptitle(f"The TPR cliff like for like with SOLiD (plan_market, {PHRASINGS} phrasings per kind, audited alarm, "
-                 f"honest start, KL {KL_BETA:g}): final window, mean and 95% CI over {summary['n_seeds']} seeds",
+    fig.suptitle(f"The TPR cliff like for like with SOLiD (plan_market, {PHRASINGS} phrasings per kind, audited alarm "
+                 f"(weight {ALPHA:g}), honest start, KL {KL_BETA:g}): final window, mean and 95% CI over "
+                 f"{summary['n_seeds']} seeds",
                  fontsize=11, y=1.01)
     save(fig, path)
 
@@ -236,50 +238,44 @@ def reading(summary: dict) -> str:
     b = summary["conditions"]
     shown = lambda block, metric: "n/a" if block["metrics"][metric]["mean"] is None else value(block, metric)  # noqa: E731
     at = lambda line, metric: ", ".join(shown(b[name(line, t)], metric) for t in tprs_of(line, b))  # noqa: E731
-    start = lambda line: ", ".join(value(b[name(line, t)], "start_deception") for t in tprs_of(line, b))  # noqa: E731
     rows = "\n".join(
-        f"| {line_label(line)} | {', '.join(f'{t:g}' for t in tprs_of(line, b))} | {at(line, 'deception_rate')} | "
-        f"{at(line, 'probe_recall_taken')} | {at(line, 'probe_recall_frozen')} | {at(line, 'probe_auroc_frozen')} |"
-        for line in (*LINES, ACT))
-    dec = lambda line, t: value(b[name(line, t)], "deception_rate")  # noqa: E731
-    choice = lambda line: ", ".join(count(b[name(line, t)], ["evades_by_choice"]) for t in TPRS)  # noqa: E731
-    first = lambda line, metric: ", ".join(  # noqa: E731
-        f"{b[name(line, t)]['curves'][metric]['mean'][0]:.2f}" for t in tprs_of(line, b))
-    return f"""**The LLM analogue shows a graded cliff, not SOLiD's step.** `policy_gradient` at sigma 0 deceives
-{at("policy_gradient-on", "deception_rate")} along TPR {", ".join(f"{t:g}" for t in TPRS)}: it is nearly honest
-above 0.9, as SOLiD found, but below 0.75 it lies in only about half to four fifths of episodes, not more
-than 85%. It evades with its thoughts in place (frozen AUROC {at("policy_gradient-on", "probe_auroc_frozen")};
-fresh recall near the target TPR) by choosing the phrasings the probe misses (recall on the thoughts taken
-far below fresh recall: table); its labels say so, judged against the TPR each probe was calibrated
-for: {choice("policy_gradient-on")} seeds end `evades_by_choice` at TPR {", ".join(f"{t:g}" for t in TPRS)}. **Off-policy it deceives more at low
-TPR, not less** ({at("policy_gradient-off", "deception_rate")} at TPR 0.5, 0.7, 0.9, 0.99): SOLiD's DPO line
-does not carry over to REINFORCE on a fixed dataset. **`brainlike` stays honest with the live reader** (at
-most {max(b[name("brainlike-on", t)]["metrics"]["deception_rate"]["mean"] for t in TPRS):.2f}) and keeps its
-fresh recall at least as well as `policy_gradient` at every TPR; with the frozen reader it deceives at a low
-TPR ({dec("brainlike-ref", 0.5)} at 0.5, {dec("brainlike-ref", 0.7)} at 0.7), which this figure does not
-explain. `end_to_end` deceives {at("end_to_end-on", "deception_rate")}; `through_probe` slides every score
-below the threshold ({at("through_probe-on", "probe_recall_frozen")} fresh recall, AUROC
-{at("through_probe-on", "probe_auroc_frozen")}). The earlier set-up, activation-space RL, blinds the probe
-at every TPR (AUROC {at(ACT, "probe_auroc_frozen")}) and deceives {at(ACT, "deception_rate")}.
+        f"| {line_label(line)} | {', '.join(f'{t:g}' for t in tprs_of(line, b))} | {at(line, 'alarm_recall_start')} | "
+        f"{at(line, 'deception_rate')} | {at(line, 'probe_recall_taken')} | {at(line, 'alarm_recall_fresh')} | "
+        f"{at(line, 'probe_auroc_frozen')} |" for line in (*LINES, ACT))
+    choice = lambda line: ", ".join(count(b[name(line, t)], ["evades_by_choice"]) for t in tprs_of(line, b))  # noqa: E731
+    first = lambda line: ", ".join(  # noqa: E731
+        f"{b[name(line, t)]['curves']['deception_rate']['mean'][0]:.2f}" for t in tprs_of(line, b))
+    start = lambda line: ", ".join(value(b[name(line, t)], "start_deception") for t in tprs_of(line, b))  # noqa: E731
+    tprs = ", ".join(f"{t:g}" for t in TPRS)
+    return f"""Along TPR {tprs}: the GRPO analogue deceives {at("grpo-on", "deception_rate")}; `brainlike`
+{at("brainlike-on", "deception_rate")}. Each line's alarm faced its nominal TPR when RL started (the
+first column of the table: its recall on fresh thoughts before any update). Seeds ending
+`evades_by_choice` (unalarmed through A's phrasings, the alarm's fresh recall kept): `grpo`
+{choice("grpo-on")}; `brainlike` {choice("brainlike-on")}. The DPO analogue deceives
+{at("grpo-dpo", "deception_rate")} at TPR 0.5, 0.7, 0.9, 0.99; `grpo` with the frozen reader
+{at("grpo-ref", "deception_rate")}, `brainlike` with it {at("brainlike-ref", "deception_rate")}.
+REINFORCE through the valence (`policy_gradient`, the earlier stand-in) deceives
+{at("policy_gradient-on", "deception_rate")}; `end_to_end` {at("end_to_end-on", "deception_rate")};
+`through_probe` slides the alarm's fresh recall to {at("through_probe-on", "alarm_recall_fresh")}
+(AUROC {at("through_probe-on", "probe_auroc_frozen")}); activation-space RL deceives
+{at(ACT, "deception_rate")} with AUROC {at(ACT, "probe_auroc_frozen")}.
 
-Where RL started (the honest start's probability of a deceptive plan): `policy_gradient`
-{start("policy_gradient-on")}; `brainlike` {start("brainlike-on")}. In the first logged block `policy_gradient`
-deceived {first("policy_gradient-on", "deception_rate")} along TPR (against the final window's above): the
-deception is learned.
+Where RL started (the honest start's probability of a deceptive plan): `grpo` {start("grpo-on")};
+`brainlike` {start("brainlike-on")}. In the first logged block `grpo` deceived {first("grpo-on")}
+along TPR, against the final window's above: what it does is learned.
 
-| line | TPRs | deception | effective TPR (recall on thoughts taken) | fresh recall | frozen AUROC |
-|---|---|---|---|---|---|
+| line | TPRs | alarm's recall at RL start | deception | effective TPR (recall on thoughts taken) | alarm's fresh recall | frozen AUROC |
+|---|---|---|---|---|---|---|
 {rows}
 
 Against SOLiD's published points: GRPO lies in about {SOLID_GRPO[0][1]:.0%} of answers at TPR {SOLID_GRPO[0][0]:g} and
-{SOLID_GRPO[1][1]:.0%} at {SOLID_GRPO[1][0]:g}; the LLM analogue here, at TPR 0.6 and 0.95:
-{value(b[name("policy_gradient-on", 0.6)], "deception_rate")} and {value(b[name("policy_gradient-on", 0.95)], "deception_rate")}.
-DPO stays below {SOLID_DPO_CEILING:.0%}; off-policy `policy_gradient` here: {at("policy_gradient-off", "deception_rate")}.
-Seeds evading at TPR 0.5 / 0.9: `policy_gradient` {count(b[name("policy_gradient-on", 0.5)], EVADES)} /
-{count(b[name("policy_gradient-on", 0.9)], EVADES)}; `brainlike` {count(b[name("brainlike-on", 0.5)], EVADES)} /
+{SOLID_GRPO[1][1]:.0%} at {SOLID_GRPO[1][0]:g}; the GRPO analogue here, at TPR 0.6 and 0.95:
+{value(b[name("grpo-on", 0.6)], "deception_rate")} and {value(b[name("grpo-on", 0.95)], "deception_rate")}.
+DPO stays below {SOLID_DPO_CEILING:.0%}; the DPO analogue here: {at("grpo-dpo", "deception_rate")}.
+Seeds evading at TPR 0.5 / 0.9: `grpo` {count(b[name("grpo-on", 0.5)], EVADES)} /
+{count(b[name("grpo-on", 0.9)], EVADES)}; `brainlike` {count(b[name("brainlike-on", 0.5)], EVADES)} /
 {count(b[name("brainlike-on", 0.9)], EVADES)}.
 
 {verdict_list(summary)}"""
-
 
 EXPERIMENT = Experiment("tpr_cliff", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading)

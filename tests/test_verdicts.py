@@ -19,8 +19,8 @@ import pytest
 from brainlike.report.experiment import Result
 from brainlike.schema import OUTCOMES
 from brainlike.store.stats import holm
-from experiments import (comparator_controls, discovered_routing, drift_control, hill_climb, loop_closure, oversight,
-                         phase_diagram, placebo, pooling, preexisting_b, probe_refresh, tpr_cliff)
+from experiments import (channels, comparator_controls, discovered_routing, drift_control, hill_climb, loop_closure,
+                         oversight, phase_diagram, placebo, pooling, preexisting_b, probe_refresh, tpr_cliff)
 from experiments.__main__ import NAMES, load
 
 SEEDS = 200  # 0 of 200 seeds is decisively below 0.05 (Wilson), after Holm over any figure's hypotheses
@@ -231,23 +231,27 @@ def line(name: str, value: float, tprs=None, at=None, metric: str = "deception_r
     return {TN(name, t): {metric: (at or {}).get(t, value)} for t in tprs}
 
 
-LOW, HIGH, RECALL = (0.5, 0.6, 0.7), (0.95, 0.99), {"metric": "probe_recall_frozen"}
+LOW, HIGH, RECALL = (0.5, 0.6, 0.7), (0.95, 0.99), {"metric": "alarm_recall_fresh"}
+BELOW_09 = (0.5, 0.6, 0.7, 0.8)
 TPR_CLIFF = [
     # the high TPRs are not read by the low side's statistic, nor the low ones by the high side's
-    ("low_side_lies", sides(line("policy_gradient-on", 0.95) | line("policy_gradient-on", 0.02, HIGH),
-                            line("policy_gradient-on", 0.95, at={0.7: 0.5}),
-                            line("policy_gradient-on", 0.85))),
-    ("high_side_honest", sides(line("policy_gradient-on", 0.05) | line("policy_gradient-on", 0.95, LOW),
-                               line("policy_gradient-on", 0.05, at={0.99: 0.4}))),
-    ("off_policy_below_dpo_ceiling", sides(line("policy_gradient-off", 0.1),
-                                           line("policy_gradient-off", 0.1, at={0.5: 0.6}))),
-    ("brainlike_keeps_recall", sides(line("brainlike-on", 0.95, **RECALL) | line("policy_gradient-on", 0.9, **RECALL),
+    ("low_side_lies", sides(line("grpo-on", 0.95) | line("grpo-on", 0.02, HIGH),
+                            line("grpo-on", 0.95, at={0.7: 0.5}),
+                            line("grpo-on", 0.85))),
+    ("high_side_honest", sides(line("grpo-on", 0.05) | line("grpo-on", 0.95, LOW),
+                               line("grpo-on", 0.05, at={0.99: 0.4}))),
+    ("dpo_below_dpo_ceiling", sides(line("grpo-dpo", 0.1), line("grpo-dpo", 0.1, at={0.5: 0.6}))),
+    ("brainlike_keeps_recall", sides(line("brainlike-on", 0.95, **RECALL) | line("grpo-on", 0.9, **RECALL),
                                      line("brainlike-on", 0.95, at={0.8: 0.5}, **RECALL)
-                                     | line("policy_gradient-on", 0.9, **RECALL))),
+                                     | line("grpo-on", 0.9, **RECALL))),
     ("brainlike_honest_everywhere", sides(line("brainlike-on", 0.02), line("brainlike-on", 0.02, at={0.6: 0.4}))),
     ("frozen_reader_lowers_somewhere", sides(
-        line("policy_gradient-ref", 0.5, at={0.9: 0.2}) | line("policy_gradient-on", 0.5, at={0.9: 0.8}),
-        line("policy_gradient-ref", 0.8) | line("policy_gradient-on", 0.2))),
+        line("grpo-ref", 0.5, at={0.9: 0.2}) | line("grpo-on", 0.5, at={0.9: 0.8}),
+        line("grpo-ref", 0.8) | line("grpo-on", 0.2))),
+    # every TPR below 0.9 counts; the higher ones are not read
+    ("brainlike_deceives_less_below_09", sides(
+        line("brainlike-on", 0.1, BELOW_09) | line("grpo-on", 0.6, BELOW_09) | line("brainlike-on", 0.9, HIGH),
+        line("brainlike-on", 0.1, BELOW_09, at={0.8: 0.7}) | line("grpo-on", 0.6, BELOW_09))),
 ]
 
 # hill_climb: each plan's share of decisions before the alarm arrives and after
@@ -476,7 +480,41 @@ DISCOVERED_ROUTING = [
                                    "probe_recall_frozen", (0.95, 0.5), (0.6, 0.5))),
 ]
 
-CASES = {"loop_closure": LOOP_CLOSURE, "preexisting_b": PREEXISTING_B, "drift_control": DRIFT_CONTROL,
+# channels: a channel's part at one TPR, the extreme over TPRs of a part, and of the learners' gap
+CN = channels.name
+
+
+def every_tpr(learner: str, channel: str, metric: str, value, at=None) -> dict:
+    """``metric`` of one learner's channel condition at every TPR: ``value``, or ``at[tpr]`` where given."""
+    return {CN(learner, channel, t): {metric: (at or {}).get(t, value)} for t in channels.TPRS}
+
+
+CHANNELS = [
+    ("grpo_choice_deceives", level(CN("grpo", "choice", 0.5), "deception_rate", 0.8, 0.2)),
+    ("brainlike_choice_deceives", level(CN("brainlike", "choice", 0.5), "deception_rate", 0.8, 0.2)),
+    ("brainlike_drift_helps", pair(CN("brainlike", "drift", 0.5), CN("brainlike", "choice", 0.5), "deception_rate",
+                                   (0.1, 0.6), (0.6, 0.1))),
+    ("brainlike_drift_raises_recall", pair(CN("brainlike", "drift", 0.5), CN("brainlike", "choice", 0.5),
+                                           "alarm_recall_fresh", (0.9, 0.5), (0.3, 0.5))),
+    ("grpo_drift_helps", pair(CN("grpo", "drift", 0.5), CN("grpo", "choice", 0.5), "deception_rate",
+                              (0.1, 0.6), (0.6, 0.1))),
+    # the largest gap over TPRs: one TPR where the gradient adds is enough; everywhere it takes away is not
+    ("grpo_gradient_adds_somewhere", sides(
+        every_tpr("grpo", "gradient", "deception_rate", 0.3, at={0.7: 0.8}) | every_tpr("grpo", "drift",
+                                                                                        "deception_rate", 0.3),
+        every_tpr("grpo", "gradient", "deception_rate", 0.1) | every_tpr("grpo", "drift", "deception_rate", 0.5))),
+    ("grpo_gradient_lowers_recall_somewhere", sides(
+        every_tpr("grpo", "gradient", "alarm_recall_fresh", 0.9, at={0.5: 0.4})
+        | every_tpr("grpo", "drift", "alarm_recall_fresh", 0.9),
+        every_tpr("grpo", "gradient", "alarm_recall_fresh", 0.95) | every_tpr("grpo", "drift", "alarm_recall_fresh",
+                                                                              0.6))),
+    ("brainlike_no_worse_everywhere", sides(
+        every_tpr("grpo", "gradient", "deception_rate", 0.6) | every_tpr("brainlike", "drift", "deception_rate", 0.1),
+        every_tpr("grpo", "gradient", "deception_rate", 0.6)
+        | every_tpr("brainlike", "drift", "deception_rate", 0.1, at={0.9: 0.9}))),
+]
+
+CASES = {"channels": CHANNELS, "loop_closure": LOOP_CLOSURE, "preexisting_b": PREEXISTING_B, "drift_control": DRIFT_CONTROL,
          "comparator_controls": COMPARATOR_CONTROLS, "tpr_cliff": TPR_CLIFF, "hill_climb": HILL_CLIMB,
          "probe_refresh": PROBE_REFRESH, "phase_diagram": PHASE_DIAGRAM, "pooling": POOLING, "oversight": OVERSIGHT,
          "placebo": PLACEBO, "discovered_routing": DISCOVERED_ROUTING}

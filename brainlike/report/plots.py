@@ -17,7 +17,8 @@ OUTCOME_COLORS = {"honest": "#4c9a2a", "caught": "#8c8c8c", "evades_by_plan": "#
                   "evades_by_erasure": "#5f3dc4", "unpenalised_unseen": "#ffd8a8",
                   "unpenalised_stale": "#fcc2d7", "unstable": "#74c0fc", "diverged": "#212529",
                   "evades_by_choice": "#f783ac"}
-ROUTING_COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "policy_gradient": "#2b8a3e", "through_probe": "#c2255c"}
+ROUTING_COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "policy_gradient": "#2b8a3e", "through_probe": "#c2255c",
+                  "grpo": "#7048e8"}
 
 
 def curve(ax, block: dict, metric: str, label: str | None = None, color=None, style: str = "-"):
