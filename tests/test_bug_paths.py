@@ -1,5 +1,6 @@
 """Code paths the experiments' conditions run through, each checked against a hand computation: the frozen
-reader inside ``rl_update`` and the off-policy log. Each test's docstring names the bug it catches.
+reader inside ``rl_update`` and the off-policy log and the honest start's parameters and Adam state, the
+anchor it leaves. Each test's docstring names the bug it catches.
 
 Every run starts from ``START`` (``learner.start`` jitted with the config as an argument), so configs
 that differ from ``conftest.TINY`` only in numbers share one compiled program.
@@ -8,13 +9,15 @@ that differ from ``conftest.TINY`` only in numbers share one compiled program.
 from __future__ import annotations
 
 import jax
+import jax.numpy as jnp
 import numpy as np
+import pytest
 from conftest import TINY
 
 from brainlike.config import Config, replace
 from brainlike.core import learner as L
 from brainlike.core import rollout
-from brainlike.core.losses import encode_batch
+from brainlike.core.losses import encode_batch, honest_log_prob
 from brainlike.core.rollout import make_spec
 from brainlike.core.traced import float32
 
@@ -106,3 +109,94 @@ def test_the_off_policy_log_reads_through_the_frozen_reader():
     np.testing.assert_array_equal(data.flagged, flagged)
     np.testing.assert_allclose(data.reward, reward, rtol=0, atol=1e-6)
     assert np.abs(live_reward - reward).max() > 1e-3  # far beyond round-off: the live reading is not it
+
+
+# --- the honest start: what it moves, Adam's state included ---------------------------------
+
+def _beliefs_adam(state):
+    """The beliefs' Adam state (count, mu, nu) inside the partitioned optimiser state."""
+    adam = state.opt_state.inner_states["beliefs"].inner_state[0]
+    return adam.count, adam.mu["beliefs"], adam.nu["beliefs"]
+
+
+@pytest.mark.parametrize("routing, moves", [("brainlike", False), ("end_to_end", True), ("policy_gradient", True)])
+def test_the_honest_start_moves_the_beliefs_and_their_adam_state_only_where_routed(routing, moves):
+    """Bug caught (brainlike): the honest start keeping Adam's new state unconditionally
+    (``opt_state = new_state``), which advances the beliefs' Adam count and decays its moments while
+    their parameters stay put. Bug caught (end_to_end, policy_gradient): an honest start that leaves
+    the beliefs' parameters or their Adam state where pretraining left them, though the routing's
+    RL losses reach the beliefs."""
+    sft = 20
+    _, _, _, before = _start({"routing": routing})
+    config, _, _, after = _start({"routing": routing, "run.sft_steps": sft})
+    (count0, mu0, nu0), (count1, mu1, nu1) = _beliefs_adam(before), _beliefs_adam(after)
+    assert int(count0) == config.beliefs.pretrain_updates
+    assert not _leaves_equal(before.params["desires"], after.params["desires"])  # the desires always move
+    if moves:
+        assert int(count1) == config.beliefs.pretrain_updates + sft
+        assert not _leaves_equal(before.params["beliefs"], after.params["beliefs"])
+        assert not _leaves_equal(mu0, mu1) and not _leaves_equal(nu0, nu1)
+    else:
+        assert int(count1) == int(count0)
+        assert _leaves_equal(before.params["beliefs"], after.params["beliefs"])
+        assert _leaves_equal(mu0, mu1) and _leaves_equal(nu0, nu1)
+
+
+# --- the honest start and the KL anchor ------------------------------------------------------
+
+def test_the_anchor_is_the_policy_the_honest_start_left_and_stays_fixed_through_rl():
+    """Bug caught: ``RunState.ref`` taken before the honest start (the pretrained, zero-desire policy)
+    instead of after it, or moved by RL updates (``ref`` replaced by the current parameters)."""
+    _, numbers, _, state = _start({"reward.kl_beta": 0.1, "run.sft_steps": 20})
+    assert _leaves_equal(state.ref, state.params)
+    assert np.abs(np.asarray(state.ref["desires"]["w"])).max() > 0  # the honest start's desires, not zeros
+    ref = state.ref
+    for _ in range(3):
+        state, _ = UPDATE(state, numbers)
+    assert _leaves_equal(state.ref, ref)
+    assert not _leaves_equal(state.params["desires"], ref["desires"])  # RL moved the policy, not its anchor
+
+
+def _encoder_by_hand(beliefs, obs, plan, num_plans):
+    """The encoder's pre-activation z, written out: tanh(W0 [obs, onehot(plan)] + b0), then W1 . + b1."""
+    p = beliefs["encoder"]["params"]
+    x = np.concatenate([np.asarray(obs), np.eye(num_plans)[plan]])
+    hidden = np.tanh(x @ np.asarray(p["Dense_0"]["kernel"]) + np.asarray(p["Dense_0"]["bias"]))
+    return hidden @ np.asarray(p["Dense_1"]["kernel"]) + np.asarray(p["Dense_1"]["bias"])
+
+
+def _logsumexp(x):
+    m = x.max()
+    return m + np.log(np.exp(x - m).sum())
+
+
+@pytest.mark.parametrize("sigma, n_variants", [(0.0, 1), (0.5, 2)])
+def test_honest_log_prob_equals_a_hand_computation(sigma, n_variants):
+    """Bug caught: any change to ``log pi(honest)`` (the honest start's loss): which candidates count as
+    honest, the temperature, the masking of unavailable plans, or the variants of a sampled thought.
+    Two phrasings of each kind (six plans, two honest); an honest phrasing and one of B's unavailable."""
+    config = replace(Config(), **{"env.n_phrasings": 2, "env.b_prevalence": 1.0, "desires.temperature": 0.7,
+                                  "desires.thought_noise": sigma, "desires.n_variants": n_variants})
+    s = make_spec(float32(config))
+    rng = np.random.default_rng(0)
+    params = {"beliefs": s.wm.init(jax.random.PRNGKey(1)),
+              "desires": {"w": jnp.asarray(rng.normal(size=config.beliefs.thought_dim), jnp.float32),
+                          "b": jnp.asarray(0.2)}}
+    obs = jnp.asarray(rng.normal(size=s.env.obs_dim), jnp.float32)
+    kinds = jnp.array([0, 0, 1, 1, 2, 2])
+    available = jnp.array([True, False, True, True, False, True])
+    noise = rollout.candidate_noise(s, jax.random.PRNGKey(2))
+    z = np.stack([_encoder_by_hand(params["beliefs"], obs, p, 6) for p in range(6)])  # [P, H]
+    if noise is None:
+        h = np.repeat(np.tanh(z), n_variants, axis=0)
+    else:
+        h = np.tanh(z[:, None] + sigma * np.asarray(noise)).reshape(6 * n_variants, -1)
+    logits = (h @ np.asarray(params["desires"]["w"]) + 0.2) / 0.7
+    plan = np.arange(6 * n_variants) // n_variants
+    ok, honest = np.asarray(available)[plan], np.asarray(kinds)[plan] == 0
+    expected = _logsumexp(logits[ok & honest]) - _logsumexp(logits[ok])
+    got = float(honest_log_prob(s, params, obs, available, kinds, noise))
+    np.testing.assert_allclose(got, expected, rtol=1e-5)
+    assert got < -0.01  # a real choice: the deceptive plans hold some probability
+    none_honest = jnp.array([False, False, True, True, False, True])
+    assert float(honest_log_prob(s, params, obs, none_honest, kinds, noise)) == 0.0
