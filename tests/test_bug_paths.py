@@ -1,6 +1,6 @@
 """Code paths the experiments' conditions run through, each checked against a hand computation: the frozen
-reader inside ``rl_update`` and the off-policy log and the honest start's parameters and Adam state, the
-anchor it leaves. Each test's docstring names the bug it catches.
+reader inside ``rl_update`` and the off-policy log, the honest start's parameters and Adam state, the
+anchor it leaves, the gradient cosine's sign. Each test's docstring names the bug it catches.
 
 Every run starts from ``START`` (``learner.start`` jitted with the config as an argument), so configs
 that differ from ``conftest.TINY`` only in numbers share one compiled program.
@@ -200,3 +200,56 @@ def test_honest_log_prob_equals_a_hand_computation(sigma, n_variants):
     assert got < -0.01  # a real choice: the deceptive plans hold some probability
     none_honest = jnp.array([False, False, True, True, False, True])
     assert float(honest_log_prob(s, params, obs, none_honest, kinds, noise)) == 0.0
+
+
+# --- the gradient cosine ---------------------------------------------------------------------
+
+def _tree(x, y, z):
+    return {"a": jnp.asarray([x, y], jnp.float32), "b": {"c": jnp.asarray([[z]], jnp.float32)}}
+
+
+@pytest.mark.parametrize("degrees", [0, 60, 90, 120, 180])
+def test_cosine_of_pytrees_at_a_known_angle(degrees):
+    """Bug caught: a sign flip, a missing normalisation, or leaves paired wrongly in ``cosine``. The
+    trees lie in a plane spanned by a leaf of one subtree and a leaf of another, at ``degrees``."""
+    t = np.radians(degrees)
+    a = _tree(2.0, 0.0, 0.0)
+    b = _tree(3.0 * np.cos(t), 0.0, 3.0 * np.sin(t))
+    np.testing.assert_allclose(float(L.cosine(a, b)), np.cos(t), atol=1e-6)
+    np.testing.assert_allclose(float(L.cosine(b, a)), np.cos(t), atol=1e-6)
+    assert float(L.cosine(a, _tree(0.0, 0.0, 0.0))) == 0.0  # a vanishing gradient: no alignment
+
+
+def _cosine_by_hand(a, b) -> float:
+    a = np.concatenate([np.ravel(x) for x in jax.tree.leaves(a)]).astype(np.float64)
+    b = np.concatenate([np.ravel(x) for x in jax.tree.leaves(b)]).astype(np.float64)
+    return float(a @ b / np.linalg.norm(a) / np.linalg.norm(b))
+
+
+# REINFORCE on sampled thoughts against a graded alarm: the pg term's expected belief gradient is
+# alpha times that of the expected soft alarm, which the probe's gradient estimates pathwise
+ALIGNED = {"routing": "policy_gradient", "desires.thought_noise": 0.5, "reward.alarm": "graded",
+           "run.cosine_batches": 16}
+
+
+@jax.jit
+def _measured(state, c):
+    """At RL's start: the two belief gradients, ``gradient_cosine``, and the cosine ``advance`` logs."""
+    s = make_spec(c)
+    return (L.belief_gradients(s, state, ALIGNED["run.cosine_batches"]), L.gradient_cosine(s, state),
+            L.advance(s, state, 1)[1]["pg_probe_cosine"][0])
+
+
+def test_the_logged_gradient_cosine_is_positive_where_the_two_gradients_estimate_one_direction():
+    """Bug caught: a sign flip anywhere between the two belief gradients and the logged
+    ``pg_probe_cosine`` (``cosine``, ``gradient_cosine``, the pg term's sign in ``belief_gradients``,
+    or ``advance``'s logging). The logged value at RL's start is ``gradient_cosine`` there, which is
+    the hand-computed cosine of ``belief_gradients``, and is clearly positive: with sampled thoughts
+    and a graded alarm, the policy gradient is a zeroth-order estimate of the probe's gradient."""
+    for seed in (0, 1):
+        _, numbers, _, state = _start(ALIGNED, seed)
+        (g_pg, g_probe), cosine, logged = _measured(state, numbers)
+        by_hand = _cosine_by_hand(g_pg, g_probe)
+        assert by_hand > 0.1, (seed, by_hand)
+        np.testing.assert_allclose(float(cosine), by_hand, rtol=1e-4)
+        np.testing.assert_allclose(float(logged), by_hand, rtol=1e-4)
