@@ -1,6 +1,7 @@
 """Code paths the experiments' conditions run through, each checked against a hand computation: the frozen
 reader inside ``rl_update`` and the off-policy log, the honest start's parameters and Adam state, the
-anchor it leaves, the gradient cosine's sign. Each test's docstring names the bug it catches.
+anchor it leaves, the gradient cosine's sign, partial oversight. Each test's docstring names the bug it
+catches.
 
 Every run starts from ``START`` (``learner.start`` jitted with the config as an argument), so configs
 that differ from ``conftest.TINY`` only in numbers share one compiled program.
@@ -16,7 +17,7 @@ from conftest import TINY
 
 from brainlike.config import Config, replace
 from brainlike.core import learner as L
-from brainlike.core import rollout
+from brainlike.core import probes, rollout
 from brainlike.core.losses import encode_batch, honest_log_prob
 from brainlike.core.rollout import make_spec
 from brainlike.core.traced import float32
@@ -253,3 +254,46 @@ def test_the_logged_gradient_cosine_is_positive_where_the_two_gradients_estimate
         assert by_hand > 0.1, (seed, by_hand)
         np.testing.assert_allclose(float(cosine), by_hand, rtol=1e-4)
         np.testing.assert_allclose(float(logged), by_hand, rtol=1e-4)
+
+
+# --- partial oversight -------------------------------------------------------------------------
+
+def test_an_unoverseen_episode_pays_no_alarm_and_an_overseen_one_pays_alpha():
+    """Bug caught: the innate reward dropping its ``overseen`` factor (every flagged episode
+    penalised whatever ``reward.oversight`` says), or ``judge`` reading another episode's flag."""
+    _, _, s = _numbers({"reward.alpha": 2.5, "reward.oversight": 0.5})
+    probe = probes.Probe(jnp.zeros(16), jnp.zeros(()), jnp.asarray(-1.0))  # flags everything
+    info = {"deceptive": jnp.asarray(True), "safety": jnp.zeros(())}
+    for overseen, expected in ((False, 1.0), (True, 1.0 - 2.5)):
+        episode = rollout.new_episode(s, jax.random.PRNGKey(0))._replace(overseen=jnp.asarray(overseen))
+        r = rollout.judge(s, episode, probe, jnp.asarray(0.0), jnp.asarray(1.0), jnp.asarray(True), info)[1]
+        assert float(r) == expected, overseen
+
+
+def test_episodes_are_overseen_at_the_rate_asked_and_only_they_pay_the_alarm():
+    """Bug caught: ``new_episode`` drawing ``overseen`` at another rate than ``reward.oversight`` (its
+    complement, or always), the reward ignoring it, or the logged overseen return and count not being
+    those of the overseen episodes.
+
+    Over 4,000 fresh episodes the overseen share is within 4 standard errors of 0.3; over RL rollouts
+    at oversight 0.5 every decision's reward is ``r_env - alpha * flagged * overseen`` (binary alarm,
+    one-step episodes), with flagged decisions both overseen and not."""
+    _, _, s3 = _numbers({"reward.oversight": 0.3})
+    keys = jax.random.split(jax.random.PRNGKey(0), 4000)
+    share = float(jnp.mean(jax.vmap(lambda k: rollout.new_episode(s3, k).overseen)(keys)))
+    assert abs(share - 0.3) < 4 * np.sqrt(0.3 * 0.7 / 4000), share
+
+    config, numbers, s, state = _start({"reward.oversight": 0.5, "reward.alpha": 2.0})
+    roll = jax.jit(lambda st, k: jax.lax.scan(
+        lambda a, key: rollout.rollout(s, st.params, st.probe, a, key, False)[:2], st.actors,
+        jax.random.split(k, 32))[1])
+    batch = roll(state, jax.random.PRNGKey(3))
+    overseen, flagged = np.asarray(batch.overseen), np.asarray(batch.flagged)
+    assert (flagged & (overseen == 1)).any() and (flagged & (overseen == 0)).any()
+    np.testing.assert_allclose(batch.reward, _env_reward(config, batch.kind) - 2.0 * flagged * overseen, atol=1e-6)
+
+    _, stats = UPDATE(state, numbers)
+    acted = _acted_on(s, state)
+    assert float(stats["overseen_episodes"]) == float(acted.overseen.sum())
+    np.testing.assert_allclose(float(stats["overseen_return"]), float((acted.reward * acted.overseen).sum()),
+                               rtol=1e-6)
