@@ -1,7 +1,7 @@
 """Code paths the experiments' conditions run through, each checked against a hand computation: the frozen
 reader inside ``rl_update`` and the off-policy log, the honest start's parameters and Adam state, the
-anchor it leaves, the gradient cosine's sign, partial oversight. Each test's docstring names the bug it
-catches.
+anchor it leaves, the gradient cosine's sign, partial oversight, the selection and proposal rules. Each
+test's docstring names the bug it catches.
 
 Every run starts from ``START`` (``learner.start`` jitted with the config as an argument), so configs
 that differ from ``conftest.TINY`` only in numbers share one compiled program.
@@ -297,3 +297,93 @@ def test_episodes_are_overseen_at_the_rate_asked_and_only_they_pay_the_alarm():
     assert float(stats["overseen_episodes"]) == float(acted.overseen.sum())
     np.testing.assert_allclose(float(stats["overseen_return"]), float((acted.reward * acted.overseen).sum()),
                                rtol=1e-6)
+
+
+# --- selection and proposal rules --------------------------------------------------------------
+
+N_DRAWS = 4000
+TOL = 4 * np.sqrt(0.25 / N_DRAWS)  # 4 standard errors of a share, at its largest
+
+
+def _choices(fields: dict, values, available, prev_plan=0):
+    """``N_DRAWS`` draws of ``rollout.choose`` under ``fields``: (plans taken, proposals)."""
+    config = replace(Config(), **fields)
+    s = make_spec(float32(config))
+    values, available = jnp.asarray(values, jnp.float32), jnp.asarray(available)
+
+    def one(key):
+        key_prop, key_sel = jax.random.split(key)
+        choice, proposal = rollout.choose(s, key_prop, key_sel, values, available, jnp.asarray(prev_plan))
+        return choice // s.n_variants, proposal
+
+    plans, proposals = jax.jit(jax.vmap(one))(jax.random.split(jax.random.PRNGKey(0), N_DRAWS))
+    return np.asarray(plans), np.asarray(proposals)
+
+
+def _shares(plans, n):
+    return np.bincount(plans, minlength=n) / len(plans)
+
+
+def test_fixed_selection_takes_the_fixed_plan_with_probability_fixed_p():
+    """Bug caught: ``selection fixed`` ignoring ``fixed_p`` (always the plan, or with probability
+    ``1 - p``), taking an unavailable fixed plan, or not spreading the rest uniformly over the other
+    available plans; the valence must play no part, and every available plan counts as proposed."""
+    fields = {"desires.selection": "fixed", "desires.fixed_plan": 2, "desires.fixed_p": 0.7, "desires.n_variants": 2}
+    plans, proposals = _choices(fields, [5.0, 5.0, 9.0, 9.0, -9.0, -9.0], [True, True, True])
+    np.testing.assert_allclose(_shares(plans, 3), [0.15, 0.15, 0.7], atol=TOL)
+    assert proposals.all()
+    plans, _ = _choices(fields, [0.0] * 6, [True, True, False])  # B not on offer: never taken
+    np.testing.assert_allclose(_shares(plans, 3), [0.5, 0.5, 0.0], atol=TOL)
+    plans, _ = _choices({**fields, "desires.fixed_p": 0.0}, [0.0] * 6, [True, True, True])
+    np.testing.assert_allclose(_shares(plans, 3), [0.5, 0.5, 0.0], atol=TOL)
+
+
+SIX = {"env.n_phrasings": 2, "env.b_prevalence": 1.0}  # six plans
+
+
+def test_sampled_proposal_thinks_of_exactly_n_sampled_available_plans():
+    """Bug caught: ``proposal sampled`` proposing more or fewer than ``n_sampled`` plans, an unavailable
+    one, always the same ones, or a choice outside what was proposed."""
+    available = [True, True, True, False, True, True]
+    plans, proposals = _choices({**SIX, "desires.proposal": "sampled", "desires.n_sampled": 2},
+                                [0.0] * 6, available)
+    assert (proposals.sum(axis=1) == 2).all()
+    assert not proposals[:, 3].any()
+    np.testing.assert_allclose(proposals.mean(axis=0), [0.4, 0.4, 0.4, 0.0, 0.4, 0.4], atol=TOL)
+    assert proposals[np.arange(N_DRAWS), plans].all()
+    _, one = _choices({**SIX, "desires.proposal": "sampled", "desires.n_sampled": 3}, [0.0] * 6,
+                      [False, False, True, False, False, True])  # fewer available than asked: all of them
+    assert (one == np.array([False, False, True, False, False, True])).all()
+
+
+@pytest.mark.parametrize("prev_plan, available, near", [
+    (2, [True] * 6, [1, 2, 3]),
+    (0, [True] * 6, [0, 1]),
+    (5, [True] * 6, [4, 5]),
+    (4, [True, True, True, True, False, True], [3, 5]),  # the last plan itself is no longer on offer
+    (4, [True, False, False, False, False, False], [0]),  # no neighbour available: every available plan
+])
+def test_local_proposal_thinks_of_the_last_plan_s_available_neighbours(prev_plan, available, near):
+    """Bug caught: ``proposal local`` proposing other than the available plans within one of the last
+    plan taken (or not falling back to every available plan when none is), or a choice outside them."""
+    plans, proposals = _choices({**SIX, "desires.proposal": "local"}, [0.0] * 6, available, prev_plan)
+    expected = np.isin(np.arange(6), near)
+    assert (proposals == expected).all()
+    assert set(np.unique(plans)) == set(near)
+
+
+def test_keep_if_positive_takes_a_positive_proposal_whatever_boltzmann_prefers():
+    """Bug caught: ``selection keep_if_positive`` behaving as Boltzmann (which would take the larger
+    valence almost always), taking a non-positive or unproposed plan while a positive one is
+    proposed, or not falling back to Boltzmann when none is positive."""
+    fields = {"desires.selection": "keep_if_positive", "desires.temperature": 0.1}
+    # two positive plans: each first in random order half the time, though Boltzmann gives 5.0 all of it
+    plans, _ = _choices(fields, [0.1, 5.0, -1.0], [True, True, True])
+    np.testing.assert_allclose(_shares(plans, 3), [0.5, 0.5, 0.0], atol=TOL)
+    # a hot temperature: Boltzmann is near uniform, keep_if_positive takes the one positive plan
+    plans, _ = _choices({**fields, "desires.temperature": 10.0}, [-0.01, 0.01, -0.02], [True, True, True])
+    assert (plans == 1).all()
+    # the positive plan not proposed (B off offer): Boltzmann over the rest
+    plans, _ = _choices(fields, [-0.1, -0.2, 3.0], [True, True, False])
+    p = np.exp(np.array([-1.0, -2.0]))
+    np.testing.assert_allclose(_shares(plans, 3), [*(p / p.sum()), 0.0], atol=TOL)
