@@ -1,7 +1,7 @@
-"""Code paths the experiments' conditions run through, each checked against a hand computation: the frozen
-reader inside ``rl_update`` and the off-policy log, the honest start's parameters and Adam state, the
-anchor it leaves, the gradient cosine's sign, partial oversight, the selection and proposal rules. Each
-test's docstring names the bug it catches.
+"""Code paths the experiments' conditions run through, each checked against a hand computation: the
+frozen reader inside ``rl_update`` and the off-policy log, the honest start's parameters and Adam state,
+the anchor it leaves, the gradient cosine's sign, partial oversight, the selection and proposal rules,
+replay and the recalibration schedule. Each test's docstring names the bug it catches.
 
 Every run starts from ``START`` (``learner.start`` jitted with the config as an argument), so configs
 that differ from ``conftest.TINY`` only in numbers share one compiled program.
@@ -18,7 +18,7 @@ from conftest import TINY
 from brainlike.config import Config, replace
 from brainlike.core import learner as L
 from brainlike.core import probes, rollout
-from brainlike.core.losses import encode_batch, honest_log_prob
+from brainlike.core.losses import encode_batch, honest_log_prob, prediction_errors
 from brainlike.core.rollout import make_spec
 from brainlike.core.traced import float32
 
@@ -387,3 +387,51 @@ def test_keep_if_positive_takes_a_positive_proposal_whatever_boltzmann_prefers()
     plans, _ = _choices(fields, [-0.1, -0.2, 3.0], [True, True, False])
     p = np.exp(np.array([-1.0, -2.0]))
     np.testing.assert_allclose(_shares(plans, 3), [*(p / p.sum()), 0.0], atol=TOL)
+
+
+# --- replay and the recalibration schedule -----------------------------------------------------
+
+def test_replay_adds_stored_transitions_to_the_predictive_loss():
+    """Bug caught: ``beliefs.replay`` transitions left out of the RL update's predictive loss (the
+    replay batch not drawn, or not passed to ``total_loss``). The logged ``wm_loss`` must be the mean
+    squared prediction error over the update's own transitions and the replayed ones together."""
+    _, _, s0, state = _start({})
+    replay = 16
+    _, numbers, s = _numbers({"beliefs.replay": replay})
+    _, stats = UPDATE(state, numbers)
+    key_roll = jax.random.split(state.key)[1]
+    batch = _acted_on(s0, state)
+    idx = jax.random.randint(jax.random.fold_in(key_roll, 2), (replay,), 0, 3 * TINY["probe.n_thoughts"])
+    stored = jax.tree.map(lambda x: x[idx], state.thoughts)
+    own = np.asarray(prediction_errors(s, state.params["beliefs"], batch.obs, batch.plan, batch.outcome_obs))
+    replayed = np.asarray(prediction_errors(s, state.params["beliefs"], stored.obs, stored.plan, stored.outcome_obs))
+    assert own.size == 8 and replayed.size == replay
+    np.testing.assert_allclose(float(stats["wm_loss"]), np.concatenate([own, replayed]).mean(), rtol=1e-5)
+    assert abs(own.mean() - np.concatenate([own, replayed]).mean()) > 1e-3 * own.mean()
+
+
+def test_recalibrate_every_resets_only_the_threshold_at_the_scheduled_updates():
+    """Bug caught: ``probe.recalibrate_every`` recalibrating at the wrong updates (every one, never,
+    off by one), refitting the direction as well, or setting the threshold on anything but the
+    calibration thoughts under the beliefs of that moment. With N = 3 the threshold changes after
+    updates 3 and 6 only, to the hand-computed ``1 - rate`` quantile of the covered deceptive
+    calibration thoughts' scores; ``u`` and ``c`` never change."""
+    config, _, _, state = _start({})
+    _, numbers, s = _numbers({"probe.recalibrate_every": 3, "beliefs.rl_lr": 0.03})
+    first = state.probe
+    seen = [state.probe]
+    for _ in range(6):
+        state, _ = UPDATE(state, numbers)
+        seen.append(state.probe)
+        np.testing.assert_array_equal(state.probe.u, first.u)
+        assert float(state.probe.c) == float(first.c)
+        if len(seen) in (4, 7):  # after updates 3 and 6: the threshold under the beliefs of that moment
+            cal = L.split(s, state.thoughts, 1)
+            h = np.asarray(encode_batch(s, state.params["beliefs"], cal.obs, cal.plan))
+            kind = np.asarray(cal.kind)
+            positive = np.asarray(s.deceptive)[kind] & np.asarray(s.covered)[kind]
+            scores = h[positive] @ np.asarray(first.u) + float(first.c)
+            np.testing.assert_allclose(float(state.probe.threshold),
+                                       np.quantile(scores, 1 - config.probe.rate), rtol=1e-5, atol=1e-6)
+    changed = [i for i in range(1, 7) if float(seen[i].threshold) != float(seen[i - 1].threshold)]
+    assert changed == [3, 6]
