@@ -350,7 +350,10 @@ def test_bench_reports_its_numbers_and_no_verdicts_on_internal_targets():
     assert "250,000" in text and "42.0 s" in text and "9.00" in text
     assert "target" not in text.lower() and " met" not in text.lower(), text
     assert not hasattr(bench, "TARGETS")
-    json.dumps(r, allow_nan=False)
+    # one row per population size: its throughput, speedup over the baseline and peak memory, in order
+    rows = [line.split() for line in text.splitlines() if line.split()[:1] in (["1"], ["1024"], ["4096"])]
+    assert rows == [["1", "100,000", "1.0", "0.50"], ["1024", "250,000", "2.5", "1.00"],
+                    ["4096", "110,000", "1.1", "9.00"]], text
 
 
 def test_bench_workers_run_a_module_that_exists(monkeypatch):
