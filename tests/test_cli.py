@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, TINY, TINY_SEEDS, cli_flags
+from conftest import ROOT, TINY, TINY_SEEDS, assert_png, cli_flags
 
 from brainlike import cli
 from brainlike.config import from_dict
@@ -359,6 +359,6 @@ def test_a_shared_network_runs_and_inspects_from_the_command_line(tmp_path, caps
     assert cli.main(["inspect", str(out), "--seed", "1"]) == 0
     text = capsys.readouterr().out
     assert "shared network" in text and "0.25 of each encoder layer's units (found mask)" in text
-    assert (out / "seed1.png").exists()
+    assert_png(out / "seed1.png")
     assert cli.main(["run", "--beliefs.mask", "found", "--out", str(tmp_path / "x")]) == 2
     assert "beliefs.mask" in capsys.readouterr().err and not (tmp_path / "x").exists()

@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import TINY, cli_flags
+from conftest import TINY, assert_png, cli_flags
 
 from brainlike import cli
 from brainlike.report.export import compare, export_rows
@@ -172,15 +172,12 @@ def test_plot_refuses_a_damaged_summary_or_config_naming_it(tiny_sweep, tmp_path
 
 # --- brainlike plot: a sweep's metric against its axes, from its result files ---------------
 
-def _is_png(path) -> bool:
-    return path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
 @pytest.mark.parametrize("metric", ["deception_rate", "plan_freq/B", "outcomes"])
 def test_plot_draws_a_sweep_against_its_axis(tiny_sweep, tmp_path, capsys, metric):
     png = tmp_path / "plots" / "sweep.png"
     assert cli.main(["plot", str(tiny_sweep), "--x", "reward.alpha", "--metric", metric, "--out", str(png)]) == 0
-    assert _is_png(png) and str(png) in capsys.readouterr().out
+    assert_png(png)
+    assert str(png) in capsys.readouterr().out
 
 
 def _two_axes(tiny_sweep, tmp_path):
@@ -198,7 +195,7 @@ def _two_axes(tiny_sweep, tmp_path):
 def test_plot_draws_one_line_per_value_of_by_and_refuses_a_hidden_axis(tiny_sweep, tmp_path, capsys):
     sweep = _two_axes(tiny_sweep, tmp_path)
     assert cli.main(["plot", str(sweep), "--x", "reward.alpha", "--metric", "return", "--by", "reward.oversight"]) == 0
-    assert _is_png(sweep / "plot-return-vs-reward.alpha-by-reward.oversight.png")
+    assert_png(sweep / "plot-return-vs-reward.alpha-by-reward.oversight.png")
     assert cli.main(["plot", str(sweep), "--x", "reward.oversight", "--metric", "outcomes",
                      "--by", "reward.alpha"]) == 0
     capsys.readouterr()
