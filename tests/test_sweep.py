@@ -219,8 +219,8 @@ tiny = replace(Config(), **{k: tuple(v) if isinstance(v, list) else v for k, v i
 report = {"devices": jax.device_count()}
 for name, n_seeds, block_rows in (("padded", 4, default_block_rows()), ("real", 16, 4)):
     rows = runner.Blocks(tiny, *runner.rows_of([tiny], n_seeds, 0), block_rows)
-    key = rows.init()[0].key
     seeds = rows.put(rows.rows(rows.keys, 0))  # the first block's seed keys, as the devices receive them
+    key = rows.init()[0].key if name == "padded" else seeds  # the state init leaves: sharded as its keys
     shards = sorted(seeds.addressable_shards, key=lambda s: s.index[0].start)
     logged, outcome = runner.run_conditions({"tiny": tiny}, n_seeds, progress=False, block_rows=block_rows)["tiny"]
     np.savez(f"{sys.argv[2]}/{name}.npz", outcome=outcome, **logged)
