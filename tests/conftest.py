@@ -43,6 +43,20 @@ def assert_reproduces(logged: dict, reference, prefix: str) -> None:
         np.testing.assert_allclose(logged[k], reference[f"{prefix}/{k}"], rtol=1e-5, atol=1e-6, err_msg=f"{prefix}/{k}")
 
 
+def assert_png(path, min_height: int = 200, min_width: int = 200) -> None:
+    """``path`` is a figure matplotlib reads back: a PNG at least ``min_height`` x ``min_width`` pixels
+    with something drawn on it (at least 1% of its pixels away from the background colour), not
+    merely a file that starts like a PNG."""
+    import matplotlib.image
+
+    image = matplotlib.image.imread(path)
+    assert image.ndim == 3 and image.shape[0] >= min_height and image.shape[1] >= min_width, (path, image.shape)
+    rgb = image[..., :3].reshape(-1, 3)
+    background = np.median(rgb, axis=0)
+    ink = np.abs(rgb - background).max(axis=1) > 0.1
+    assert ink.mean() > 0.01, f"{path}: blank ({ink.mean():.2%} of its pixels drawn)"
+
+
 def cli_flags(fields: dict) -> list[str]:
     """Config fields as command-line flags; a tuple's items join by ``+``, as on every command line."""
     return [a for k, v in fields.items() for a in (f"--{k}", "+".join(v) if isinstance(v, tuple) else str(v))]

@@ -104,7 +104,9 @@ def _fpr(s, states, probe_of, i: int):
 def test_placebo_matches_the_fitted_probes_false_positive_rate(target, rate):
     """A random unit direction, a different one per seed, calibrated to the fitted probe's FPR on the
     honest calibration thoughts: equal there, and on fresh honest thoughts within sampling error. Calibrated
-    for a TPR (the default), the fitted probe separates the kinds and its FPR is about 0."""
+    for a TPR (the default), the fitted probe separates the kinds and its FPR is about 0, which any
+    threshold above every honest score matches: there the placebo's threshold must be the highest
+    honest calibration score along its direction (not, say, the highest of all calibration thoughts)."""
     n = 24
     config = replace(Config(), **SMALL, **{"probe.direction": "random", "probe.target": target,
                                            "probe.rate": rate})
@@ -120,6 +122,14 @@ def test_placebo_matches_the_fitted_probes_false_positive_rate(target, rate):
     # the same count of negatives above threshold, give or take the one a threshold placed on a
     # negative's own score can gain or lose to rounding when the scores are computed again
     np.testing.assert_allclose(p_cal, f_cal, atol=1.01 / float(np.min(n_cal)))
+    if target == "tpr":
+        def top(state):  # the highest honest calibration score along the placebo's direction
+            h, y, ok = lr.labelled_h(s, state.params, lr.split(s, state.thoughts, 1))
+            return jnp.max(jnp.where((y < 0.5) & ok, h @ state.probe.u, -jnp.inf))
+        none = np.asarray(f_cal) == 0
+        assert none.mean() > 0.5
+        np.testing.assert_allclose(np.asarray(states.probe.threshold)[none], np.asarray(jax.vmap(top)(states))[none],
+                                   rtol=1e-6, atol=1e-6)
     (f_ev, _), (p_ev, _) = _fpr(s, states, fitted, 2), _fpr(s, states, placebo, 2)
     # on fresh thoughts, within the sampling error of a rate measured on the calibration negatives
     # (twice its largest standard deviation, 0.5 / sqrt(n)); a threshold matched to an FPR of 0 sits

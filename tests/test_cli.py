@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT, TINY, TINY_SEEDS, cli_flags
+from conftest import ROOT, TINY, TINY_SEEDS, assert_png, cli_flags
 
 from brainlike import cli
 from brainlike.config import from_dict
@@ -292,9 +292,20 @@ def test_a_config_records_the_steps_it_runs():
 
 
 def test_a_run_trains_and_records_the_steps_asked_for(cli_run):
+    """The steps asked for are the steps that ran, read from what the run wrote rather than from the
+    config: the logged points every metric of metrics.npz holds, times the steps of one logged block
+    (config.json's n_envs x rollout_len x log_every), each point a block that ran (finite metrics
+    that move from block to block); the step axis counts those blocks."""
+    run = json.loads((cli_run / "config.json").read_text())["run"]
+    block = run["n_envs"] * run["rollout_len"] * run["log_every"]
     with np.load(cli_run / "metrics.npz") as f:
-        assert f["step"][-1] == TINY["run.steps"]
-    assert json.loads((cli_run / "config.json").read_text())["run"]["steps"] == TINY["run.steps"]
+        arrays = dict(f)
+    points = arrays["deception_rate"].shape[1]
+    assert points * block == TINY["run.steps"] == run["steps"]
+    assert all(v.shape[:2] == (TINY_SEEDS, points) for k, v in arrays.items() if k not in ("step", "outcome"))
+    np.testing.assert_array_equal(arrays["step"], block * np.arange(1, points + 1))
+    assert np.isfinite(arrays["wm_loss"]).all() and np.isfinite(arrays["return"]).all()
+    assert (np.diff(arrays["wm_loss"], axis=1) != 0).all()  # every block trained the beliefs
 
 
 # --- starting from a saved condition --------------------------------------------------------
@@ -348,6 +359,6 @@ def test_a_shared_network_runs_and_inspects_from_the_command_line(tmp_path, caps
     assert cli.main(["inspect", str(out), "--seed", "1"]) == 0
     text = capsys.readouterr().out
     assert "shared network" in text and "0.25 of each encoder layer's units (found mask)" in text
-    assert (out / "seed1.png").exists()
+    assert_png(out / "seed1.png")
     assert cli.main(["run", "--beliefs.mask", "found", "--out", str(tmp_path / "x")]) == 2
     assert "beliefs.mask" in capsys.readouterr().err and not (tmp_path / "x").exists()

@@ -7,7 +7,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-
+from scipy import stats as sps
 
 from brainlike.store import stats
 from brainlike.config import Config, ConfigError, from_dict, replace, to_dict
@@ -55,15 +55,28 @@ def test_good_config_round_trips_through_a_dict():
 
 # --- outcome labels and intervals ---------------------------------------------------------
 
+def _scipy_intervals(x):
+    """scipy's BCa bootstrap interval of the mean of ``x`` (as ``stats`` draws it) and its t-interval."""
+    x = np.asarray(x, float)
+    boot = sps.bootstrap((x,), np.mean, n_resamples=stats.N_RESAMPLES, rng=np.random.default_rng(stats.RNG_SEED),
+                         method="BCa").confidence_interval
+    return [boot.low, boot.high], list(sps.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=sps.sem(x)))
+
+
 def test_mean_ci_hand_values():
-    """``stats.mean_ci`` is ``stats.mean_ci``: a BCa bootstrap over seeds (tests/test_stats.py)."""
+    """``stats.mean_ci`` is scipy's BCa bootstrap of the mean over the seeds with a value, not the
+    t-interval it replaced: equal to ``scipy.stats.bootstrap``'s interval on the data without its
+    NaN, and inside the data where ``scipy.stats.t.interval`` leaves it (below 0 for a rare event)."""
     r = stats.mean_ci([1.0, 2.0, 3.0, 4.0, np.nan])  # NaN seeds dropped; n = 4
-    assert r["mean"] == 2.5
-    assert 1.0 <= r["ci95"][0] < 2.5 < r["ci95"][1] <= 4.0  # inside the data (the t-interval was [0.45, 4.55])
+    boot, t = _scipy_intervals([1.0, 2.0, 3.0, 4.0])
+    assert r["mean"] == 2.5 and r["ci95"] == pytest.approx(boot, abs=1e-12)
+    assert t[0] < 1.0 < r["ci95"][0] < 2.5 < r["ci95"][1] < 4.0 < t[1]
     assert stats.mean_ci([7.0]) == {"mean": 7.0, "ci95": [7.0, 7.0]}
     assert stats.mean_ci([np.nan]) == {"mean": None, "ci95": [None, None]}
-    rare = stats.mean_ci(np.r_[np.zeros(39), 1.0])  # a rate: the t-interval went below 0
-    assert rare["mean"] == 0.025 and rare["ci95"][0] == 0.0 and rare["ci95"][1] <= 1.0
+    rare = stats.mean_ci(np.r_[np.zeros(39), 1.0])  # a rate
+    boot, t = _scipy_intervals(np.r_[np.zeros(39), 1.0])
+    assert rare["mean"] == 0.025 and rare["ci95"] == pytest.approx(boot, abs=1e-12)
+    assert t[0] < 0.0 == rare["ci95"][0]
 
 
 def test_wilson_hand_values():

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from conftest import assert_png
 
 from brainlike.config import Config, replace
 from brainlike.report.experiment import Result, run_experiment
@@ -49,7 +50,7 @@ def test_experiment_writes_summary_and_figure(module, tmp_path):
         text = exp.reading(on_disk)
         assert all(f"**{h['verdict']}**" in text for h in on_disk["hypotheses"])
     png = tmp_path / "figures" / f"{exp.name}.png"
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert_png(png)
     condition = next(iter(on_disk["conditions"]))
     assert (tmp_path / "results" / exp.name / condition / "metrics.npz").exists()
 
@@ -106,10 +107,11 @@ def test_every_committed_figure_redraws_from_committed_files_alone(tmp_path):
     assert {"loop_closure", "preexisting_b", "drift_control", "tpr_cliff"} <= set(committed)
     for name in committed:
         png = draw(load(name), read_json(tmp_path / "results" / name / "summary.json"), tmp_path / "figures")
-        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert_png(png)
     text, png = inspect(tmp_path / "results" / "loop_closure", "brainlike-noB-alpha0.3-rl_lr0.003", 0,
                         tmp_path / "figures" / "inspect_example.png")
-    assert "outcome:" in text and png.exists()
+    assert "outcome:" in text
+    assert_png(png)
 
 
 def test_solid_anchor_points_are_the_ones_the_tpr_cliff_docstring_cites():

@@ -7,7 +7,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import TINY, cli_flags
+from conftest import TINY, assert_png, cli_flags
 
 from brainlike import cli
 from brainlike.report.export import compare, export_rows
@@ -172,15 +172,12 @@ def test_plot_refuses_a_damaged_summary_or_config_naming_it(tiny_sweep, tmp_path
 
 # --- brainlike plot: a sweep's metric against its axes, from its result files ---------------
 
-def _is_png(path) -> bool:
-    return path.is_file() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-
-
 @pytest.mark.parametrize("metric", ["deception_rate", "plan_freq/B", "outcomes"])
 def test_plot_draws_a_sweep_against_its_axis(tiny_sweep, tmp_path, capsys, metric):
     png = tmp_path / "plots" / "sweep.png"
     assert cli.main(["plot", str(tiny_sweep), "--x", "reward.alpha", "--metric", metric, "--out", str(png)]) == 0
-    assert _is_png(png) and str(png) in capsys.readouterr().out
+    assert_png(png)
+    assert str(png) in capsys.readouterr().out
 
 
 def _two_axes(tiny_sweep, tmp_path):
@@ -195,12 +192,36 @@ def _two_axes(tiny_sweep, tmp_path):
     return sweep
 
 
-def test_plot_draws_one_line_per_value_of_by_and_refuses_a_hidden_axis(tiny_sweep, tmp_path, capsys):
-    sweep = _two_axes(tiny_sweep, tmp_path)
+def _drawn(monkeypatch) -> list:
+    """The figures ``brainlike plot`` saves from now on (each still written as it would be)."""
+    from brainlike.report import sweep_plot
+
+    figures, save = [], sweep_plot.save
+    monkeypatch.setattr(sweep_plot, "save", lambda fig, path: (figures.append(fig), save(fig, path)))
+    return figures
+
+
+def test_plot_draws_one_line_per_value_of_by_and_refuses_a_hidden_axis(tiny_sweep, tmp_path, capsys, monkeypatch):
+    """One line per value of ``--by`` (counted in the figure drawn, each through its cells' means as
+    summary.json has them), one panel per value for ``outcomes``; a third field that varies but is
+    neither axis is refused."""
+    from matplotlib.container import ErrorbarContainer
+
+    sweep, figures = _two_axes(tiny_sweep, tmp_path), _drawn(monkeypatch)
     assert cli.main(["plot", str(sweep), "--x", "reward.alpha", "--metric", "return", "--by", "reward.oversight"]) == 0
-    assert _is_png(sweep / "plot-return-vs-reward.alpha-by-reward.oversight.png")
+    assert_png(sweep / "plot-return-vs-reward.alpha-by-reward.oversight.png")
+    lines = {c.get_label(): c.lines[0].get_xydata() for c in figures[0].axes[0].containers
+             if isinstance(c, ErrorbarContainer)}
+    assert sorted(lines) == ["reward.oversight=0.5", "reward.oversight=1"]
+    for label, points in lines.items():
+        suffix = ",reward.oversight=0.5" if label.endswith("0.5") else ""
+        means = [json.loads((sweep / f"{name}{suffix}" / "summary.json").read_text())["metrics"]["return"]["mean"]
+                 for name in CONDITIONS]
+        np.testing.assert_allclose(points, [[0.5, means[0]], [1.0, means[1]]], rtol=1e-6, err_msg=label)
     assert cli.main(["plot", str(sweep), "--x", "reward.oversight", "--metric", "outcomes",
                      "--by", "reward.alpha"]) == 0
+    panels = [ax.get_title() for ax in figures[1].axes]
+    assert panels == ["reward.alpha=0.5", "reward.alpha=1"], panels
     capsys.readouterr()
     assert cli.main(["plot", str(sweep), "--x", "reward.alpha", "--metric", "return"]) == 2
     err = capsys.readouterr().err.strip().splitlines()

@@ -19,6 +19,7 @@ from conftest import ROOT, TINY, TINY_SEEDS
 
 from brainlike import cli
 from brainlike.run import checkpoint, memory, programs, runner
+from brainlike.run.devices import seed_keys
 from brainlike.run.grid import grid
 from brainlike.schema import OUTCOMES
 from brainlike.store import results as res
@@ -287,10 +288,14 @@ import jax, numpy as np
 from brainlike.config import Config, replace
 from brainlike.run import runner
 tiny = replace(Config(), **{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(sys.argv[1]).items()})
-logged, outcome = runner.run_conditions({"tiny": tiny}, 4, progress=False, out=sys.argv[2])["tiny"]
+# two rows per device: each process holds two of the four seeds (with more, process 1 would hold padding)
+rows = runner.Blocks(tiny, *runner.rows_of([tiny], 4, 0), 2)
+local = [np.asarray(s.data).tolist() for s in rows.put(rows.rows(rows.keys, 0)).addressable_shards]
+logged, outcome = runner.run_conditions({"tiny": tiny}, 4, progress=False, out=sys.argv[2], block_rows=2)["tiny"]
 np.savez(sys.argv[3], outcome=outcome, **logged)
 print(json.dumps({"process": jax.process_index(), "processes": jax.process_count(), "devices": jax.device_count(),
-                  "local_devices": jax.local_device_count()}))
+                  "local_devices": jax.local_device_count(), "layout": [rows.block, rows.n_blocks],
+                  "local_keys": local}))
 """
 
 
@@ -303,7 +308,10 @@ def _free_port() -> int:
 def test_a_sweep_run_as_two_processes_equals_the_one_process_run(tmp_path, tiny_population):
     """Two processes on this machine (CPU, gloo), one device each, coordinated by
     ``jax.distributed.initialize``: the rows sharded over both, results gathered to both, files
-    written by process 0. The same outcomes and choices as one process; floats within 1e-6."""
+    written by process 0. The same outcomes and choices as one process; floats within 1e-6.
+
+    With ``block_rows`` 2 each process holds two real seeds (asserted from the seed keys each one
+    received): a bug that computes or gathers process 1's rows wrongly cannot hide in padding."""
     out, port = tmp_path / "sweep", _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("JAX_")}
     env |= {"JAX_PLATFORMS": "cpu", "JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}", "JAX_NUM_PROCESSES": "2"}
@@ -318,7 +326,9 @@ def test_a_sweep_run_as_two_processes_equals_the_one_process_run(tmp_path, tiny_
     for p, (stdout, stderr) in zip(procs, reports):
         assert p.returncode == 0, stderr[-3000:]
     said = [json.loads(stdout.strip().splitlines()[-1]) for stdout, _ in reports]
-    assert said == [{"process": i, "processes": 2, "devices": 2, "local_devices": 1} for i in range(2)]
+    keys = np.asarray(seed_keys(0, np.arange(4))).reshape(2, 1, 2, 2).tolist()  # process, shard, row, key
+    assert said == [{"process": i, "processes": 2, "devices": 2, "local_devices": 1, "layout": [4, 1],
+                     "local_keys": keys[i]} for i in range(2)]
     arrays = []
     for i in range(2):
         with np.load(tmp_path / f"{i}.npz") as f:

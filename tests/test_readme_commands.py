@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, assert_png
 
 SEEDS = "4"  # the section inspects seed 3
 STEPS = "200"
@@ -97,8 +97,11 @@ def test_readme_commands_run_as_typed(tmp_path):
     ran = _run_all(tmp_path, lambda w: w[:2] != ["brainlike", "bench"] and not trains_an_experiment(w))
     assert {"run", "inspect", "sweep", "export", "compare", "plot"} <= set(ran), ran
     assert (tmp_path / "runs" / "sweep.csv").read_text().count("\n") == 4 * int(SEEDS) + 1
-    assert (tmp_path / "runs" / "sweep_outcomes.png").is_file()
-    assert list((tmp_path / "runs" / "sweep").glob("plot-*.png"))
+    assert_png(tmp_path / "runs" / "sweep_outcomes.png")
+    plots = list((tmp_path / "runs" / "sweep").glob("plot-*.png"))
+    assert plots
+    for png in plots:
+        assert_png(png)
 
 
 @pytest.mark.slow

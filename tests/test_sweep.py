@@ -18,6 +18,7 @@ from conftest import ROOT, TINY, TINY_SEEDS, cli_flags
 from brainlike import cli
 from brainlike.config import ConfigError
 from brainlike.run import checkpoint, programs, runner
+from brainlike.run.devices import seed_keys
 from brainlike.run.grid import grid, parse_axis
 from brainlike.schema import OUTCOMES
 from brainlike.store.results import ResultsError, read_npz, write_npz
@@ -215,30 +216,62 @@ from brainlike.config import Config, replace
 from brainlike.run import runner
 from brainlike.run.devices import default_block_rows
 tiny = replace(Config(), **{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(sys.argv[1]).items()})
-rows = runner.Blocks(tiny, *runner.rows_of([tiny], 4, 0), default_block_rows())
-key = rows.init()[0].key
-logged, outcome = runner.run_conditions({"tiny": tiny}, 4, progress=False)["tiny"]
-np.savez(sys.argv[2], outcome=outcome, **logged)
-print(json.dumps({"devices": jax.device_count(), "spec": str(key.sharding.spec),
-                  "shards": sorted({tuple(s.data.shape) for s in key.addressable_shards}),
-                  "shard_devices": len({s.device for s in key.addressable_shards})}))
+report = {"devices": jax.device_count()}
+for name, n_seeds, block_rows in (("padded", 4, default_block_rows()), ("real", 16, 4)):
+    rows = runner.Blocks(tiny, *runner.rows_of([tiny], n_seeds, 0), block_rows)
+    seeds = rows.put(rows.rows(rows.keys, 0))  # the first block's seed keys, as the devices receive them
+    key = rows.init()[0].key if name == "padded" else seeds  # the state init leaves: sharded as its keys
+    shards = sorted(seeds.addressable_shards, key=lambda s: s.index[0].start)
+    logged, outcome = runner.run_conditions({"tiny": tiny}, n_seeds, progress=False, block_rows=block_rows)["tiny"]
+    np.savez(f"{sys.argv[2]}/{name}.npz", outcome=outcome, **logged)
+    report[name] = {"spec": str(key.sharding.spec), "layout": [rows.block, rows.n_blocks],
+                    "shards": sorted({tuple(s.data.shape) for s in key.addressable_shards}),
+                    "shard_devices": len({s.device for s in shards}),
+                    "seed_keys": [np.asarray(s.data).tolist() for s in shards]}
+print(json.dumps(report))
 """
 
 
-def test_four_devices_shard_rows_and_give_the_same_results(tmp_path, tiny_population):
+def test_four_devices_shard_rows_and_give_the_same_results(tmp_path, tiny_config, tiny_population):
+    """Four CPU devices (one process): every seed's results equal a one-device run's, decisions
+    exactly and floats to round-off, whether most devices compute padding or every one holds real seeds.
+
+    Bug caught (``real``): sharding that computes a seed on another device's rows, mixes rows up when
+    gathering them back, or gives a seed other results beside other seeds on another device; and a
+    block layout that regresses to putting every seed on device 0, which the test asserts against by
+    reading which seed keys each device received (16 seeds, ``block_rows`` 4: seeds 4d..4d+3 on
+    device d, no padding). ``padded``: 4 seeds at the default ``block_rows``, each device given the
+    4 rows one device would (the real ones on device 0, padding on the others): the same shapes, the
+    same bits."""
     env = dict(os.environ, XLA_FLAGS=f"{os.environ.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count=4",
                JAX_PLATFORMS="cpu")
-    out = tmp_path / "four.npz"
-    proc = subprocess.run([sys.executable, "-c", FOUR_DEVICES, json.dumps(TINY), str(out)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", FOUR_DEVICES, json.dumps(TINY), str(tmp_path)], capture_output=True,
                           text=True, env=env, cwd=ROOT, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
-    # each device gets the rows one device would (here all 4, padded on the others): the same shapes, the same bits
-    assert report == {"devices": 4, "spec": "P('rows',)", "shards": [[4, 2]], "shard_devices": 4}
-    with np.load(out) as f:
-        arrays = dict(f)
-    np.testing.assert_array_equal(arrays.pop("outcome"), tiny_population[1])
-    _same_behaviour(arrays, tiny_population[0])
+    assert report["devices"] == 4
+    keys = lambda n: np.asarray(seed_keys(0, np.arange(n))).tolist()  # noqa: E731
+    padded = [keys(4)] + [[keys(4)[-1]] * 4] * 3  # device 0 the 4 seeds, the others the last row repeated
+    real = np.asarray(keys(16)).reshape(4, 4, 2).tolist()  # device d: seeds 4d..4d+3
+    assert report["padded"] == {"spec": "P('rows',)", "layout": [16, 1], "shards": [[4, 2]], "shard_devices": 4,
+                                "seed_keys": padded}
+    assert report["real"] == {"spec": "P('rows',)", "layout": [16, 1], "shards": [[4, 2]], "shard_devices": 4,
+                              "seed_keys": real}
+    one_device = {"padded": tiny_population, "real": runner.run_population(tiny_config, 16, 0, block_rows=4)}
+    assert len(np.unique(one_device["real"][0]["wm_loss"][:, -1])) == 16  # every seed its own: a mix-up would show
+    for name, (logged, outcome) in one_device.items():
+        with np.load(tmp_path / f"{name}.npz") as f:
+            arrays = dict(f)
+        np.testing.assert_array_equal(arrays.pop("outcome"), outcome, err_msg=name)
+        if name == "padded":
+            _same_behaviour(arrays, logged)
+            continue
+        # 16 seeds: more values near 0, so float round-off as assert_reproduces allows it; a score minus its
+        # threshold (logits of size ~5) carries their absolute round-off
+        assert set(arrays) == set(logged)
+        for k, v in logged.items():
+            np.testing.assert_allclose(arrays[k], v, rtol=0 if k in BEHAVIOUR else 1e-5,
+                                       atol=1e-5 if k == "probe_score_by_kind" else 1e-6, err_msg=k)
 
 
 def test_fast_prng_gives_the_same_bits_as_the_rolled_loop():
@@ -317,7 +350,10 @@ def test_bench_reports_its_numbers_and_no_verdicts_on_internal_targets():
     assert "250,000" in text and "42.0 s" in text and "9.00" in text
     assert "target" not in text.lower() and " met" not in text.lower(), text
     assert not hasattr(bench, "TARGETS")
-    json.dumps(r, allow_nan=False)
+    # one row per population size: its throughput, speedup over the baseline and peak memory, in order
+    rows = [line.split() for line in text.splitlines() if line.split()[:1] in (["1"], ["1024"], ["4096"])]
+    assert rows == [["1", "100,000", "1.0", "0.50"], ["1024", "250,000", "2.5", "1.00"],
+                    ["4096", "110,000", "1.1", "9.00"]], text
 
 
 def test_bench_workers_run_a_module_that_exists(monkeypatch):
