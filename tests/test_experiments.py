@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -11,8 +12,8 @@ from conftest import assert_png
 from brainlike.config import Config, replace
 from brainlike.report.experiment import Result, run_experiment
 from brainlike.schema import OUTCOMES
-from experiments import (comparator_controls, discovered_routing, drift_control, hill_climb, loop_closure, oversight,
-                         phase_diagram, placebo, pooling, preexisting_b, probe_refresh, tpr_cliff)
+from experiments import (channels, comparator_controls, discovered_routing, drift_control, hill_climb, loop_closure,
+                         oversight, phase_diagram, placebo, pooling, preexisting_b, probe_refresh, tpr_cliff)
 
 TINY = {"run.steps": 480, "run.log_every": 10, "probe.n_thoughts": 32}
 
@@ -24,7 +25,7 @@ def tiny(config: Config) -> Config:
 
 # those compiling many structures (about 75 s each from a cold cache) run in `make test-all`
 SLOW = [pytest.param(m, marks=pytest.mark.slow) for m in (hill_climb, pooling, phase_diagram, comparator_controls,
-                                                            discovered_routing)]
+                                                            discovered_routing, channels)]
 
 
 @pytest.mark.parametrize("module", [drift_control, loop_closure, preexisting_b, tpr_cliff, oversight, probe_refresh,
@@ -108,10 +109,15 @@ def test_every_committed_figure_redraws_from_committed_files_alone(tmp_path):
     for name in committed:
         png = draw(load(name), read_json(tmp_path / "results" / name / "summary.json"), tmp_path / "figures")
         assert_png(png)
-    text, png = inspect(tmp_path / "results" / "loop_closure", "brainlike-noB-alpha0.3-rl_lr0.003", 0,
-                        tmp_path / "figures" / "inspect_example.png")
-    assert "outcome:" in text
-    assert_png(png)
+    # every seed story `make redraw` tells (the Makefile's INSPECT* lines), from its own small file
+    stories = re.findall(r"^INSPECT\w* := inspect \$\(word 1,\$\(OUT_DIRS\)\)/(\S+) --condition (\S+) --seed (\d+)$",
+                         (ROOT / "Makefile").read_text(), re.M)
+    assert len(stories) >= 2
+    for experiment, condition, seed in stories:
+        text, png = inspect(tmp_path / "results" / experiment, condition, int(seed),
+                            tmp_path / "figures" / f"inspect_{experiment}.png")
+        assert "outcome:" in text
+        assert_png(png)
 
 
 def test_solid_anchor_points_are_the_ones_the_tpr_cliff_docstring_cites():
