@@ -237,7 +237,20 @@ def reading(summary: dict) -> str:
                         + " | ".join(cell(d, c) for c in CHANNELS) + " | "
                         + " | ".join(cell(r, c) for c in CHANNELS[1:]) + " |")
     evading = lambda learner, t: count(b[name(learner, full(learner), t)], EVADES)  # noqa: E731
-    return f"""Per learner and TPR: the full learner's final deception (its first logged block in
+
+    def where(learner, channel, sign, metric="deception_rate"):
+        """The TPRs at which a part's 95% interval lies wholly above 0 (``sign`` 1) or below it (-1)."""
+        cis = {t: st[f"{learner}/{metric}"][f"{t:g}"][channel]["ci95"] for t in TPRS}
+        return ", ".join(f"{t:g}" for t, (lo, hi) in cis.items() if (lo > 0 if sign > 0 else hi < 0)) or "none"
+    return f"""In these terms: the reward's gradient into the beliefs, the channel routing closes, adds
+deception for the GRPO analogue at TPR {where("grpo", "gradient", 1)} (its interval above 0) and
+lowers the alarm's fresh recall at TPR {where("grpo", "gradient", -1, "alarm_recall_fresh")}; drift lowers
+deception at TPR {where("brainlike", "drift", -1)} for `brainlike` and {where("grpo", "drift", -1)} for `grpo`,
+and raises it at {where("brainlike", "drift", 1)} and {where("grpo", "drift", 1)}; choice alone deceives
+(interval above 0) at TPR {where("brainlike", "choice", 1)} for `brainlike` and {where("grpo", "choice", 1)}
+for `grpo`.
+
+Per learner and TPR: the full learner's final deception (its first logged block in
 brackets: the deception is learned, not built in), each channel's part of it (mean and 95% CI over
 seeds, paired), and what drift and the gradient did to the alarm's recall on fresh thoughts.
 
