@@ -327,7 +327,7 @@ def test_a_saved_condition_of_another_environment_brings_its_knobs(tmp_path):
 
 
 @pytest.mark.parametrize("text, what", [(None, "missing"), ("", "empty"), ('{"env": "plan_market", "run": {',
-                                        "damaged JSON"), ('{"beliefs": {"depth": 3}}', "not a brainlike config")])
+                                        "damaged JSON"), ('{"beliefs": 3}', "not a brainlike config")])
 @pytest.mark.parametrize("command", ["run", "sweep"])
 def test_a_missing_or_damaged_config_file_is_one_line_naming_it(tmp_path, capsys, text, what, command):
     path, out = tmp_path / "config.json", tmp_path / "out"
@@ -338,6 +338,22 @@ def test_a_missing_or_damaged_config_file_is_one_line_naming_it(tmp_path, capsys
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(path) in err[0] and what in err[0], err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("stored, hint", [
+    ({"beliefs": {"hiden": 32}}, "beliefs.hiden: unknown field; did you mean beliefs.hidden?"),
+    ({"rewrad": {}}, "rewrad: unknown field; did you mean reward?"),
+    ({"env_params": {"nosie": 0.1}}, "env.nosie: unknown knob of plan_market; did you mean env.noise?"),
+])
+def test_an_unknown_field_in_a_config_file_gets_the_nearest_one_as_a_flag_does(tmp_path, capsys, stored, hint):
+    """A --config file with a misspelt field is one line naming the file, the field and the nearest
+    field, as a misspelt flag is; not Python's own words for an unexpected keyword."""
+    path, out = tmp_path / "config.json", tmp_path / "out"
+    path.write_text(json.dumps(stored))
+    assert cli.main(["run", "--config", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0] == f"brainlike: error: {path}: {hint}", err
+    assert "__init__" not in err[0] and not out.exists()
 
 
 def test_a_shared_network_runs_and_inspects_from_the_command_line(tmp_path, capsys):
