@@ -15,6 +15,7 @@ import importlib.util
 import os
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from brainlike import config as cfg
@@ -50,7 +51,9 @@ def preparse(argv: list[str]) -> argparse.Namespace:
 
 def import_user_code(spec: str) -> None:
     """Import a Python file (``examples/coin_env.py``) or a module (``mylab.envs``), so that what
-    it registers with ``@envs.register`` is known; ``ConfigError`` if there is no such thing."""
+    it registers with ``@envs.register`` is known. A file may import the files beside it, as
+    ``python FILE`` would let it. ``ConfigError`` in one line if there is no such thing, or if
+    importing it fails (naming the file and line)."""
     path = Path(spec)
     if spec.endswith(".py") or "/" in spec or os.sep in spec:
         if not path.is_file():
@@ -61,14 +64,17 @@ def import_user_code(spec: str) -> None:
             if Path(getattr(loaded, "__file__", "") or "").resolve() == path.resolve():
                 return  # imported already
             name = f"brainlike_import_{name}"  # never shadow another module of that name (json.py, ...)
+        folder = str(path.resolve().parent)
+        if folder not in sys.path:  # its neighbours, as ``python FILE`` puts FILE's folder first
+            sys.path.insert(0, folder)
         module_spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module  # dataclasses look their module up while the file runs
         try:
             module_spec.loader.exec_module(module)
-        except BaseException:
+        except Exception as e:
             sys.modules.pop(name, None)
-            raise
+            raise cfg.ConfigError(f"import: {spec}: {_failure(e)}") from None
         return
     if os.getcwd() not in sys.path:  # as ``python -m`` would: modules beside the current folder
         sys.path.append(os.getcwd())
@@ -77,7 +83,22 @@ def import_user_code(spec: str) -> None:
     except ModuleNotFoundError as e:
         if e.name and (spec == e.name or spec.startswith(e.name + ".")):
             raise cfg.ConfigError(f"import: {spec!r} is neither a file nor an importable module") from None
-        raise
+        raise cfg.ConfigError(f"import: {spec}: {_failure(e)}") from None
+    except Exception as e:
+        raise cfg.ConfigError(f"import: {spec}: {_failure(e)}") from None
+
+
+def _failure(e: Exception) -> str:
+    """Where and why an imported file failed, in one line: ``line 3 of helper.py: ModuleNotFoundError: ...``."""
+    frames = traceback.extract_tb(e.__traceback__)
+    here = Path(__file__).resolve().parent.parent
+    theirs = [f for f in frames if here not in Path(f.filename).resolve().parents and "importlib" not in f.filename]
+    if isinstance(e, SyntaxError) and e.filename:
+        where = f"line {e.lineno} of {Path(e.filename).name}: "
+    else:
+        where = f"line {theirs[-1].lineno} of {Path(theirs[-1].filename).name}: " if theirs else ""
+    message = " ".join(str(e).split())
+    return f"{where}{type(e).__name__}: {message}"
 
 
 # --------------------------------------------------------------------------- config flags

@@ -241,6 +241,33 @@ def test_import_of_a_module_by_name_registers_its_environment(tmp_path, monkeypa
     assert "knobs of my_lab_copy" in text and "--env.b_prevalence" in text
 
 
+def test_import_of_a_file_that_imports_a_file_beside_it(tmp_path, monkeypatch, capsys):
+    """An environment file may import its neighbours, as ``python FILE`` would let it, from any
+    working folder; a neighbour that is missing is one line naming the file, the line and the module."""
+    from brainlike import envs
+
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    (lab / "lab_plans.py").write_text("NAME = 'lab_copy'\n")
+    (lab / "lab_env.py").write_text(
+        "from lab_plans import NAME\nfrom brainlike import envs\nfrom brainlike.envs.plan_market import PlanMarket\n"
+        "\n\n@envs.register\nclass Copy(PlanMarket):\n    name = NAME\n")
+    (lab / "lab_broken.py").write_text("import math\nimport lab_no_such_neighbour\n")
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setitem(envs.REGISTRY, "lab_copy", None)  # registered by the import below, removed after
+    for name in ("lab_plans", "lab_env"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    _help(["run", "--import", str(lab / "lab_env.py"), "--env", "lab_copy", "--help"])
+    assert "knobs of lab_copy" in capsys.readouterr().out
+    out = tmp_path / "out"
+    assert cli.main(["run", "--import", str(lab / "lab_broken.py"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"brainlike: error: import: {lab / 'lab_broken.py'}: line 2 of lab_broken.py: "
+                   "ModuleNotFoundError: No module named 'lab_no_such_neighbour'"], err
+    assert not out.exists()
+
+
 @pytest.mark.parametrize("spec", ["examples/no_such_env.py", "no_such_module_anywhere"])
 def test_an_unknown_import_is_one_clear_error(tmp_path, capsys, spec):
     out = tmp_path / "out"
