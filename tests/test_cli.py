@@ -41,6 +41,18 @@ def test_run_writes_config_metrics_and_summary(cli_run, tiny_config, tiny_popula
         np.testing.assert_array_equal(arrays[k], v, err_msg=k)
 
 
+def test_resume_of_a_finished_run_reads_it_back_and_leaves_its_files_unchanged(cli_run, tmp_path, capsys):
+    """``--resume`` on a run that finished prints its summary and writes nothing: its recorded wall time
+    (sweep.json) stayed, where it was rewritten with the milliseconds the read-back took."""
+    import shutil
+
+    out = shutil.copytree(cli_run, tmp_path / "run")
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
+    assert cli.main(["run", *TINY_FLAGS, "--out", str(out), "--resume"]) == 0
+    assert "outcomes:" in capsys.readouterr().out
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()} == before
+
+
 def test_summary_has_the_design_schema(cli_run):
     summary = json.loads((cli_run / "summary.json").read_text())
     assert summary["n_seeds"] == TINY_SEEDS

@@ -13,7 +13,8 @@ checkpoint of the whole group (the ``RunState`` of every row, the points logged 
 many); ``resume=True`` picks a killed sweep up from its checkpoints and ends with the same
 results as an uninterrupted run. Each finished condition gets ``out/<condition>/`` with
 ``config.json``, ``metrics.npz`` (seeds x time), ``summary.json`` and, last,
-``manifest.json``; a condition folder without a manifest is unfinished.
+``manifest.json``; a condition folder without a manifest is unfinished. One process writes into
+``out`` at a time (``store.lock``).
 
 Before anything is written, ``plan_memory`` estimates the memory the sweep needs (each
 structure's state and logged point per row, from ``jax.eval_shape``, times rows, plus the
@@ -48,6 +49,7 @@ from brainlike.run.programs import compiled
 from brainlike.run.progress import Clock, Progress, progress_bar
 from brainlike.store import outcomes
 from brainlike.store.manifest import manifest
+from brainlike.store.lock import writing
 from brainlike.store.results import ResultsError, ensure_writable, read_json, read_npz, write_json, write_npz, write_run
 
 SWEEP_FILE = "sweep.json"
@@ -71,7 +73,10 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
     ``block_rows``: rows per device in one compiled call (default ``default_block_rows()``).
     A sweep too large for the memory available raises ``ValueError`` before anything is written
     (``plan_memory``, unless the caller gives its ``plans``); a write that fails mid-sweep raises
-    ``ResultsError`` naming the folder, the last checkpoint intact.
+    ``ResultsError`` naming the folder, the last checkpoint intact. While it runs, ``out`` is
+    locked (``store.lock``): another process that would write into it is refused, naming this one.
+    Resuming a finished sweep reads its results back and writes nothing (labels that a newer rule
+    changes aside).
     """
     check_conditions(conditions, n_seeds)
     n_seeds = int(n_seeds)
@@ -87,12 +92,26 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
         out = Path(out)
     plans = plans or plan_memory(conditions, n_seeds, block_rows=block_rows, chunk_logs=chunk_logs, out=out,
                                  resume=resume)
+    with _one_writer(out):
+        return _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec)
+
+
+def _one_writer(out):
+    """The output folder's lock (``store.lock``), held by the process that writes (the first), if any."""
+    if out is None or jax.process_index() != 0:
+        return contextlib.nullcontext()
+    return writing(ensure_writable(out))
+
+
+def _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec):
+    """``run_conditions`` once its arguments are checked, its memory planned and its folder locked."""
+    previous = None
     if out is not None:
-        out = _prepare_out(out, spec, resume)
+        out, previous = _prepare_out(out, spec, resume)
     callback = progress if callable(progress) else (progress_bar() if progress else None)
     steps = {name: c.run.n_updates * c.run.steps_per_update for name, c in conditions.items()}
     clock = Clock(float(sum(steps.values())) * n_seeds)
-    results, done_conditions = {}, 0
+    results, done_conditions, trained = {}, 0, False
     for gi, names in enumerate(groups):
         # a committed result holds its summaries but not its (large) metrics: such a group trains again
         finished = out is not None and resume and all((out / n / MANIFEST).exists() and (out / n / METRICS).exists()
@@ -115,8 +134,10 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
                 _finish_group(out, gi, {n: conditions[n] for n in names}, group_results, n_seeds, seed,
                               time.perf_counter() - start, plans[gi].block_rows)
             results.update(group_results)
+            trained = True
         done_conditions += len(names)
-    if out is not None and jax.process_index() == 0:
+    finished_before = not trained and (previous or {}).get("status") == "complete"
+    if out is not None and jax.process_index() == 0 and not finished_before:  # a finished sweep read back: as it was
         with _writing(out, "every result is written; only the sweep's status is not"):
             write_json(out / SWEEP_FILE, spec | {"status": "complete", "wall_s": clock.elapsed()})
     return {name: results[name] for name in conditions}
@@ -268,24 +289,26 @@ def _save(path, rows: Blocks, states, logged, done, meta, kept: str):
 
 
 def _resume(path, meta, rows: Blocks):
-    """The states (on devices), logged points and count stored in a group's checkpoint."""
-    stored = checkpoint.read_meta(path)
-    for key in ("names", "configs", "n_seeds", "seed", "n_logs"):
-        if stored.get(key) != meta[key]:
-            raise ResultsError(f"{path}: checkpoint belongs to another sweep ({key} differs); "
-                               "remove it or choose another output folder")
-    done = int(stored["done"])
-    state_shape, logged_shape = rows.shapes(1 if done else 0)
-    n = rows.n_rows
-    like = {"state": jax.tree.map(lambda s: jax.ShapeDtypeStruct((n,) + s.shape[1:], s.dtype), state_shape),
-            "logged": {k: jax.ShapeDtypeStruct((n, done) + v.shape[2:], v.dtype) for k, v in logged_shape.items()}}
-    tree, _ = checkpoint.load(path, like)
-    return rows.scatter(tree["state"]), tree["logged"], done
+    """The states (on devices), logged points and count stored in a group's checkpoint, read in one
+    open of the file: its meta and its arrays are of one version of it."""
+    def like(stored):
+        for key in ("names", "configs", "n_seeds", "seed", "n_logs"):
+            if stored.get(key) != meta[key]:
+                raise ResultsError(f"{path}: checkpoint belongs to another sweep ({key} differs); "
+                                   "remove it or choose another output folder")
+        done, n = int(stored["done"]), rows.n_rows
+        state_shape, logged_shape = rows.shapes(1 if done else 0)
+        return {"state": jax.tree.map(lambda s: jax.ShapeDtypeStruct((n,) + s.shape[1:], s.dtype), state_shape),
+                "logged": {k: jax.ShapeDtypeStruct((n, done) + v.shape[2:], v.dtype) for k, v in logged_shape.items()}}
+
+    tree, stored = checkpoint.load(path, like)
+    return rows.scatter(tree["state"]), tree["logged"], int(stored["done"])
 
 
-def _prepare_out(out: Path, spec: dict, resume: bool) -> Path:
-    """Check ``out`` before any work: writable, and either new, or this very sweep when resuming."""
-    existing = out / SWEEP_FILE
+def _prepare_out(out: Path, spec: dict, resume: bool) -> tuple[Path, dict | None]:
+    """Check ``out`` before any work: writable, and either new, or this very sweep when resuming;
+    ``(out, the sweep.json it held)``."""
+    existing, old = out / SWEEP_FILE, None
     if existing.exists():
         if not resume:
             raise ResultsError(f"out: {out} already holds a sweep ({SWEEP_FILE}); continue it with --resume "
@@ -308,7 +331,7 @@ def _prepare_out(out: Path, spec: dict, resume: bool) -> Path:
     if jax.process_index() == 0 and not (existing.exists() and resume):
         with _writing(out, "nothing has run yet"):
             write_json(existing, spec | {"status": "running"})
-    return out
+    return out, old
 
 
 def _write_condition(folder: Path, config, logged, outcome, names, n_seeds, seed, wall, block_rows):
