@@ -210,6 +210,14 @@ def config_from_args(args: argparse.Namespace) -> cfg.Config:
 # --------------------------------------------------------------------------- commands
 
 
+def _watch(args):
+    """The ``Watch`` that ``--log`` asks for, its runs named after the output folder; an extra that
+    is not installed fails here, before anything runs."""
+    from brainlike.report.watch import Watch, places
+
+    return Watch(places(args.log), Path(args.out).resolve().name, args.seed)
+
+
 def cmd_run(args) -> int:
     from brainlike.run.devices import use_cpu_devices
     from brainlike.run.runner import run_conditions
@@ -223,7 +231,8 @@ def cmd_run(args) -> int:
     start = time.perf_counter()
     try:  # a sweep of one condition, written into the output folder itself; a sweep too large for
         # memory or a folder that cannot be written is refused before anything is (``plan_memory``)
-        run_conditions({"": config}, args.seeds, args.seed, out=out, resume=args.resume)
+        with _watch(args) as watch:
+            run_conditions({"": config}, args.seeds, args.seed, out=out, resume=args.resume, watch=watch)
     except KeyboardInterrupt:
         print(f"\nbrainlike: interrupted; continue with the same command and --resume ({out})", file=sys.stderr)
         return 130
@@ -281,14 +290,17 @@ def cmd_sweep(args) -> int:
     conditions = grid(base, axes, zipped)
     if args.seeds < 1:
         raise cfg.ConfigError(f"seeds: {args.seeds} is out of range; allowed: >= 1")
+    watching = _watch(args)
     plans = plan_memory(conditions, args.seeds, out=args.out, resume=args.resume, chunk_logs=args.chunk_logs,
                         block_rows=args.block_rows)  # refuse a sweep too large before writing or printing anything
     ensure_writable(args.out)
     print(describe(conditions, args.seeds), file=sys.stderr)
     start = time.perf_counter()
     try:
-        results = run_conditions(conditions, args.seeds, args.seed, out=args.out, resume=args.resume,
-                                 chunk_logs=args.chunk_logs, block_rows=args.block_rows, plans=plans)
+        with watching as watch:
+            results = run_conditions(conditions, args.seeds, args.seed, out=args.out, resume=args.resume,
+                                     chunk_logs=args.chunk_logs, block_rows=args.block_rows, plans=plans,
+                                     watch=watch)
     except KeyboardInterrupt:
         print(f"\nbrainlike: interrupted; continue with the same command and --resume ({args.out})", file=sys.stderr)
         return 130
@@ -417,6 +429,7 @@ def build_parser(env: str | None = None) -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="base seed: row i is fold_in(seed, i) (default 0)")
     run.add_argument("--out", required=True, help="output folder")
     run.add_argument("--resume", action="store_true", help="continue the run already in --out")
+    add_log_arg(run)
     inspect = command("inspect", "one seed's story over training, as a table and a plot", cmd_inspect)
     inspect.add_argument("results", help="a run folder, or an experiment's results folder with --condition")
     inspect.add_argument("--condition", help="condition folder inside RESULTS")
@@ -456,6 +469,17 @@ def build_parser(env: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+LOG_HELP = ("log each condition's per-block means and 95%% intervals over seeds as they arrive, one run per "
+            "condition named as its results folder, its config attached (repeatable): tensorboard:DIR (needs "
+            "pip install 'brainlike[tensorboard]') or wandb:PROJECT (needs 'brainlike[wandb]'; online or offline as "
+            "W&B is set up)")
+
+
+def add_log_arg(parser: argparse.ArgumentParser) -> None:
+    """``--log tensorboard:DIR`` / ``--log wandb:PROJECT`` (``report.watch``)."""
+    parser.add_argument("--log", action="append", metavar="PLACE:WHERE", help=LOG_HELP)
+
+
 def _add_sweep(sweep: argparse.ArgumentParser, env: str | None) -> None:
     add_config_args(sweep, env)
     sweep.add_argument("--grid", action="append", metavar="FIELD=V1,V2,...",
@@ -466,6 +490,7 @@ def _add_sweep(sweep: argparse.ArgumentParser, env: str | None) -> None:
     sweep.add_argument("--seed", type=int, default=0, help="base seed: seed i is fold_in(seed, i) (default 0)")
     sweep.add_argument("--out", required=True, help="output folder: one folder per condition, and checkpoints")
     sweep.add_argument("--resume", action="store_true", help="continue the sweep already in --out")
+    add_log_arg(sweep)
     sweep.add_argument("--chunk-logs", type=int, help="logged points between checkpoints (default: a tenth)")
     sweep.add_argument("--block-rows", type=int, help="rows per device in one compiled call (default 128 on CPU)")
     sweep.add_argument("--cpu-devices", type=int, default=0,

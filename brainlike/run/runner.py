@@ -59,7 +59,7 @@ METRICS = "metrics.npz"
 
 def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, progress=True, *,
                    out=None, resume: bool = False, chunk_logs: int | None = None,
-                   block_rows: int | None = None, plans: list | None = None):
+                   block_rows: int | None = None, plans: list | None = None, watch=None):
     """Train ``n_seeds`` seeds of every condition: ``{name: (logged, outcome)}`` as NumPy.
 
     ``logged[metric]`` is ``[n_seeds, n_logs, ...]``, ``outcome`` ``[n_seeds]``. Seed ``i`` of
@@ -76,7 +76,9 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
     ``ResultsError`` naming the folder, the last checkpoint intact. While it runs, ``out`` is
     locked (``store.lock``): another process that would write into it is refused, naming this one.
     Resuming a finished sweep reads its results back and writes nothing (labels that a newer rule
-    changes aside).
+    changes aside). ``watch``: called as ``watch(name, config, logged, start)`` for every condition
+    after every chunk, ``logged`` its points so far (``[n_seeds, points, ...]``) and ``start`` the
+    first new one (``report.watch.Watch``: TensorBoard, W&B); a finished group read back is shown whole.
     """
     check_conditions(conditions, n_seeds)
     n_seeds = int(n_seeds)
@@ -93,7 +95,7 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
     plans = plans or plan_memory(conditions, n_seeds, block_rows=block_rows, chunk_logs=chunk_logs, out=out,
                                  resume=resume)
     with _one_writer(out):
-        return _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec)
+        return _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec, watch)
 
 
 def _one_writer(out):
@@ -103,7 +105,7 @@ def _one_writer(out):
     return writing(ensure_writable(out))
 
 
-def _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec):
+def _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec, watch):
     """``run_conditions`` once its arguments are checked, its memory planned and its folder locked."""
     previous = None
     if out is not None:
@@ -118,6 +120,8 @@ def _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec
                                                        for n in names)
         if finished:
             results |= _relabelled([conditions[n] for n in names], names, out)
+            for n in names if watch else ():
+                watch(n, conditions[n], results[n][0], 0)
             clock.skip(sum(steps[n] for n in names) * n_seeds)
         else:
             def report(logs_done, n_logs, phase, names=names, gi=gi):
@@ -129,7 +133,7 @@ def _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec
 
             start = time.perf_counter()
             group_results = _run_group([conditions[n] for n in names], names, n_seeds, seed, plans[gi], out,
-                                       resume, gi, clock, report)
+                                       resume, gi, clock, report, watch)
             if out is not None and jax.process_index() == 0:
                 _finish_group(out, gi, {n: conditions[n] for n in names}, group_results, n_seeds, seed,
                               time.perf_counter() - start, plans[gi].block_rows)
@@ -219,11 +223,12 @@ def rows_of(configs: list[Config], n_seeds: int, seed: int):
     return keys, stacked(configs, n_seeds)
 
 
-def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, report):
+def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, report, watch=None):
     """Rows ``[condition, seed]`` of one structure; ``{name: (logged, outcome)}``.
 
     The logged points of every row live in one host array per metric, ``[n_rows, n_logs, ...]``,
-    filled chunk by chunk: no concatenation, and a checkpoint writes views of it.
+    filled chunk by chunk: no concatenation, and a checkpoint writes views of it; ``watch`` sees
+    views of it too.
     """
     first = configs[0]
     n_logs = first.run.n_logs
@@ -234,7 +239,7 @@ def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, repo
     meta = json.loads(json.dumps({"names": list(names), "configs": [cfg.to_dict(c) for c in configs],
                                   "n_seeds": n_seeds, "seed": int(seed), "block_rows": plan.block_rows,
                                   "n_logs": n_logs}))
-    states, logged, done = None, None, 0
+    states, logged, done, shown = None, None, 0, 0
     if resuming:
         states, stored, done = _resume(ckpt, meta, rows)
         logged = _filled(None, stored, 0, n_logs) if done else None
@@ -255,9 +260,19 @@ def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, repo
                   f"the last checkpoint, {ckpt.name} ({done} of {n_logs} logged points), is intact")
         done += size
         clock.add(work_per_log * size)
+        shown = _watched(watch, names, configs, logged, n_seeds, shown, done)
         report(done, n_logs, "RL" if done < n_logs else "RL done")
+    _watched(watch, names, configs, logged, n_seeds, shown, done)  # a checkpoint that held every point
     per_condition = [{k: v[i * n_seeds:(i + 1) * n_seeds] for k, v in logged.items()} for i in range(len(names))]
     return {name: (part, outcomes.label(config, part)) for name, config, part in zip(names, configs, per_condition)}
+
+
+def _watched(watch, names, configs, logged, n_seeds: int, shown: int, done: int) -> int:
+    """Points ``shown`` to ``done`` of every condition of a group to ``watch``; the points shown now."""
+    if watch is not None and done > shown:
+        for i, (name, config) in enumerate(zip(names, configs)):
+            watch(name, config, {k: v[i * n_seeds:(i + 1) * n_seeds, :done] for k, v in logged.items()}, shown)
+    return done
 
 
 def _phase(what: str, jitted) -> str:
