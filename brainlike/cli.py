@@ -13,6 +13,7 @@ import difflib
 import importlib
 import importlib.util
 import os
+import shlex
 import sys
 import time
 import traceback
@@ -256,11 +257,21 @@ def _print_summary(summary: dict) -> None:
 
 def cmd_inspect(args) -> int:
     from brainlike.report.story import inspect
+    from brainlike.run.devices import use_cpu_devices
 
-    text, path = inspect(args.results, args.condition, args.seed, args.out)
+    use_cpu_devices()  # a seed trained again (--train) runs on every core
+    text, path = inspect(args.results, args.condition, args.seed, args.out, args.train, again_command(args))
     print(text)
     print(f"plot: {path}")
     return 0
+
+
+def again_command(args) -> str:
+    """This ``inspect`` command, with ``--train``: what a refusal to train tells to run."""
+    words = ["brainlike", "inspect", args.results] + (["--condition", args.condition] if args.condition else [])
+    words += ["--seed", str(args.seed)] + (["--out", args.out] if args.out else [])
+    words += [w for spec in args.imports or [] for w in ("--import", spec)]
+    return shlex.join(words + ["--train"])
 
 
 def cmd_sweep(args) -> int:
@@ -437,6 +448,10 @@ def build_parser(env: str | None = None) -> argparse.ArgumentParser:
     inspect.add_argument("--out", help="where to write the plot (default RESULTS/CONDITION/seed<I>.png)")
     inspect.add_argument("--import", dest="imports", action="append", metavar="FILE_OR_MODULE",
                          help="import a Python file or module first (repeatable): the run's own environment")
+    inspect.add_argument("--train", action="store_true",
+                         help="where the seed's curves are not on disk (committed results keep summaries only), "
+                              "train that one seed again from the condition's config.json (seed i is the same alone "
+                              "as in any population), showing progress, and keep its curves as seed<I>.npz")
     _add_sweep(command("sweep", "a grid of conditions x seeds, sharded over devices, checkpointed, resumable",
                        cmd_sweep), env)
     export = command("export", "one CSV row per seed: condition, the config fields that vary across conditions, "

@@ -124,16 +124,11 @@ def _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec
                 watch(n, conditions[n], results[n][0], 0)
             clock.skip(sum(steps[n] for n in names) * n_seeds)
         else:
-            def report(logs_done, n_logs, phase, names=names, gi=gi):
-                if callback:
-                    per_seed = steps[names[0]]
-                    callback(Progress(gi, len(groups), tuple(names), done_conditions, len(conditions),
-                                      logs_done, n_logs, per_seed * logs_done // n_logs, per_seed,
-                                      clock.elapsed(), clock.eta(), phase))
-
+            report = _reporter(callback, clock, gi, len(groups), names, done_conditions, len(conditions),
+                               steps[names[0]])
             start = time.perf_counter()
             group_results = _run_group([conditions[n] for n in names], names, n_seeds, seed, plans[gi], out,
-                                       resume, gi, clock, report, watch)
+                                       resume, gi, clock, report, watch)[0]
             if out is not None and jax.process_index() == 0:
                 _finish_group(out, gi, {n: conditions[n] for n in names}, group_results, n_seeds, seed,
                               time.perf_counter() - start, plans[gi].block_rows)
@@ -145,6 +140,31 @@ def _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec
         with _writing(out, "every result is written; only the sweep's status is not"):
             write_json(out / SWEEP_FILE, spec | {"status": "complete", "wall_s": clock.elapsed()})
     return {name: results[name] for name in conditions}
+
+
+def _reporter(callback, clock: Clock, gi: int, n_groups: int, names, done_conditions: int, n_conditions: int,
+              per_seed: int):
+    """``report(logs_done, n_logs, phase)`` for one group: a ``Progress`` to ``callback``, if any."""
+    def report(logs_done, n_logs, phase):
+        if callback:
+            callback(Progress(gi, n_groups, tuple(names), done_conditions, n_conditions, logs_done, n_logs,
+                              per_seed * logs_done // n_logs, per_seed, clock.elapsed(), clock.eta(), phase))
+    return report
+
+
+def train_seed(config: Config, index: int, seed: int = 0, progress=False, name: str | None = None):
+    """Seed ``index`` of a population of ``config`` (base seed ``seed``), trained alone: ``(logged
+    [1, n_logs, ...], outcome [1], its final RunState)``, the bits that seed has in any population
+    (its key is ``fold_in(seed, index)``, and a device never runs fewer than two rows). ``progress``
+    as in ``run_conditions``, labelled ``name``."""
+    callback = progress if callable(progress) else (progress_bar() if progress else None)
+    per_seed = config.run.n_updates * config.run.steps_per_update
+    clock = Clock(float(per_seed))
+    report = _reporter(callback, clock, 0, 1, [name or f"seed {index}"], 0, 1, per_seed)
+    plan = plan_memory({"seed": config}, 1)[0]
+    results, rows, states = _run_group([config], ["seed"], 1, seed, plan, None, False, 0, clock, report, first=index)
+    logged, outcome = results["seed"]
+    return logged, outcome, jax.tree.map(lambda x: x[0], rows.gather(states))
 
 
 def _finish_group(out: Path, gi: int, configs: dict, group_results: dict, n_seeds, seed, wall, block_rows):
@@ -216,26 +236,26 @@ class Blocks:
         return state, (jax.eval_shape(self.advance_fn, state, self.configs_dev[0], n_logs)[1] if n_logs else {})
 
 
-def rows_of(configs: list[Config], n_seeds: int, seed: int):
-    """Keys and configs of rows ``[condition, seed]`` (condition-major), as NumPy: the configs
-    stacked, every numeric knob with a leading row axis."""
-    keys = np.tile(np.asarray(seed_keys(seed, np.arange(n_seeds))), (len(configs), 1))
+def rows_of(configs: list[Config], n_seeds: int, seed: int, first: int = 0):
+    """Keys and configs of rows ``[condition, seed]`` (condition-major) for seeds ``first`` to
+    ``first + n_seeds - 1``, as NumPy: the configs stacked, every numeric knob with a leading row axis."""
+    keys = np.tile(np.asarray(seed_keys(seed, np.arange(first, first + n_seeds))), (len(configs), 1))
     return keys, stacked(configs, n_seeds)
 
 
-def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, report, watch=None):
-    """Rows ``[condition, seed]`` of one structure; ``{name: (logged, outcome)}``.
+def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, report, watch=None, first=0):
+    """Rows ``[condition, seed]`` of one structure (seeds ``first`` on): ``({name: (logged, outcome)},
+    the rows' ``Blocks``, their final states)``.
 
     The logged points of every row live in one host array per metric, ``[n_rows, n_logs, ...]``,
     filled chunk by chunk: no concatenation, and a checkpoint writes views of it; ``watch`` sees
     views of it too.
     """
-    first = configs[0]
-    n_logs = first.run.n_logs
+    n_logs = configs[0].run.n_logs
     ckpt = checkpoint.group_path(out, gi) if out is not None else None
     resuming = ckpt is not None and resume and ckpt.exists()
-    rows = Blocks(first, *rows_of(configs, n_seeds, seed), plan.block_rows)
-    work_per_log = first.run.log_every * first.run.steps_per_update * rows.n_rows
+    rows = Blocks(configs[0], *rows_of(configs, n_seeds, seed, first), plan.block_rows)
+    work_per_log = configs[0].run.log_every * configs[0].run.steps_per_update * rows.n_rows
     meta = json.loads(json.dumps({"names": list(names), "configs": [cfg.to_dict(c) for c in configs],
                                   "n_seeds": n_seeds, "seed": int(seed), "block_rows": plan.block_rows,
                                   "n_logs": n_logs}))
@@ -264,7 +284,8 @@ def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, repo
         report(done, n_logs, "RL" if done < n_logs else "RL done")
     _watched(watch, names, configs, logged, n_seeds, shown, done)  # a checkpoint that held every point
     per_condition = [{k: v[i * n_seeds:(i + 1) * n_seeds] for k, v in logged.items()} for i in range(len(names))]
-    return {name: (part, outcomes.label(config, part)) for name, config, part in zip(names, configs, per_condition)}
+    results = {name: (part, outcomes.label(config, part)) for name, config, part in zip(names, configs, per_condition)}
+    return results, rows, states
 
 
 def _watched(watch, names, configs, logged, n_seeds: int, shown: int, done: int) -> int:
