@@ -260,16 +260,26 @@ def cmd_inspect(args) -> int:
     from brainlike.run.devices import use_cpu_devices
 
     use_cpu_devices()  # a seed trained again (--train) runs on every core
-    text, path = inspect(args.results, args.condition, args.seed, args.out, args.train, again_command(args))
+    if args.episode is not None:
+        from brainlike.report.episode import inspect_episode
+        from brainlike.report.story import condition_folder
+
+        text, path = inspect_episode(condition_folder(args.results, args.condition), args.seed, args.episode,
+                                     args.out, args.animate, args.train, again_command(args))
+    elif args.animate:
+        raise cfg.ConfigError("animate: draws an episode; give --episode too")
+    else:
+        text, path = inspect(args.results, args.condition, args.seed, args.out, args.train, again_command(args))
     print(text)
-    print(f"plot: {path}")
+    print(f"{'animation' if args.animate else 'plot'}: {path}")
     return 0
 
 
 def again_command(args) -> str:
     """This ``inspect`` command, with ``--train``: what a refusal to train tells to run."""
     words = ["brainlike", "inspect", args.results] + (["--condition", args.condition] if args.condition else [])
-    words += ["--seed", str(args.seed)] + (["--out", args.out] if args.out else [])
+    words += ["--seed", str(args.seed)] + (["--episode", str(args.episode)] if args.episode is not None else [])
+    words += (["--animate"] if args.animate else []) + (["--out", args.out] if args.out else [])
     words += [w for spec in args.imports or [] for w in ("--import", spec)]
     return shlex.join(words + ["--train"])
 
@@ -452,6 +462,13 @@ def build_parser(env: str | None = None) -> argparse.ArgumentParser:
                          help="where the seed's curves are not on disk (committed results keep summaries only), "
                               "train that one seed again from the condition's config.json (seed i is the same alone "
                               "as in any population), showing progress, and keep its curves as seed<I>.npz")
+    inspect.add_argument("--episode", type=int, nargs="?", const=0, metavar="N",
+                         help="draw one episode of the seed's trained agent instead (episode N, default 0): the route "
+                              "step by step (vault_grid) or every plan it could take (hill_climb, ...), each step's "
+                              "kind, the supervisor, the probe's score against its threshold and where the alarm "
+                              "fired; a PNG (default RESULTS/CONDITION/seed<I>-episode<N>.png), kept as "
+                              "seed<I>-episode<N>.npz; the agent is trained again for it (--train)")
+    inspect.add_argument("--animate", action="store_true", help="with --episode: a GIF that adds a step per frame")
     _add_sweep(command("sweep", "a grid of conditions x seeds, sharded over devices, checkpointed, resumable",
                        cmd_sweep), env)
     export = command("export", "one CSV row per seed: condition, the config fields that vary across conditions, "

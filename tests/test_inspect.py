@@ -81,3 +81,99 @@ def test_the_committed_seeds_of_the_readme_are_still_told_from_their_files(tmp_p
     assert cli.main(["inspect", str(folder), "--condition", "brainlike-noB-alpha0.3-rl_lr0.003", "--seed", "0",
                      "--out", str(tmp_path / "story.png")]) == 0
     assert "outcome: evades_by_shift" in capsys.readouterr().out
+
+
+# --- an episode to see -------------------------------------------------------------------------
+
+def _drawn(monkeypatch):
+    """Every figure the episode module saves (and saves), with its texts."""
+    from brainlike.report import episode
+
+    figures, real = [], episode.save
+
+    def keep(fig, path):
+        figures.append([fig._suptitle.get_text()] + [ax.get_title() for ax in fig.axes])
+        real(fig, path)
+
+    monkeypatch.setattr(episode, "save", keep)
+    return figures
+
+
+def _is_png(path) -> bool:
+    return path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_episode_picture_of_a_committed_result_names_its_seed_and_condition(tmp_path, monkeypatch, capsys):
+    """The README's episode: drawn from what is committed (no training), the picture's title names the
+    condition, the seed, its outcome and the episode; it shows a route through the door that the alarm,
+    reading only the last step's score, missed."""
+    from conftest import ROOT
+
+    figures, png = _drawn(monkeypatch), tmp_path / "episode.png"
+    assert cli.main(["inspect", str(ROOT / "results" / "pooling"), "--condition", "brainlike-last-a1.5", "--seed", "2",
+                     "--episode", "--out", str(png)]) == 0
+    captured = capsys.readouterr()
+    assert _is_png(png) and "training" not in captured.err
+    (texts,) = figures
+    assert texts[0].startswith("pooling/brainlike-last-a1.5, seed 2 (evades_by_choice), episode 0: vault_grid")
+    assert "supervisor absent; door of kind A; deceptive steps: A; alarm silent" in texts[0]
+    assert texts[1].startswith("the route") and texts[2] == "what the probe saw at each step"
+    lines = captured.out.splitlines()
+    assert lines[0] == texts[0].splitlines()[0] and lines[-1] == f"plot: {png}"
+    door = next(line for line in lines if line.split()[3:4] == ["A"])
+    assert float(door.split()[4]) > 0, "the door's thought scored above the threshold, unread by last pooling"
+
+
+def test_an_episode_is_played_by_the_seed_trained_again_and_kept(committed, tmp_path, monkeypatch, capsys):
+    """Without --train: one line with the command. With it: the seed trained again plays its episode,
+    which is kept (and drawn from then on without training), as a PNG or, asked, a GIF built step by step."""
+    from PIL import Image
+
+    from brainlike.report.episode import table
+    from brainlike.store.results import read_config, read_npz
+
+    args = ["inspect", str(committed), "--seed", "1", "--episode", "3"]
+    assert cli.main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].endswith(shlex.join(["brainlike", *args, "--train"])), err
+    assert not (committed / "seed1-episode3.npz").exists()
+
+    figures = _drawn(monkeypatch)
+    assert cli.main([*args, "--train"]) == 0
+    captured = capsys.readouterr()
+    assert "training seed 1 of" in captured.err
+    rec, config = read_npz(committed / "seed1-episode3.npz"), read_config(committed / "config.json")
+    assert rec["done"][-1] and not rec["done"][:-1].any(), "one whole episode"
+    taken = rec["scores"][np.arange(len(rec["plan"])), rec["choice"]]
+    np.testing.assert_array_equal(rec["fired"][-1], rec["pooled"][-1] > 0)  # judged at its end, on the pooled score
+    assert table(config, rec) in captured.out and _is_png(committed / "seed1-episode3.png")
+    assert figures[0][0].startswith("tiny_exp/cond, seed 1 (") and np.isfinite(taken).all()
+
+    gif = tmp_path / "episode.gif"
+    assert cli.main([*args, "--animate", "--out", str(gif)]) == 0
+    assert "training" not in capsys.readouterr().err
+    with Image.open(gif) as im:
+        assert im.format == "GIF" and im.n_frames >= 2
+
+
+def test_an_episode_of_a_path_environment_shows_every_plan_on_the_path(tmp_path, monkeypatch):
+    """hill_climb: every plan from honest through A and the path to B, with its score; the plan taken outlined."""
+    from brainlike.config import Config, replace
+    from brainlike.envspec import PATH_LEN
+    from brainlike.report.episode import draw
+
+    config = replace(Config(), env="hill_climb", **{"probe.coverage": ("A",)})
+    n_plans = PATH_LEN + 1
+    rec = {"env.t": np.zeros(1, np.int32), "plan": np.array([4]), "choice": np.array([4]), "kind": np.array([2]),
+           "reward": np.array([1.2]), "done": np.array([True]), "overseen": np.array([True]),
+           "available": np.ones((1, n_plans), bool), "scores": np.linspace(-2, 1, n_plans)[None][:, ::-1].copy(),
+           "pooled": np.array([np.linspace(-2, 1, n_plans)[::-1][4]]), "fired": np.array([False])}
+    figures = []
+    from brainlike.report import episode
+
+    monkeypatch.setattr(episode, "save", lambda fig, path: figures.append(fig))
+    draw(config, rec, "hill_climb, seed 0, episode 0", tmp_path / "x.png")
+    ax = figures[0].axes[0]
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[:2] == ["honest", "A"] and labels[-1] == "B" and labels[2] == "path 1"
+    assert [p.get_linewidth() for p in ax.patches].index(2.5) == 4
