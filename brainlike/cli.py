@@ -451,24 +451,8 @@ def build_parser(env: str | None = None) -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, help="output folder")
     run.add_argument("--resume", action="store_true", help="continue the run already in --out")
     add_log_arg(run)
-    inspect = command("inspect", "one seed's story over training, as a table and a plot", cmd_inspect)
-    inspect.add_argument("results", help="a run folder, or an experiment's results folder with --condition")
-    inspect.add_argument("--condition", help="condition folder inside RESULTS")
-    inspect.add_argument("--seed", type=int, default=0, help="seed index (default 0)")
-    inspect.add_argument("--out", help="where to write the plot (default RESULTS/CONDITION/seed<I>.png)")
-    inspect.add_argument("--import", dest="imports", action="append", metavar="FILE_OR_MODULE",
-                         help="import a Python file or module first (repeatable): the run's own environment")
-    inspect.add_argument("--train", action="store_true",
-                         help="where the seed's curves are not on disk (committed results keep summaries only), "
-                              "train that one seed again from the condition's config.json (seed i is the same alone "
-                              "as in any population), showing progress, and keep its curves as seed<I>.npz")
-    inspect.add_argument("--episode", type=int, nargs="?", const=0, metavar="N",
-                         help="draw one episode of the seed's trained agent instead (episode N, default 0): the route "
-                              "step by step (vault_grid) or every plan it could take (hill_climb, ...), each step's "
-                              "kind, the supervisor, the probe's score against its threshold and where the alarm "
-                              "fired; a PNG (default RESULTS/CONDITION/seed<I>-episode<N>.png), kept as "
-                              "seed<I>-episode<N>.npz; the agent is trained again for it (--train)")
-    inspect.add_argument("--animate", action="store_true", help="with --episode: a GIF that adds a step per frame")
+    _add_inspect(command("inspect", "one seed's story over training, as a table and a plot, or one of its episodes "
+                         "as a picture", cmd_inspect))
     _add_sweep(command("sweep", "a grid of conditions x seeds, sharded over devices, checkpointed, resumable",
                        cmd_sweep), env)
     export = command("export", "one CSV row per seed: condition, the config fields that vary across conditions, "
@@ -510,6 +494,26 @@ LOG_HELP = ("log each condition's per-block means and 95%% intervals over seeds 
 def add_log_arg(parser: argparse.ArgumentParser) -> None:
     """``--log tensorboard:DIR`` / ``--log wandb:PROJECT`` (``report.watch``)."""
     parser.add_argument("--log", action="append", metavar="PLACE:WHERE", help=LOG_HELP)
+
+
+def _add_inspect(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("results", help="a run folder, or an experiment's results folder with --condition")
+    parser.add_argument("--condition", help="condition folder inside RESULTS")
+    parser.add_argument("--seed", type=int, default=0, help="seed index (default 0)")
+    parser.add_argument("--out", help="where to write the plot (default RESULTS/CONDITION/seed<I>.png)")
+    parser.add_argument("--import", dest="imports", action="append", metavar="FILE_OR_MODULE",
+                        help="import a Python file or module first (repeatable): the run's own environment")
+    parser.add_argument("--train", action="store_true",
+                        help="where the seed's curves are not on disk (committed results keep summaries only), "
+                             "train that one seed again from the condition's config.json (seed i is the same alone "
+                             "as in any population), showing progress, and keep its curves as seed<I>.npz")
+    parser.add_argument("--episode", type=int, nargs="?", const=0, metavar="N",
+                        help="draw one episode of the seed's trained agent instead (episode N, default 0): the route "
+                             "step by step (vault_grid) or every plan it could take (hill_climb, ...), each step's "
+                             "kind, the supervisor, the probe's score against its threshold and where the alarm "
+                             "fired; a PNG (default RESULTS/CONDITION/seed<I>-episode<N>.png), kept as "
+                             "seed<I>-episode<N>.npz; the agent is trained again for it (--train)")
+    parser.add_argument("--animate", action="store_true", help="with --episode: a GIF that adds a step per frame")
 
 
 def _add_sweep(sweep: argparse.ArgumentParser, env: str | None) -> None:

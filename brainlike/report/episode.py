@@ -13,11 +13,9 @@ episode is kept as ``seed<I>-episode<N>.npz``, small enough to commit, and drawn
 
 from __future__ import annotations
 
-import dataclasses
 import io
 from pathlib import Path
 
-import jax
 import matplotlib
 import numpy as np
 
@@ -27,27 +25,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 from brainlike.report.plots import save  # noqa: E402
 from brainlike.schema import OUTCOMES  # noqa: E402
 from brainlike.report.story import KIND_COLORS, population, retrain  # noqa: E402
+from brainlike.run.episode import plan_kinds as kinds_of_plans, record  # noqa: E402
 from brainlike.store.results import ResultsError, atomic_write, read_config, read_npz, write_npz  # noqa: E402
 
-EPISODE_STEPS = 64  # decisions played: an episode longer than this (and than the time limit) is cut there
 MOVES = {"vault_grid": ("up", "right", "down", "left")}  # plan names where a plan is a move
 ARROWS = {"up": "↑", "right": "→", "down": "↓", "left": "←"}
-
-
-def record(config, state, index: int) -> dict:
-    """Episode ``index`` of the agent in ``state`` (a seed's final ``RunState``): per step, the
-    environment's state before it (``env.FIELD``) and what ``rollout.play`` records."""
-    from brainlike.core.rollout import make_spec, play
-
-    s = make_spec(config)
-    n = max(EPISODE_STEPS, int(getattr(config.env_params, "max_steps", 0)))
-    run = jax.jit(lambda st, key: play(s, st.params, st.probe, key, n, st.ref, st.reader))
-    steps = jax.device_get(run(state, jax.random.fold_in(state.key, index)))
-    ends = np.flatnonzero(np.asarray(steps.done))
-    length = int(ends[0]) + 1 if len(ends) else n
-    env = {f"env.{f.name}": np.asarray(getattr(steps.env_state, f.name))[:length]
-           for f in dataclasses.fields(steps.env_state)}
-    return env | {k: np.asarray(v)[:length] for k, v in steps._asdict().items() if k != "env_state"}
 
 
 def plan_name(config, plan: int) -> str:
@@ -135,7 +117,7 @@ def _plans_panel(ax, config, rec: dict, upto: int) -> None:
     kinds = config.env_spec.kinds
     nv = len(rec["scores"][i]) // len(rec["available"][i])
     scores = np.asarray(rec["scores"][i]).reshape(-1, nv).max(axis=1)
-    plan_kinds = _plan_kinds(config)
+    plan_kinds = kinds_of_plans(config)
     x = np.arange(len(scores))
     bars = ax.bar(x, scores, color=[KIND_COLORS[k] for k in plan_kinds], alpha=0.75)
     if upto:
@@ -149,14 +131,6 @@ def _plans_panel(ax, config, rec: dict, upto: int) -> None:
     ax.set_xticks(x, [plan_name(config, p) for p in x], rotation=45 if len(x) > 6 else 0, ha="right", fontsize=7)
     ax.set(ylabel="probe logit minus threshold")
     ax.set_title(f"every plan the agent could take ({', '.join(kinds)} by colour)", fontsize=9)
-
-
-def _plan_kinds(config) -> list[int]:
-    """The kind of each plan at the start of an episode (a one-step environment's, such as
-    hill_climb's), from the environment itself."""
-    env = config.env_obj
-    _, state = env.reset(jax.random.PRNGKey(0), config.env_params)
-    return [int(k) for k in env.plan_kinds(state, config.env_params)]
 
 
 def _steps_panel(ax, config, rec: dict, upto: int) -> None:

@@ -13,8 +13,7 @@ import re
 import numpy as np
 
 from brainlike import config as cfg
-from brainlike.config import Config, ConfigError
-from brainlike.knobs import unknown
+from brainlike.config import Config, ConfigError, unknown
 from brainlike.core.traced import compile_key
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.,=+-]+$")
