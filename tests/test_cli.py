@@ -203,7 +203,8 @@ def test_routing_help_gives_the_table_syntax():
     text = _actions("run")["--routing"].help
     assert "pred=beliefs;td=beliefs+desires;probe=" in text
     assert all(word in text for word in ("brainlike", "end_to_end", "through_probe", "pred", "td", "probe"))
-    assert "policy_gradient" in text and "pg=" in text and "pg: REINFORCE" in text  # every row of the table
+    assert "policy_gradient" in text and "pg=" in text and "pg: the policy objective, REINFORCE" in text  # every row
+    assert "GRPO" in text  # the pg row as the policy head takes it
 
 
 def test_env_help_shows_only_that_environments_knobs_with_meaning_default_and_range(capsys):
