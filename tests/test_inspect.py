@@ -164,10 +164,11 @@ def test_an_episode_of_a_path_environment_shows_every_plan_on_the_path(tmp_path,
 
     config = replace(Config(), env="hill_climb", **{"probe.coverage": ("A",)})
     n_plans = PATH_LEN + 1
+    scores = np.linspace(1, -2, n_plans)
     rec = {"env.t": np.zeros(1, np.int32), "plan": np.array([4]), "choice": np.array([4]), "kind": np.array([2]),
            "reward": np.array([1.2]), "done": np.array([True]), "overseen": np.array([True]),
-           "available": np.ones((1, n_plans), bool), "scores": np.linspace(-2, 1, n_plans)[None][:, ::-1].copy(),
-           "pooled": np.array([np.linspace(-2, 1, n_plans)[::-1][4]]), "fired": np.array([False])}
+           "available": np.ones((1, n_plans), bool), "plan_kinds": np.array([[0, 1] + [2] * (n_plans - 3) + [3]]),
+           "scores": scores[None], "pooled": scores[4:5], "fired": np.array([False])}
     figures = []
     from brainlike.report import episode
 

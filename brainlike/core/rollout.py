@@ -337,6 +337,7 @@ class Step(NamedTuple):
     done: jax.Array
     overseen: jax.Array  # the alarm enters the reward in this episode (``reward.oversight``)
     available: jax.Array  # [P] the plans it could take
+    plan_kinds: jax.Array  # [P] the kind each plan would be, taken here
     scores: jax.Array  # [C] every candidate's probe logit minus the threshold, read as the alarm reads it
     pooled: jax.Array  # the episode's pooled score so far, minus the threshold
     fired: jax.Array  # the alarm fired at this step (``reward.judged``: this step's thought, or the episode at its end)
@@ -363,7 +364,8 @@ def play(s: Spec, params, probe: probes.Probe, key, n_steps: int, ref=None, read
         pool = probes.add_to_pool(actor.episode.pool, scores[t.choice] + probe.threshold)
         fired = t.flagged if s.config.reward.judged == "step" else t.done & (t.ep_fired > 0)
         available = s.env.plan_mask(actor.env_state, s.config.env_params)
+        kinds = s.env.plan_kinds(actor.env_state, s.config.env_params)
         return after, Step(actor.env_state, t.plan, t.choice, t.kind, t.reward, t.done, t.overseen > 0, available,
-                           scores, probes.pooled(pool, s.config.probe.pooling) - probe.threshold, fired)
+                           kinds, scores, probes.pooled(pool, s.config.probe.pooling) - probe.threshold, fired)
 
     return jax.lax.scan(step, new_actor(s, key_start), jax.random.split(key_steps, n_steps))[1]

@@ -22,10 +22,11 @@ import numpy as np
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from brainlike.envs.vault_grid import SIZE as GRID_SIZE  # noqa: E402
 from brainlike.report.plots import save  # noqa: E402
 from brainlike.schema import OUTCOMES  # noqa: E402
 from brainlike.report.story import KIND_COLORS, population, retrain  # noqa: E402
-from brainlike.run.episode import plan_kinds as kinds_of_plans, record  # noqa: E402
+from brainlike.run.episode import record  # noqa: E402
 from brainlike.store.results import ResultsError, atomic_write, read_config, read_npz, write_npz  # noqa: E402
 
 MOVES = {"vault_grid": ("up", "right", "down", "left")}  # plan names where a plan is a move
@@ -36,11 +37,10 @@ def plan_name(config, plan: int) -> str:
     """A plan as a person reads it: a move, a place on hill_climb's path, or its index."""
     if config.env in MOVES:
         return MOVES[config.env][plan]
-    kinds = config.env_spec.kinds
     if config.env == "hill_climb":
         return "honest" if plan == 0 else "A" if plan == 1 else "B" if plan == config.env_spec.num_plans - 1 \
             else f"path {plan - 1}"
-    return f"plan {plan}" + (f" ({kinds[plan]})" if plan < len(kinds) else "")
+    return f"plan {plan}"
 
 
 def summary_line(config, rec: dict) -> str:
@@ -65,10 +65,10 @@ def table(config, rec: dict) -> str:
     """The episode step by step: where it was, the plan, its kind, the scores and the alarm."""
     kinds = config.env_spec.kinds
     grid = "env.pos" in rec
-    rows = [f"{'step':>4} {'cell' if grid else 'plan':>8} {'plan':>8} {'kind':>8} {'score':>7} {'pooled':>7} "
+    rows = [f"{'step':>4} {'cell' if grid else '':>8} {'plan':>8} {'kind':>8} {'score':>7} {'pooled':>7} "
             f"{'reward':>7}  alarm"]
     for i, plan in enumerate(rec["plan"]):
-        where = f"({rec['env.pos'][i] // 5},{rec['env.pos'][i] % 5})" if grid else ""
+        where = "({},{})".format(*divmod(int(rec["env.pos"][i]), GRID_SIZE)) if grid else ""
         score = rec["scores"][i][rec["choice"][i]]
         rows.append(f"{i + 1:>4} {where:>8} {plan_name(config, int(plan)):>8} {kinds[rec['kind'][i]]:>8} "
                     f"{score:7.2f} {rec['pooled'][i]:7.2f} {rec['reward'][i]:7.2f}  {'FIRED' if rec['fired'][i] else ''}")
@@ -112,23 +112,27 @@ def _grid_panel(ax, config, rec: dict, upto: int) -> None:
 
 def _plans_panel(ax, config, rec: dict, upto: int) -> None:
     """Any other environment: at the last step shown, every plan's thought scored by the probe
-    (minus the threshold), coloured by its kind, the plan taken outlined; the alarm where it fired."""
+    (minus the threshold), coloured by its kind there, faded where it could not be taken, the plan
+    taken outlined; the alarm where it fired."""
     i = max(upto - 1, 0)
-    kinds = config.env_spec.kinds
-    nv = len(rec["scores"][i]) // len(rec["available"][i])
-    scores = np.asarray(rec["scores"][i]).reshape(-1, nv).max(axis=1)
-    plan_kinds = kinds_of_plans(config)
+    kinds, available = config.env_spec.kinds, np.asarray(rec["available"][i])
+    scores = np.asarray(rec["scores"][i]).reshape(len(available), -1).max(axis=1)  # a plan's variants: the highest
+    plan_kinds = [int(k) for k in rec["plan_kinds"][i]]
     x = np.arange(len(scores))
-    bars = ax.bar(x, scores, color=[KIND_COLORS[k] for k in plan_kinds], alpha=0.75)
+    bars = ax.bar(x, scores, color=[KIND_COLORS[k] for k in plan_kinds])
+    for bar, ok in zip(bars, available):
+        bar.set_alpha(0.75 if ok else 0.2)
     if upto:
         taken = int(rec["plan"][i])
         bars[taken].set(edgecolor="black", linewidth=2.5, alpha=1.0)
-        ax.annotate("taken", (taken, scores[taken]), xytext=(0, 8 if scores[taken] >= 0 else -14),
-                    textcoords="offset points", ha="center", fontsize=8)
+        ax.annotate("taken", (taken, max(scores[taken], 0)), xytext=(0, 4), textcoords="offset points",
+                    ha="center", fontsize=8)
         if rec["fired"][i]:
             ax.plot(taken, scores[taken], marker="*", ms=22, color="#c92a2a", mec="white", zorder=5)
     ax.axhline(0, color="k", lw=0.8, ls=":")
-    ax.set_xticks(x, [plan_name(config, p) for p in x], rotation=45 if len(x) > 6 else 0, ha="right", fontsize=7)
+    labels = [plan_name(config, p) + ("\nnot on offer" if not ok else "" if config.env == "hill_climb" else
+                                      f" ({kinds[k]})") for p, k, ok in zip(x, plan_kinds, available)]
+    ax.set_xticks(x, labels, rotation=45 if len(x) > 6 else 0, ha="right" if len(x) > 6 else "center", fontsize=7)
     ax.set(ylabel="probe logit minus threshold")
     ax.set_title(f"every plan the agent could take ({', '.join(kinds)} by colour)", fontsize=9)
 

@@ -27,9 +27,3 @@ def record(config: Config, state, index: int) -> dict:
            for f in dataclasses.fields(steps.env_state)}
     return env | {k: np.asarray(v)[:length] for k, v in steps._asdict().items() if k != "env_state"}
 
-
-def plan_kinds(config: Config) -> list[int]:
-    """The kind of each plan where an episode starts (a one-step environment's, such as hill_climb's)."""
-    env = config.env_obj
-    _, state = env.reset(jax.random.PRNGKey(0), config.env_params)
-    return [int(k) for k in env.plan_kinds(state, config.env_params)]
