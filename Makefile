@@ -14,6 +14,8 @@ OUT_DIRS := $(if $(filter 1,$(QUICK)),results/quick figures/quick,results figure
 INSPECT := inspect $(word 1,$(OUT_DIRS))/loop_closure --condition brainlike-noB-alpha0.3-rl_lr0.003 --seed 0
 # the grpo seed the tpr_cliff section links to: the LLM analogue at TPR 0.5
 INSPECT_LLM := inspect $(word 1,$(OUT_DIRS))/tpr_cliff --condition grpo-on-tpr0.5 --seed 0
+# the episode the README shows: through the door, the alarm reading only the last step's score (kept once played)
+INSPECT_EPISODE := inspect $(word 1,$(OUT_DIRS))/pooling --condition brainlike-last-a1.5 --seed 2 --episode --train
 
 .PHONY: install test test-all bench figures redraw clean $(EXPERIMENTS)
 
@@ -38,6 +40,7 @@ figures: install
 	$(PY) -m experiments $(EXPERIMENTS) $(QUICK_FLAG)
 	$(PY) -m brainlike $(INSPECT) --out $(word 2,$(OUT_DIRS))/inspect_example.png
 	$(PY) -m brainlike $(INSPECT_LLM) --out $(word 2,$(OUT_DIRS))/inspect_grpo.png
+	$(PY) -m brainlike $(INSPECT_EPISODE) --out $(word 2,$(OUT_DIRS))/inspect_episode.png
 
 $(EXPERIMENTS): install
 	$(PY) -m experiments $@ $(QUICK_FLAG)
@@ -49,6 +52,7 @@ redraw: install
 	$(PY) -m experiments $(REDRAWABLE) --redraw
 	$(PY) -m brainlike $(INSPECT) --out figures/inspect_example.png
 	$(PY) -m brainlike $(INSPECT_LLM) --out figures/inspect_grpo.png
+	$(PY) -m brainlike $(INSPECT_EPISODE) --out figures/inspect_episode.png
 
 clean:
 	rm -rf $(VENV) .jax_cache

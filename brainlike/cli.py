@@ -13,8 +13,10 @@ import difflib
 import importlib
 import importlib.util
 import os
+import shlex
 import sys
 import time
+import traceback
 from pathlib import Path
 
 from brainlike import config as cfg
@@ -50,7 +52,9 @@ def preparse(argv: list[str]) -> argparse.Namespace:
 
 def import_user_code(spec: str) -> None:
     """Import a Python file (``examples/coin_env.py``) or a module (``mylab.envs``), so that what
-    it registers with ``@envs.register`` is known; ``ConfigError`` if there is no such thing."""
+    it registers with ``@envs.register`` is known. A file may import the files beside it, as
+    ``python FILE`` would let it. ``ConfigError`` in one line if there is no such thing, or if
+    importing it fails (naming the file and line)."""
     path = Path(spec)
     if spec.endswith(".py") or "/" in spec or os.sep in spec:
         if not path.is_file():
@@ -61,14 +65,17 @@ def import_user_code(spec: str) -> None:
             if Path(getattr(loaded, "__file__", "") or "").resolve() == path.resolve():
                 return  # imported already
             name = f"brainlike_import_{name}"  # never shadow another module of that name (json.py, ...)
+        folder = str(path.resolve().parent)
+        if folder not in sys.path:  # its neighbours, as ``python FILE`` puts FILE's folder first
+            sys.path.insert(0, folder)
         module_spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(module_spec)
         sys.modules[name] = module  # dataclasses look their module up while the file runs
         try:
             module_spec.loader.exec_module(module)
-        except BaseException:
+        except Exception as e:
             sys.modules.pop(name, None)
-            raise
+            raise cfg.ConfigError(f"import: {spec}: {_failure(e)}") from None
         return
     if os.getcwd() not in sys.path:  # as ``python -m`` would: modules beside the current folder
         sys.path.append(os.getcwd())
@@ -77,7 +84,22 @@ def import_user_code(spec: str) -> None:
     except ModuleNotFoundError as e:
         if e.name and (spec == e.name or spec.startswith(e.name + ".")):
             raise cfg.ConfigError(f"import: {spec!r} is neither a file nor an importable module") from None
-        raise
+        raise cfg.ConfigError(f"import: {spec}: {_failure(e)}") from None
+    except Exception as e:
+        raise cfg.ConfigError(f"import: {spec}: {_failure(e)}") from None
+
+
+def _failure(e: Exception) -> str:
+    """Where and why an imported file failed, in one line: ``line 3 of helper.py: ModuleNotFoundError: ...``."""
+    frames = traceback.extract_tb(e.__traceback__)
+    here = Path(__file__).resolve().parent.parent
+    theirs = [f for f in frames if here not in Path(f.filename).resolve().parents and "importlib" not in f.filename]
+    if isinstance(e, SyntaxError) and e.filename:
+        where = f"line {e.lineno} of {Path(e.filename).name}: "
+    else:
+        where = f"line {theirs[-1].lineno} of {Path(theirs[-1].filename).name}: " if theirs else ""
+    message = " ".join(str(e).split())
+    return f"{where}{type(e).__name__}: {message}"
 
 
 # --------------------------------------------------------------------------- config flags
@@ -189,6 +211,14 @@ def config_from_args(args: argparse.Namespace) -> cfg.Config:
 # --------------------------------------------------------------------------- commands
 
 
+def _watch(args):
+    """The ``Watch`` that ``--log`` asks for, its runs named after the output folder; an extra that
+    is not installed fails here, before anything runs."""
+    from brainlike.report.watch import Watch, places
+
+    return Watch(places(args.log), Path(args.out).resolve().name, args.seed)
+
+
 def cmd_run(args) -> int:
     from brainlike.run.devices import use_cpu_devices
     from brainlike.run.runner import run_conditions
@@ -202,7 +232,8 @@ def cmd_run(args) -> int:
     start = time.perf_counter()
     try:  # a sweep of one condition, written into the output folder itself; a sweep too large for
         # memory or a folder that cannot be written is refused before anything is (``plan_memory``)
-        run_conditions({"": config}, args.seeds, args.seed, out=out, resume=args.resume)
+        with _watch(args) as watch:
+            run_conditions({"": config}, args.seeds, args.seed, out=out, resume=args.resume, watch=watch)
     except KeyboardInterrupt:
         print(f"\nbrainlike: interrupted; continue with the same command and --resume ({out})", file=sys.stderr)
         return 130
@@ -226,11 +257,31 @@ def _print_summary(summary: dict) -> None:
 
 def cmd_inspect(args) -> int:
     from brainlike.report.story import inspect
+    from brainlike.run.devices import use_cpu_devices
 
-    text, path = inspect(args.results, args.condition, args.seed, args.out)
+    use_cpu_devices()  # a seed trained again (--train) runs on every core
+    if args.episode is not None:
+        from brainlike.report.episode import inspect_episode
+        from brainlike.report.story import condition_folder
+
+        text, path = inspect_episode(condition_folder(args.results, args.condition), args.seed, args.episode,
+                                     args.out, args.animate, args.train, again_command(args))
+    elif args.animate:
+        raise cfg.ConfigError("animate: draws an episode; give --episode too")
+    else:
+        text, path = inspect(args.results, args.condition, args.seed, args.out, args.train, again_command(args))
     print(text)
-    print(f"plot: {path}")
+    print(f"{'animation' if args.animate else 'plot'}: {path}")
     return 0
+
+
+def again_command(args) -> str:
+    """This ``inspect`` command, with ``--train``: what a refusal to train tells to run."""
+    words = ["brainlike", "inspect", args.results] + (["--condition", args.condition] if args.condition else [])
+    words += ["--seed", str(args.seed)] + (["--episode", str(args.episode)] if args.episode is not None else [])
+    words += (["--animate"] if args.animate else []) + (["--out", args.out] if args.out else [])
+    words += [w for spec in args.imports or [] for w in ("--import", spec)]
+    return shlex.join(words + ["--train"])
 
 
 def cmd_sweep(args) -> int:
@@ -260,14 +311,17 @@ def cmd_sweep(args) -> int:
     conditions = grid(base, axes, zipped)
     if args.seeds < 1:
         raise cfg.ConfigError(f"seeds: {args.seeds} is out of range; allowed: >= 1")
+    watching = _watch(args)
     plans = plan_memory(conditions, args.seeds, out=args.out, resume=args.resume, chunk_logs=args.chunk_logs,
                         block_rows=args.block_rows)  # refuse a sweep too large before writing or printing anything
     ensure_writable(args.out)
     print(describe(conditions, args.seeds), file=sys.stderr)
     start = time.perf_counter()
     try:
-        results = run_conditions(conditions, args.seeds, args.seed, out=args.out, resume=args.resume,
-                                 chunk_logs=args.chunk_logs, block_rows=args.block_rows, plans=plans)
+        with watching as watch:
+            results = run_conditions(conditions, args.seeds, args.seed, out=args.out, resume=args.resume,
+                                     chunk_logs=args.chunk_logs, block_rows=args.block_rows, plans=plans,
+                                     watch=watch)
     except KeyboardInterrupt:
         print(f"\nbrainlike: interrupted; continue with the same command and --resume ({args.out})", file=sys.stderr)
         return 130
@@ -396,13 +450,9 @@ def build_parser(env: str | None = None) -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0, help="base seed: row i is fold_in(seed, i) (default 0)")
     run.add_argument("--out", required=True, help="output folder")
     run.add_argument("--resume", action="store_true", help="continue the run already in --out")
-    inspect = command("inspect", "one seed's story over training, as a table and a plot", cmd_inspect)
-    inspect.add_argument("results", help="a run folder, or an experiment's results folder with --condition")
-    inspect.add_argument("--condition", help="condition folder inside RESULTS")
-    inspect.add_argument("--seed", type=int, default=0, help="seed index (default 0)")
-    inspect.add_argument("--out", help="where to write the plot (default RESULTS/CONDITION/seed<I>.png)")
-    inspect.add_argument("--import", dest="imports", action="append", metavar="FILE_OR_MODULE",
-                         help="import a Python file or module first (repeatable): the run's own environment")
+    add_log_arg(run)
+    _add_inspect(command("inspect", "one seed's story over training, as a table and a plot, or one of its episodes "
+                         "as a picture", cmd_inspect))
     _add_sweep(command("sweep", "a grid of conditions x seeds, sharded over devices, checkpointed, resumable",
                        cmd_sweep), env)
     export = command("export", "one CSV row per seed: condition, the config fields that vary across conditions, "
@@ -435,6 +485,37 @@ def build_parser(env: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+LOG_HELP = ("log each condition's per-block means and 95%% intervals over seeds as they arrive, one run per "
+            "condition named as its results folder, its config attached (repeatable): tensorboard:DIR (needs "
+            "pip install 'brainlike[tensorboard]') or wandb:PROJECT (needs 'brainlike[wandb]'; online or offline as "
+            "W&B is set up)")
+
+
+def add_log_arg(parser: argparse.ArgumentParser) -> None:
+    """``--log tensorboard:DIR`` / ``--log wandb:PROJECT`` (``report.watch``)."""
+    parser.add_argument("--log", action="append", metavar="PLACE:WHERE", help=LOG_HELP)
+
+
+def _add_inspect(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("results", help="a run folder, or an experiment's results folder with --condition")
+    parser.add_argument("--condition", help="condition folder inside RESULTS")
+    parser.add_argument("--seed", type=int, default=0, help="seed index (default 0)")
+    parser.add_argument("--out", help="where to write the plot (default RESULTS/CONDITION/seed<I>.png)")
+    parser.add_argument("--import", dest="imports", action="append", metavar="FILE_OR_MODULE",
+                        help="import a Python file or module first (repeatable): the run's own environment")
+    parser.add_argument("--train", action="store_true",
+                        help="where the seed's curves are not on disk (committed results keep summaries only), "
+                             "train that one seed again from the condition's config.json (seed i is the same alone "
+                             "as in any population), showing progress, and keep its curves as seed<I>.npz")
+    parser.add_argument("--episode", type=int, nargs="?", const=0, metavar="N",
+                        help="draw one episode of the seed's trained agent instead (episode N, default 0): the route "
+                             "step by step (vault_grid) or every plan it could take (hill_climb, ...), each step's "
+                             "kind, the supervisor, the probe's score against its threshold and where the alarm "
+                             "fired; a PNG (default RESULTS/CONDITION/seed<I>-episode<N>.png), kept as "
+                             "seed<I>-episode<N>.npz; the agent is trained again for it (--train)")
+    parser.add_argument("--animate", action="store_true", help="with --episode: a GIF that adds a step per frame")
+
+
 def _add_sweep(sweep: argparse.ArgumentParser, env: str | None) -> None:
     add_config_args(sweep, env)
     sweep.add_argument("--grid", action="append", metavar="FIELD=V1,V2,...",
@@ -445,6 +526,7 @@ def _add_sweep(sweep: argparse.ArgumentParser, env: str | None) -> None:
     sweep.add_argument("--seed", type=int, default=0, help="base seed: seed i is fold_in(seed, i) (default 0)")
     sweep.add_argument("--out", required=True, help="output folder: one folder per condition, and checkpoints")
     sweep.add_argument("--resume", action="store_true", help="continue the sweep already in --out")
+    add_log_arg(sweep)
     sweep.add_argument("--chunk-logs", type=int, help="logged points between checkpoints (default: a tenth)")
     sweep.add_argument("--block-rows", type=int, help="rows per device in one compiled call (default 128 on CPU)")
     sweep.add_argument("--cpu-devices", type=int, default=0,

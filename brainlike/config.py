@@ -17,7 +17,7 @@ import numbers
 from dataclasses import dataclass
 
 from brainlike import envspec
-from brainlike.knobs import ConfigError, check_fields, knob
+from brainlike.knobs import ConfigError, check_fields, knob, unknown
 from brainlike.routes import has_policy_head, parse_routing
 
 
@@ -428,7 +428,7 @@ def _env_knobs(env: str, given) -> envspec.EnvParams:
             overrides = dict(given)
         for name, value in overrides.items():
             if name not in knobs:
-                raise ConfigError(f"env.{name}: unknown knob of {env}; allowed: {', '.join(knobs)}")
+                raise unknown(f"env.{name}", [f"env.{k}" for k in knobs], f"knob of {env}")
             if not isinstance(value, numbers.Real):
                 raise ConfigError(f"env.{name}: {value!r} is not a number")
         params = spec.Params(**{k: float(v) for k, v in overrides.items()})
@@ -461,7 +461,18 @@ def to_dict(config: Config) -> dict:
 
 
 def from_dict(d: dict) -> Config:
+    """The config a stored dict (``to_dict``) describes, fields it leaves out at their defaults;
+    ``ConfigError`` naming a field it does not know, with the nearest one."""
     d = dict(d)
+    top = [f.name for f in dataclasses.fields(Config)]
+    for name, value in d.items():
+        if name not in top:
+            raise unknown(name, top)
+        if name in SECTIONS and isinstance(value, dict):
+            fields = [f.name for f in dataclasses.fields(_section_type(name))]
+            for key in value:
+                if key not in fields:
+                    raise unknown(f"{name}.{key}", [f"{name}.{f}" for f in fields])
     sections = {s: _section_type(s)(**_tuples(d.pop(s, {}))) for s in SECTIONS}
     env_params = tuple(sorted(dict(d.pop("env_params", {})).items()))
     return Config(**d, env_params=env_params, **sections)
@@ -485,13 +496,12 @@ def replace(config: Config, **dotted) -> Config:
         elif head in SECTIONS and tail:
             section = getattr(config, head)
             if tail not in {f.name for f in dataclasses.fields(section)}:
-                allowed = ", ".join(f"{head}.{f.name}" for f in dataclasses.fields(section))
-                raise ConfigError(f"{name}: unknown field; allowed: {allowed}")
+                raise unknown(name, [f"{head}.{f.name}" for f in dataclasses.fields(section)])
             sections[head][tail] = value
         elif not tail and head in {f.name for f in dataclasses.fields(Config)} and head not in SECTIONS:
             top[head] = value
         else:
-            raise ConfigError(f"{name}: unknown field; allowed: {', '.join(field_names(config))}")
+            raise unknown(name, field_names(config))
     new_sections = {s: dataclasses.replace(getattr(config, s), **kv) for s, kv in sections.items() if kv}
     if env_params or "env" in top:  # overrides, carried over to another environment's knobs
         top["env_params"] = tuple(sorted((dict(config.env_overrides()) | env_params).items()))

@@ -4,12 +4,21 @@ dataclass is made. Config sections and environments' parameters are declared wit
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import numbers
 
 
 class ConfigError(ValueError):
     """A config value that is not allowed; the message names the field."""
+
+
+def unknown(name: str, allowed, what: str = "field") -> ConfigError:
+    """``name: unknown field; did you mean X?`` (the nearest of ``allowed``), else the allowed names."""
+    allowed = list(allowed)
+    near = difflib.get_close_matches(name, allowed, n=1)
+    return ConfigError(f"{name}: unknown {what}; " + (f"did you mean {near[0]}?" if near else
+                                                        f"allowed: {', '.join(allowed)}"))
 
 
 def knob(default, help: str, lo=None, hi=None, choices=None, switch: bool = False):

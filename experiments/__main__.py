@@ -1,4 +1,4 @@
-"""Run experiments: ``python -m experiments NAME [NAME ...] [--quick] [--redraw] [--readme]``."""
+"""Run experiments: ``python -m experiments NAME [NAME ...] [--quick] [--redraw] [--readme] [--log PLACE:WHERE]``."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import sys
 import time
 from pathlib import Path
 
+from brainlike.cli import LOG_HELP
 from brainlike.report.experiment import draw, render_readings, run_experiment
+from brainlike.report.watch import Watch, places
 from brainlike.store.results import ResultsError, read_json
 from brainlike.run.devices import use_cpu_devices
 from brainlike.run.programs import release_compiled
@@ -50,6 +52,7 @@ def main(argv=None) -> int:
                         "(no training)")
     parser.add_argument("--results", default="results", help="results folder (default results)")
     parser.add_argument("--figures", default="figures", help="figures folder (default figures)")
+    parser.add_argument("--log", action="append", metavar="PLACE:WHERE", help=LOG_HELP)
     args = parser.parse_args(argv)
     configure()
     use_cpu_devices()  # one JAX device per core, so that blocks of seeds run side by side
@@ -60,6 +63,7 @@ def main(argv=None) -> int:
               file=sys.stderr)
         return 2
     try:
+        logging = places(args.log)  # an extra that is not installed fails now, before anything runs
         if args.readme:
             path = Path(args.readme)
             path.write_text(render_readings(path.read_text(), readings(Path(args.results), names or NAMES)))
@@ -71,7 +75,9 @@ def main(argv=None) -> int:
                 print(draw(experiment, summary, Path(args.figures)))
                 continue
             start = time.perf_counter()
-            summary = run_experiment(experiment, args.quick, Path(args.results), Path(args.figures), args.seeds)
+            with Watch(logging, name) as watch:
+                summary = run_experiment(experiment, args.quick, Path(args.results), Path(args.figures), args.seeds,
+                                         watch=watch)
             release_compiled()  # ten figures' programs in one process would exhaust its memory maps
             print(f"{name}: {summary['n_seeds']} seeds x {len(summary['conditions'])} conditions in "
                   f"{time.perf_counter() - start:.1f}s ({summary['train_s']}s of training, resumed runs included)")

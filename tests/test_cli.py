@@ -41,6 +41,18 @@ def test_run_writes_config_metrics_and_summary(cli_run, tiny_config, tiny_popula
         np.testing.assert_array_equal(arrays[k], v, err_msg=k)
 
 
+def test_resume_of_a_finished_run_reads_it_back_and_leaves_its_files_unchanged(cli_run, tmp_path, capsys):
+    """``--resume`` on a run that finished prints its summary and writes nothing: its recorded wall time
+    (sweep.json) stayed, where it was rewritten with the milliseconds the read-back took."""
+    import shutil
+
+    out = shutil.copytree(cli_run, tmp_path / "run")
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()}
+    assert cli.main(["run", *TINY_FLAGS, "--out", str(out), "--resume"]) == 0
+    assert "outcomes:" in capsys.readouterr().out
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()} == before
+
+
 def test_summary_has_the_design_schema(cli_run):
     summary = json.loads((cli_run / "summary.json").read_text())
     assert summary["n_seeds"] == TINY_SEEDS
@@ -191,7 +203,8 @@ def test_routing_help_gives_the_table_syntax():
     text = _actions("run")["--routing"].help
     assert "pred=beliefs;td=beliefs+desires;probe=" in text
     assert all(word in text for word in ("brainlike", "end_to_end", "through_probe", "pred", "td", "probe"))
-    assert "policy_gradient" in text and "pg=" in text and "pg: REINFORCE" in text  # every row of the table
+    assert "policy_gradient" in text and "pg=" in text and "pg: the policy objective, REINFORCE" in text  # every row
+    assert "GRPO" in text  # the pg row as the policy head takes it
 
 
 def test_env_help_shows_only_that_environments_knobs_with_meaning_default_and_range(capsys):
@@ -239,6 +252,33 @@ def test_import_of_a_module_by_name_registers_its_environment(tmp_path, monkeypa
     _help(["run", "--import", "my_lab_envs", "--env", "my_lab_copy", "--help"])
     text = capsys.readouterr().out
     assert "knobs of my_lab_copy" in text and "--env.b_prevalence" in text
+
+
+def test_import_of_a_file_that_imports_a_file_beside_it(tmp_path, monkeypatch, capsys):
+    """An environment file may import its neighbours, as ``python FILE`` would let it, from any
+    working folder; a neighbour that is missing is one line naming the file, the line and the module."""
+    from brainlike import envs
+
+    lab = tmp_path / "lab"
+    lab.mkdir()
+    (lab / "lab_plans.py").write_text("NAME = 'lab_copy'\n")
+    (lab / "lab_env.py").write_text(
+        "from lab_plans import NAME\nfrom brainlike import envs\nfrom brainlike.envs.plan_market import PlanMarket\n"
+        "\n\n@envs.register\nclass Copy(PlanMarket):\n    name = NAME\n")
+    (lab / "lab_broken.py").write_text("import math\nimport lab_no_such_neighbour\n")
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.setitem(envs.REGISTRY, "lab_copy", None)  # registered by the import below, removed after
+    for name in ("lab_plans", "lab_env"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    _help(["run", "--import", str(lab / "lab_env.py"), "--env", "lab_copy", "--help"])
+    assert "knobs of lab_copy" in capsys.readouterr().out
+    out = tmp_path / "out"
+    assert cli.main(["run", "--import", str(lab / "lab_broken.py"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"brainlike: error: import: {lab / 'lab_broken.py'}: line 2 of lab_broken.py: "
+                   "ModuleNotFoundError: No module named 'lab_no_such_neighbour'"], err
+    assert not out.exists()
 
 
 @pytest.mark.parametrize("spec", ["examples/no_such_env.py", "no_such_module_anywhere"])
@@ -338,7 +378,7 @@ def test_a_saved_condition_of_another_environment_brings_its_knobs(tmp_path):
 
 
 @pytest.mark.parametrize("text, what", [(None, "missing"), ("", "empty"), ('{"env": "plan_market", "run": {',
-                                        "damaged JSON"), ('{"beliefs": {"depth": 3}}', "not a brainlike config")])
+                                        "damaged JSON"), ('{"beliefs": 3}', "not a brainlike config")])
 @pytest.mark.parametrize("command", ["run", "sweep"])
 def test_a_missing_or_damaged_config_file_is_one_line_naming_it(tmp_path, capsys, text, what, command):
     path, out = tmp_path / "config.json", tmp_path / "out"
@@ -349,6 +389,22 @@ def test_a_missing_or_damaged_config_file_is_one_line_naming_it(tmp_path, capsys
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(path) in err[0] and what in err[0], err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("stored, hint", [
+    ({"beliefs": {"hiden": 32}}, "beliefs.hiden: unknown field; did you mean beliefs.hidden?"),
+    ({"rewrad": {}}, "rewrad: unknown field; did you mean reward?"),
+    ({"env_params": {"nosie": 0.1}}, "env.nosie: unknown knob of plan_market; did you mean env.noise?"),
+])
+def test_an_unknown_field_in_a_config_file_gets_the_nearest_one_as_a_flag_does(tmp_path, capsys, stored, hint):
+    """A --config file with a misspelt field is one line naming the file, the field and the nearest
+    field, as a misspelt flag is; not Python's own words for an unexpected keyword."""
+    path, out = tmp_path / "config.json", tmp_path / "out"
+    path.write_text(json.dumps(stored))
+    assert cli.main(["run", "--config", str(path), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0] == f"brainlike: error: {path}: {hint}", err
+    assert "__init__" not in err[0] and not out.exists()
 
 
 def test_a_shared_network_runs_and_inspects_from_the_command_line(tmp_path, capsys):

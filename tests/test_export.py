@@ -256,3 +256,37 @@ def test_inspect_leaves_out_the_columns_of_a_kind_never_on_offer(tiny_sweep):
     text = story(config, one, steps, label)
     assert "nan" not in text and "V(B)" not in text and "s(B)" not in text and "P(B)" in text
     assert "never on offer, so no valence or score: B." in text
+
+
+def _category_sweep(folder):
+    """Result files of a sweep over routings x alpha, with made-up summaries (nothing trained)."""
+    from brainlike.config import Config, replace, to_dict
+
+    for i, routing in enumerate(("brainlike", "end_to_end", "through_probe")):
+        for alpha in (0.5, 1.0):
+            condition = folder / f"routing={routing},reward.alpha={alpha:g}"
+            condition.mkdir(parents=True)
+            (condition / "config.json").write_text(json.dumps(to_dict(replace(Config(), routing=routing,
+                                                                              **{"reward.alpha": alpha}))))
+            mean = 0.1 * i + alpha / 10
+            (condition / "summary.json").write_text(json.dumps({
+                "n_seeds": 4, "metrics": {"return": {"mean": mean, "ci95": [mean - 0.05, mean + 0.05]}},
+                "outcomes": {"honest": 4}}))
+    return folder
+
+
+@pytest.mark.parametrize("x, by, joined", [("routing", "reward.alpha", False), ("reward.alpha", "routing", True)])
+def test_plot_joins_numbers_with_lines_and_draws_categories_as_points(tmp_path, monkeypatch, x, by, joined):
+    """Routings are categories: nothing lies between brainlike and end_to_end, so their means are points
+    with intervals, never joined by a line; a numeric axis (alpha) keeps its lines."""
+    from brainlike.report import sweep_plot
+
+    figures = []
+    monkeypatch.setattr(sweep_plot, "save", lambda fig, path: figures.append(fig))
+    sweep_plot.plot_sweep(_category_sweep(tmp_path / "sweep"), x, "return", by)
+    (ax,) = figures[0].axes
+    drawn = [line for line in ax.lines if line.get_marker() == "o"]  # the means (not the caps of their intervals)
+    assert len(drawn) == (2 if x == "routing" else 3)
+    assert all((line.get_linestyle() not in ("None", "none", "")) == joined for line in drawn)
+    if not joined:
+        assert [t.get_text() for t in ax.get_xticklabels()] == ["brainlike", "end_to_end", "through_probe"]

@@ -12,6 +12,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -370,3 +371,112 @@ def test_cli_sweep_distributed_runs_as_two_processes(tmp_path, tiny_population):
     with np.load(out / "reward.alpha=1" / "metrics.npz") as f:
         np.testing.assert_array_equal(f["outcome"], tiny_population[1])
         np.testing.assert_array_equal(f["plan_freq"], tiny_population[0]["plan_freq"])
+
+
+# --- 6. one writer per folder ------------------------------------------------------------------
+
+FIRST_WRITER = r"""
+import json, os, sys, time
+from brainlike.runtime import configure
+configure()
+from brainlike.config import Config, replace
+from brainlike.run import runner
+tiny = replace(Config(), **{k: tuple(v) if isinstance(v, list) else v for k, v in json.loads(sys.argv[1]).items()})
+out, signal_file, go_file, how = sys.argv[2:6]
+
+def pause_after_the_first_chunk(p):
+    if p.logs_done == 1:
+        if how == "kill":
+            os.kill(os.getpid(), 9)  # as a killed process: no clean-up of any kind
+        open(signal_file, "w").close()
+        deadline = time.time() + 300
+        while not os.path.exists(go_file) and time.time() < deadline:
+            time.sleep(0.05)
+
+runner.run_conditions({"": tiny}, 4, progress=pause_after_the_first_chunk, out=out)
+print("done")
+"""
+
+SECOND_WRITER = r"""
+import contextlib, io, json, sys
+from brainlike import cli
+said = []
+for extra in ([], ["--resume"]):
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = cli.main(["run", *json.loads(sys.argv[1]), "--seeds", "4", "--out", sys.argv[2], *extra])
+    said.append([rc, err.getvalue().strip().splitlines()])
+print(json.dumps(said))
+"""
+
+
+def _first_writer(tmp_path, out, how: str) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-c", FIRST_WRITER, json.dumps(TINY), str(out), str(tmp_path / "paused"),
+                             str(tmp_path / "go"), how], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+
+
+def _files(folder) -> dict:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_second_writer_is_refused_naming_the_first_which_finishes_intact(tmp_path, tiny_population):
+    """Two real processes on one folder: while the first trains (paused after its first chunk), the
+    second is refused in one line naming the first's pid, with and without --resume, and writes
+    nothing; the first then finishes with every file whole and every seed as trained alone."""
+    out = tmp_path / "run"
+    first = _first_writer(tmp_path, out, "pause")
+    try:
+        deadline = time.time() + 300
+        while not (tmp_path / "paused").exists():
+            assert first.poll() is None and time.time() < deadline, first.communicate()[1][-3000:]
+            time.sleep(0.1)
+        before = _files(out)
+        second = subprocess.run([sys.executable, "-c", SECOND_WRITER, json.dumps(TINY_FLAGS), str(out)], cwd=ROOT,
+                                capture_output=True, text=True, timeout=300)
+        assert second.returncode == 0, second.stderr[-3000:]
+        for rc, err in json.loads(second.stdout.strip().splitlines()[-1]):
+            assert rc == 2 and len(err) == 1, err
+            assert err[0].startswith(f"brainlike: error: out: {out} is being written by process {first.pid} on "), err
+            assert err[0].endswith("; wait for it to finish, or choose another folder"), err
+        assert _files(out) == before, "the refused process wrote nothing"
+        (tmp_path / "go").touch()
+        stdout, stderr = first.communicate(timeout=300)
+    finally:
+        first.kill()
+    assert first.returncode == 0 and stdout.strip() == "done", stderr[-3000:]
+    logged, outcome = runner._load_condition(res.read_npz(out / "metrics.npz"))
+    np.testing.assert_array_equal(outcome, tiny_population[1])
+    _same(logged, tiny_population[0])
+    assert json.loads((out / "sweep.json").read_text())["status"] == "complete"
+    assert (out / "manifest.json").exists() and not list(out.glob("checkpoint*")) and not list(out.glob(".*lock"))
+
+
+def test_a_folder_left_locked_by_a_killed_process_is_taken_over(tmp_path, capsys, tiny_population):
+    """A process killed mid-run (SIGKILL: nothing cleaned up) leaves its lock file; the next writer
+    sees that no live process holds it, says so, and resumes the run to the same results."""
+    out = tmp_path / "run"
+    killed = _first_writer(tmp_path, out, "kill")
+    killed.communicate(timeout=300)
+    assert killed.returncode == -9
+    left = json.loads((out / ".brainlike.lock").read_text())
+    assert left["pid"] == killed.pid and checkpoint.read_meta(out / "checkpoint-0.npz")["done"] == 1
+    assert cli.main(["run", *TINY_FLAGS, "--seeds", str(TINY_SEEDS), "--out", str(out), "--resume"]) == 0
+    err = capsys.readouterr().err
+    assert f"was left locked by process {killed.pid} on " in err and "which is no longer running; taking it over" in err
+    with np.load(out / "metrics.npz") as f:
+        np.testing.assert_array_equal(f["outcome"], tiny_population[1])
+        np.testing.assert_array_equal(f["plan_freq"], tiny_population[0]["plan_freq"])
+    assert not (out / ".brainlike.lock").exists()
+
+
+def test_one_process_may_take_its_own_folder_again_and_lets_go_of_it(tmp_path):
+    """An experiment holds its folder, then sweeps into it: the same process takes the lock again;
+    the folder is free (and the lock file gone) once the outer holder lets go."""
+    from brainlike.store.lock import writing
+
+    with writing(tmp_path):
+        with writing(tmp_path):
+            assert json.loads((tmp_path / ".brainlike.lock").read_text())["pid"] == os.getpid()
+        assert (tmp_path / ".brainlike.lock").exists()
+    assert not (tmp_path / ".brainlike.lock").exists()

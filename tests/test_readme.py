@@ -1,4 +1,7 @@
-"""Every number the README's gallery quotes is written from the committed summaries, and stays so."""
+"""Every number the README's gallery quotes is written from the committed summaries, and stays so; its
+contents reach every section."""
+
+import re
 
 from experiments.__main__ import NAMES, load, readings
 
@@ -20,3 +23,24 @@ def test_every_reading_in_the_readme_is_the_one_its_summary_writes():
 
 def test_every_experiment_declares_a_reading():
     assert all(load(name).reading for name in NAMES)
+
+
+def _anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
+
+
+def test_the_contents_reach_every_section_and_every_gallery_entry():
+    """The contents paragraph links every ``##`` section, every gallery entry (``###``) and the command
+    line's subsections, by the anchors GitHub gives them."""
+    text = (ROOT / "README.md").read_text()
+    contents = text[text.index("**Contents:**"):text.index("\n\n", text.index("**Contents:**"))]
+    linked = set(re.findall(r"\]\(#([^)]+)\)", contents))
+    gallery = text[text.index("\n## Gallery\n"):text.index("\n## Glossary\n")]
+    command_line = text[text.index("\n## Command line\n"):text.index("\n## Performance\n")]
+    headings = re.findall(r"^## (.+)$", text, flags=re.M) + re.findall(r"^### (.+)$", gallery, flags=re.M)
+    headings += [h for h in re.findall(r"^### (.+)$", command_line, flags=re.M) if h != "What is logged"]
+    missing = [h for h in headings if _anchor(h) not in linked]
+    assert not missing, f"the README's contents do not link: {missing}"
+    anchors = {_anchor(h) for h in re.findall(r"^#{2,4} (.+)$", text, flags=re.M)}
+    assert linked <= anchors, f"the contents link no section: {sorted(linked - anchors)}"

@@ -120,6 +120,14 @@ def test_seed_i_is_the_same_whatever_the_population_size(tiny_config, tiny_popul
     np.testing.assert_array_equal(outcome[:TINY_SEEDS], tiny_population[1])
 
 
+def test_one_seed_alone_gives_the_bits_it_gives_in_a_population(tiny_config, tiny_population):
+    """A population of one is padded to two rows a device: XLA compiles a batch of one otherwise,
+    and the last bit of a rate then differed from the same seed's in a population."""
+    logged, outcome = runner.run_conditions({"tiny": tiny_config}, 1, progress=False)["tiny"]
+    _same(logged, tiny_population[0], slice(0, 1))
+    np.testing.assert_array_equal(outcome, tiny_population[1][:1])
+
+
 # --- results, chunks, checkpoints and resume ---------------------------------------------
 
 def test_sweep_writes_results_and_matches_the_population(tmp_path, tiny_config, tiny_population):

@@ -322,3 +322,50 @@ def rollout(s: Spec, params, probe: probes.Probe, actors: Actor, key, explore: b
     keys = jax.random.split(jax.random.fold_in(key, 1), run.n_envs)
     v_end = jax.vmap(functools.partial(next_valence, s, params))(keys, actors.obs, available, actors.prev_plan)
     return actors, batch, v_end
+
+
+# --- one episode, for a person to see -----------------------------------------------------------
+
+class Step(NamedTuple):
+    """One decision of an episode as ``play`` records it (host-side drawing reads these)."""
+
+    env_state: Any  # the environment before the step
+    plan: jax.Array
+    choice: jax.Array
+    kind: jax.Array  # of the step taken
+    reward: jax.Array  # the innate reward
+    done: jax.Array
+    overseen: jax.Array  # the alarm enters the reward in this episode (``reward.oversight``)
+    available: jax.Array  # [P] the plans it could take
+    plan_kinds: jax.Array  # [P] the kind each plan would be, taken here
+    scores: jax.Array  # [C] every candidate's probe logit minus the threshold, read as the alarm reads it
+    pooled: jax.Array  # the episode's pooled score so far, minus the threshold
+    fired: jax.Array  # the alarm fired at this step (``reward.judged``: this step's thought, or the episode at its end)
+
+
+def alarm_scores(s: Spec, params, probe: probes.Probe, obs, noise, reader=None) -> jax.Array:
+    """``[C]``: every candidate thought's probe logit minus the threshold, as the alarm reads it
+    (through the frozen ``reader`` where there is one, as ``read_taken`` reads the thought taken)."""
+    if reader is None:
+        h = candidates(s, params, obs, noise).h
+    else:
+        h = jax.vmap(lambda c: read_taken(s, reader, obs, c, noise))(jnp.arange(s.env.num_plans * s.n_variants))
+    return jax.vmap(probes.logit, (None, 0))(probe, h) - probe.threshold
+
+
+def play(s: Spec, params, probe: probes.Probe, key, n_steps: int, ref=None, reader=None) -> Step:
+    """``n_steps`` decisions of one agent in one environment, acting as in RL (``actor_step``),
+    from a fresh episode: a ``Step`` per decision (an episode that ends is followed by the next)."""
+    key_start, key_steps = jax.random.split(key)
+
+    def step(actor, key):
+        after, t = actor_step(s, params, probe, actor, key, explore=False, ref=ref, reader=reader)
+        scores = alarm_scores(s, params, probe, actor.obs, candidate_noise(s, t.noise_key), reader)
+        pool = probes.add_to_pool(actor.episode.pool, scores[t.choice] + probe.threshold)
+        fired = t.flagged if s.config.reward.judged == "step" else t.done & (t.ep_fired > 0)
+        available = s.env.plan_mask(actor.env_state, s.config.env_params)
+        kinds = s.env.plan_kinds(actor.env_state, s.config.env_params)
+        return after, Step(actor.env_state, t.plan, t.choice, t.kind, t.reward, t.done, t.overseen > 0, available,
+                           kinds, scores, probes.pooled(pool, s.config.probe.pooling) - probe.threshold, fired)
+
+    return jax.lax.scan(step, new_actor(s, key_start), jax.random.split(key_steps, n_steps))[1]

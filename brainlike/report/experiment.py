@@ -22,6 +22,7 @@ from brainlike.store import results as res
 from brainlike.store import stats
 from brainlike.config import Config, from_dict, to_dict
 from brainlike.schema import OUTCOMES, SCALARS
+from brainlike.store.lock import writing
 from brainlike.store.summary import final_means
 from brainlike.store.stats import mean_ci, wilson
 
@@ -180,22 +181,28 @@ def evaluate(experiment: Experiment, results: dict[str, Result]) -> list[dict]:
 
 def run_experiment(experiment: Experiment, quick: bool, results_root: Path, figures_root: Path,
                    seeds: int | None = None, adjust: Callable[[Config], Config] | None = None,
-                   progress=True) -> dict:
+                   progress=True, watch=None) -> dict:
     """Train, write ``results/<name>/`` and ``figures/<name>.png``; returns the summary.
 
     Runs as a resumable sweep in ``results/<name>/``: killed at any point and run again, it
     picks up from its last checkpoint, and finished conditions are not trained again.
     ``adjust`` rewrites every condition's config (tests use it to shrink runs); ``progress`` is
-    passed to ``sweep.run_conditions``."""
-    from brainlike.run.runner import run_conditions
-
+    and ``watch`` (TensorBoard, W&B: ``report.watch``) are passed to ``sweep.run_conditions``.
+    Another process writing into ``results/<name>/`` is refused."""
     conditions = {name: (adjust or (lambda c: c))(c) for name, c in experiment.conditions(quick).items()}
     check_distinct(conditions)
     n_seeds = seeds or (experiment.quick_seeds if quick else experiment.seeds)
     out = res.ensure_writable(Path(results_root) / experiment.name)
     res.ensure_writable(figures_root)
+    with writing(out):  # from clearing what is stale to the summary: one writer
+        return _run_locked(experiment, quick, conditions, n_seeds, out, Path(figures_root), progress, watch)
+
+
+def _run_locked(experiment, quick, conditions, n_seeds, out, figures_root, progress, watch) -> dict:
+    from brainlike.run.runner import run_conditions
+
     forget_stale(out, conditions, n_seeds)
-    raw = run_conditions(conditions, n_seeds, progress=progress, out=out, resume=True)
+    raw = run_conditions(conditions, n_seeds, progress=progress, out=out, resume=True, watch=watch)
     results = {name: Result(conditions[name], *raw[name]) for name in conditions}
     blocks = {}
     for name, r in results.items():  # summaries are derived data: written anew from the metrics every time
@@ -210,7 +217,7 @@ def run_experiment(experiment: Experiment, quick: bool, results_root: Path, figu
     if experiment.statistics:
         summary["statistics"] = experiment.statistics(results)
     res.write_json(out / "summary.json", summary)
-    draw(experiment, summary, Path(figures_root))
+    draw(experiment, summary, figures_root)
     return summary
 
 

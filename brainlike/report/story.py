@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -13,17 +14,20 @@ import numpy as np  # noqa: E402
 from brainlike.schema import OUTCOMES  # noqa: E402
 from brainlike.store.summary import final_means  # noqa: E402
 from brainlike.report.plots import OUTCOME_COLORS, save  # noqa: E402
-from brainlike.store.results import ResultsError, load_run, read_config, read_npz, write_npz  # noqa: E402
+from brainlike.store.results import (ResultsError, load_run, logged_steps, read_config, read_json,  # noqa: E402
+                                     read_npz, write_npz)
 
 KIND_COLORS = ("#2b8a3e", "#e03131", "#f08c00", "#7048e8", "#1098ad", "#868e96")
 
 
-def load_seed(folder: Path, seed: int):
+def load_seed(folder: Path, seed: int, train: bool = False, again: str | None = None, say=None):
     """``(config, per-seed arrays, steps, outcome label)`` of one seed of a run folder.
 
     Read from the seed's own small file ``seed<I>.npz`` if there is one, else from the run's
     ``metrics.npz`` (not committed: large), in which case the seed's file is written, so that
-    its story can be told again, and committed, without the whole run."""
+    its story can be told again, and committed, without the whole run. A committed condition
+    (its config and summary, no metrics) has neither: with ``train`` the seed is trained again
+    from its config (``retrain``), else ``ResultsError`` gives the command that does (``again``)."""
     folder = Path(folder)
     if not (folder / "config.json").exists() and folder.is_dir():
         have = sorted(p.name for p in folder.iterdir() if (p / "config.json").exists())
@@ -34,6 +38,13 @@ def load_seed(folder: Path, seed: int):
         config, arrays = read_config(folder / "config.json"), read_npz(own)
         return config, {k: v for k, v in arrays.items() if k not in ("step", "outcome")}, arrays["step"], \
             OUTCOMES[int(arrays["outcome"])]
+    if not (folder / "metrics.npz").exists() and (folder / "config.json").exists():
+        if not train:
+            n = population(folder)[0]
+            raise ResultsError(f"seed {seed} of {folder} is not on disk (committed results keep each condition's "
+                               f"summary, not its {n} seeds' curves); seed {seed} is the same alone as in any "
+                               f"population, so train it again (one seed: {_steps(folder)}) with: {again or '--train'}")
+        return retrain(folder, seed, say)[:4]
     config, arrays, _ = load_run(folder)
     n = arrays["outcome"].shape[0]
     if not 0 <= seed < n:
@@ -41,6 +52,56 @@ def load_seed(folder: Path, seed: int):
     one = {k: v[seed] for k, v in arrays.items() if k not in ("step", "outcome")}
     write_npz(own, one | {"step": arrays["step"], "outcome": arrays["outcome"][seed]})
     return config, one, arrays["step"], OUTCOMES[int(arrays["outcome"][seed])]
+
+
+def population(folder: Path) -> tuple[int, int]:
+    """``(seeds, base seed)`` of the population a condition folder holds, from its summary."""
+    summary = read_json(Path(folder) / "summary.json")
+    return int(summary["n_seeds"]), int(summary.get("seed", 0))
+
+
+def _steps(folder: Path) -> str:
+    return f"{read_config(Path(folder) / 'config.json').run.steps:,} RL steps"
+
+
+def retrain(folder: Path, seed: int, say=None):
+    """Seed ``seed`` of a condition trained again, alone, from its ``config.json`` (seed i of a
+    population is the same alone: ``runner.train_seed``), with a progress bar: ``(config, per-seed
+    arrays, steps, outcome label, final state)``. Its curves are kept as ``seed<I>.npz``, and checked
+    against what the experiment's summary holds of that seed, where it holds it."""
+    from brainlike.run.runner import train_seed
+
+    say = say or (lambda text: print(text, file=sys.stderr))
+    folder = Path(folder)
+    config = read_config(folder / "config.json")
+    n, base = population(folder)
+    if not 0 <= seed < n:
+        raise ResultsError(f"seed: {seed} is out of range; {folder} has seeds 0..{n - 1}")
+    say(f"training seed {seed} of {folder} again from its config.json ({_steps(folder)}; seed {seed} is the same "
+        f"alone as in the population of {n})")
+    logged, outcome, state = train_seed(config, seed, base, progress=True, name=f"seed {seed} of {folder.name}")
+    one, steps = {k: v[0] for k, v in logged.items()}, logged_steps(config)
+    own = folder / f"seed{seed}.npz"
+    write_npz(own, one | {"step": steps, "outcome": outcome[0]})
+    label = OUTCOMES[int(outcome[0])]
+    say(f"kept as {own}; " + agreement(folder, seed, config, one, label))
+    return config, one, steps, label, state
+
+
+def agreement(folder: Path, seed: int, config, one: dict, label: str) -> str:
+    """Whether seed ``seed`` trained again ends as the experiment's summary says it ended (its label and
+    final deception rate), where the summary holds each seed (``per_seed``)."""
+    path = Path(folder).parent / "summary.json"
+    try:
+        committed = read_json(path)["conditions"][Path(folder).name]["per_seed"]
+    except (ResultsError, KeyError, TypeError):
+        return "the results hold no per-seed record to check it against"
+    final = float(final_means(np.asarray(one["deception_rate"], np.float64)[None], config.outcome.final_window)[0])
+    was = (committed["outcome"][seed], committed["deception_rate"][seed])
+    if was[0] == label and was[1] is not None and abs(was[1] - final) < 5e-4:
+        return f"as committed: {label}, final deception rate {final:.4f}"
+    return (f"it differs from the committed run ({was[0]}, final deception rate {was[1]}; now {label}, {final:.4f}): "
+            "the code or the processor differ from those the results were trained with (their manifest.json)")
 
 
 LEARNERS = {"grpo": "the GRPO analogue (a policy head of its own, group-relative advantages)",
@@ -114,14 +175,22 @@ def plot_seed(config, one: dict, steps, label: str, title: str, path: Path) -> N
     save(fig, path)
 
 
-def inspect(results: Path, condition: str | None, seed: int, out: Path | None) -> tuple[str, Path]:
-    """Print-ready story and the path of the plot written for one seed."""
+def condition_folder(results: Path, condition: str | None) -> Path:
+    """``results/condition`` (or ``results``); ``ResultsError`` naming the conditions there if it is not one."""
     folder = Path(results) / condition if condition else Path(results)
     if condition and not folder.is_dir():
         have = sorted(p.name for p in Path(results).iterdir() if (p / "config.json").exists()) \
             if Path(results).is_dir() else []
         raise ResultsError(f"condition: {condition!r} not found in {results}; allowed: {', '.join(have) or 'none'}")
-    config, one, steps, label = load_seed(folder, seed)
+    return folder
+
+
+def inspect(results: Path, condition: str | None, seed: int, out: Path | None, train: bool = False,
+            again: str | None = None) -> tuple[str, Path]:
+    """Print-ready story and the path of the plot written for one seed (``load_seed``: ``train``
+    and ``again``)."""
+    folder = condition_folder(results, condition)
+    config, one, steps, label = load_seed(folder, seed, train, again)
     out = Path(out) if out else folder / f"seed{seed}.png"
     plot_seed(config, one, steps, label, f"{folder.name}, seed {seed}", out)
     return story(config, one, steps, label), out

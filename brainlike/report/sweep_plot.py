@@ -3,7 +3,8 @@
 A sweep's folder holds one folder per condition with ``config.json`` and ``summary.json``
 (``brainlike sweep`` writes them; so does an experiment). The plot reads those alone: each
 condition's mean and 95% CI over seeds of a metric's final window, as ``summary.json`` has
-them, drawn against the values of ``x``, one line per value of ``by``; for the metric
+them, drawn against the values of ``x``, one line per value of ``by`` (points alone where ``x``
+is a category, such as the routing: nothing lies between two categories); for the metric
 ``outcomes``, the share of seeds with each outcome as stacked bars, one panel per value of
 ``by``.
 """
@@ -129,7 +130,7 @@ def plot_sweep(folder, x: str, metric: str, by: str | None = None, out=None) -> 
             present = [(p, v) for p, v in zip(pos, xs) if (v, g) in cell]
             shift = offset * (i - (len(groups) - 1) / 2)
             errorbar(ax, [p + shift for p, _ in present], [cell[(v, g)]["metrics"][metric] for _, v in present],
-                     label=f"{by}={g}" if by else None)
+                     label=f"{by}={g}" if by else None, style="o-" if numeric else "o")  # categories: no lines
         if not numeric:
             ax.set_xticks(pos, xs, rotation=30 if max(map(len, xs)) > 6 else 0, ha="right", fontsize=7)
         ax.set_xlabel(x, fontsize=8)

@@ -42,12 +42,14 @@ def read_meta(path) -> dict:
 
 
 def load(path, like) -> tuple:
-    """``(tree, meta)``: the checkpoint's leaves as NumPy arrays in the structure of ``like``.
+    """``(tree, meta)``: the checkpoint's leaves as NumPy arrays in the structure of ``like``, or of
+    ``like(meta)`` where the expected tree depends on the file's own meta (read in the same open).
 
     Raises ``ResultsError`` naming the file if the stored tree is not ``like``'s.
     """
-    expected, treedef = jax.tree.flatten(like)
     with _open(path) as f:
+        meta = json.loads(str(f[_META]))
+        expected, treedef = jax.tree.flatten(like(meta) if callable(like) else like)
         if str(f[_TREE]) != str(treedef):
             raise ResultsError(f"{path}: checkpoint holds a different state tree than this sweep builds "
                                "(was it written by another version of brainlike?)")
@@ -61,7 +63,6 @@ def load(path, like) -> tuple:
                 raise ResultsError(f"{path}: checkpoint array {i} is {x.dtype}{list(x.shape)}; "
                                    f"this sweep expects {np.dtype(want.dtype)}{list(want.shape)}")
             leaves.append(x)
-        meta = json.loads(str(f[_META]))
     return jax.tree.unflatten(treedef, leaves), meta
 
 

@@ -83,13 +83,18 @@ def use_cpu_devices(n: int = 0) -> int:
     return n
 
 
+MIN_ROWS = 2  # XLA compiles a batch of one row otherwise: the last bit of a rate then differs from a population's
+
+
 def block_layout(n_rows: int, block_rows: int) -> tuple[int, int]:
     """``(rows per block, number of blocks)`` for ``block_rows`` rows per device.
 
     Each device gets ``min(block_rows, n_rows)`` rows per call whatever the number of
-    devices, so a row meets the same shapes, and gives the same bits, on one device or many.
+    devices, so a row meets the same shapes, and gives the same bits, on one device or many;
+    and never fewer than ``MIN_ROWS`` (padded), so that one seed trained alone gives the bits it
+    gives in any population.
     """
-    per_device = max(1, min(block_rows, n_rows))
+    per_device = max(MIN_ROWS, min(block_rows, n_rows))
     block = per_device * jax.device_count()
     return block, -(-n_rows // block)
 

@@ -7,14 +7,13 @@ grid axis lists values separated by ``,`` (``--grid probe.coverage=A,A+B`` is tw
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import itertools
 import re
 
 import numpy as np
 
 from brainlike import config as cfg
-from brainlike.config import Config, ConfigError
+from brainlike.config import Config, ConfigError, unknown
 from brainlike.core.traced import compile_key
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_.,=+-]+$")
@@ -25,8 +24,7 @@ def field_type(base: Config, name: str):
     head, _, tail = name.partition(".")
     if head == "env" and tail:
         if tail not in base.env_spec.knobs():
-            raise ConfigError(f"{name}: unknown knob of {base.env}; "
-                              f"allowed: {', '.join('env.' + k for k in base.env_spec.knobs())}")
+            raise unknown(name, ["env." + k for k in base.env_spec.knobs()], f"knob of {base.env}")
         return float
     top = {f.name: f for f in dataclasses.fields(Config)}
     if not tail and head in top and head not in cfg.SECTIONS and head != "env_params":
@@ -35,10 +33,7 @@ def field_type(base: Config, name: str):
         fields = {f.name: f for f in dataclasses.fields(getattr(base, head))}
         if tail in fields:
             return _resolve(fields[tail].type)
-    names = cfg.field_names(base)
-    near = difflib.get_close_matches(name, names, n=1)
-    hint = f"did you mean {near[0]}?" if near else f"allowed: {', '.join(names)}"
-    raise ConfigError(f"{name}: unknown field; {hint}")
+    raise unknown(name, cfg.field_names(base))
 
 
 def _resolve(kind):

@@ -13,7 +13,8 @@ checkpoint of the whole group (the ``RunState`` of every row, the points logged 
 many); ``resume=True`` picks a killed sweep up from its checkpoints and ends with the same
 results as an uninterrupted run. Each finished condition gets ``out/<condition>/`` with
 ``config.json``, ``metrics.npz`` (seeds x time), ``summary.json`` and, last,
-``manifest.json``; a condition folder without a manifest is unfinished.
+``manifest.json``; a condition folder without a manifest is unfinished. One process writes into
+``out`` at a time (``store.lock``).
 
 Before anything is written, ``plan_memory`` estimates the memory the sweep needs (each
 structure's state and logged point per row, from ``jax.eval_shape``, times rows, plus the
@@ -48,6 +49,7 @@ from brainlike.run.programs import compiled
 from brainlike.run.progress import Clock, Progress, progress_bar
 from brainlike.store import outcomes
 from brainlike.store.manifest import manifest
+from brainlike.store.lock import writing
 from brainlike.store.results import ResultsError, ensure_writable, read_json, read_npz, write_json, write_npz, write_run
 
 SWEEP_FILE = "sweep.json"
@@ -57,7 +59,7 @@ METRICS = "metrics.npz"
 
 def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, progress=True, *,
                    out=None, resume: bool = False, chunk_logs: int | None = None,
-                   block_rows: int | None = None, plans: list | None = None):
+                   block_rows: int | None = None, plans: list | None = None, watch=None):
     """Train ``n_seeds`` seeds of every condition: ``{name: (logged, outcome)}`` as NumPy.
 
     ``logged[metric]`` is ``[n_seeds, n_logs, ...]``, ``outcome`` ``[n_seeds]``. Seed ``i`` of
@@ -71,7 +73,12 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
     ``block_rows``: rows per device in one compiled call (default ``default_block_rows()``).
     A sweep too large for the memory available raises ``ValueError`` before anything is written
     (``plan_memory``, unless the caller gives its ``plans``); a write that fails mid-sweep raises
-    ``ResultsError`` naming the folder, the last checkpoint intact.
+    ``ResultsError`` naming the folder, the last checkpoint intact. While it runs, ``out`` is
+    locked (``store.lock``): another process that would write into it is refused, naming this one.
+    Resuming a finished sweep reads its results back and writes nothing (labels that a newer rule
+    changes aside). ``watch``: called as ``watch(name, config, logged, start)`` for every condition
+    after every chunk, ``logged`` its points so far (``[n_seeds, points, ...]``) and ``start`` the
+    first new one (``report.watch.Watch``: TensorBoard, W&B); a finished group read back is shown whole.
     """
     check_conditions(conditions, n_seeds)
     n_seeds = int(n_seeds)
@@ -87,39 +94,77 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
         out = Path(out)
     plans = plans or plan_memory(conditions, n_seeds, block_rows=block_rows, chunk_logs=chunk_logs, out=out,
                                  resume=resume)
+    with _one_writer(out):
+        return _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec, watch)
+
+
+def _one_writer(out):
+    """The output folder's lock (``store.lock``), held by the process that writes (the first), if any."""
+    if out is None or jax.process_index() != 0:
+        return contextlib.nullcontext()
+    return writing(ensure_writable(out))
+
+
+def _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec, watch):
+    """``run_conditions`` once its arguments are checked, its memory planned and its folder locked."""
+    previous = None
     if out is not None:
-        out = _prepare_out(out, spec, resume)
+        out, previous = _prepare_out(out, spec, resume)
     callback = progress if callable(progress) else (progress_bar() if progress else None)
     steps = {name: c.run.n_updates * c.run.steps_per_update for name, c in conditions.items()}
     clock = Clock(float(sum(steps.values())) * n_seeds)
-    results, done_conditions = {}, 0
+    results, done_conditions, trained = {}, 0, False
     for gi, names in enumerate(groups):
         # a committed result holds its summaries but not its (large) metrics: such a group trains again
         finished = out is not None and resume and all((out / n / MANIFEST).exists() and (out / n / METRICS).exists()
                                                        for n in names)
         if finished:
             results |= _relabelled([conditions[n] for n in names], names, out)
+            for n in names if watch else ():
+                watch(n, conditions[n], results[n][0], 0)
             clock.skip(sum(steps[n] for n in names) * n_seeds)
         else:
-            def report(logs_done, n_logs, phase, names=names, gi=gi):
-                if callback:
-                    per_seed = steps[names[0]]
-                    callback(Progress(gi, len(groups), tuple(names), done_conditions, len(conditions),
-                                      logs_done, n_logs, per_seed * logs_done // n_logs, per_seed,
-                                      clock.elapsed(), clock.eta(), phase))
-
+            report = _reporter(callback, clock, gi, len(groups), names, done_conditions, len(conditions),
+                               steps[names[0]])
             start = time.perf_counter()
             group_results = _run_group([conditions[n] for n in names], names, n_seeds, seed, plans[gi], out,
-                                       resume, gi, clock, report)
+                                       resume, gi, clock, report, watch)[0]
             if out is not None and jax.process_index() == 0:
                 _finish_group(out, gi, {n: conditions[n] for n in names}, group_results, n_seeds, seed,
                               time.perf_counter() - start, plans[gi].block_rows)
             results.update(group_results)
+            trained = True
         done_conditions += len(names)
-    if out is not None and jax.process_index() == 0:
+    finished_before = not trained and (previous or {}).get("status") == "complete"
+    if out is not None and jax.process_index() == 0 and not finished_before:  # a finished sweep read back: as it was
         with _writing(out, "every result is written; only the sweep's status is not"):
             write_json(out / SWEEP_FILE, spec | {"status": "complete", "wall_s": clock.elapsed()})
     return {name: results[name] for name in conditions}
+
+
+def _reporter(callback, clock: Clock, gi: int, n_groups: int, names, done_conditions: int, n_conditions: int,
+              per_seed: int):
+    """``report(logs_done, n_logs, phase)`` for one group: a ``Progress`` to ``callback``, if any."""
+    def report(logs_done, n_logs, phase):
+        if callback:
+            callback(Progress(gi, n_groups, tuple(names), done_conditions, n_conditions, logs_done, n_logs,
+                              per_seed * logs_done // n_logs, per_seed, clock.elapsed(), clock.eta(), phase))
+    return report
+
+
+def train_seed(config: Config, index: int, seed: int = 0, progress=False, name: str | None = None):
+    """Seed ``index`` of a population of ``config`` (base seed ``seed``), trained alone: ``(logged
+    [1, n_logs, ...], outcome [1], its final RunState)``, the bits that seed has in any population
+    (its key is ``fold_in(seed, index)``, and a device never runs fewer than two rows). ``progress``
+    as in ``run_conditions``, labelled ``name``."""
+    callback = progress if callable(progress) else (progress_bar() if progress else None)
+    per_seed = config.run.n_updates * config.run.steps_per_update
+    clock = Clock(float(per_seed))
+    report = _reporter(callback, clock, 0, 1, [name or f"seed {index}"], 0, 1, per_seed)
+    plan = plan_memory({"seed": config}, 1)[0]
+    results, rows, states = _run_group([config], ["seed"], 1, seed, plan, None, False, 0, clock, report, first=index)
+    logged, outcome = results["seed"]
+    return logged, outcome, jax.tree.map(lambda x: x[0], rows.gather(states))
 
 
 def _finish_group(out: Path, gi: int, configs: dict, group_results: dict, n_seeds, seed, wall, block_rows):
@@ -191,29 +236,30 @@ class Blocks:
         return state, (jax.eval_shape(self.advance_fn, state, self.configs_dev[0], n_logs)[1] if n_logs else {})
 
 
-def rows_of(configs: list[Config], n_seeds: int, seed: int):
-    """Keys and configs of rows ``[condition, seed]`` (condition-major), as NumPy: the configs
-    stacked, every numeric knob with a leading row axis."""
-    keys = np.tile(np.asarray(seed_keys(seed, np.arange(n_seeds))), (len(configs), 1))
+def rows_of(configs: list[Config], n_seeds: int, seed: int, first: int = 0):
+    """Keys and configs of rows ``[condition, seed]`` (condition-major) for seeds ``first`` to
+    ``first + n_seeds - 1``, as NumPy: the configs stacked, every numeric knob with a leading row axis."""
+    keys = np.tile(np.asarray(seed_keys(seed, np.arange(first, first + n_seeds))), (len(configs), 1))
     return keys, stacked(configs, n_seeds)
 
 
-def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, report):
-    """Rows ``[condition, seed]`` of one structure; ``{name: (logged, outcome)}``.
+def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, report, watch=None, first=0):
+    """Rows ``[condition, seed]`` of one structure (seeds ``first`` on): ``({name: (logged, outcome)},
+    the rows' ``Blocks``, their final states)``.
 
     The logged points of every row live in one host array per metric, ``[n_rows, n_logs, ...]``,
-    filled chunk by chunk: no concatenation, and a checkpoint writes views of it.
+    filled chunk by chunk: no concatenation, and a checkpoint writes views of it; ``watch`` sees
+    views of it too.
     """
-    first = configs[0]
-    n_logs = first.run.n_logs
+    n_logs = configs[0].run.n_logs
     ckpt = checkpoint.group_path(out, gi) if out is not None else None
     resuming = ckpt is not None and resume and ckpt.exists()
-    rows = Blocks(first, *rows_of(configs, n_seeds, seed), plan.block_rows)
-    work_per_log = first.run.log_every * first.run.steps_per_update * rows.n_rows
+    rows = Blocks(configs[0], *rows_of(configs, n_seeds, seed, first), plan.block_rows)
+    work_per_log = configs[0].run.log_every * configs[0].run.steps_per_update * rows.n_rows
     meta = json.loads(json.dumps({"names": list(names), "configs": [cfg.to_dict(c) for c in configs],
                                   "n_seeds": n_seeds, "seed": int(seed), "block_rows": plan.block_rows,
                                   "n_logs": n_logs}))
-    states, logged, done = None, None, 0
+    states, logged, done, shown = None, None, 0, 0
     if resuming:
         states, stored, done = _resume(ckpt, meta, rows)
         logged = _filled(None, stored, 0, n_logs) if done else None
@@ -234,9 +280,20 @@ def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, repo
                   f"the last checkpoint, {ckpt.name} ({done} of {n_logs} logged points), is intact")
         done += size
         clock.add(work_per_log * size)
+        shown = _watched(watch, names, configs, logged, n_seeds, shown, done)
         report(done, n_logs, "RL" if done < n_logs else "RL done")
+    _watched(watch, names, configs, logged, n_seeds, shown, done)  # a checkpoint that held every point
     per_condition = [{k: v[i * n_seeds:(i + 1) * n_seeds] for k, v in logged.items()} for i in range(len(names))]
-    return {name: (part, outcomes.label(config, part)) for name, config, part in zip(names, configs, per_condition)}
+    results = {name: (part, outcomes.label(config, part)) for name, config, part in zip(names, configs, per_condition)}
+    return results, rows, states
+
+
+def _watched(watch, names, configs, logged, n_seeds: int, shown: int, done: int) -> int:
+    """Points ``shown`` to ``done`` of every condition of a group to ``watch``; the points shown now."""
+    if watch is not None and done > shown:
+        for i, (name, config) in enumerate(zip(names, configs)):
+            watch(name, config, {k: v[i * n_seeds:(i + 1) * n_seeds, :done] for k, v in logged.items()}, shown)
+    return done
 
 
 def _phase(what: str, jitted) -> str:
@@ -268,24 +325,26 @@ def _save(path, rows: Blocks, states, logged, done, meta, kept: str):
 
 
 def _resume(path, meta, rows: Blocks):
-    """The states (on devices), logged points and count stored in a group's checkpoint."""
-    stored = checkpoint.read_meta(path)
-    for key in ("names", "configs", "n_seeds", "seed", "n_logs"):
-        if stored.get(key) != meta[key]:
-            raise ResultsError(f"{path}: checkpoint belongs to another sweep ({key} differs); "
-                               "remove it or choose another output folder")
-    done = int(stored["done"])
-    state_shape, logged_shape = rows.shapes(1 if done else 0)
-    n = rows.n_rows
-    like = {"state": jax.tree.map(lambda s: jax.ShapeDtypeStruct((n,) + s.shape[1:], s.dtype), state_shape),
-            "logged": {k: jax.ShapeDtypeStruct((n, done) + v.shape[2:], v.dtype) for k, v in logged_shape.items()}}
-    tree, _ = checkpoint.load(path, like)
-    return rows.scatter(tree["state"]), tree["logged"], done
+    """The states (on devices), logged points and count stored in a group's checkpoint, read in one
+    open of the file: its meta and its arrays are of one version of it."""
+    def like(stored):
+        for key in ("names", "configs", "n_seeds", "seed", "n_logs"):
+            if stored.get(key) != meta[key]:
+                raise ResultsError(f"{path}: checkpoint belongs to another sweep ({key} differs); "
+                                   "remove it or choose another output folder")
+        done, n = int(stored["done"]), rows.n_rows
+        state_shape, logged_shape = rows.shapes(1 if done else 0)
+        return {"state": jax.tree.map(lambda s: jax.ShapeDtypeStruct((n,) + s.shape[1:], s.dtype), state_shape),
+                "logged": {k: jax.ShapeDtypeStruct((n, done) + v.shape[2:], v.dtype) for k, v in logged_shape.items()}}
+
+    tree, stored = checkpoint.load(path, like)
+    return rows.scatter(tree["state"]), tree["logged"], int(stored["done"])
 
 
-def _prepare_out(out: Path, spec: dict, resume: bool) -> Path:
-    """Check ``out`` before any work: writable, and either new, or this very sweep when resuming."""
-    existing = out / SWEEP_FILE
+def _prepare_out(out: Path, spec: dict, resume: bool) -> tuple[Path, dict | None]:
+    """Check ``out`` before any work: writable, and either new, or this very sweep when resuming;
+    ``(out, the sweep.json it held)``."""
+    existing, old = out / SWEEP_FILE, None
     if existing.exists():
         if not resume:
             raise ResultsError(f"out: {out} already holds a sweep ({SWEEP_FILE}); continue it with --resume "
@@ -308,7 +367,7 @@ def _prepare_out(out: Path, spec: dict, resume: bool) -> Path:
     if jax.process_index() == 0 and not (existing.exists() and resume):
         with _writing(out, "nothing has run yet"):
             write_json(existing, spec | {"status": "running"})
-    return out
+    return out, old
 
 
 def _write_condition(folder: Path, config, logged, outcome, names, n_seeds, seed, wall, block_rows):
