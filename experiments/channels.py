@@ -37,7 +37,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, count, verdict_list, windows
+from brainlike.report.experiment import Experiment, Hypothesis, count, value, verdict_list, windows
 from brainlike.report.plots import ROUTING_COLORS, curve, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import extreme_mean_ci, mean_ci, paired_mean_ci
@@ -238,6 +238,14 @@ def reading(summary: dict) -> str:
                         + " | ".join(cell(r, c) for c in CHANNELS[1:]) + " |")
     evading = lambda learner, t: count(b[name(learner, full(learner), t)], EVADES)  # noqa: E731
 
+    def taken(learner, metric):
+        """The full learner's final-window mean of ``metric`` at each TPR."""
+        return ", ".join(value(b[name(learner, full(learner), t)], metric) for t in TPRS)
+
+    def parts(learner, channel, metric):
+        """A channel's mean part of ``metric`` at each TPR."""
+        return ", ".join(f"{st[f'{learner}/{metric}'][f'{t:g}'][channel]['mean']:+.2f}" for t in TPRS)
+
     def where(learner, channel, sign, metric="deception_rate"):
         """The TPRs at which a part's 95% interval lies wholly above 0 (``sign`` 1) or below it (-1)."""
         cis = {t: st[f"{learner}/{metric}"][f"{t:g}"][channel]["ci95"] for t in TPRS}
@@ -248,7 +256,11 @@ lowers the alarm's fresh recall at TPR {where("grpo", "gradient", -1, "alarm_rec
 deception at TPR {where("brainlike", "drift", -1)} for `brainlike` and {where("grpo", "drift", -1)} for `grpo`,
 and raises it at {where("brainlike", "drift", 1)} and {where("grpo", "drift", 1)}; choice alone deceives
 (interval above 0) at TPR {where("brainlike", "choice", 1)} for `brainlike` and {where("grpo", "choice", 1)}
-for `grpo`.
+for `grpo`. Where the full GRPO analogue deceives, its alarm catches {taken("grpo", "probe_recall_taken")} of
+the covered deceptive thoughts it takes, against {taken("grpo", "alarm_recall_fresh")} of fresh ones (TPR
+{", ".join(f"{t:g}" for t in TPRS)}): it evades by taking what the alarm misses, while the gradient's part
+of the alarm's fresh recall is {parts("grpo", "gradient", "alarm_recall_fresh")} and of its deception
+{parts("grpo", "gradient", "deception_rate")}.
 
 Per learner and TPR: the full learner's final deception (its first logged block in
 brackets: the deception is learned, not built in), each channel's part of it (mean and 95% CI over
