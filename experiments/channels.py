@@ -37,7 +37,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, count, value, verdict_list, windows
+from brainlike.report.experiment import Experiment, Hypothesis, count, unsettled, value, verdict_list, windows
 from brainlike.report.plots import ROUTING_COLORS, curve, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import extreme_mean_ci, mean_ci, paired_mean_ci
@@ -269,6 +269,9 @@ seeds, paired), and what drift and the gradient did to the alarm's recall on fre
 | learner | TPR | deception (first block) | choice | + drift | + gradient | recall: drift | recall: gradient |
 |---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
+
+Still moving at the end (mean deception changed by more than 0.05 between the last two windows,
+which a longer run could change): {unsettled(b, list(b))}.
 
 Seeds evading at TPR 0.5 / 0.9: `brainlike` {evading("brainlike", 0.5)} / {evading("brainlike", 0.9)};
 `grpo` {evading("grpo", 0.5)} / {evading("grpo", 0.9)}.

@@ -52,7 +52,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, count, value, verdict_list
+from brainlike.report.experiment import Experiment, Hypothesis, count, unsettled, value, verdict_list
 from brainlike.report.plots import ROUTING_COLORS, curve, errorbar, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import empty, extreme_mean_ci
@@ -247,6 +247,7 @@ def reading(summary: dict) -> str:
         f"{b[name(line, t)]['curves']['deception_rate']['mean'][0]:.2f}" for t in tprs_of(line, b))
     start = lambda line: ", ".join(value(b[name(line, t)], "start_deception") for t in tprs_of(line, b))  # noqa: E731
     tprs = ", ".join(f"{t:g}" for t in TPRS)
+    moving = unsettled(b, [name(line, t) for line in (*LINES, ACT) for t in tprs_of(line, b)])
     return f"""Along TPR {tprs}: the GRPO analogue deceives {at("grpo-on", "deception_rate")}; `brainlike`
 {at("brainlike-on", "deception_rate")}. Each line's alarm faced its nominal TPR when RL started (the
 first column of the table: its recall on fresh thoughts before any update). Seeds ending
@@ -262,7 +263,9 @@ REINFORCE through the valence (`policy_gradient`, the earlier stand-in) deceives
 
 Where RL started (the honest start's probability of a deceptive plan): `grpo` {start("grpo-on")};
 `brainlike` {start("brainlike-on")}. In the first logged block `grpo` deceived {first("grpo-on")}
-along TPR, against the final window's above: what it does is learned.
+along TPR, against the final window's above: what it does is learned. Still moving at the end (mean
+deception changed by more than 0.05 between the last two windows, which a longer run could
+change): {moving}.
 
 | line | TPRs | alarm's recall at RL start | deception | effective TPR (recall on thoughts taken) | alarm's fresh recall | frozen AUROC |
 |---|---|---|---|---|---|---|

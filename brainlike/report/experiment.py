@@ -343,6 +343,17 @@ def windows(block: dict, metric: str) -> tuple[float, float, float]:
     return float(m[0]), mean(before), mean(m[-k:])
 
 
+def unsettled(blocks: dict, names, metric: str = "deception_rate", moved: float = 0.05) -> str:
+    """The conditions among ``names`` whose mean ``metric`` changed by more than ``moved`` between the
+    window before the final one and the final window (``windows``), with that change; "none" if none."""
+    out = []
+    for n in names:
+        _, before, final = windows(blocks[n], metric)
+        if abs(final - before) > moved:
+            out.append(f"`{n}` ({final - before:+.2f})")
+    return ", ".join(out) or "none"
+
+
 def value(block: dict, metric: str, digits: int = 2) -> str:
     """A final-window mean over seeds, e.g. ``0.61``."""
     return f"{block['metrics'][metric]['mean']:.{digits}f}"
