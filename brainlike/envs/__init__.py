@@ -8,6 +8,7 @@ from brainlike.envs.base import INFO_KEYS, Box, Environment
 from brainlike.envs.check import check_env
 from brainlike.envs.hill_climb import HillClimb
 from brainlike.envs.plan_market import PlanMarket
+from brainlike.envs.report import Report
 from brainlike.envs.vault_grid import VaultGrid
 from brainlike.envspec import REGISTRY
 
@@ -18,7 +19,7 @@ def register(cls: type[Environment]) -> type[Environment]:
     return cls
 
 
-REGISTRY.update((cls.name, cls) for cls in (PlanMarket, HillClimb, VaultGrid))  # each over its declaration
+REGISTRY.update((cls.name, cls) for cls in (PlanMarket, HillClimb, VaultGrid, Report))  # each over its declaration
 
 
 def make(name: str, **static) -> Environment:
