@@ -23,13 +23,14 @@ def tiny(config: Config) -> Config:
     return replace(config, **TINY, **{"beliefs.pretrain_updates": max(1, config.beliefs.pretrain_updates // 15)})
 
 
-# those compiling many structures (about 75 s each from a cold cache) run in `make test-all`
+# those compiling many structures (about 75 s each from a cold cache), and four more of about 20 s warm, run in
+# `make test-all`: every hypothesis's verdict is checked on synthetic data in the default suite (test_verdicts)
 SLOW = [pytest.param(m, marks=pytest.mark.slow) for m in (hill_climb, pooling, phase_diagram, comparator_controls,
-                                                            discovered_routing, channels)]
+                                                            discovered_routing, channels, drift_control, oversight,
+                                                            placebo, probe_refresh)]
 
 
-@pytest.mark.parametrize("module", [drift_control, loop_closure, preexisting_b, tpr_cliff, oversight, probe_refresh,
-                                    placebo] + SLOW)
+@pytest.mark.parametrize("module", [loop_closure, preexisting_b, tpr_cliff] + SLOW)
 def test_experiment_writes_summary_and_figure(module, tmp_path):
     exp = module.EXPERIMENT
     summary = run_experiment(exp, True, tmp_path / "results", tmp_path / "figures", seeds=3,
