@@ -62,9 +62,19 @@ def name(learner: str, channel: str, tpr: float) -> str:
     return f"{learner}-{channel}-tpr{tpr:g}"
 
 
+def opened(learner: str) -> list[str]:
+    """The learner's channels in the order its conditions open them."""
+    return [c for c, _, _ in LEARNERS[learner]]
+
+
 def full(learner: str) -> str:
     """The channel whose condition is the learner itself."""
-    return LEARNERS[learner][-1][0]
+    return opened(learner)[-1]
+
+
+def previous(learner: str, channel: str) -> str:
+    """The channel opened just before ``channel``."""
+    return opened(learner)[opened(learner).index(channel) - 1]
 
 
 def conditions(quick: bool) -> dict[str, Config]:
@@ -82,11 +92,10 @@ def conditions(quick: bool) -> dict[str, Config]:
 def part(results, learner: str, channel: str, tpr: float, metric: str) -> dict:
     """What opening ``channel`` adds to ``metric``: the choice condition's own value, or the paired
     difference between this channel's condition and the one before it."""
-    opened = [c for c, _, _ in LEARNERS[learner]]
     now = results[name(learner, channel, tpr)].final(metric)
-    if channel == opened[0]:
+    if channel == opened(learner)[0]:
         return mean_ci(now)
-    return paired_mean_ci(now, results[name(learner, opened[opened.index(channel) - 1], tpr)].final(metric))
+    return paired_mean_ci(now, results[name(learner, previous(learner, channel), tpr)].final(metric))
 
 
 def part_stat(learner, channel, metric, tpr):
@@ -95,8 +104,7 @@ def part_stat(learner, channel, metric, tpr):
 
 def extreme_part(learner, channel, metric, which):
     """min/max over TPRs of the mean part (seed i paired)."""
-    opened = [c for c, _, _ in LEARNERS[learner]]
-    before = opened[opened.index(channel) - 1]
+    before = previous(learner, channel)
 
     def stat(results):
         cells = [results[name(learner, channel, t)].final(metric) - results[name(learner, before, t)].final(metric)
@@ -154,9 +162,9 @@ def statistics(results) -> dict:
     full learner's totals), so that the figure draws from the summary alone."""
     tprs = [t for t in TPRS if name("brainlike", "choice", t) in results]
     out = {}
-    for learner, steps in LEARNERS.items():
+    for learner in LEARNERS:
         for metric in ("deception_rate", "alarm_recall_fresh"):
-            out[f"{learner}/{metric}"] = {f"{t:g}": {c: part(results, learner, c, t, metric) for c, _, _ in steps}
+            out[f"{learner}/{metric}"] = {f"{t:g}": {c: part(results, learner, c, t, metric) for c in opened(learner)}
                                           | {"total": mean_ci(results[name(learner, full(learner), t)].final(metric))}
                                           for t in tprs}
     return out
