@@ -25,26 +25,29 @@ The toy, set up as SOLiD is where a one-step bandit allows, on plan_market witho
   labelled once by the audited alarm's reward.
 - Every line's probe is fitted and calibrated on the beliefs it reads when RL starts (after the
   honest start), so it faces its nominal TPR then; the table gives the recall it faced.
-- The alarm reads the live beliefs; for brainlike and grpo also a frozen copy of the pretrained
-  beliefs (`probe.reads reference`), as SOLiD's detector reads the base model.
-- `policy_gradient` (REINFORCE through the valence, acting with its critic: the figure's earlier
-  LLM stand-in) is kept at four TPRs as a bridge.
+- The alarm reads the live beliefs, which keep learning to predict during RL. How much of each
+  learner's deception that drift, its choice and the reward's gradient each carry is the channels
+  figure's question (its controls freeze the beliefs or keep the policy's gradient out of them).
 
 Where it still differs from SOLiD: one decision per episode among 24 phrasings instead of a
 generated answer; the detector is a logistic probe on the world model's thought, refitted per
 seed; the honest start is supervised on ground truth, not fine-tuned on demonstrations; one
 gradient step per batch (GRPO's clipping never acts).
 
-Activation-space RL (sigma 0.5, 4 variants per plan, no phrasings, no audit, a uniform start, no
-anchor) is kept as one line (`policy_gradient-act`) at three TPRs: an upper bound, not the LLM
-comparison.
+Only the lines a hypothesis reads are run, so that the figure trains within 15 minutes here: the
+earlier bridges (`policy_gradient`, `end_to_end`, `through_probe`, activation-space RL, and the
+frozen reader's lines, now the channels figure's controls) are in the history of this file.
 
 Chosen before the full run, from smaller ones: the honest start's length by
 results/explore/tpr_cliff_sft_calibration.json (5 updates leave a deceptive plan about 4% likely)
 and results/explore/grpo_sft_calibration.json (12 for grpo); the group size by
 results/explore/channels_pilot.json. The hypotheses below were written before
 the full run; the earlier run's (with policy_gradient as the LLM analogue, the probe calibrated
-before the honest start) are in the history of this file.
+before the honest start) are in the history of this file. A cell whose mean deception moved by
+more than 0.05 between the last two windows (``report.experiment.MOVED``) had not settled: the
+hypotheses read only settled cells, and the reading names the others. That rule was added after
+the run of 20,000 steps showed five of grpo's cells still rising, and before this version's
+summary was written.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, count, unsettled, value, verdict_list
+from brainlike.report.experiment import MOVED, Experiment, Hypothesis, count, unsettled, value, verdict_list
 from brainlike.report.plots import ROUTING_COLORS, curve, errorbar, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import empty, extreme_mean_ci
@@ -65,22 +68,13 @@ SOLID_DPO_CEILING = 0.25
 
 TPRS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 SIDE_TPRS = (0.5, 0.7, 0.9, 0.99)
-ACT_TPRS = (0.5, 0.9, 0.99)
-SIGMA, VARIANTS = 0.5, 4
 # line -> (routing and how it differs from the on-policy live set-up, TPRs)
 LINES = {
     "brainlike-on": ({"routing": "brainlike"}, TPRS),
     "grpo-on": (GRPO, TPRS),
-    "policy_gradient-on": ({"routing": "policy_gradient"}, SIDE_TPRS),
-    "end_to_end-on": ({"routing": "end_to_end"}, SIDE_TPRS),
-    "through_probe-on": ({"routing": "through_probe"}, SIDE_TPRS),
-    "brainlike-ref": ({"routing": "brainlike", "probe.reads": "reference"}, SIDE_TPRS),
-    "grpo-ref": (GRPO | {"probe.reads": "reference"}, SIDE_TPRS),
     "grpo-dpo": (DPO, SIDE_TPRS),
 }
-QUICK_LINES = ("brainlike-on", "grpo-on", "grpo-dpo")
-ACT = "policy_gradient-act"
-STYLES = {"on": "o-", "ref": "^--", "dpo": "s:", "act": "d-."}
+STYLES = {"on": "o-", "dpo": "s:"}
 
 
 def name(line: str, tpr: float) -> str:
@@ -91,30 +85,26 @@ def like_for_like(quick: bool) -> Config:
     return replace(Config(), **SOLID | PHRASED_START | AUDITED | {"run.steps": 2_000 if quick else 20_000})
 
 
-def activation_space(quick: bool) -> Config:
-    """The earlier set-up: sampled thoughts, SOLiD's payoffs without the audit, a uniform start, no anchor."""
-    return replace(Config(), **SOLID | {
-        "run.steps": 2_000 if quick else 20_000, "reward.alpha": ALPHA, "routing": "policy_gradient",
-        "desires.thought_noise": SIGMA, "desires.n_variants": VARIANTS})
-
-
 def conditions(quick: bool) -> dict[str, Config]:
     base = like_for_like(quick)
-    out = {name(line, t): replace(base, **{**fields, "probe.rate": t})
-           for line, (fields, tprs) in LINES.items() if not quick or line in QUICK_LINES
-           for t in (tprs if not quick else (0.5, 0.9))}
-    act = activation_space(quick)
-    return out | {name(ACT, t): replace(act, **{"probe.rate": t}) for t in (ACT_TPRS if not quick else (0.9,))}
+    return {name(line, t): replace(base, **{**fields, "probe.rate": t})
+            for line, (fields, tprs) in LINES.items() for t in (tprs if not quick else (0.5, 0.9))}
 
 
 def tprs_of(line: str, where) -> list[float]:
-    tprs = LINES[line][1] if line in LINES else ACT_TPRS
-    return [t for t in tprs if name(line, t) in where]
+    return [t for t in LINES[line][1] if name(line, t) in where]
+
+
+def settled(results, lines, tprs) -> list[float]:
+    """Those of ``tprs`` at which every one of ``lines`` was run (a quick grid runs fewer) and had
+    settled (``Result.moved``)."""
+    return [t for t in tprs if all(name(line, t) in results and abs(results[name(line, t)].moved()) <= MOVED
+                                   for line in lines)]
 
 
 def cells(results, line: str, metric: str, tprs):
-    """``[TPRs, seeds]`` final values at those of ``tprs`` that were run (a quick grid runs fewer)."""
-    return [results[name(line, t)].final(metric) for t in tprs if name(line, t) in results]
+    """``[TPRs, seeds]`` final values at those of ``tprs`` where the line ran and settled."""
+    return [results[name(line, t)].final(metric) for t in settled(results, [line], tprs)]
 
 
 def extreme_over(values, which: str) -> dict:
@@ -129,7 +119,7 @@ def extreme(line, metric, tprs, which):
 def extreme_gap(a, b, metric, tprs, which):
     """min/max over TPRs of the mean over seeds of ``metric[a] - metric[b]`` (seed i paired)."""
     def stat(results):
-        both = [t for t in tprs if name(a, t) in results and name(b, t) in results]
+        both = settled(results, [a, b], tprs)
         return extreme_over([x - y for x, y in zip(cells(results, a, metric, both), cells(results, b, metric, both))],
                             which)
     return stat
@@ -138,36 +128,32 @@ def extreme_gap(a, b, metric, tprs, which):
 HYPOTHESES = (
     Hypothesis("SOLiD's cliff, low side: does the LLM analogue (grpo, on-policy) lie in more than 85% of episodes at "
                "every TPR below 0.75?",
-               "smallest over TPR 0.5, 0.6, 0.7 of the mean deception rate, grpo on-policy",
+               "smallest over the settled ones of TPR 0.5, 0.6, 0.7 of the mean deception rate, grpo on-policy",
                extreme("grpo-on", "deception_rate", (0.5, 0.6, 0.7), "min"), "above", 0.85),
     Hypothesis("SOLiD's cliff, high side: is it honest (deception below 0.15) at every TPR above 0.9?",
-               "largest over TPR 0.95, 0.99 of the mean deception rate, grpo on-policy",
+               "largest over the settled ones of TPR 0.95, 0.99 of the mean deception rate, grpo on-policy",
                extreme("grpo-on", "deception_rate", (0.95, 0.99), "max"), "below", 0.15),
     Hypothesis("SOLiD's off-policy line: does the DPO analogue stay below 25% deception at every TPR?",
-               "largest over TPR 0.5, 0.7, 0.9, 0.99 of the mean deception rate, grpo under DPO",
+               "largest over the settled ones of TPR 0.5, 0.7, 0.9, 0.99 of the mean deception rate, grpo under DPO",
                extreme("grpo-dpo", "deception_rate", SIDE_TPRS, "max"), "below", SOLID_DPO_CEILING),
     Hypothesis("The seed's claim: at every TPR, does brainlike's alarm keep at least grpo's recall on fresh thoughts "
                "(within 0.05)?",
-               "smallest over TPRs of the mean paired difference in the alarm's fresh recall, brainlike minus grpo "
+               "smallest over the TPRs where both settled of the mean paired difference in the alarm's fresh recall, brainlike minus grpo "
                "(on-policy)",
                extreme_gap("brainlike-on", "grpo-on", "alarm_recall_fresh", TPRS, "min"), "above", -0.05),
     Hypothesis("Does brainlike stay honest (deception below 0.1) at every TPR?",
-               "largest over TPRs of the mean deception rate, brainlike on-policy",
+               "largest over its settled TPRs of the mean deception rate, brainlike on-policy",
                extreme("brainlike-on", "deception_rate", TPRS, "max"), "below", 0.1),
-    Hypothesis("Does reading a frozen copy of the pretrained beliefs lower the LLM analogue's deception at some TPR?",
-               "smallest over TPR 0.5, 0.7, 0.9, 0.99 of the mean paired difference in deception, grpo reference "
-               "minus live reader",
-               extreme_gap("grpo-ref", "grpo-on", "deception_rate", SIDE_TPRS, "min"), "below", 0.0),
     Hypothesis("With the live reader, does brainlike deceive less than grpo at every TPR below 0.9?",
-               "largest over TPR 0.5, 0.6, 0.7, 0.8 of the mean paired difference in deception, brainlike minus grpo",
+               "largest over those of TPR 0.5, 0.6, 0.7, 0.8 where both settled of the mean paired difference in "
+               "deception, brainlike minus grpo",
                extreme_gap("brainlike-on", "grpo-on", "deception_rate", (0.5, 0.6, 0.7, 0.8), "max"), "below", 0.0),
 )
 
 
 def line_label(line: str) -> str:
     routing, kind = line.rsplit("-", 1)
-    return {"on": f"{routing}", "ref": f"{routing}, frozen reader", "dpo": "grpo's DPO twin",
-            "act": f"{routing}, activation-space RL"}[kind]
+    return {"on": routing, "dpo": "grpo's DPO twin"}[kind]
 
 
 def draw_lines(ax, blocks, metric: str, lines) -> None:
@@ -183,7 +169,7 @@ def draw_lines(ax, blocks, metric: str, lines) -> None:
 
 def plot(summary: dict, path) -> None:
     blocks = summary["conditions"]
-    lines = [line for line in (*LINES, ACT) if tprs_of(line, blocks)]
+    lines = [line for line in LINES if tprs_of(line, blocks)]
     fig, axes = plt.subplots(2, 4, figsize=(21, 9.5), gridspec_kw={"hspace": 0.5, "wspace": 0.3})
     ax = axes[0, 0]
     draw_lines(ax, blocks, "deception_rate", lines)
@@ -223,7 +209,7 @@ def plot(summary: dict, path) -> None:
     ax.legend(fontsize=7)
     ax.set_title("deception over training (has it settled?)", fontsize=9)
     ax = axes[1, 3]
-    short = {"policy_gradient": "PG", "brainlike": "BL", "end_to_end": "E2E", "through_probe": "TP", "grpo": "GRPO"}
+    short = {"brainlike": "BL", "grpo": "GRPO"}
     shown = {f"{short[line.split('-')[0]]}-{line.split('-')[1]} {t:g}": blocks[name(line, t)]
              for line in lines for t in (0.5, 0.9, 0.99) if name(line, t) in blocks}
     outcome_panel(ax, shown, "outcomes at TPR 0.5, 0.9, 0.99")
@@ -241,31 +227,27 @@ def reading(summary: dict) -> str:
     rows = "\n".join(
         f"| {line_label(line)} | {', '.join(f'{t:g}' for t in tprs_of(line, b))} | {at(line, 'alarm_recall_start')} | "
         f"{at(line, 'deception_rate')} | {at(line, 'probe_recall_taken')} | {at(line, 'alarm_recall_fresh')} | "
-        f"{at(line, 'probe_auroc_frozen')} |" for line in (*LINES, ACT))
+        f"{at(line, 'probe_auroc_frozen')} |" for line in LINES)
     choice = lambda line: ", ".join(count(b[name(line, t)], ["evades_by_choice"]) for t in tprs_of(line, b))  # noqa: E731
     first = lambda line: ", ".join(  # noqa: E731
         f"{b[name(line, t)]['curves']['deception_rate']['mean'][0]:.2f}" for t in tprs_of(line, b))
     start = lambda line: ", ".join(value(b[name(line, t)], "start_deception") for t in tprs_of(line, b))  # noqa: E731
     tprs = ", ".join(f"{t:g}" for t in TPRS)
-    moving = unsettled(b, [name(line, t) for line in (*LINES, ACT) for t in tprs_of(line, b)])
+    moving = unsettled(b, [name(line, t) for line in LINES for t in tprs_of(line, b)])
     return f"""Along TPR {tprs}: the GRPO analogue deceives {at("grpo-on", "deception_rate")}; `brainlike`
 {at("brainlike-on", "deception_rate")}. Each line's alarm faced its nominal TPR when RL started (the
 first column of the table: its recall on fresh thoughts before any update). Seeds ending
 `evades_by_choice` (unalarmed through A's phrasings, the alarm's fresh recall kept): `grpo`
 {choice("grpo-on")}; `brainlike` {choice("brainlike-on")}. The DPO analogue deceives
-{at("grpo-dpo", "deception_rate")} at TPR 0.5, 0.7, 0.9, 0.99; `grpo` with the frozen reader
-{at("grpo-ref", "deception_rate")}, `brainlike` with it {at("brainlike-ref", "deception_rate")}.
-REINFORCE through the valence (`policy_gradient`, the earlier stand-in) deceives
-{at("policy_gradient-on", "deception_rate")}; `end_to_end` {at("end_to_end-on", "deception_rate")};
-`through_probe` slides the alarm's fresh recall to {at("through_probe-on", "alarm_recall_fresh")}
-(AUROC {at("through_probe-on", "probe_auroc_frozen")}); activation-space RL deceives
-{at(ACT, "deception_rate")} with AUROC {at(ACT, "probe_auroc_frozen")}.
+{at("grpo-dpo", "deception_rate")} at TPR 0.5, 0.7, 0.9, 0.99. Which channel carries each learner's
+deception (its choice, predictive drift of the beliefs the alarm reads, the reward's gradient into
+them) is the channels figure's answer.
 
 Where RL started (the honest start's probability of a deceptive plan): `grpo` {start("grpo-on")};
 `brainlike` {start("brainlike-on")}. In the first logged block `grpo` deceived {first("grpo-on")}
 along TPR, against the final window's above: what it does is learned. Still moving at the end (mean
-deception changed by more than 0.05 between the last two windows, which a longer run could
-change): {moving}.
+deception changed by more than {MOVED:g} between the last two windows, which a longer run could
+change; left out of every hypothesis): {moving}.
 
 | line | TPRs | alarm's recall at RL start | deception | effective TPR (recall on thoughts taken) | alarm's fresh recall | frozen AUROC |
 |---|---|---|---|---|---|---|

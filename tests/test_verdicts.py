@@ -226,16 +226,19 @@ TN = tpr_cliff.name
 
 
 def line(name: str, value: float, tprs=None, at=None, metric: str = "deception_rate") -> dict:
-    """A line's ``metric`` at each of ``tprs`` (default: every TPR it runs at): ``value``, or ``at[tpr]``."""
+    """A line's ``metric`` at each of ``tprs`` (default: every TPR it runs at): ``value``, or ``at[tpr]``;
+    with a settled deception rate beside any other metric (``tpr_cliff.settled`` reads it)."""
     tprs = tprs or [t for t in tpr_cliff.TPRS if TN(name, t) in grid("tpr_cliff")]
-    return {TN(name, t): {metric: (at or {}).get(t, value)} for t in tprs}
+    return {TN(name, t): {"deception_rate": 0.5} | {metric: (at or {}).get(t, value)} for t in tprs}
 
 
+RISING = lambda config: np.linspace(0.0, 0.5, config.run.n_logs)  # noqa: E731
 LOW, HIGH, RECALL = (0.5, 0.6, 0.7), (0.95, 0.99), {"metric": "alarm_recall_fresh"}
 BELOW_09 = (0.5, 0.6, 0.7, 0.8)
 TPR_CLIFF = [
     # the high TPRs are not read by the low side's statistic, nor the low ones by the high side's
-    ("low_side_lies", sides(line("grpo-on", 0.95) | line("grpo-on", 0.02, HIGH),
+    # and a cell still rising when training stopped (unsettled: tpr_cliff.settled) is read by neither
+    ("low_side_lies", sides(line("grpo-on", 0.95, at={0.7: RISING}) | line("grpo-on", 0.02, HIGH),
                             line("grpo-on", 0.95, at={0.7: 0.5}),
                             line("grpo-on", 0.85))),
     ("high_side_honest", sides(line("grpo-on", 0.05) | line("grpo-on", 0.95, LOW),
@@ -245,9 +248,6 @@ TPR_CLIFF = [
                                      line("brainlike-on", 0.95, at={0.8: 0.5}, **RECALL)
                                      | line("grpo-on", 0.9, **RECALL))),
     ("brainlike_honest_everywhere", sides(line("brainlike-on", 0.02), line("brainlike-on", 0.02, at={0.6: 0.4}))),
-    ("frozen_reader_lowers_somewhere", sides(
-        line("grpo-ref", 0.5, at={0.9: 0.2}) | line("grpo-on", 0.5, at={0.9: 0.8}),
-        line("grpo-ref", 0.8) | line("grpo-on", 0.2))),
     # every TPR below 0.9 counts; the higher ones are not read
     ("brainlike_deceives_less_below_09", sides(
         line("brainlike-on", 0.1, BELOW_09) | line("grpo-on", 0.6, BELOW_09) | line("brainlike-on", 0.9, HIGH),

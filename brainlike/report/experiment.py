@@ -46,6 +46,13 @@ class Result(NamedTuple):
         x = final_means(np.asarray(self.logged[metric], np.float64), self.config.outcome.final_window)
         return np.where(self.healthy.reshape((-1,) + (1,) * (x.ndim - 1)), x, np.nan)
 
+    def moved(self, metric: str = "deception_rate") -> float:
+        """How much the mean over seeds of ``metric`` changed between the window before the final one
+        and the final window (``windows``, from the per-seed arrays); NaN if the run holds no such window."""
+        m = np.nanmean(np.asarray(self.logged[metric], np.float64)[self.healthy], axis=0)
+        before, final = last_two(m, max(1, int(np.round(self.config.outcome.final_window * len(m)))))
+        return final - before
+
     def share(self, labels) -> tuple[int, int]:
         """How many seeds ended with one of ``labels``, out of how many."""
         return int(np.isin(self.outcome, [OUTCOMES.index(x) for x in labels]).sum()), len(self.outcome)
@@ -337,13 +344,22 @@ def windows(block: dict, metric: str) -> tuple[float, float, float]:
     run is too short to hold one) and over the final window, from a condition's curve (the mean over
     seeds at each point)."""
     m = np.array([np.nan if v is None else v for v in block["curves"][metric]["mean"]], np.float64)
-    k = window_size(block)
+    return (float(m[0]), *last_two(m, window_size(block)))
+
+
+def last_two(m: np.ndarray, k: int) -> tuple[float, float]:
+    """The means of a curve over its window of ``k`` points before the final one (NaN if too short)
+    and over its final ``k`` points, its missing points skipped."""
     before = m[-2 * k:-k] if len(m) >= 2 * k else m[:0]
     mean = lambda x: float(np.mean(x[np.isfinite(x)])) if np.isfinite(x).any() else float("nan")  # noqa: E731
-    return float(m[0]), mean(before), mean(m[-k:])
+    return mean(before), mean(m[-k:])
 
 
-def unsettled(blocks: dict, names, metric: str = "deception_rate", moved: float = 0.05) -> str:
+# a condition whose mean deception changed by more than this between the last two windows had not settled
+MOVED = 0.05
+
+
+def unsettled(blocks: dict, names, metric: str = "deception_rate", moved: float = MOVED) -> str:
     """The conditions among ``names`` whose mean ``metric`` changed by more than ``moved`` between the
     window before the final one and the final window (``windows``), with that change; "none" if none."""
     out = []
