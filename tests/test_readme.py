@@ -6,6 +6,7 @@ import re
 from experiments.__main__ import NAMES, load, readings
 
 from brainlike.report.experiment import READING
+from brainlike.store.results import read_json
 from conftest import ROOT
 
 
@@ -21,8 +22,11 @@ def test_every_reading_in_the_readme_is_the_one_its_summary_writes():
             f"run `python -m experiments --readme README.md`")
 
 
-def test_every_experiment_declares_a_reading():
-    assert all(load(name).reading for name in NAMES)
+def test_every_experiment_declares_a_reading_and_a_one_sentence_headline():
+    assert all(load(name).reading and load(name).headline for name in NAMES)
+    for name in readings(ROOT / "results"):
+        headline = load(name).headline(read_json(ROOT / "results" / name / "summary.json"))
+        assert "\n" not in headline and headline.endswith(".") and headline.count(". ") == 0, headline
 
 
 def _anchor(heading: str) -> str:

@@ -128,6 +128,8 @@ class Experiment:
     quick_seeds: int = 24
     # (per-seed results) -> further statistics the reading quotes (``summary["statistics"]``), beside the hypotheses'
     statistics: Callable[[dict[str, Result]], dict] | None = None
+    # (full-scale summary) -> the answer in one sentence, for the gallery's index in the README
+    headline: Callable[[dict], str] | None = None
 
 
 # statistics that hypotheses are built from
