@@ -17,7 +17,7 @@ INSPECT_LLM := inspect $(word 1,$(OUT_DIRS))/tpr_cliff --condition grpo-on-tpr0.
 # the episode the README shows: through the door, the alarm reading only the last step's score (kept once played)
 INSPECT_EPISODE := inspect $(word 1,$(OUT_DIRS))/pooling --condition brainlike-last-a1.5 --seed 2 --episode --train
 
-.PHONY: install test test-all bench figures redraw pages clean $(EXPERIMENTS)
+.PHONY: install test test-all suite-stats bench figures redraw pages clean $(EXPERIMENTS)
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,11 @@ test: install
 
 test-all: install
 	$(PY) -m pytest -q -n auto -m ''
+
+# the suite's size and time, kept in results/suite.json, and the README's sentence written from it
+suite-stats: install
+	BRAINLIKE_SUITE_STATS=$(CURDIR)/results/suite.json $(PY) -m pytest -q -n auto
+	$(MAKE) pages
 
 bench: install
 	$(PY) -m brainlike bench --out results/bench.json

@@ -27,6 +27,9 @@ def load(name: str):
     return importlib.import_module(f"experiments.{name}").EXPERIMENT
 
 
+SUITE = "suite.json"  # in the results folder: the fast suite's size and time (``make suite-stats``)
+
+
 def committed(results: Path, names=NAMES) -> tuple[str, ...]:
     """The experiments among ``names`` whose summary is in ``results``."""
     return tuple(n for n in names if (Path(results) / n / "summary.json").exists())
@@ -51,18 +54,19 @@ def reading(name: str, summary: dict) -> str:
     return experiment.reading(summary)
 
 
-def readme_blocks(results: Path, pages_link: str) -> dict[str, str]:
-    """The README's generated block: the gallery's index of every experiment with a summary (its page
-    at ``pages_link/<name>.md``)."""
+def readme_blocks(results: Path, pages_link: str, suite_link: str) -> dict[str, str]:
+    """The README's generated blocks: the gallery's index of every experiment with a summary (its page
+    at ``pages_link/<name>.md``), the figures' training time, and the suite's size and time."""
     written = summaries(results, committed(results))
     rows = [(n, load(n).description, f"{pages_link}/{n}.md", load(n).headline and load(n).headline(s))
             for n, s in written.items()]
-    return {"gallery": pages.index(rows)}
+    return {"gallery": pages.index(rows), "training_time": pages.training_time(written),
+            "suite": pages.suite(read_json(Path(results) / SUITE), suite_link)}
 
 
 def write_pages(folder: Path, readme: Path, results: Path, names=NAMES) -> list[Path]:
     """Rewrite the reading on each experiment's page in ``folder`` (a missing page is started) and the
-    README's index, from the summaries in ``results``. Everything is written before any file
+    README's generated blocks, from the summaries in ``results``. Everything is written before any file
     is: a missing summary or block fails naming it, and leaves every file as it was."""
     link = lambda path: Path(os.path.relpath(path, readme.parent)).as_posix()  # noqa: E731
     texts = {}
@@ -70,7 +74,7 @@ def write_pages(folder: Path, readme: Path, results: Path, names=NAMES) -> list[
         path = folder / f"{name}.md"
         text = path.read_text() if path.exists() else pages.new_page(name, load(name).description)
         texts[path] = pages.fill(path, text, {name: reading(name, summary)})
-    blocks = readme_blocks(results, link(folder))
+    blocks = readme_blocks(results, link(folder), link(results / SUITE))
     texts[readme] = pages.fill(readme, readme.read_text(), blocks, "generated")
     folder.mkdir(parents=True, exist_ok=True)
     for path, text in texts.items():

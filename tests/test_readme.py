@@ -1,16 +1,19 @@
-"""Every number the gallery's pages and the README's index quote is written from the committed summaries,
-and stays so; every experiment with results has its page; the README's contents reach every section and
-every page; every relative link resolves."""
+"""Every number the gallery's pages and the README's generated blocks quote is written from the committed
+files, and stays so; every experiment with results has its page; the README's contents reach every
+section and every page; every relative link resolves."""
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from experiments.__main__ import NAMES, committed, load, main, readme_blocks, reading, summaries
 
-from brainlike.report.pages import GENERATED, READING
+from brainlike.report.pages import GENERATED, READING, duration, suite
 from conftest import ROOT
 
 PAGES = ROOT / "docs" / "gallery"
@@ -32,14 +35,14 @@ def test_every_page_exists_and_its_reading_is_the_one_its_summary_writes():
 def test_the_readmes_generated_blocks_are_what_the_results_write():
     text = (ROOT / "README.md").read_text()
     blocks = {m[2]: m[3].strip() for m in GENERATED.finditer(text)}
-    expected = readme_blocks(ROOT / "results", "docs/gallery")
+    expected = readme_blocks(ROOT / "results", "docs/gallery", "results/suite.json")
     assert set(blocks) == set(expected), f"README blocks {sorted(blocks)} != {sorted(expected)}"
     for name in expected:
         assert blocks[name] == expected[name].strip(), f"the README's {name} block differs from the results; {REWRITE}"
 
 
 def test_the_index_links_every_page_with_its_question_and_a_headline():
-    index = readme_blocks(ROOT / "results", "docs/gallery")["gallery"]
+    index = readme_blocks(ROOT / "results", "docs/gallery", "results/suite.json")["gallery"]
     for name in committed(ROOT / "results"):
         row = next(line for line in index.splitlines() if f"(docs/gallery/{name}.md)" in line)
         assert row.endswith(f"| `make {name}` |") and "see its page" not in row, row
@@ -57,7 +60,9 @@ def test_the_pages_command_writes_a_missing_page_and_fails_on_a_missing_summary(
     for name in ("loop_closure", "placebo"):
         (results / name).mkdir(parents=True)
         (results / name / "summary.json").write_bytes((ROOT / "results" / name / "summary.json").read_bytes())
-    readme.write_text("# r\n\n<!-- generated:gallery -->\n<!-- /generated -->\n")
+    (results / "suite.json").write_bytes((ROOT / "results" / "suite.json").read_bytes())
+    readme.write_text("# r\n\n<!-- generated:gallery -->\n<!-- /generated -->\n<!-- generated:training_time -->\n"
+                      "<!-- /generated -->\n<!-- generated:suite -->\n<!-- /generated -->\n")
     before = readme.read_text()
     args = ["--pages", str(pages), "--readme", str(readme), "--results", str(results)]
     assert main(["loop_closure", "drift_control", *args]) == 2
@@ -71,6 +76,7 @@ def test_the_pages_command_writes_a_missing_page_and_fails_on_a_missing_summary(
         (results / "loop_closure" / "summary.json").read_text())).strip() in page
     text = readme.read_text()
     assert "(docs/gallery/loop_closure.md)" in text and "(docs/gallery/placebo.md)" in text  # every one with results
+    assert "[`results/suite.json`](results/suite.json)" in text
 
 
 def test_a_page_without_its_reading_block_is_refused(tmp_path, capsys):
@@ -88,6 +94,29 @@ def test_readme_without_pages_is_refused(capsys):
     with pytest.raises(SystemExit):
         main(["--readme", "README.md"])
     assert "--readme names the README that --pages rewrites" in capsys.readouterr().err
+
+
+def test_the_suite_sentence_reads_its_file():
+    stats = {"passed": 716, "skipped": 3, "xfailed": 1, "wall_s": 332.0, "cores": 2, "cache": "warm",
+             "slowest": [{"test": "tests/a.py::t", "s": 64.2}]}
+    assert suite(stats, "results/suite.json") == (
+        "As `make suite-stats` last measured it ([`results/suite.json`](results/suite.json)): 716 tests passed, "
+        "3 skipped, 1 expected failure on 2 cores in 5 min 32 s with a warm compilation cache, over the budget of "
+        "5 min; the slowest were `tests/a.py::t` (64 s).")
+    assert [duration(s) for s in (26425.3, 656, 3600, 42)] == ["7 h 20 min", "10 min 56 s", "1 h", "42 s"]
+
+
+def test_a_passing_run_writes_the_suite_stats(tmp_path):
+    """``make suite-stats``: a run that passes writes its counts, wall time and slowest tests, as the README's
+    sentence reads them."""
+    path, test = tmp_path / "suite.json", "tests/test_readme.py::test_the_suite_sentence_reads_its_file"
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:xdist", "-p", "no:cacheprovider", test],
+                          cwd=ROOT, env=dict(os.environ, BRAINLIKE_SUITE_STATS=str(path)), capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    stats = json.loads(path.read_text())
+    assert (stats["passed"], stats["skipped"], stats["xfailed"], stats["slowest"][0]["test"]) == (1, 0, 0, test)
+    assert stats["cache"] in ("warm", "cold") and stats["wall_s"] > 0 and stats["cores"] >= 1
+    assert "): 1 test passed on " in suite(stats, "results/suite.json")
 
 
 def _anchor(heading: str) -> str:
