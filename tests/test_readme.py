@@ -54,8 +54,8 @@ def test_every_experiment_declares_a_reading_and_a_headline():
 
 
 def test_the_pages_command_writes_a_missing_page_and_fails_on_a_missing_summary(tmp_path, capsys):
-    """A new experiment's page is started from its declaration; a missing summary fails in one line naming
-    the file and writes nothing (not even the pages it could have written)."""
+    """A new experiment's page is started from its declaration; a missing summary, or a quick run's, fails in
+    one line naming the file and writes nothing (not even the pages it could have written)."""
     results, pages, readme = tmp_path / "results", tmp_path / "docs" / "gallery", tmp_path / "README.md"
     for name in ("loop_closure", "placebo"):
         (results / name).mkdir(parents=True)
@@ -77,6 +77,12 @@ def test_the_pages_command_writes_a_missing_page_and_fails_on_a_missing_summary(
     text = readme.read_text()
     assert "(docs/gallery/loop_closure.md)" in text and "(docs/gallery/placebo.md)" in text  # every one with results
     assert "[`results/suite.json`](results/suite.json)" in text
+
+    quick = json.loads((results / "placebo" / "summary.json").read_text()) | {"quick": True}
+    (results / "placebo" / "summary.json").write_text(json.dumps(quick))
+    assert main(["loop_closure", *args]) == 2 and readme.read_text() == text
+    assert capsys.readouterr().err.strip() == (f"experiments: error: {results / 'placebo' / 'summary.json'}: a --quick "
+                                               "run's summary; the gallery quotes full-scale results")
 
 
 def test_a_page_without_its_reading_block_is_refused(tmp_path, capsys):
