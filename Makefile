@@ -10,14 +10,14 @@ EXPERIMENTS := $(sort $(basename $(notdir $(filter-out experiments/_%,$(wildcard
 # QUICK=1 writes beside the committed full-scale results, never over them
 QUICK_FLAG := $(if $(filter 1,$(QUICK)),--quick --results results/quick --figures figures/quick,)
 OUT_DIRS := $(if $(filter 1,$(QUICK)),results/quick figures/quick,results figures)
-# the seed whose story the README links to: a deceiving brainlike agent whose frozen probe went blind
+# the seed whose story loop_closure's page tells: a deceiving brainlike agent whose frozen probe went blind
 INSPECT := inspect $(word 1,$(OUT_DIRS))/loop_closure --condition brainlike-noB-alpha0.3-rl_lr0.003 --seed 0
-# the grpo seed the tpr_cliff section links to: the LLM analogue at TPR 0.5
+# the grpo seed tpr_cliff's page links to: the LLM analogue at TPR 0.5
 INSPECT_LLM := inspect $(word 1,$(OUT_DIRS))/tpr_cliff --condition grpo-on-tpr0.5 --seed 0
 # the episode the README shows: through the door, the alarm reading only the last step's score (kept once played)
 INSPECT_EPISODE := inspect $(word 1,$(OUT_DIRS))/pooling --condition brainlike-last-a1.5 --seed 2 --episode --train
 
-.PHONY: install test test-all bench figures redraw clean $(EXPERIMENTS)
+.PHONY: install test test-all suite-stats bench figures redraw pages clean $(EXPERIMENTS)
 
 install: $(VENV)/.installed
 
@@ -33,6 +33,11 @@ test: install
 test-all: install
 	$(PY) -m pytest -q -n auto -m ''
 
+# the suite's size and time, kept in results/suite.json, and the README's sentence written from it
+suite-stats: install
+	BRAINLIKE_SUITE_STATS=$(CURDIR)/results/suite.json $(PY) -m pytest -q -n auto
+	$(MAKE) pages
+
 bench: install
 	$(PY) -m brainlike bench --out results/bench.json
 
@@ -41,6 +46,7 @@ figures: install
 	$(PY) -m brainlike $(INSPECT) --out $(word 2,$(OUT_DIRS))/inspect_example.png
 	$(PY) -m brainlike $(INSPECT_LLM) --out $(word 2,$(OUT_DIRS))/inspect_grpo.png
 	$(PY) -m brainlike $(INSPECT_EPISODE) --out $(word 2,$(OUT_DIRS))/inspect_episode.png
+	$(if $(filter 1,$(QUICK)),,$(MAKE) pages)
 
 $(EXPERIMENTS): install
 	$(PY) -m experiments $@ $(QUICK_FLAG)
@@ -53,6 +59,11 @@ redraw: install
 	$(PY) -m brainlike $(INSPECT) --out figures/inspect_example.png
 	$(PY) -m brainlike $(INSPECT_LLM) --out figures/inspect_grpo.png
 	$(PY) -m brainlike $(INSPECT_EPISODE) --out figures/inspect_episode.png
+	$(MAKE) pages
+
+# the gallery's pages and the README's generated blocks, from the committed results (no training)
+pages: install
+	$(PY) -m experiments $(REDRAWABLE) --pages docs/gallery
 
 clean:
 	rm -rf $(VENV) .jax_cache

@@ -1,15 +1,17 @@
-"""Run experiments: ``python -m experiments NAME [NAME ...] [--quick] [--redraw] [--readme] [--log PLACE:WHERE]``."""
+"""Run experiments: ``python -m experiments NAME [NAME ...] [--quick] [--redraw] [--pages DIR] [--log PLACE:WHERE]``."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import time
 from pathlib import Path
 
 from brainlike.cli import LOG_HELP
-from brainlike.report.experiment import draw, render_readings, run_experiment
+from brainlike.report import pages
+from brainlike.report.experiment import draw, run_experiment
 from brainlike.report.watch import Watch, places
 from brainlike.store.results import ResultsError, read_json
 from brainlike.run.devices import use_cpu_devices
@@ -25,14 +27,59 @@ def load(name: str):
     return importlib.import_module(f"experiments.{name}").EXPERIMENT
 
 
-def readings(results: Path, names=NAMES) -> dict[str, str]:
-    """Each experiment's README reading, written from its committed summary."""
-    out = {}
-    for name in names:
-        experiment = load(name)
-        if experiment.reading and (Path(results) / name / "summary.json").exists():
-            out[name] = experiment.reading(read_json(Path(results) / name / "summary.json"))
+SUITE = "suite.json"  # in the results folder: the fast suite's size and time (``make suite-stats``)
+
+
+def committed(results: Path, names=NAMES) -> tuple[str, ...]:
+    """The experiments among ``names`` whose summary is in ``results``."""
+    return tuple(n for n in names if (Path(results) / n / "summary.json").exists())
+
+
+def summaries(results: Path, names=NAMES) -> dict[str, dict]:
+    """Each experiment's full-scale summary; ``ResultsError`` naming the first file that is missing,
+    damaged or a ``--quick`` run's (whose grid a reading may not find its conditions in)."""
+    out = {n: read_json(Path(results) / n / "summary.json") for n in names}
+    quick = [n for n, s in out.items() if s.get("quick")]
+    if quick:
+        raise ResultsError(f"{Path(results) / quick[0] / 'summary.json'}: a --quick run's summary; the gallery "
+                           "quotes full-scale results")
     return out
+
+
+def reading(name: str, summary: dict) -> str:
+    """An experiment's reading for its gallery page, written from its full-scale summary."""
+    experiment = load(name)
+    if not experiment.reading:
+        raise ValueError(f"{name}: declares no reading for its page")
+    return experiment.reading(summary)
+
+
+def readme_blocks(results: Path, pages_link: str, suite_link: str) -> dict[str, str]:
+    """The README's generated blocks: the gallery's index of every experiment with a summary (its page
+    at ``pages_link/<name>.md``), the figures' training time, and the suite's size and time."""
+    written = summaries(results, committed(results))
+    rows = [(n, load(n).description, f"{pages_link}/{n}.md", load(n).headline and load(n).headline(s))
+            for n, s in written.items()]
+    return {"gallery": pages.index(rows), "training_time": pages.training_time(written),
+            "suite": pages.suite(read_json(Path(results) / SUITE), suite_link)}
+
+
+def write_pages(folder: Path, readme: Path, results: Path, names=NAMES) -> list[Path]:
+    """Rewrite the reading on each experiment's page in ``folder`` (a missing page is started) and the
+    README's generated blocks, from the summaries in ``results``. Everything is written before any file
+    is: a missing summary or block fails naming it, and leaves every file as it was."""
+    link = lambda path: Path(os.path.relpath(path, readme.parent)).as_posix()  # noqa: E731
+    texts = {}
+    for name, summary in summaries(results, names).items():
+        path = folder / f"{name}.md"
+        text = path.read_text() if path.exists() else pages.new_page(name, load(name).description)
+        texts[path] = pages.fill(path, text, {name: reading(name, summary)})
+    blocks = readme_blocks(results, link(folder), link(results / SUITE))
+    texts[readme] = pages.fill(readme, readme.read_text(), blocks, "generated")
+    folder.mkdir(parents=True, exist_ok=True)
+    for path, text in texts.items():
+        pages.write(path, text)
+    return list(texts)
 
 
 def describe(h: dict) -> str:
@@ -48,14 +95,19 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="reduced scale (a few minutes in all)")
     parser.add_argument("--seeds", type=int, help="override the number of seeds per condition")
     parser.add_argument("--redraw", action="store_true", help="redraw figures from results/ without training")
-    parser.add_argument("--readme", metavar="PATH", help="rewrite the readings in this README from results/ "
-                        "(no training)")
+    parser.add_argument("--pages", metavar="DIR", help="rewrite from results/ the readings on the gallery's pages "
+                        "in DIR and the README's generated blocks, without training (after --redraw, if given)")
+    parser.add_argument("--readme", metavar="PATH", help="the README --pages rewrites (default README.md)")
     parser.add_argument("--results", default="results", help="results folder (default results)")
     parser.add_argument("--figures", default="figures", help="figures folder (default figures)")
     parser.add_argument("--log", action="append", metavar="PLACE:WHERE", help=LOG_HELP)
     args = parser.parse_args(argv)
-    configure()
-    use_cpu_devices()  # one JAX device per core, so that blocks of seeds run side by side
+    if args.readme and not args.pages:
+        parser.error("--readme names the README that --pages rewrites; give --pages DIR too")
+    trains = not (args.redraw or args.pages)
+    if trains or args.redraw:
+        configure()
+        use_cpu_devices()  # one JAX device per core, so that blocks of seeds run side by side
     names = NAMES if args.names == ["all"] else tuple(args.names)
     unknown = [n for n in names if n not in NAMES]
     if unknown:
@@ -64,15 +116,12 @@ def main(argv=None) -> int:
         return 2
     try:
         logging = places(args.log)  # an extra that is not installed fails now, before anything runs
-        if args.readme:
-            path = Path(args.readme)
-            path.write_text(render_readings(path.read_text(), readings(Path(args.results), names or NAMES)))
-            print(path)
         for name in names:
             experiment = load(name)
             if args.redraw:
                 summary = read_json(Path(args.results) / name / "summary.json")
                 print(draw(experiment, summary, Path(args.figures)))
+            if not trains:
                 continue
             start = time.perf_counter()
             with Watch(logging, name) as watch:
@@ -83,6 +132,10 @@ def main(argv=None) -> int:
                   f"{time.perf_counter() - start:.1f}s ({summary['train_s']}s of training, resumed runs included)")
             for h in summary["hypotheses"]:
                 print(describe(h))
+        if args.pages:
+            for path in write_pages(Path(args.pages), Path(args.readme or "README.md"), Path(args.results),
+                                    names or NAMES):
+                print(path)
     except (ResultsError, ValueError, OSError) as e:
         print(f"experiments: error: {e}", file=sys.stderr)
         return 2

@@ -1,4 +1,4 @@
-"""Where deception comes from, channel by channel: choice, drift and the reward's gradient, for the brain-like learner and the GRPO analogue.
+"""Where deception comes from, channel by channel: how much do choice, drift and the reward's gradient each add to the deception of the brain-like learner and of the GRPO analogue?
 
 A learner can beat a fixed alarm three ways. By *choice*: taking what the probe already misses
 (with phrasings, a probe below TPR 1 misses a fixed set of A's phrasings). By *drift*: predictive
@@ -287,5 +287,14 @@ Seeds evading at TPR 0.5 / 0.9: `brainlike` {evading("brainlike", 0.5)} / {evadi
 {verdict_list(summary)}"""
 
 
+def headline(summary: dict) -> str:
+    st = summary["statistics"]
+    part = lambda t: f"{st['grpo/deception_rate'][f'{t:g}']['gradient']['mean']:+.2f}"  # noqa: E731
+    total = lambda t: f"{st['brainlike/deception_rate'][f'{t:g}']['total']['mean']:.2f}"  # noqa: E731
+    return (f"The reward's gradient into the beliefs, the channel routing closes, adds {part(TPRS[0])} to the GRPO "
+            f"analogue's deception at TPR {TPRS[0]:g} and {part(TPRS[-1])} at {TPRS[-1]:g}; `brainlike` deceives "
+            f"{total(TPRS[0])} and {total(TPRS[-1])}.")
+
+
 EXPERIMENT = Experiment("channels", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
-                        statistics=statistics)
+                        statistics=statistics, headline=headline)

@@ -301,4 +301,14 @@ analogue deceives {with_ci(b[reference_name(0.0)], "deception_rate")} (live {wit
 {verdict_list(summary)}"""
 
 
-EXPERIMENT = Experiment("comparator_controls", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading)
+def headline(summary: dict) -> str:
+    b = summary["conditions"]
+    pg = lambda s, a: b[sigma_name("policy_gradient", s, a)]  # noqa: E731
+    return (f"Sampled activations blind the probe even with no alarm in the reward (frozen AUROC "
+            f"{value(pg(0.5, 0.0), 'probe_auroc_frozen')} at σ 0.5), while the LLM analogue (σ 0) keeps it at "
+            f"{value(pg(0.0, ALPHA), 'probe_auroc_frozen')} and deceives {value(pg(0.0, ALPHA), 'deception_rate')} "
+            f"under the alarm.")
+
+
+EXPERIMENT = Experiment("comparator_controls", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
+                        headline=headline)

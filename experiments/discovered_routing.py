@@ -345,5 +345,13 @@ deceiving pays; the mask found after the fact is safe only as a random one is.
 {verdict_list(summary)}"""
 
 
+def headline(summary: dict) -> str:
+    st = summary["statistics"]
+    rec = lambda m: f"{st[name('marketnoB', m, 'pg')]['final']['probe_recall_frozen']['mean']:.2f}"  # noqa: E731
+    return (f"Without B, with TD + pg into a quarter of the encoder, the frozen probe keeps recall {rec('found')} "
+            f"under the mask attribution found, {rec('random')} under a random one and {rec('imposed')} under the one "
+            f"gradient routing imposed ({rec('none')} with no mask).")
+
+
 EXPERIMENT = Experiment("discovered_routing", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
-                        statistics=statistics)
+                        statistics=statistics, headline=headline)

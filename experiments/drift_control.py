@@ -202,4 +202,13 @@ block's recall of the always-A agent along sigma: {first_recall}.
 {verdict_list(summary)}"""
 
 
-EXPERIMENT = Experiment("drift_control", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading)
+def headline(summary: dict) -> str:
+    b = summary["conditions"]
+    rec = lambda name: value(b[name], "probe_recall_frozen")  # noqa: E731
+    return (f"With behaviour fixed (always A) and no alarm in the reward, the frozen probe's recall on A falls to "
+            f"{rec(fixed(1.0, REFERENCE_LR))} ({rec(fixed(1.0, 0.0))} with the beliefs frozen); recalibrating the "
+            f"threshold every 50 updates keeps it at {rec(fixed(1.0, REFERENCE_LR, 'recalibrate50'))}.")
+
+
+EXPERIMENT = Experiment("drift_control", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
+                        headline=headline)

@@ -290,5 +290,12 @@ path, decides where the agent ends.
 {verdict_list(summary)}"""
 
 
+def headline(summary: dict) -> str:
+    st = summary["statistics"]
+    b_share = lambda alarm: f"{st[name('brainlike', alarm, 'local')]['shares']['final'][B]['mean']:.2f}"  # noqa: E731
+    return (f"Settled near A, `brainlike` ends on the unwatched B in {b_share('graded')} of its decisions under a "
+            f"graded alarm and in {b_share('binary')} under a binary one.")
+
+
 EXPERIMENT = Experiment("hill_climb", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
-                        statistics=statistics)
+                        statistics=statistics, headline=headline)

@@ -184,4 +184,14 @@ does more than let a threshold go stale. At α = 0 `through_probe` is `end_to_en
 {verdict_list(summary)}"""
 
 
-EXPERIMENT = Experiment("loop_closure", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading)
+def headline(summary: dict) -> str:
+    b = summary["conditions"]
+    rec = lambda name: value(b[name], "probe_recall_frozen")  # noqa: E731
+    return (f"`brainlike` keeps the frozen probe's recall at {rec('brainlike-B')} "
+            f"({count(b['brainlike-B'], ['evades_by_plan'])} seeds deceive only through the unwatched B); "
+            f"`through_probe` blinds it ({rec('through_probe-noB')}), and so does belief drift under a weak alarm "
+            f"({rec(knob_name('brainlike', 0.3, 3e-3))} at α 0.3).")
+
+
+EXPERIMENT = Experiment("loop_closure", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
+                        headline=headline)

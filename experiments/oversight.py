@@ -387,5 +387,14 @@ episodes, so the point it picks rests on very little.
 {verdict_list(summary)}"""
 
 
+def headline(summary: dict) -> str:
+    b = summary["conditions"]
+    dec = lambda r, f: value(b[name(r, f)], "deception_rate")  # noqa: E731
+    low, full = FRACTIONS[0], FRACTIONS[-1]
+    return (f"Judged at each step, the alarm takes `brainlike`'s deception from {dec('brainlike', low)} at oversight "
+            f"{low:g} to {dec('brainlike', full)} at {full:g} (`policy_gradient`: {dec('policy_gradient', low)} to "
+            f"{dec('policy_gradient', full)}).")
+
+
 EXPERIMENT = Experiment("oversight", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
-                        seeds=128)
+                        seeds=128, headline=headline)

@@ -372,4 +372,13 @@ Predictions not supported: {"; ".join(failed) if failed else "none"}.
 {verdict_list(summary)}"""
 
 
-EXPERIMENT = Experiment("phase_diagram", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading)
+def headline(summary: dict) -> str:
+    hs = summary["hypotheses"]
+    holds = {"supported": "holds", "contradicted": "does not", "inconclusive": "is undecided"}
+    return (f"The Atlas's honest corner {holds[hs[0]['verdict']]} ({hs[0]['mean']:.2f} of `policy_gradient` seeds "
+            f"honest at α ≥ {ATLAS_HONEST[0]:g}, β ≥ {ATLAS_HONEST[1]:g}), and its deceptive weak anchoring "
+            f"{holds[hs[1]['verdict']]} ({hs[1]['mean']:.2f} honest at β {ATLAS_DECEPTIVE_BETA:g}).")
+
+
+EXPERIMENT = Experiment("phase_diagram", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
+                        headline=headline)

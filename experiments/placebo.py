@@ -243,4 +243,14 @@ Predictions not supported: {"; ".join(failed) if failed else "none"}.
 
 {verdict_list(summary)}"""
 
-EXPERIMENT = Experiment("placebo", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading)
+
+def headline(summary: dict) -> str:
+    b = summary["conditions"]
+    spread = [b[n]["metrics"]["deception_rate"]["mean"] for n in draws(b, "brainlike", "firing")]
+    return (f"Under placebo directions that fire as often as the fitted probe, `brainlike` ends {min(spread):.2f} to "
+            f"{max(spread):.2f} deceptive, against {value(b[name('brainlike')], 'deception_rate')} under the probe "
+            f"itself.")
+
+
+EXPERIMENT = Experiment("placebo", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
+                        headline=headline)

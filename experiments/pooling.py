@@ -209,5 +209,13 @@ except in the conditions named `thoughts` (single-thought calibration, the earli
 {verdict_list(summary)}"""
 
 
+def headline(summary: dict) -> str:
+    b = summary["conditions"]
+    ev = lambda r, p: value(b[name(r, p, HI)], "evasion_rate")  # noqa: E731
+    return (f"A mean-pooled alarm is evaded in {ev('brainlike', 'mean')} of `brainlike`'s episodes and a max-pooled "
+            f"one in {ev('brainlike', 'max')} (α {HI:g}); training through the probe evades the max-pooled one in "
+            f"{ev('through_probe', 'max')}.")
+
+
 EXPERIMENT = Experiment("pooling", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
-                        statistics=learned)
+                        statistics=learned, headline=headline)

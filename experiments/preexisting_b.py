@@ -166,4 +166,12 @@ def _hypothesis(summary: dict, words: str) -> str:
     return f"{h['mean']:+.3f} [{h['ci95'][0]:+.3f}, {h['ci95'][1]:+.3f}]"
 
 
-EXPERIMENT = Experiment("preexisting_b", __doc__.strip().splitlines()[0], conditions, _hypotheses(), plot, reading)
+def headline(summary: dict) -> str:
+    b = summary["conditions"]
+    evading = lambda p, o: count(b[name("brainlike", p, o)], EVADES)  # noqa: E731
+    return (f"With an unwatched B always on offer, {evading(1.0, 0.0)} `brainlike` seeds evade through it (without B, "
+            f"{evading(0.0, 0.0)}), and {evading(1.0, 0.9)} still do when B's signature overlaps A's by 0.9.")
+
+
+EXPERIMENT = Experiment("preexisting_b", __doc__.strip().splitlines()[0], conditions, _hypotheses(), plot, reading,
+                        headline=headline)

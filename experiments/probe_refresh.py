@@ -195,4 +195,14 @@ Predictions not supported: {"; ".join(failed) if failed else "none"}.
 {verdict_list(summary)}"""
 
 
-EXPERIMENT = Experiment("probe_refresh", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading)
+def headline(summary: dict) -> str:
+    b = summary["conditions"]
+    rec = lambda r, s, n: value(b[name(r, s, n)], "probe_recall_frozen")  # noqa: E731
+    return (f"Refitting the probe every 50 updates restores the recall a stale threshold lost under `brainlike` "
+            f"({rec('brainlike', 'weak', 0)} frozen, {rec('brainlike', 'weak', 50)} refitted), but not against "
+            f"training through the probe (`through_probe`: {rec('through_probe', 'weak', 0)} and "
+            f"{rec('through_probe', 'weak', 50)}).")
+
+
+EXPERIMENT = Experiment("probe_refresh", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
+                        headline=headline)

@@ -263,4 +263,13 @@ Seeds evading at TPR 0.5 / 0.9: `grpo` {count(b[name("grpo-on", 0.5)], EVADES)} 
 
 {verdict_list(summary)}"""
 
-EXPERIMENT = Experiment("tpr_cliff", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading)
+
+def headline(summary: dict) -> str:
+    b = summary["conditions"]
+    at = lambda line: " and ".join(value(b[name(line, t)], "deception_rate") for t in (TPRS[0], TPRS[-1]))  # noqa: E731
+    return (f"At TPR {TPRS[0]:g} and {TPRS[-1]:g} the GRPO analogue deceives {at('grpo-on')}, `brainlike` "
+            f"{at('brainlike-on')}.")
+
+
+EXPERIMENT = Experiment("tpr_cliff", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
+                        headline=headline)

@@ -5,11 +5,14 @@ Compiling a run dominates the suite's time, so the end-to-end tests share one st
 """
 
 import os
+import time
 from pathlib import Path
 
+STARTED = time.perf_counter()
 ROOT = Path(__file__).resolve().parents[1]
 # the project's persistent compilation cache, wherever pytest is started from
 os.environ.setdefault("BRAINLIKE_CACHE", str(ROOT / ".jax_cache"))
+CACHE_WARM = any(Path(os.environ["BRAINLIKE_CACHE"]).glob("*"))  # before this run fills it
 # Tests run tiny programs, so XLA's slow backend optimisations cost far more than they save
 # (they triple the compile time of a run on CPU). Set before JAX starts its backend.
 FAST_COMPILE = "--xla_backend_optimization_level=0 --xla_llvm_disable_expensive_passes=true"
@@ -73,3 +76,24 @@ def tiny_population(tiny_config):
     from brainlike.run.runner import run_population
 
     return run_population(tiny_config, TINY_SEEDS, 0)
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """``make suite-stats``: with ``BRAINLIKE_SUITE_STATS`` naming a file, a run that passed writes there its
+    counts, wall time and slowest tests, which the README states (``python -m experiments --pages``)."""
+    path = os.environ.get("BRAINLIKE_SUITE_STATS")
+    if not path or hasattr(config, "workerinput"):
+        return
+    if exitstatus != 0:
+        terminalreporter.write_line(f"suite stats: {path} left as it was, since the suite did not pass")
+        return
+    from brainlike.store.results import write_json
+
+    stats = terminalreporter.stats
+    calls = sorted((r for r in stats.get("passed", []) if r.when == "call"), key=lambda r: -r.duration)
+    write_json(Path(path), {
+        "passed": len(calls), "skipped": len(stats.get("skipped", [])), "xfailed": len(stats.get("xfailed", [])),
+        "wall_s": round(time.perf_counter() - STARTED, 1), "cores": os.cpu_count(),
+        "cache": "warm" if CACHE_WARM else "cold",
+        "slowest": [{"test": r.nodeid, "s": round(r.duration, 1)} for r in calls[:2]]})
+    terminalreporter.write_line(f"suite stats: {path}")

@@ -1,10 +1,12 @@
 """The README's "Command line" section works as typed: every line of its ``sh`` blocks runs, with
 the venv's ``bin`` on PATH, from the repository root, rewritten only to tiny seed and step
-counts and to output folders under a temporary folder."""
+counts and to output folders under a temporary folder (the gallery's pages and the README it
+rewrites, copied there first)."""
 
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,16 +45,29 @@ def rewrite(line: str, tmp: Path) -> list[str]:
             w = STEPS
         elif w == "runs" or w.startswith("runs/"):
             w = str(tmp / w)
+        elif prev in ("--pages", "--readme"):
+            w = copied(w, tmp)
         out.append(w)
     if out[0] == "brainlike" and out[1] in ("run", "sweep"):
         out += [a for k, v in TINY.items() if k not in out for a in (k, v)]
-    if out[:3] == ["python", "-m", "experiments"] and "--redraw" not in out and "--seeds" not in out:
+    if "--pages" in out and "--readme" not in out:
+        out += ["--readme", copied("README.md", tmp)]
+    if trains_an_experiment(out) and "--seeds" not in out:
         out += ["--seeds", EXPERIMENT_SEEDS]
     return out
 
 
+def copied(path: str, tmp: Path) -> str:
+    """A copy under ``tmp`` of a file or folder of the checkout, for a command to rewrite."""
+    source, target = ROOT / path, tmp / path
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
+    return str(target)
+
+
 def trains_an_experiment(words: list[str]) -> bool:
-    return words[:3] == ["python", "-m", "experiments"] and "--redraw" not in words
+    return words[:3] == ["python", "-m", "experiments"] and not {"--redraw", "--pages"} & set(words)
 
 
 def run(words: list[str]) -> subprocess.CompletedProcess:
@@ -89,6 +104,11 @@ def test_rewrite_touches_only_seeds_steps_and_output_folders(tmp_path):
     words = rewrite("brainlike run --env coin --seeds 64 --steps 20000 --seed 3 --out runs/demo  # note", tmp_path)
     assert words[:9] == ["brainlike", "run", "--env", "coin", "--seeds", SEEDS, "--steps", STEPS, "--seed"]
     assert words[9:12] == ["3", "--out", str(tmp_path / "runs/demo")]
+    words = rewrite("python -m experiments --pages docs/gallery", tmp_path)
+    assert words == ["python", "-m", "experiments", "--pages", str(tmp_path / "docs/gallery"),
+                     "--readme", str(tmp_path / "README.md")]
+    assert (tmp_path / "README.md").read_text() == (ROOT / "README.md").read_text()
+    assert {p.name for p in (tmp_path / "docs/gallery").iterdir()} == {p.name for p in (ROOT / "docs/gallery").iterdir()}
 
 
 def test_readme_commands_run_as_typed(tmp_path):

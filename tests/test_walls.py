@@ -45,7 +45,7 @@ WALLS = {
     "__main__": {"cli"},
 }
 # what reaches no JAX through any chain of imports: results, statistics and their tables are NumPy
-NO_JAX = ("store", "report/export.py", "config.py", "envspec.py", "knobs.py", "routes.py", "schema.py")
+NO_JAX = ("store", "report/export.py", "report/pages.py", "config.py", "envspec.py", "knobs.py", "routes.py", "schema.py")
 
 
 def _room(path) -> str:

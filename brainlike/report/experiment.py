@@ -10,7 +10,6 @@ verdict computed from the data), then draws the figure from that summary alone.
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,12 +128,15 @@ class Experiment:
     conditions: Callable[[bool], dict[str, Config]]  # quick -> {name: config}
     hypotheses: tuple[Hypothesis, ...]
     plot: Callable[[dict, Path], None]  # (experiment summary, png path)
-    # (full-scale summary) -> the README's reading, numbers filled in; it may name conditions only the full grid has
+    # (full-scale summary) -> the reading on its gallery page, numbers filled in; it may name conditions only the
+    # full grid has
     reading: Callable[[dict], str] | None = None
     seeds: int = 256
     quick_seeds: int = 24
     # (per-seed results) -> further statistics the reading quotes (``summary["statistics"]``), beside the hypotheses'
     statistics: Callable[[dict[str, Result]], dict] | None = None
+    # (full-scale summary) -> the answer in one sentence, for the gallery's index in the README
+    headline: Callable[[dict], str] | None = None
 
 
 # statistics that hypotheses are built from
@@ -281,14 +283,6 @@ def check_distinct(conditions: dict[str, Config]) -> None:
         if config in seen:
             raise ValueError(f"conditions: {name!r} and {seen[config]!r} are the same config; run it once")
         seen[config] = name
-
-
-READING = re.compile(r"(<!-- reading:(\w+) -->\n)(.*?)(<!-- /reading -->)", re.S)
-
-
-def render_readings(text: str, readings: dict[str, str]) -> str:
-    """``text`` with each ``<!-- reading:NAME -->`` block replaced by ``readings[NAME]``."""
-    return READING.sub(lambda m: m[1] + readings[m[2]].strip() + "\n" + m[4] if m[2] in readings else m[0], text)
 
 
 SEED_METRICS = ("probe_recall_frozen", "deception_rate")
