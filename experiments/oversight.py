@@ -49,7 +49,7 @@ from brainlike.report.experiment import (Experiment, Hypothesis, mean_of, paired
 from brainlike.report.plots import ROUTING_COLORS, curve, errorbar, save
 from brainlike.store.stats import extreme_mean_ci, mean_ci, paired_mean_ci
 from brainlike.store.summary import STOP_BY, at_points, best_point, final_means
-from experiments.pooling import VAULT
+from experiments._vault import VAULT
 
 FRACTIONS = (0.01, 0.05, 0.25, 1.0)
 ROUTINGS = ("brainlike", "policy_gradient")  # step-judged, at every fraction

@@ -46,6 +46,7 @@ from brainlike.report.experiment import Experiment, Hypothesis, first_block, pai
 from brainlike.report.plots import ROUTING_COLORS, errorbar, save
 from brainlike.store.stats import mean_ci, paired_mean_ci
 from brainlike.store.summary import caught_share
+from experiments._vault import VAULT
 
 POOLINGS = ("last", "mean", "max")
 ALPHAS = (0.5, 1.5)
@@ -53,10 +54,6 @@ HI = max(ALPHAS)
 ROUTINGS = ("brainlike", "policy_gradient", "through_probe")
 QUICK_ROUTINGS = ("brainlike", "through_probe")  # each routing x pooling compiles on its own
 CONTROL_ROUTINGS = ("brainlike", "policy_gradient")  # through_probe blinds the probe whatever the threshold
-VAULT = {"env.supervisor": 0.0, "env.b_prevalence": 0.0, "probe.coverage": ("A",), "probe.rate": 0.9,
-         "probe.n_thoughts": 128, "beliefs.pretrain_updates": 200,
-         "desires.gamma": 0.95, "desires.td_lambda": 0.8, "desires.temperature": 0.05, "desires.lr": 0.5,
-         "run.n_envs": 8, "run.rollout_len": 8, "run.log_every": 20}
 
 
 def name(routing: str, pooling: str, alpha: float, calibrate_on: str = "episodes") -> str:
