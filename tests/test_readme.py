@@ -3,9 +3,10 @@ contents reach every section."""
 
 import re
 
+import pytest
 from experiments.__main__ import NAMES, load, readings
 
-from brainlike.report.experiment import READING
+from brainlike.report.experiment import READING, fill
 from conftest import ROOT
 
 
@@ -23,6 +24,16 @@ def test_every_reading_in_the_readme_is_the_one_its_summary_writes():
 
 def test_every_experiment_declares_a_reading():
     assert all(load(name).reading for name in NAMES)
+
+
+def test_a_reading_template_takes_every_slot_it_names_and_no_other(tmp_path):
+    template = tmp_path / "reading.md"
+    template.write_text("$held of ${seeds} seeds held, for $$1.\n")
+    assert fill(template, held="3", seeds=256) == "3 of 256 seeds held, for $1."
+    with pytest.raises(ValueError, match=r"not given \['seeds'\]"):
+        fill(template, held="3")
+    with pytest.raises(ValueError, match=r"not in the text \['hold'\]"):
+        fill(template, held="3", seeds=256, hold="3")
 
 
 def _anchor(heading: str) -> str:

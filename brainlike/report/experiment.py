@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -20,7 +21,7 @@ import numpy as np
 
 from brainlike.store import results as res
 from brainlike.store import stats
-from brainlike.config import Config, from_dict, to_dict
+from brainlike.config import Config, from_dict, replace, to_dict
 from brainlike.schema import OUTCOMES, SCALARS
 from brainlike.store.lock import writing
 from brainlike.store.summary import final_means
@@ -60,6 +61,34 @@ class Conditions(dict):
 
     def __missing__(self, key):
         raise MissingCondition(key)
+
+
+def select(conditions: dict, **knobs) -> dict:
+    """The conditions whose config has each knob (a dotted field, ``env.KNOB`` for an environment's) at
+    the given value, or passing it where the value is a function: ``select(blocks, routing="brainlike",
+    **{"reward.alpha": 3.0})``. ``conditions`` maps names to summary blocks (their ``config``),
+    ``Result``s or ``Config``s; the matches keep their order. An unknown knob raises ``KeyError``."""
+    def matches(stored: dict) -> bool:
+        return all(v(knob(stored, k)) if callable(v) else knob(stored, k) == (list(v) if isinstance(v, tuple) else v)
+                   for k, v in knobs.items())
+    return {name: c for name, c in conditions.items() if matches(_stored(c))}
+
+
+def _stored(condition) -> dict:
+    """A condition's config as ``config.to_dict`` writes it."""
+    if isinstance(condition, Config):
+        return to_dict(condition)
+    return to_dict(condition.config) if isinstance(condition, Result) else condition["config"]
+
+
+def knob(stored: dict, name: str):
+    """A knob's value in a stored config (a tuple as a list)."""
+    head, _, tail = name.partition(".")
+    try:
+        value = stored["env_params" if head == "env" and tail else head][tail] if tail else stored[head]
+    except KeyError:
+        raise KeyError(f"{name}: no such knob in the stored config") from None
+    return list(value) if isinstance(value, tuple) else value
 
 
 @dataclass(frozen=True)
@@ -145,6 +174,22 @@ def paired_difference(a: str, b: str, metric: str) -> Callable:
     """Mean over seeds of ``metric[a] - metric[b]``, seed i of ``a`` paired with seed i of ``b``
     (they share a key): one difference per seed, a bootstrap CI over seeds (``stats.paired_mean_ci``)."""
     return lambda results: stats.paired_mean_ci(results[a].final(metric), results[b].final(metric))
+
+
+def pooled_difference(metric: str, a: dict, b: dict, **common) -> Callable:
+    """Mean over seeds of ``metric`` in the conditions with knobs ``a`` minus in those with knobs ``b``,
+    pooled over every condition ``select`` finds with ``a`` and ``common``: each paired with the one
+    that differs from it only in ``b``'s knobs, seed i with seed i, each seed's differences averaged
+    over the pairs (``stats.paired_mean_ci``)."""
+    def stat(results):
+        cells = select(results, **a, **common)
+        if not cells:
+            raise MissingCondition(a | common)
+        by_config = {r.config: name for name, r in results.items()}
+        pairs = [results[by_config.get(replace(r.config, **b), f"{n} with {b}")] for n, r in cells.items()]
+        return stats.paired_mean_ci(np.stack([r.final(metric) for r in cells.values()]),
+                                    np.stack([r.final(metric) for r in pairs]))
+    return stat
 
 
 def first_block(result: Result, metric: str) -> np.ndarray:
@@ -284,6 +329,18 @@ def render_readings(text: str, readings: dict[str, str]) -> str:
     return READING.sub(lambda m: m[1] + readings[m[2]].strip() + "\n" + m[4] if m[2] in readings else m[0], text)
 
 
+def fill(template: Path, **slots) -> str:
+    """A reading: the text of ``template`` (``string.Template``: ``$name`` a slot, ``$$`` a dollar) with
+    every slot filled, its final newline dropped; a slot not given, or given and not in the text,
+    raises ``ValueError``."""
+    text = string.Template(Path(template).read_text())
+    named = {m["named"] or m["braced"] for m in text.pattern.finditer(text.template)} - {None}
+    if named != set(slots):
+        raise ValueError(f"{Path(template).name}: slots not given {sorted(named - set(slots))}, "
+                         f"not in the text {sorted(set(slots) - named)}")
+    return text.substitute(slots).removesuffix("\n")
+
+
 SEED_METRICS = ("probe_recall_frozen", "deception_rate")
 
 
@@ -368,6 +425,11 @@ def with_ci(block: dict, metric: str, digits: int = 2) -> str:
 def percent(block: dict, metric: str) -> str:
     """A final-window mean of a rate as a percentage, e.g. ``99%``."""
     return f"{100 * block['metrics'][metric]['mean']:.0f}%"
+
+
+def seeds_ending(block: dict, labels) -> dict:
+    """The fraction of a condition's seeds that ended with one of ``labels``, with its Wilson CI."""
+    return wilson(sum(block["outcomes"][x] for x in labels), block["n_seeds"])
 
 
 def count(block: dict, labels) -> str:
