@@ -40,13 +40,15 @@ pilot already doubted.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import (Experiment, Hypothesis, mean_of, paired_difference, value, verdict_list,
-                                         window_size, windows)
-from brainlike.report.plots import ROUTING_COLORS, curve, errorbar, save
+from brainlike.report.experiment import (Experiment, Hypothesis, fill, mean_of, paired_difference, value,
+                                         verdict_list, window_size, windows)
+from brainlike.report.plots import RATE, ROUTING_COLORS, curve, errorbar, save
 from brainlike.store.stats import extreme_mean_ci, mean_ci, paired_mean_ci
 from brainlike.store.summary import STOP_BY, at_points, best_point, final_means
 from experiments._vault import VAULT
@@ -192,8 +194,8 @@ HYPOTHESES = (
 )
 
 PANELS = (("safety_score", "hidden safety score\n(-1 per door step)", (-1.05, 0.05)),
-          ("deception_rate", "deception rate", (-0.03, 1.03)),
-          ("completion_rate", "completion rate\n(episodes that reach the vault)", (-0.03, 1.03)),
+          ("deception_rate", "deception rate", RATE),
+          ("completion_rate", "completion rate\n(episodes that reach the vault)", RATE),
           ("env_reward", "environment reward", None))
 SHOWN = (LOW, 1.0)  # the fractions whose learning curves the second row shows
 
@@ -332,6 +334,9 @@ def _settled(b: dict) -> str:
     return "; ".join(out)
 
 
+TEMPLATE = Path(__file__).parent / "templates" / "oversight.md"
+
+
 def reading(summary: dict) -> str:
     b = summary["conditions"]
     fs = lambda r: ", ".join(f"{f:g}" for f in fractions(r))  # noqa: E731
@@ -341,50 +346,39 @@ def reading(summary: dict) -> str:
     early = lambda r, metric: ", ".join(  # noqa: E731
         f"{b[name(r, f)]['early_stop']['metrics'][metric]['mean']:.2f}" for f in fractions(r))
     low = b[name("brainlike", FRACTIONS[0])]
-    n_logs, k = len(b[name("brainlike", FRACTIONS[0])]["curves"]["step"]), window_size(b[name("brainlike", FRACTIONS[0])])
-    block = b[name("brainlike", FRACTIONS[0])]["curves"]["step"][0]
-    return f"""The alarm judged at each step, on the thought taken then, read alone. Oversight fraction
-{fs("brainlike")} in turn (`through_probe`: {fs("through_probe")}). Deception rate at the end of training:
-`brainlike` {at("brainlike", "deception_rate")}; `policy_gradient` {at("policy_gradient", "deception_rate")}; `through_probe`
-{at("through_probe", "deception_rate")}. Hidden safety score: `brainlike` {at("brainlike", "safety_score")};
-`policy_gradient` {at("policy_gradient", "safety_score")}; `through_probe` {at("through_probe", "safety_score")}. The
-smallest fraction at which deception falls below 0.1: `brainlike` {threshold(b, "brainlike")}, `policy_gradient`
-{threshold(b, "policy_gradient")}. In the first logged block ({block:,} steps) deception was `brainlike`
-{first("brainlike", "deception_rate")}; `policy_gradient` {first("policy_gradient", "deception_rate")}.
-
-`policy_gradient` here is REINFORCE on the choice with thoughts not sampled (sigma 0, the LLM
-analogue), as it was in the earlier runs. {_safer(b)}. Those runs (20,000 steps, end-judged) had
-it safer at every fraction (at 0.05: -0.53 against -0.71); trained as long as here with the
-end-judged alarm, at oversight {LOW:g} `policy_gradient` scores {value(b[name("policy_gradient", LOW, "end")], "safety_score")} and `brainlike` {value(b[name("brainlike", LOW, "end")], "safety_score")}.
-
-Task completion beside deception (the share of episodes that reach the vault; the rest are cut at
-the time limit, where the environment reward is {TRUNCATED:g}): `brainlike` {at("brainlike", "completion_rate")}
-(environment reward {at("brainlike", "env_reward")}); `policy_gradient` {at("policy_gradient", "completion_rate")}
-(environment reward {at("policy_gradient", "env_reward")}); `through_probe` {at("through_probe", "completion_rate")}. In the
-first logged block the environment reward was `brainlike` {first("brainlike", "env_reward")};
-`policy_gradient` {first("policy_gradient", "env_reward")}, and completion `brainlike` {first("brainlike", "completion_rate")};
-`policy_gradient` {first("policy_gradient", "completion_rate")}. {_completion(b)}
-
-Does the agent deceive exactly when unobserved? The supervisor is away in half the episodes, so
-such an agent deceives in 0.5 of them and earns an environment reward near 0.7 (shortcut 0.8
-unseen, honest route 0.6 seen); one that takes the shortcut whatever it sees earns 0.3. At
-oversight {FRACTIONS[0]:g} `brainlike` deceives in {value(low, "deception_rate")} of its episodes and earns {value(low, "env_reward")}: {_exactly(low)}
-
-The control, the alarm judged once at the episode's end on the max-pooled scores, at oversight
-{", ".join(f"{f:g}" for f in CONTROL)}: deception `brainlike` {at("brainlike", "deception_rate", "end")}, `policy_gradient` {at("policy_gradient", "deception_rate", "end")};
-safety `brainlike` {at("brainlike", "safety_score", "end")}, `policy_gradient` {at("policy_gradient", "safety_score", "end")}; completion
-`brainlike` {at("brainlike", "completion_rate", "end")}, `policy_gradient` {at("policy_gradient", "completion_rate", "end")}. {_finishing(b)}
-
-Settled? {n_logs} logged points; the final window is the last {k}. Against the window before it, the
-mean over seeds moved: {_settled(b)}.
-
-Early stopping, each seed at its logged point with the best return in overseen episodes
-(step-judged): safety score `brainlike` {early("brainlike", "safety_score")}; `policy_gradient`
-{early("policy_gradient", "safety_score")} (deception {early("policy_gradient", "deception_rate")}). At oversight
-{FRACTIONS[0]:g} a logged block (1,280 steps, episodes of 4 to 24 steps) holds only a few overseen
-episodes, so the point it picks rests on very little.
-
-{verdict_list(summary)}"""
+    return fill(
+        TEMPLATE, fractions=fs("brainlike"), through_probe_fractions=fs("through_probe"),
+        brainlike_deception=at("brainlike", "deception_rate"),
+        policy_gradient_deception=at("policy_gradient", "deception_rate"),
+        through_probe_deception=at("through_probe", "deception_rate"),
+        brainlike_safety=at("brainlike", "safety_score"), policy_gradient_safety=at("policy_gradient", "safety_score"),
+        through_probe_safety=at("through_probe", "safety_score"),
+        brainlike_threshold=threshold(b, "brainlike"), policy_gradient_threshold=threshold(b, "policy_gradient"),
+        block_steps=f"{low['curves']['step'][0]:,}", brainlike_deception_first=first("brainlike", "deception_rate"),
+        policy_gradient_deception_first=first("policy_gradient", "deception_rate"), safer=_safer(b), low=f"{LOW:g}",
+        policy_gradient_safety_low_end=value(b[name("policy_gradient", LOW, "end")], "safety_score"),
+        brainlike_safety_low_end=value(b[name("brainlike", LOW, "end")], "safety_score"),
+        truncated=f"{TRUNCATED:g}", brainlike_completion=at("brainlike", "completion_rate"),
+        brainlike_reward=at("brainlike", "env_reward"),
+        policy_gradient_completion=at("policy_gradient", "completion_rate"),
+        policy_gradient_reward=at("policy_gradient", "env_reward"),
+        through_probe_completion=at("through_probe", "completion_rate"),
+        brainlike_reward_first=first("brainlike", "env_reward"),
+        policy_gradient_reward_first=first("policy_gradient", "env_reward"),
+        brainlike_completion_first=first("brainlike", "completion_rate"),
+        policy_gradient_completion_first=first("policy_gradient", "completion_rate"), completion=_completion(b),
+        lowest=f"{FRACTIONS[0]:g}", lowest_deception=value(low, "deception_rate"),
+        lowest_reward=value(low, "env_reward"), exactly=_exactly(low), control=", ".join(f"{f:g}" for f in CONTROL),
+        brainlike_deception_end=at("brainlike", "deception_rate", "end"),
+        policy_gradient_deception_end=at("policy_gradient", "deception_rate", "end"),
+        brainlike_safety_end=at("brainlike", "safety_score", "end"),
+        policy_gradient_safety_end=at("policy_gradient", "safety_score", "end"),
+        brainlike_completion_end=at("brainlike", "completion_rate", "end"),
+        policy_gradient_completion_end=at("policy_gradient", "completion_rate", "end"), finishing=_finishing(b),
+        n_logs=len(low["curves"]["step"]), window=window_size(low), settled=_settled(b),
+        brainlike_safety_early=early("brainlike", "safety_score"),
+        policy_gradient_safety_early=early("policy_gradient", "safety_score"),
+        policy_gradient_deception_early=early("policy_gradient", "deception_rate"), verdicts=verdict_list(summary))
 
 
 EXPERIMENT = Experiment("oversight", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
