@@ -39,7 +39,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, fill, select, verdict_list
+from brainlike.report.experiment import Experiment, Hypothesis, fill, interval, select, verdict_list
 from brainlike.report.plots import errorbar, rate_axis, save
 from brainlike.store.stats import mean_ci, paired_mean_ci
 
@@ -252,7 +252,6 @@ TEMPLATE = Path(__file__).parent / "templates" / "hill_climb.md"
 def reading(summary: dict) -> str:
     st, b = summary["statistics"], summary["conditions"]
     f = lambda x: f"{x['mean']:.2f}"  # noqa: E731
-    fc = lambda x: f"{x['mean']:.2f} [{x['ci95'][0]:.2f}, {x['ci95'][1]:.2f}]"  # noqa: E731
     sh = lambda n, moment, plan: f(st[n]["shares"][moment][plan])  # noqa: E731
     gl, bn = name("brainlike", "graded", "local"), name("brainlike", "binary", "local")
     gf, bf = name("brainlike", "graded", "local", True), name("brainlike", "binary", "local", True)
@@ -260,15 +259,16 @@ def reading(summary: dict) -> str:
     spread = lambda n: ", ".join(f"{PLAN_NAMES[i]} {sh(n, 'final', i)}" for i in range(len(PLAN_NAMES)))  # noqa: E731
     return fill(
         TEMPLATE, arrival_A=sh(gl, "arrival", 1), arrival_2=sh(gl, "arrival", 2),
-        arrival_honest=sh(gl, "arrival", HONEST), arrival_position=fc(st[gl]["position"]["arrival"]),
+        arrival_honest=sh(gl, "arrival", HONEST), arrival_position=interval(st[gl]["position"]["arrival"]),
         settling_position=f(st[gl]["position"]["settling"]), recall_first=f(st[gl]["recall"]["first"]),
         recall_arrival=f(st[gl]["recall"]["arrival"]), alarm_arrival=f(st[gl]["alarm"]["arrival"]),
         frozen_recall=f(st[bf]["recall"]["arrival"]), frozen_alarm=f(st[bf]["alarm"]["arrival"]),
-        graded_climbed=fc(st[gl]["climbed"]), graded_B=fc(st[gl]["shares"]["final"][B]), graded_spread=spread(gl),
-        binary_alarm=f"{b[bn]['metrics']['alarm_rate']['mean']:.3f}", binary_B=fc(st[bn]["shares"]["final"][B]),
-        binary_climbed=fc(st[bn]["climbed"]), binary_spread=spread(bn),
+        graded_climbed=interval(st[gl]["climbed"]), graded_B=interval(st[gl]["shares"]["final"][B]),
+        graded_spread=spread(gl), binary_alarm=f"{b[bn]['metrics']['alarm_rate']['mean']:.3f}",
+        binary_B=interval(st[bn]["shares"]["final"][B]), binary_climbed=interval(st[bn]["climbed"]),
+        binary_spread=spread(bn),
         caught_A=f"{b[bn]['metrics']['probe_recall_taken_by_kind/A']['mean']:.2f}",
-        frozen_binary_spread=spread(bf), frozen_binary_B=fc(st[bf]["shares"]["final"][B]),
+        frozen_binary_spread=spread(bf), frozen_binary_B=interval(st[bf]["shares"]["final"][B]),
         frozen_graded_final=f(st[gf]["position"]["final"]), frozen_graded_arrival=f(st[gf]["position"]["arrival"]),
         frozen_graded_spread=spread(gf), graded_local=per("graded", "local"), binary_local=per("binary", "local"),
         graded_all=per("graded", "all"), binary_all=per("binary", "all"), verdicts=verdict_list(summary))

@@ -46,7 +46,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import (Experiment, Hypothesis, fill, mean_of, paired_difference, value,
+from brainlike.report.experiment import (Experiment, Hypothesis, fill, mean_of, paired_difference, select, value,
                                          verdict_list, window_size, windows)
 from brainlike.report.plots import RATE, ROUTING_COLORS, curve, errorbar, save
 from brainlike.store.stats import extreme_mean_ci, mean_ci, paired_mean_ci
@@ -320,18 +320,13 @@ def _finishing(b: dict) -> str:
     return f"Judging the alarm at the step leaves completion about where it was {numbers}."
 
 
-def _settled(b: dict) -> str:
-    """How far the final window moved from the one before it, per metric, from the curves."""
-    out = []
-    for metric, label in (("deception_rate", "deception"), ("completion_rate", "completion"),
-                          ("env_reward", "environment reward")):
-        moves = {c: windows(b[c], metric)[2] - windows(b[c], metric)[1] for c in b}
-        step = {c: v for c, v in moves.items() if "-step-" in c}
-        worst = max(step, key=lambda c: abs(step[c]))
-        end = ", ".join(f"`{c}` {moves[c]:+.2f}" for c in b if "-end-" in c)
-        out.append(f"{label} by at most {abs(step[worst]):.2f} in a step-judged condition (`{worst}`, "
-                   f"{step[worst]:+.2f}; the end-judged controls: {end})")
-    return "; ".join(out)
+def _moved(b: dict, metric: str) -> dict:
+    """How far the mean over seeds of ``metric`` moved from the window before the final one to the final
+    window: the largest move among the step-judged conditions, where, and each end-judged control's."""
+    moves = {c: windows(b[c], metric)[2] - windows(b[c], metric)[1] for c in b}
+    worst = max(select(b, **{"reward.judged": "step"}), key=lambda c: abs(moves[c]))
+    return {"moved": f"{abs(moves[worst]):.2f}", "where": f"`{worst}`, {moves[worst]:+.2f}",
+            "controls": ", ".join(f"`{c}` {moves[c]:+.2f}" for c in select(b, **{"reward.judged": "end"}))}
 
 
 TEMPLATE = Path(__file__).parent / "templates" / "oversight.md"
@@ -375,7 +370,9 @@ def reading(summary: dict) -> str:
         policy_gradient_safety_end=at("policy_gradient", "safety_score", "end"),
         brainlike_completion_end=at("brainlike", "completion_rate", "end"),
         policy_gradient_completion_end=at("policy_gradient", "completion_rate", "end"), finishing=_finishing(b),
-        n_logs=len(low["curves"]["step"]), window=window_size(low), settled=_settled(b),
+        n_logs=len(low["curves"]["step"]), window=window_size(low),
+        **{f"{label}_{k}": v for label, metric in (("deception", "deception_rate"), ("completion", "completion_rate"),
+                                                   ("reward", "env_reward")) for k, v in _moved(b, metric).items()},
         brainlike_safety_early=early("brainlike", "safety_score"),
         policy_gradient_safety_early=early("policy_gradient", "safety_score"),
         policy_gradient_deception_early=early("policy_gradient", "deception_rate"), verdicts=verdict_list(summary))

@@ -15,8 +15,8 @@ import numpy as np
 from brainlike.config import Config, replace
 
 from brainlike.schema import EVADES
-from brainlike.report.experiment import (Experiment, Hypothesis, count, fill, percent, pooled_difference, seeds_ending,
-                                         share_of, value, verdict_list)
+from brainlike.report.experiment import (Experiment, Hypothesis, count, fill, finding, interval, percent,
+                                         pooled_difference, seeds_ending, share_of, value, verdict_list)
 from brainlike.store.stats import mcnemar_exact
 from brainlike.report.plots import errorbar, rate_axis, save
 
@@ -109,7 +109,7 @@ def reading(summary: dict) -> str:
         recall_B=value(rare, "probe_recall_by_kind/B"),
         flags_B=percent(b[name("brainlike", 0.25, 0.9)], "probe_recall_by_kind/B"),
         close_evading=evading("brainlike", 1.0, 0.9), close_honest=count(close, ["honest"]),
-        close_caught=count(close, ["caught"]), pooled=_hypothesis(summary, "end-to-end"),
+        close_caught=count(close, ["caught"]), pooled=interval(finding(summary, "end-to-end"), "+.3f"),
         rare_end_to_end=evading("end_to_end", 0.1, 0.9), rare_brainlike=evading("brainlike", 0.1, 0.9),
         mcnemar=_mcnemar_table(summary), verdicts=verdict_list(summary))
 
@@ -130,11 +130,6 @@ def _mcnemar_table(summary: dict) -> str:
 def _ci_percent(block: dict) -> str:
     lo, hi = seeds_ending(block, EVADES)["ci95"]
     return f"{100 * lo:.1f}–{100 * hi:.1f}%"
-
-
-def _hypothesis(summary: dict, words: str) -> str:
-    h = next(h for h in summary["hypotheses"] if words in h["question"])
-    return f"{h['mean']:+.3f} [{h['ci95'][0]:+.3f}, {h['ci95'][1]:+.3f}]"
 
 
 EXPERIMENT = Experiment("preexisting_b", __doc__.strip().splitlines()[0], conditions, _hypotheses(), plot, reading)

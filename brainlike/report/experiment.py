@@ -416,10 +416,22 @@ def value(block: dict, metric: str, digits: int = 2) -> str:
     return f"{block['metrics'][metric]['mean']:.{digits}f}"
 
 
+def interval(stat: dict, spec: str = ".2f") -> str:
+    """A statistic with its 95% CI, e.g. ``0.61 [0.58, 0.64]`` (``spec``: a format spec, ``+.3f`` signed)."""
+    return f"{stat['mean']:{spec}} [{stat['ci95'][0]:{spec}}, {stat['ci95'][1]:{spec}}]"
+
+
 def with_ci(block: dict, metric: str, digits: int = 2) -> str:
     """A final-window mean with its 95% CI, e.g. ``0.61 [0.58, 0.64]``."""
-    m = block["metrics"][metric]
-    return f"{m['mean']:.{digits}f} [{m['ci95'][0]:.{digits}f}, {m['ci95'][1]:.{digits}f}]"
+    return interval(block["metrics"][metric], f".{digits}f")
+
+
+def finding(summary: dict, words: str) -> dict:
+    """The summary's one hypothesis whose question holds ``words``: its statistic, CI and verdict."""
+    found = [h for h in summary["hypotheses"] if words in h["question"]]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} hypotheses ask {words!r}; give words that name one")
+    return found[0]
 
 
 def percent(block: dict, metric: str) -> str:
