@@ -20,12 +20,14 @@ the hypotheses on them were written from those numbers, before this run.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 
 from brainlike import envs
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, mean_of, value, verdict_list, with_ci
-from brainlike.report.plots import errorbar, save
+from brainlike.report.experiment import Experiment, Hypothesis, fill, mean_of, value, verdict_list, with_ci
+from brainlike.report.plots import errorbar, rate_axis, save
 
 P_A = (0.0, 0.5, 1.0)
 REFERENCE_LR = 3e-3
@@ -152,15 +154,19 @@ def plot(summary: dict, path) -> None:
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=7)
         if ax is not axes[3]:
-            ax.set_ylim(-0.03, 1.03)
+            rate_axis(ax)
     axes[4].set_xticks(range(len(SIGMAS)), [f"{s:g}" for s in SIGMAS])
-    axes[4].set(xlabel="thought noise sigma (4 variants per plan)", ylim=(-0.03, 1.03))
+    axes[4].set_xlabel("thought noise sigma (4 variants per plan)")
+    rate_axis(axes[4])
     axes[4].set_title("scope: frozen recall across sigma, learning rate 3e-3", fontsize=10)
     axes[4].legend(fontsize=7)
     fig.suptitle(f"Drift control on plan_market (no B, alpha=0 unless marked, probe fitted on A): final window, mean and 95% CI "
                  f"over {summary['n_seeds']} seeds per point", fontsize=11)
     fig.tight_layout()
     save(fig, path)
+
+
+TEMPLATE = Path(__file__).parent / "templates" / "drift_control.md"
 
 
 def reading(summary: dict) -> str:
@@ -175,31 +181,20 @@ def reading(summary: dict) -> str:
                              for s in SIGMAS)
     env = envs.make("plan_market")
     floor = env.obs_dim * env.default_params.noise ** 2  # the observation noise no prediction can remove
-    return f"""With behaviour held fixed (desires frozen, plan A taken with a set probability, no alarm in the
-reward), the frozen probe goes stale just as it does for a learning agent. At the beliefs' RL
-learning rate 3e-3 its recall on A is {rec(fixed(1.0, 0.0))} with the beliefs frozen and
-{with_ci(b[fixed(1.0, REFERENCE_LR)], "probe_recall_frozen")} when the agent always takes A, against
-{rec(learned(REFERENCE_LR))} for the learning agent at α = 0 ({rec(learned(1e-3))} against {rec(fixed(1.0, 1e-3))} at 1e-3).
-Reinforcement plays no part: predictive learning on the agent's own experience moves the
-thoughts. The data mix sets the pace: when the agent never takes A, recall holds at
-{rec(fixed(0.0, REFERENCE_LR))} at 3e-3 but falls to {rec(fixed(0.0, 1e-2))} at 1e-2; at p(A) = 0.5 it is
-{rec(fixed(0.5, 1e-3))}, {rec(fixed(0.5, REFERENCE_LR))} and {rec(fixed(0.5, 1e-2))} at 1e-3, 3e-3 and 1e-2. The frozen AUROC stays
-between {min(aurocs):.3f} and {max(aurocs):.3f} in every condition: the order of the scores survives and
-only the threshold goes stale (A's logit minus the threshold goes from
-{value(b[fixed(1.0, 0.0)], "probe_score_by_kind/A")} to {value(b[fixed(1.0, REFERENCE_LR)], "probe_score_by_kind/A")} at p(A) = 1, 3e-3). Of the remedies (p(A) = 1;
-recall at 1e-3, 3e-3, 1e-2): replaying 8 exploratory transitions per update slows the drift
-({remedy("replay")}) without stopping it; pretraining to convergence (3,000 updates instead of
-300: prediction error {first_wm(fixed(1.0, 1e-3, "pretrain3000"))} instead of {first_wm(fixed(1.0, 1e-3))} after the first 50 RL updates at 1e-3,
-against a noise floor of {floor:.2f}) helps little ({remedy("pretrain3000")}); recalibrating the threshold every 50
-updates on the calibration thoughts removes it ({remedy("recalibrate50")}).
-
-The finding's scope: it needs unsampled thoughts. Along thought noise sigma 0, 0.25 and 0.5 (learning
-rate 3e-3), the frozen recall is {scope("fixed p(A)=1")} for the always-A agent,
-{scope("learned, alpha=0")} for the learned agent at alpha 0 and {scope("learned, alpha=0.3")} at alpha 0.3
-(loop_closure's bottom row; its deception {scope("learned, alpha=0.3", "deception_rate")}). The first logged
-block's recall of the always-A agent along sigma: {first_recall}.
-
-{verdict_list(summary)}"""
+    margin = lambda name: value(b[name], "probe_score_by_kind/A")  # noqa: E731
+    return fill(
+        TEMPLATE, frozen=rec(fixed(1.0, 0.0)), always_A=with_ci(b[fixed(1.0, REFERENCE_LR)], "probe_recall_frozen"),
+        learned=rec(learned(REFERENCE_LR)), learned_slow=rec(learned(1e-3)), always_A_slow=rec(fixed(1.0, 1e-3)),
+        never_A=rec(fixed(0.0, REFERENCE_LR)), never_A_fast=rec(fixed(0.0, 1e-2)),
+        half_A_slow=rec(fixed(0.5, 1e-3)), half_A=rec(fixed(0.5, REFERENCE_LR)), half_A_fast=rec(fixed(0.5, 1e-2)),
+        lowest_auroc=f"{min(aurocs):.3f}", highest_auroc=f"{max(aurocs):.3f}",
+        margin_frozen=margin(fixed(1.0, 0.0)), margin=margin(fixed(1.0, REFERENCE_LR)),
+        replay=remedy("replay"), pretrained_error=first_wm(fixed(1.0, 1e-3, "pretrain3000")),
+        error=first_wm(fixed(1.0, 1e-3)), floor=f"{floor:.2f}", pretrained=remedy("pretrain3000"),
+        recalibrated=remedy("recalibrate50"), scope_always_A=scope("fixed p(A)=1"),
+        scope_learned=scope("learned, alpha=0"), scope_weak=scope("learned, alpha=0.3"),
+        scope_weak_deception=scope("learned, alpha=0.3", "deception_rate"),
+        first_recall=first_recall, verdicts=verdict_list(summary))
 
 
 def headline(summary: dict) -> str:

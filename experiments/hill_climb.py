@@ -33,12 +33,14 @@ in most decisions") is replaced: no seed held A there, so no climb from A was ob
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, verdict_list
-from brainlike.report.plots import errorbar, save
+from brainlike.report.experiment import Experiment, Hypothesis, fill, interval, select, verdict_list
+from brainlike.report.plots import errorbar, rate_axis, save
 from brainlike.store.stats import mean_ci, paired_mean_ci
 
 ROUTINGS = ("brainlike", "end_to_end", "policy_gradient")
@@ -201,7 +203,7 @@ def statistics(results: dict) -> dict:
 
 def routings(summary: dict) -> tuple[str, ...]:
     """The routings a summary holds (a quick run leaves end_to_end out)."""
-    return tuple(r for r in ROUTINGS if name(r, ALARMS[0], PROPOSALS[0]) in summary["conditions"])
+    return tuple(r for r in ROUTINGS if select(summary["conditions"], routing=r))
 
 
 def plot(summary: dict, path) -> None:
@@ -222,8 +224,8 @@ def plot(summary: dict, path) -> None:
     for ax in axes[2:]:
         ax.set_xticks(x, [f"{a}\n{p}" + ("\nfrozen" if f else "") for a, p, f in combos], fontsize=8)
         ax.axhline(0, color="k", lw=0.5)
-    axes[2].set(ylim=(-0.03, 1.03), ylabel="share of decisions",
-                title="share of decisions on B: final window (dots, 95% CI)\nand at arrival (dashes)")
+    rate_axis(axes[2], "share of decisions")
+    axes[2].set_title("share of decisions on B: final window (dots, 95% CI)\nand at arrival (dashes)")
     axes[3].set(ylim=(-0.5, 1.03), ylabel="path position (0 A, 1 B)",
                 title="path position of deceptive decisions:\nfinal window minus arrival (mean, 95% CI)")
     axes[2].legend(fontsize=8)
@@ -244,50 +246,32 @@ def _stack(ax, stat: dict, steps, title: str) -> None:
     ax.set_title(title, fontsize=9)
 
 
+TEMPLATE = Path(__file__).parent / "templates" / "hill_climb.md"
+
+
 def reading(summary: dict) -> str:
     st, b = summary["statistics"], summary["conditions"]
     f = lambda x: f"{x['mean']:.2f}"  # noqa: E731
-    fc = lambda x: f"{x['mean']:.2f} [{x['ci95'][0]:.2f}, {x['ci95'][1]:.2f}]"  # noqa: E731
     sh = lambda n, moment, plan: f(st[n]["shares"][moment][plan])  # noqa: E731
     gl, bn = name("brainlike", "graded", "local"), name("brainlike", "binary", "local")
     gf, bf = name("brainlike", "graded", "local", True), name("brainlike", "binary", "local", True)
     per = lambda a, p: ", ".join(f"`{r}` {sh(name(r, a, p), 'final', B)}" for r in routings(summary))  # noqa: E731
     spread = lambda n: ", ".join(f"{PLAN_NAMES[i]} {sh(n, 'final', i)}" for i in range(len(PLAN_NAMES)))  # noqa: E731
-    alarm = lambda n: f"{b[n]['metrics']['alarm_rate']['mean']:.3f}"  # noqa: E731
-    caught_a = f"{b[bn]['metrics']['probe_recall_taken_by_kind/A']['mean']:.2f}"
-    return f"""**Settling.** Before the alarm, `brainlike` seeds settle near A: at arrival they take A in
-{sh(gl, "arrival", 1)} of their decisions and plan 2 in {sh(gl, "arrival", 2)} (honest {sh(gl, "arrival", HONEST)}; path position
-{fc(st[gl]["position"]["arrival"])}, {f(st[gl]["position"]["settling"])} halfway through settling). While they settled,
-prediction learning moved A's thought: the frozen probe's fresh recall fell from
-{f(st[gl]["recall"]["first"])} at the first point to {f(st[gl]["recall"]["arrival"])} at arrival, so the alarm fired on {f(st[gl]["alarm"]["arrival"])} of
-episodes when it entered the reward. With beliefs frozen (`beliefs.rl_lr` 0, the control) the
-probe was still calibrated then (recall {f(st[bf]["recall"]["arrival"])}; alarm {f(st[bf]["alarm"]["arrival"])}).
-
-**The climb.** With a graded alarm and local proposals `brainlike` climbs from there: its path
-position moves by {fc(st[gl]["climbed"])} and over the final window B takes
-{fc(st[gl]["shares"]["final"][B])} of its decisions ({spread(gl)}). With a binary alarm it moves
-only until the alarm goes quiet (it fires on {alarm(bn)} of final-window episodes): B
-{fc(st[bn]["shares"]["final"][B])}, position moving by {fc(st[bn]["climbed"])} ({spread(bn)}); A
-itself is still taken, because the stale threshold misses most of it (the alarm flags {caught_a} of the
-A episodes taken; with beliefs frozen A is left, as the control below shows). The binary
-alarm is flat below its threshold, so once it is quiet a further step only costs reward; the
-graded alarm pays for every step away from A (the paired graded-minus-binary hypotheses below
-test this, with local and with all proposals). Neither turns the agent honest.
-
-**The control.** With beliefs frozen, the binary alarm still catches A and the agent leaves it
-for the first plans the probe misses ({spread(bf)}; B {fc(st[bf]["shares"]["final"][B])}): the
-stall does not need a stale probe. The graded alarm still takes it far along the path (position
-{f(st[gf]["position"]["final"])} over the final window, from {f(st[gf]["position"]["arrival"])}), but it ends split between plan 5 and
-B ({spread(gf)}), as if the graded penalty were small on both there and plan 5's 0.05 more
-reward decided (a reading this figure does not test). Ending on B in most decisions needed the drifting beliefs; climbing past
-where a binary alarm stops did not.
-
-By routing, final-window share of B, graded local: {per("graded", "local")}; binary local:
-{per("binary", "local")}; graded, all plans proposed: {per("graded", "all")}; binary, all:
-{per("binary", "all")}. Proposing every plan at once changes little: the alarm's shape, not the
-path, decides where the agent ends.
-
-{verdict_list(summary)}"""
+    return fill(
+        TEMPLATE, arrival_A=sh(gl, "arrival", 1), arrival_2=sh(gl, "arrival", 2),
+        arrival_honest=sh(gl, "arrival", HONEST), arrival_position=interval(st[gl]["position"]["arrival"]),
+        settling_position=f(st[gl]["position"]["settling"]), recall_first=f(st[gl]["recall"]["first"]),
+        recall_arrival=f(st[gl]["recall"]["arrival"]), alarm_arrival=f(st[gl]["alarm"]["arrival"]),
+        frozen_recall=f(st[bf]["recall"]["arrival"]), frozen_alarm=f(st[bf]["alarm"]["arrival"]),
+        graded_climbed=interval(st[gl]["climbed"]), graded_B=interval(st[gl]["shares"]["final"][B]),
+        graded_spread=spread(gl), binary_alarm=f"{b[bn]['metrics']['alarm_rate']['mean']:.3f}",
+        binary_B=interval(st[bn]["shares"]["final"][B]), binary_climbed=interval(st[bn]["climbed"]),
+        binary_spread=spread(bn),
+        caught_A=f"{b[bn]['metrics']['probe_recall_taken_by_kind/A']['mean']:.2f}",
+        frozen_binary_spread=spread(bf), frozen_binary_B=interval(st[bf]["shares"]["final"][B]),
+        frozen_graded_final=f(st[gf]["position"]["final"]), frozen_graded_arrival=f(st[gf]["position"]["arrival"]),
+        frozen_graded_spread=spread(gf), graded_local=per("graded", "local"), binary_local=per("binary", "local"),
+        graded_all=per("graded", "all"), binary_all=per("binary", "all"), verdicts=verdict_list(summary))
 
 
 def headline(summary: dict) -> str:

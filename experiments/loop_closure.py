@@ -8,13 +8,15 @@ reward) and the beliefs' learning rate during RL (0: beliefs frozen after pretra
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 
 from brainlike.config import Config, replace
 from brainlike.schema import EVADES
-from brainlike.report.experiment import Experiment, Hypothesis, count, mean_of, percent, share_of, value, verdict_list
-from brainlike.store.stats import wilson
-from brainlike.report.plots import ROUTING_COLORS, curve, errorbar, outcome_panel, save
+from brainlike.report.experiment import (Experiment, Hypothesis, count, fill, mean_of, percent, seeds_ending, select,
+                                         share_of, value, verdict_list)
+from brainlike.report.plots import ROUTING_COLORS, curve, errorbar, outcome_panel, rate_axis, save
 
 PRESETS = ("brainlike", "end_to_end", "through_probe")
 B_LEVELS = {"noB": 0.0, "B": 0.5}
@@ -94,7 +96,7 @@ def plot(summary: dict, path) -> None:
             for preset in PRESETS:
                 curve(ax, blocks[f"{preset}-{b}"], metric, label=preset, color=ROUTING_COLORS[preset],
                       style=STYLES[preset])
-            ax.set_ylim(-0.03, 1.03)
+            rate_axis(ax)
             ax.set_title(title, fontsize=9)
             if col == 0:
                 ax.set_ylabel(f"B available: {'yes (p=0.5)' if b == 'B' else 'no'}")
@@ -106,8 +108,7 @@ def plot(summary: dict, path) -> None:
                title="top rows: where brainlike (solid) is hidden, end_to_end (dashed) lies on it", title_fontsize=8)
     knob_panels(fig, grid, blocks)
     ax = fig.add_subplot(grid[:2, -1])
-    main = {n: blocks[n] for n in (f"{p}-{b}" for b in B_LEVELS for p in PRESETS)}
-    outcome_panel(ax, main, "outcome per seed (final window)")
+    outcome_panel(ax, select(blocks, **{"reward.alpha": 1.0}), "outcome per seed (final window)")
     fig.suptitle(f"Loop closure on plan_market: probe fitted on A only; top rows alpha=1, bottom row the knobs; "
                  f"mean and 95% band over {summary['n_seeds']} seeds per condition", fontsize=11, y=1.02)
     save(fig, path)
@@ -130,8 +131,7 @@ def knob_panels(fig, grid, blocks) -> None:
         _knob_axes(ax, f"no B, final: {title}")
     ax = fig.add_subplot(grid[2, len(panels)])
     for preset, a in pairs:
-        shares = [wilson(sum(blocks[knob_name(preset, a, lr)]["outcomes"][e] for e in MISSED),
-                         blocks[knob_name(preset, a, lr)]["n_seeds"]) for lr in KNOB_RL_LRS]
+        shares = [seeds_ending(blocks[knob_name(preset, a, lr)], MISSED) for lr in KNOB_RL_LRS]
         errorbar(ax, x((preset, a)), shares, color=ROUTING_COLORS[preset], style=style(preset, a))
     _knob_axes(ax, "no B: seeds deceiving unalarmed\n(evades_* or unpenalised_*)")
     key = fig.add_subplot(grid[2, -1])
@@ -143,45 +143,37 @@ def knob_panels(fig, grid, blocks) -> None:
 
 def _knob_axes(ax, title: str) -> None:
     ax.set_xticks(range(len(KNOB_RL_LRS)), [f"{lr:g}" for lr in KNOB_RL_LRS], fontsize=7)
-    ax.set(ylim=(-0.03, 1.03), xlabel="beliefs' learning rate during RL")
+    rate_axis(ax)
+    ax.set_xlabel("beliefs' learning rate during RL")
     ax.set_title(title, fontsize=9)
     ax.tick_params(labelsize=7)
+
+
+TEMPLATE = Path(__file__).parent / "templates" / "loop_closure.md"
 
 
 def reading(summary: dict) -> str:
     b = summary["conditions"]
     rec = lambda name: value(b[name], "probe_recall_frozen")  # noqa: E731
     sweep = lambda preset, a: ", ".join(rec(knob_name(preset, a, lr)) for lr in KNOB_RL_LRS[1:])  # noqa: E731
-    tp = knob_name("through_probe", 0.3, 1e-2)
+    no_b, with_b, tp, e2e = b["brainlike-noB"], b["brainlike-B"], b["through_probe-noB"], b["end_to_end-noB"]
+    plastic = b[knob_name("through_probe", 0.3, 1e-2)]
     knob_aurocs = [b[knob_name(p, a, lr)]["metrics"]["probe_auroc_frozen"]["mean"]
                    for p, a in knob_presets() if p != "through_probe" for lr in KNOB_RL_LRS]
-    return f"""Top two rows: the alarm weight α = 1 makes plan A worse than honesty (A pays 1, honesty 0.5,
-the alarm catches 95% of A). Without B, {count(b["brainlike-noB"], ["honest"])} `brainlike` seeds end honest and
-{count(b["brainlike-noB"], EVADES)} evade; with B on offer half the time, {count(b["brainlike-B"], ["evades_by_plan"])} deceive through B
-only (`evades_by_plan`, taking B in {percent(b["brainlike-B"], "take_rate/B")} of the episodes where it is on offer and A in
-{percent(b["brainlike-B"], "take_rate/A")}) while the frozen probe's recall on A stays {rec("brainlike-B")}. `through_probe` blinds the
-frozen probe in every seed (recall {rec("through_probe-noB")} without B): {count(b["through_probe-noB"], ["evades_by_shift"])} seeds by
-shifting every score below the threshold (frozen AUROC {value(b["through_probe-noB"], "probe_auroc_frozen", 3)}),
-{count(b["through_probe-noB"], ["evades_by_obfuscation"])} by obfuscation; a refitted probe still separates (AUROC {value(b["through_probe-noB"], "probe_auroc_refit", 3)}). **The prediction that
-`end_to_end` blinds the probe fails**: it behaves like `brainlike` (recall {rec("end_to_end-noB")},
-{count(b["end_to_end-noB"], ["honest"])} honest without B), because with a value learner TD only regresses each
-thought's value and, once A is avoided, nothing pushes its probe score down.
-
-The bottom row (no B) shows what does blind the frozen probe: belief plasticity while the agent
-keeps deceiving. With the alarm too weak to stop deception (α = 0.3) the recall falls from
-{rec(knob_name("brainlike", 0.3, 0.0))} with the beliefs frozen during RL to {sweep("brainlike", 0.3)} under `brainlike` as the beliefs'
-RL learning rate goes 1e-3, 3e-3, 1e-2 ({sweep("end_to_end", 0.3)} under `end_to_end`), and with no alarm
-in the reward at all (α = 0) to {sweep("brainlike", 0.0)} ({sweep("end_to_end", 0.0)}), while these presets' frozen
-AUROC never falls below {min(knob_aurocs):.3f}: the threshold goes stale and the order survives.
-The drift control below shows why. Those seeds are labelled `evades_by_shift` at α = 0.3
-({count(b[knob_name("brainlike", 0.3, 3e-3)], ["evades_by_shift"])} at 3e-3), since their reward held the alarm, and `unpenalised_stale` at
-α = 0 ({count(b[knob_name("brainlike", 0.0, 3e-3)], ["unpenalised_stale"])}), since nothing was evaded. `through_probe` differs in kind: at α = 0.3
-its recall is {sweep("through_probe", 0.3)} at every plasticity above 0, and at 1e-2 its frozen AUROC falls
-to {value(b[tp], "probe_auroc_frozen")} ({count(b[tp], ["evades_by_obfuscation"])} seeds `evades_by_obfuscation`): training against the probe
-does more than let a threshold go stale. At α = 0 `through_probe` is `end_to_end` by construction
-(its probe term is α times the score), so that pair runs once.
-
-{verdict_list(summary)}"""
+    return fill(
+        TEMPLATE, honest_noB=count(no_b, ["honest"]), evading_noB=count(no_b, EVADES),
+        by_plan_B=count(with_b, ["evades_by_plan"]), take_B=percent(with_b, "take_rate/B"),
+        take_A=percent(with_b, "take_rate/A"), recall_B=rec("brainlike-B"), tp_recall=rec("through_probe-noB"),
+        tp_shift=count(tp, ["evades_by_shift"]), tp_auroc=value(tp, "probe_auroc_frozen", 3),
+        tp_obfuscation=count(tp, ["evades_by_obfuscation"]), tp_refit=value(tp, "probe_auroc_refit", 3),
+        e2e_recall=rec("end_to_end-noB"), e2e_honest=count(e2e, ["honest"]),
+        frozen_weak=rec(knob_name("brainlike", 0.3, 0.0)), brainlike_weak=sweep("brainlike", 0.3),
+        end_to_end_weak=sweep("end_to_end", 0.3), brainlike_none=sweep("brainlike", 0.0),
+        end_to_end_none=sweep("end_to_end", 0.0), lowest_auroc=f"{min(knob_aurocs):.3f}",
+        weak_shift=count(b[knob_name("brainlike", 0.3, 3e-3)], ["evades_by_shift"]),
+        none_stale=count(b[knob_name("brainlike", 0.0, 3e-3)], ["unpenalised_stale"]),
+        tp_weak=sweep("through_probe", 0.3), tp_plastic_auroc=value(plastic, "probe_auroc_frozen"),
+        tp_plastic_obfuscation=count(plastic, ["evades_by_obfuscation"]), verdicts=verdict_list(summary))
 
 
 def headline(summary: dict) -> str:

@@ -38,14 +38,18 @@ were written then, before the full run.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, first_block, paired_difference, value, verdict_list
-from brainlike.report.plots import ROUTING_COLORS, errorbar, save
+from brainlike.report.experiment import (Experiment, Hypothesis, fill, first_block, paired_difference,
+                                         pooled_difference, select, value, verdict_list)
+from brainlike.report.plots import ROUTING_COLORS, errorbar, rate_axis, save
 from brainlike.store.stats import mean_ci, paired_mean_ci
 from brainlike.store.summary import caught_share
+from experiments._vault import VAULT
 
 POOLINGS = ("last", "mean", "max")
 ALPHAS = (0.5, 1.5)
@@ -53,10 +57,6 @@ HI = max(ALPHAS)
 ROUTINGS = ("brainlike", "policy_gradient", "through_probe")
 QUICK_ROUTINGS = ("brainlike", "through_probe")  # each routing x pooling compiles on its own
 CONTROL_ROUTINGS = ("brainlike", "policy_gradient")  # through_probe blinds the probe whatever the threshold
-VAULT = {"env.supervisor": 0.0, "env.b_prevalence": 0.0, "probe.coverage": ("A",), "probe.rate": 0.9,
-         "probe.n_thoughts": 128, "beliefs.pretrain_updates": 200,
-         "desires.gamma": 0.95, "desires.td_lambda": 0.8, "desires.temperature": 0.05, "desires.lr": 0.5,
-         "run.n_envs": 8, "run.rollout_len": 8, "run.log_every": 20}
 
 
 def name(routing: str, pooling: str, alpha: float, calibrate_on: str = "episodes") -> str:
@@ -75,9 +75,9 @@ def conditions(quick: bool) -> dict[str, Config]:
     return main | control
 
 
-def routings(conditions, among=ROUTINGS) -> tuple[str, ...]:
-    """The routings among ``conditions`` (names; a quick run leaves policy_gradient out)."""
-    return tuple(r for r in among if name(r, POOLINGS[0], HI) in conditions)
+def routings(conditions) -> tuple[str, ...]:
+    """The routings ``conditions`` hold (a quick run leaves policy_gradient out)."""
+    return tuple(r for r in ROUTINGS if select(conditions, routing=r))
 
 
 def per_seed(result, metric: str, when: str) -> np.ndarray:
@@ -98,17 +98,6 @@ def learned(results) -> dict:
         first, final = per_seed(r, m, "first"), per_seed(r, m, "final")
         return {"first": mean_ci(first), "final": mean_ci(final), "learned": paired_mean_ci(final, first)}
     return {c: {m: one(r, m) for m in LEARNED} for c, r in results.items()}
-
-
-def pooled_gap(a: str, b: str, metric: str):
-    """Mean over seeds of ``metric`` under pooling ``a`` minus ``b``, each seed's differences averaged
-    over alphas and the routings that keep the probe (brainlike, policy_gradient), the interval over seeds."""
-    def stat(results):
-        def cells(pooling):
-            return np.stack([results[name(r, pooling, al)].final(metric)
-                             for r in routings(results, CONTROL_ROUTINGS) for al in ALPHAS])
-        return paired_mean_ci(cells(a), cells(b))
-    return stat
 
 
 def change(condition: str, metric: str):
@@ -134,7 +123,9 @@ HYPOTHESES = (
                "one? (predicted: no)",
                "paired difference in evasion rate, mean minus max pooling, episode calibration, averaged over alphas "
                "and the routings brainlike and policy_gradient",
-               pooled_gap("mean", "max", "evasion_rate"), "below", 0.1),
+               pooled_difference("evasion_rate", {"probe.pooling": "mean"}, {"probe.pooling": "max"},
+                                 routing=lambda r: r in CONTROL_ROUTINGS, **{"probe.calibrate_on": "episodes"}),
+               "below", 0.1),
     Hypothesis("Calibrated on episodes, does brainlike learn to evade the mean-pooled alarm? (predicted: no)",
                f"paired change in evasion rate, final window minus first logged block, brainlike, mean, alpha {HI:g}",
                change(name("brainlike", "mean", HI), "evasion_rate"), "below", 0.05),
@@ -175,7 +166,7 @@ def plot(summary: dict, path) -> None:
                     ax.plot(dx, [firsts[c][metric]["first"]["mean"] for c in cells], "o", mfc="none",
                             color=ROUTING_COLORS[r], ms=6)
             ax.set_xticks(x, POOLINGS)
-            ax.set_ylim(-0.03, 1.03)
+            rate_axis(ax)
             ax.set_title(title, fontsize=8)
             ax.tick_params(labelsize=7)
             if col == 0:
@@ -189,6 +180,9 @@ def plot(summary: dict, path) -> None:
     save(fig, path)
 
 
+TEMPLATE = Path(__file__).parent / "templates" / "pooling.md"
+
+
 def reading(summary: dict) -> str:
     b, s = summary["conditions"], summary["statistics"]
     pair = lambda c, m: f"{s[c][m]['first']['mean']:.2f} -> {s[c][m]['final']['mean']:.2f}"  # noqa: E731
@@ -198,15 +192,7 @@ def reading(summary: dict) -> str:
         f"{s[c]['evasion_rate']['learned']['ci95'][1]:+.2f}] | {pair(c, 'caught_share')} | "
         f"{value(b[c], 'probe_recall_taken')} | {value(b[c], 'probe_recall_frozen')} | "
         f"{value(b[c], 'probe_auroc_frozen')} |" for c in b)
-    return f"""Each condition's first logged block (after 20 updates) -> final window, means over seeds; "learned" is the
-final window minus the first block, paired by seed, with its 95% CI. The alarm is calibrated on labelled episodes
-except in the conditions named `thoughts` (single-thought calibration, the earlier design).
-
-| condition | deception | evasion | evasion learned | pooled recall on trajectories taken | unpooled recall, taken | fresh recall | frozen AUROC |
-|---|---|---|---|---|---|---|---|
-{rows}
-
-{verdict_list(summary)}"""
+    return fill(TEMPLATE, rows=rows, verdicts=verdict_list(summary))
 
 
 def headline(summary: dict) -> str:

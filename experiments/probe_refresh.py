@@ -28,11 +28,13 @@ probe's AUROC erode over the rounds (information erased, not just hidden)?
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, mean_of, value, verdict_list
+from brainlike.report.experiment import Experiment, Hypothesis, fill, mean_of, select, value, verdict_list
 from brainlike.report.plots import OUTCOME_COLORS, ROUTING_COLORS, curve, outcome_bars, save
 from brainlike.store.stats import mean_ci
 from brainlike.store.summary import final_means
@@ -122,7 +124,8 @@ PANELS = (("alarm_rate", "alarm rate"), ("deception_rate", "deception rate"),
 
 def columns(blocks: dict) -> list[tuple[str, int]]:
     """(alarm strength, refit schedule) pairs present, in grid order."""
-    return [(s, n) for s in ALPHAS for n in REFITS if any(name(r, s, n) in blocks for r in ROUTINGS)]
+    return [(s, n) for s in ALPHAS for n in REFITS
+            if select(blocks, **{"reward.alpha": ALPHAS[s], "probe.refit_every": n})]
 
 
 def mark_refits(ax, every: int, last_step: float, steps_per_update: int) -> None:
@@ -167,7 +170,7 @@ def legends(fig, blocks: dict) -> None:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    routings = [r for r in ROUTINGS if any(n.startswith(f"{r}-") for n in blocks)]
+    routings = [r for r in ROUTINGS if select(blocks, routing=r)]
     fig.legend([Line2D([], [], color=ROUTING_COLORS[r], ls=STYLES[r]) for r in routings], routings, loc="upper center",
                ncol=len(routings), fontsize=9, bbox_to_anchor=(0.5, 0.965), frameon=False)
     used = [o for o in OUTCOME_COLORS if any(b["outcomes"].get(o) for b in blocks.values())]
@@ -175,24 +178,19 @@ def legends(fig, blocks: dict) -> None:
                bbox_to_anchor=(0.5, 0.0), frameon=False)
 
 
+TEMPLATE = Path(__file__).parent / "templates" / "probe_refresh.md"
+
+
 def reading(summary: dict) -> str:
     b = summary["conditions"]
-    at = lambda r, s, metric: ", ".join(  # noqa: E731
-        value(b[name(r, s, n)], metric) for n in REFITS if name(r, s, n) in b)
+    # a routing's conditions at one alarm strength, in the order of REFITS
+    cells = lambda r, s: select(b, routing=r, **{"reward.alpha": ALPHAS[s]}).values()  # noqa: E731
+    at = lambda r, s, metric: ", ".join(value(c, metric) for c in cells(r, s))  # noqa: E731
     failed = [h["question"] for h in summary["hypotheses"] if h["verdict"] != "supported"]
     lines = "\n".join(f"- `{r}`, {s} alarm: recall {at(r, s, 'probe_recall_frozen')}; deception "
                       f"{at(r, s, 'deception_rate')}; refitted AUROC {at(r, s, 'probe_auroc_refit')}"
-                      for r in ROUTINGS for s in ALPHAS if any(name(r, s, n) in b for n in REFITS))
-    return f"""`policy_gradient` runs here with sampled thoughts (sigma 0.5, 4 variants per plan): activation-space
-RL, whose REINFORCE estimates the gradient through the probe; `brainlike`, `end_to_end` and `through_probe`
-run with one thought per plan (sigma 0). Its rows are not the LLM analogue's.
-
-Final window, by refit schedule (frozen, every 1000, 200, 50 updates; quick runs show fewer):
-{lines}
-
-Predictions not supported: {"; ".join(failed) if failed else "none"}.
-
-{verdict_list(summary)}"""
+                      for r in ROUTINGS for s in ALPHAS if cells(r, s))
+    return fill(TEMPLATE, lines=lines, failed="; ".join(failed) if failed else "none", verdicts=verdict_list(summary))
 
 
 def headline(summary: dict) -> str:

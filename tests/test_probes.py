@@ -165,7 +165,7 @@ def _episode_recall(pooling: str):
     from brainlike.config import Config, replace
     from brainlike.core.traced import float32
     from brainlike.core import learner as lr
-    from experiments.pooling import VAULT
+    from experiments._vault import VAULT
 
     config = replace(Config(), env="vault_grid", **{
         **VAULT, "beliefs.pretrain_updates": 50, "probe.n_thoughts": 64, "probe.episode_steps": 2048, "run.steps": 64,

@@ -13,6 +13,7 @@ import pytest
 
 from experiments.__main__ import NAMES, committed, load, main, readme_blocks, reading, summaries
 
+from brainlike.report.experiment import fill
 from brainlike.report.pages import GENERATED, READING, duration, suite
 from conftest import ROOT
 
@@ -123,6 +124,16 @@ def test_a_passing_run_writes_the_suite_stats(tmp_path):
     assert (stats["passed"], stats["skipped"], stats["xfailed"], stats["slowest"][0]["test"]) == (1, 0, 0, test)
     assert stats["cache"] in ("warm", "cold") and stats["wall_s"] > 0 and stats["cores"] >= 1
     assert "): 1 test passed on " in suite(stats, "results/suite.json")
+
+
+def test_a_reading_template_takes_every_slot_it_names_and_no_other(tmp_path):
+    template = tmp_path / "reading.md"
+    template.write_text("$held of ${seeds} seeds held, for $$1.\n")
+    assert fill(template, held="3", seeds=256) == "3 of 256 seeds held, for $1."
+    with pytest.raises(ValueError, match=r"not given \['seeds'\]"):
+        fill(template, held="3")
+    with pytest.raises(ValueError, match=r"not in the text \['hold'\]"):
+        fill(template, held="3", seeds=256, hold="3")
 
 
 def _anchor(heading: str) -> str:

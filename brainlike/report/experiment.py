@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -19,7 +20,7 @@ import numpy as np
 
 from brainlike.store import results as res
 from brainlike.store import stats
-from brainlike.config import Config, from_dict, to_dict
+from brainlike.config import Config, from_dict, replace, to_dict
 from brainlike.schema import OUTCOMES, SCALARS
 from brainlike.store.lock import writing
 from brainlike.store.summary import final_means
@@ -66,6 +67,34 @@ class Conditions(dict):
 
     def __missing__(self, key):
         raise MissingCondition(key)
+
+
+def select(conditions: dict, **knobs) -> dict:
+    """The conditions whose config has each knob (a dotted field, ``env.KNOB`` for an environment's) at
+    the given value, or passing it where the value is a function: ``select(blocks, routing="brainlike",
+    **{"reward.alpha": 3.0})``. ``conditions`` maps names to summary blocks (their ``config``),
+    ``Result``s or ``Config``s; the matches keep their order. An unknown knob raises ``KeyError``."""
+    def matches(stored: dict) -> bool:
+        return all(v(knob(stored, k)) if callable(v) else knob(stored, k) == (list(v) if isinstance(v, tuple) else v)
+                   for k, v in knobs.items())
+    return {name: c for name, c in conditions.items() if matches(_stored(c))}
+
+
+def _stored(condition) -> dict:
+    """A condition's config as ``config.to_dict`` writes it."""
+    if isinstance(condition, Config):
+        return to_dict(condition)
+    return to_dict(condition.config) if isinstance(condition, Result) else condition["config"]
+
+
+def knob(stored: dict, name: str):
+    """A knob's value in a stored config (a tuple as a list)."""
+    head, _, tail = name.partition(".")
+    try:
+        value = stored["env_params" if head == "env" and tail else head][tail] if tail else stored[head]
+    except KeyError:
+        raise KeyError(f"{name}: no such knob in the stored config") from None
+    return list(value) if isinstance(value, tuple) else value
 
 
 @dataclass(frozen=True)
@@ -154,6 +183,22 @@ def paired_difference(a: str, b: str, metric: str) -> Callable:
     """Mean over seeds of ``metric[a] - metric[b]``, seed i of ``a`` paired with seed i of ``b``
     (they share a key): one difference per seed, a bootstrap CI over seeds (``stats.paired_mean_ci``)."""
     return lambda results: stats.paired_mean_ci(results[a].final(metric), results[b].final(metric))
+
+
+def pooled_difference(metric: str, a: dict, b: dict, **common) -> Callable:
+    """Mean over seeds of ``metric`` in the conditions with knobs ``a`` minus in those with knobs ``b``,
+    pooled over every condition ``select`` finds with ``a`` and ``common``: each paired with the one
+    that differs from it only in ``b``'s knobs, seed i with seed i, each seed's differences averaged
+    over the pairs (``stats.paired_mean_ci``)."""
+    def stat(results):
+        cells = select(results, **a, **common)
+        if not cells:
+            raise MissingCondition(a | common)
+        by_config = {r.config: name for name, r in results.items()}
+        pairs = [results[by_config.get(replace(r.config, **b), f"{n} with {b}")] for n, r in cells.items()]
+        return stats.paired_mean_ci(np.stack([r.final(metric) for r in cells.values()]),
+                                    np.stack([r.final(metric) for r in pairs]))
+    return stat
 
 
 def first_block(result: Result, metric: str) -> np.ndarray:
@@ -285,6 +330,18 @@ def check_distinct(conditions: dict[str, Config]) -> None:
         seen[config] = name
 
 
+def fill(template: Path, **slots) -> str:
+    """A reading: the text of ``template`` (``string.Template``: ``$name`` a slot, ``$$`` a dollar) with
+    every slot filled, its final newline dropped; a slot not given, or given and not in the text,
+    raises ``ValueError``."""
+    text = string.Template(Path(template).read_text())
+    named = {m["named"] or m["braced"] for m in text.pattern.finditer(text.template)} - {None}
+    if named != set(slots):
+        raise ValueError(f"{Path(template).name}: slots not given {sorted(named - set(slots))}, "
+                         f"not in the text {sorted(set(slots) - named)}")
+    return text.substitute(slots).removesuffix("\n")
+
+
 SEED_METRICS = ("probe_recall_frozen", "deception_rate")
 
 
@@ -369,15 +426,32 @@ def value(block: dict, metric: str, digits: int = 2) -> str:
     return f"{block['metrics'][metric]['mean']:.{digits}f}"
 
 
+def interval(stat: dict, spec: str = ".2f") -> str:
+    """A statistic with its 95% CI, e.g. ``0.61 [0.58, 0.64]`` (``spec``: a format spec, ``+.3f`` signed)."""
+    return f"{stat['mean']:{spec}} [{stat['ci95'][0]:{spec}}, {stat['ci95'][1]:{spec}}]"
+
+
 def with_ci(block: dict, metric: str, digits: int = 2) -> str:
     """A final-window mean with its 95% CI, e.g. ``0.61 [0.58, 0.64]``."""
-    m = block["metrics"][metric]
-    return f"{m['mean']:.{digits}f} [{m['ci95'][0]:.{digits}f}, {m['ci95'][1]:.{digits}f}]"
+    return interval(block["metrics"][metric], f".{digits}f")
+
+
+def finding(summary: dict, words: str) -> dict:
+    """The summary's one hypothesis whose question holds ``words``: its statistic, CI and verdict."""
+    found = [h for h in summary["hypotheses"] if words in h["question"]]
+    if len(found) != 1:
+        raise ValueError(f"{len(found)} hypotheses ask {words!r}; give words that name one")
+    return found[0]
 
 
 def percent(block: dict, metric: str) -> str:
     """A final-window mean of a rate as a percentage, e.g. ``99%``."""
     return f"{100 * block['metrics'][metric]['mean']:.0f}%"
+
+
+def seeds_ending(block: dict, labels) -> dict:
+    """The fraction of a condition's seeds that ended with one of ``labels``, with its Wilson CI."""
+    return wilson(sum(block["outcomes"][x] for x in labels), block["n_seeds"])
 
 
 def count(block: dict, labels) -> str:

@@ -20,6 +20,15 @@ OUTCOME_COLORS = {"honest": "#4c9a2a", "caught": "#8c8c8c", "evades_by_plan": "#
 ROUTING_COLORS = {"brainlike": "#1c7ed6", "end_to_end": "#e8590c", "policy_gradient": "#2b8a3e", "through_probe": "#c2255c",
                   "grpo": "#7048e8"}
 
+RATE = (-0.03, 1.03)  # a rate's axis: 0 and 1 clear of the frame
+
+
+def rate_axis(ax, label: str | None = None) -> None:
+    """A y axis for a rate or a share (``RATE``), with ``label`` if given."""
+    ax.set_ylim(*RATE)
+    if label:
+        ax.set_ylabel(label)
+
 
 def curve(ax, block: dict, metric: str, label: str | None = None, color=None, style: str = "-"):
     """A condition's mean curve of ``metric`` with its 95% band over seeds."""
