@@ -20,7 +20,8 @@ from brainlike.report.experiment import Result
 from brainlike.schema import OUTCOMES
 from brainlike.store.stats import holm
 from experiments import (channels, comparator_controls, discovered_routing, drift_control, hill_climb, loop_closure,
-                         oversight, phase_diagram, placebo, pooling, preexisting_b, probe_refresh, tpr_cliff)
+                         oversight, phase_diagram, placebo, pooling, preexisting_b, probe_refresh, robustness,
+                         tpr_cliff)
 from experiments.__main__ import NAMES, load
 
 SEEDS = 200  # 0 of 200 seeds is decisively below 0.05 (Wilson), after Holm over any figure's hypotheses
@@ -514,7 +515,30 @@ CHANNELS = [
         | every_tpr("brainlike", "drift", "deception_rate", 0.1, at={0.9: 0.9}))),
 ]
 
-CASES = {"channels": CHANNELS, "loop_closure": LOOP_CLOSURE, "preexisting_b": PREEXISTING_B, "drift_control": DRIFT_CONTROL,
+# robustness: extremes over the set-up's variants of a learner's deception, and of paired gaps
+def variants(learner: str, tpr: float, value, at=None) -> dict:
+    """A learner's deception at ``tpr`` under every variant: ``value``, or ``at[variant]``."""
+    return {robustness.name(learner, v, tpr): {"deception_rate": (at or {}).get(v, value)} for v in robustness.VARIANTS}
+
+
+ROBUSTNESS = [
+    # one variant where brainlike deceives more is enough to contradict; a still-rising one is not read
+    ("brainlike_below_grpo_low_tpr", sides(
+        variants("brainlike", 0.5, 0.05, at={"envs-few": lambda c: 0.5 + RISING(c)}) | variants("grpo", 0.5, 0.8),
+        variants("brainlike", 0.5, 0.05, at={"start-short": 0.9}) | variants("grpo", 0.5, 0.8))),
+    ("brainlike_below_grpo_high_tpr", sides(
+        variants("brainlike", 0.9, 0.02) | variants("grpo", 0.9, 0.4),
+        variants("brainlike", 0.9, 0.02, at={"spread-low": 0.6}) | variants("grpo", 0.9, 0.4))),
+    ("brainlike_honest_everywhere", sides(
+        variants("brainlike", 0.5, 0.03) | variants("brainlike", 0.9, 0.01),
+        variants("brainlike", 0.5, 0.03) | variants("brainlike", 0.9, 0.01, at={"temperature-high": 0.3}))),
+    ("grpo_lies_at_low_tpr", sides(variants("grpo", 0.5, 0.9), variants("grpo", 0.5, 0.9, at={"base": 0.3}))),
+    ("grpo_cliff_everywhere", sides(
+        variants("grpo", 0.5, 0.9) | variants("grpo", 0.9, 0.4),
+        variants("grpo", 0.5, 0.9, at={"envs-many": 0.2}) | variants("grpo", 0.9, 0.4))),
+]
+
+CASES = {"channels": CHANNELS, "robustness": ROBUSTNESS, "loop_closure": LOOP_CLOSURE, "preexisting_b": PREEXISTING_B, "drift_control": DRIFT_CONTROL,
          "comparator_controls": COMPARATOR_CONTROLS, "tpr_cliff": TPR_CLIFF, "hill_climb": HILL_CLIMB,
          "probe_refresh": PROBE_REFRESH, "phase_diagram": PHASE_DIAGRAM, "pooling": POOLING, "oversight": OVERSIGHT,
          "placebo": PLACEBO, "discovered_routing": DISCOVERED_ROUTING}
