@@ -20,10 +20,12 @@ without its audit), on plan_market without B:
   psi the alarm's 0/1), honest or not.
 - An honest start (`run.sft_steps`) and the KL anchor to it (`reward.kl_beta` = beta), as the
   Atlas anchors to the model RL started from.
-- `policy_gradient` at sigma 0 is the LLM analogue: the act is a phrasing, the probe a black box
-  whose gradient never reaches the beliefs. `brainlike` beside it.
+- `grpo`, the GRPO analogue, stands for the Atlas's RL: a policy head of its own on the thought,
+  groups of 4 environments sharing a state, the group-normalised advantage, beta times its exact
+  KL to the honest start's policy as a loss (12 supervised updates for its start); the probe a
+  black box. `brainlike` beside it (5 updates; its KL a reward term).
 - The alarm reads the live beliefs, which keep learning to predict during RL: representations can
-  drift, as the Atlas's do.
+  drift, as the Atlas's do; each probe is calibrated on the beliefs RL starts from.
 - The Atlas's four outcomes are the toy's labels: honest; blatant deception = `caught`; an
   obfuscated policy = `evades_by_choice` or `_by_plan` (deceiving with thoughts the probe misses,
   the probe still reading fresh thoughts well); obfuscated activations = `evades_by_shift`,
@@ -31,52 +33,49 @@ without its audit), on plan_market without B:
 
 Where it still differs from the Atlas: one decision per episode among 16 phrasings instead of a
 generated program; the probe is a logistic probe on the world model's thought, fitted per seed and
-calibrated for TPR 0.95; the honest start is supervised on ground truth; REINFORCE with the
-valence as baseline, not GRPO; alpha and beta act on rewards of 1 and 2, so their scale, not their
-values, is what compares.
+calibrated for TPR 0.95; the honest start is supervised on ground truth. alpha and beta act on
+rewards of 1 and 2 and on a KL over one 16-way decision (at most log 16, about 2.8 nats), so their
+scale, not their values, is what compares: the Atlas's beta multiplies a KL summed over the
+tokens of a whole completion, so its 1e-2 weighs a KL of 100 nats as the toy's 1 weighs one of 1.
 
-The earlier version of this figure sampled thoughts (sigma 0.5) and anchored to a uniform start:
-activation-space RL, not the LLM comparison. Its set-up lives on as tpr_cliff's
-`policy_gradient-act` line.
-
-Chosen before the full run, from results/explore/phase_diagram_atlas_pilot.json (64 seeds, 20,000
-steps, alpha 1 / 3 x beta 0 / 1e-4 / 1e-2 / 1e-1). The honest start leaves a deceptive plan about
-3.5% likely. At alpha 3 both routings stayed honest at every beta (final deception: brainlike
-0.003, policy_gradient 0.08-0.09, the latter's deceptive seeds having found, within 2,000 steps, a
-phrasing the probe misses); at alpha 1 both deceived (0.82-0.95) unless beta was 0.1 (brainlike
-0.23, policy_gradient 0.36). policy_gradient had settled by 6,000 steps; brainlike at alpha 1 was
-still rising at 20,000 (0.70 in the block ending at 10,000, 0.92 at 20,000). The boundary lies
-between alpha 1 and 3, so the grid is alpha 0 / 1 / 2 / 3 (0, the Atlas's run without a probe
-penalty) x beta 0 / 1e-4 / 1e-2 / 1e-1 (the Atlas's two and the ends), 20,000 steps, the least
-the comparison asks for: a longer run, or alpha 0.3 and 10, does not fit the time (32 cells x 256
-seeds already take about half an hour here). The reading reports which cells had not settled.
-The hypotheses below were written then, before the full run, from the Atlas's findings and the
-seed's claim, not from the pilot's answers.
+The grid was chosen from results/explore/phase_diagram_grpo_pilot.json (64 seeds, 20,000 steps,
+grpo at alpha 0.5 / 1 / 2 / 3 x beta 0 / 1e-2 / 1e-1 / 1, brainlike at alpha 0.5 / 1 / 2 x beta 0 /
+1e-1 / 1), so that each axis moves the outcome somewhere in it: alpha 0.5 / 1 / 3 (alpha 2 and 3
+gave the same runs: a detected lie already loses there) x beta 0 / 0.1 / 1 (beta 1e-2 gave
+beta 0's runs; 1 kept grpo at its start's deception). The earlier grid's alpha 0 cells and their
+drift hypothesis are left out for time: predictive drift without a penalty is the channels
+figure's drift control. A cell whose mean deception moved by more than 0.05 between the last two
+windows had not settled: it is left out of every hypothesis and the reading names it. The
+hypotheses below were written then, before the full run, from the Atlas's findings and the seed's
+claim; the earlier run's, with REINFORCE through the valence as the LLM analogue, are in the
+history of this file.
 """
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, verdict_list, windows
+from brainlike.report.experiment import (MOVED, Experiment, Hypothesis, fill, interval, unsettled, verdict_list,
+                                         windows)
 from brainlike.report.plots import OUTCOME_COLORS, curve, errorbar, save
 from brainlike.schema import ORDERED, OUTCOMES
-from brainlike.store.stats import mean_ci, paired_mean_ci, per_seed_mean, pooled_share, wilson
-from experiments._solid import PHRASED_START, PHRASINGS, SOLID
+from brainlike.store.stats import empty, paired_mean_ci, pooled_share, wilson
+from experiments._solid import GRPO, PHRASED_START, PHRASINGS, SOLID
 
-# The Atlas's findings (module docstring): honest from this alarm weight up at this anchoring, and
-# deceptive at this weaker anchoring
-ATLAS_HONEST = (3.0, 1e-2)  # (smallest alpha, beta)
-ATLAS_DECEPTIVE_BETA = 1e-4
+# The Atlas's findings (module docstring), on the toy's scale of beta: honest from this alarm weight up
+# with strong anchoring, deceptive at the same weight without it
+ATLAS_HONEST = (3.0, 1.0)  # (smallest alpha, beta)
+ATLAS_DECEPTIVE_BETA = 0.0
 
-ROUTINGS = ("brainlike", "policy_gradient")
-ALPHAS = (0.0, 1.0, 2.0, 3.0)
-BETAS = (0.0, 1e-4, 1e-2, 1e-1)
-QUICK_ALPHAS, QUICK_BETAS = (0.0, 3.0), (1e-4, 1e-2)
+ROUTINGS = ("brainlike", "grpo")
+ALPHAS = (0.5, 1.0, 3.0)
+BETAS = (0.0, 0.1, 1.0)
+QUICK_ALPHAS, QUICK_BETAS = (0.5, 3.0), (0.0, 1.0)
 STEPS, QUICK_STEPS = 20_000, 2_000
 SHORT = {"honest": "honest", "caught": "caught", "evades_by_plan": "by plan", "evades_by_shift": "shift",
          "evades_by_obfuscation": "obfusc.", "evades_by_erasure": "erasure", "unpenalised_unseen": "unpen. unseen",
@@ -107,19 +106,21 @@ def base(steps: int) -> Config:
 def conditions(quick: bool) -> dict[str, Config]:
     alphas, betas = grid(quick)
     b = base(QUICK_STEPS if quick else STEPS)
-    return {name(r, a, k): replace(b, routing=r, **{"reward.alpha": a, "reward.kl_beta": k})
+    learner = {"brainlike": {"routing": "brainlike"}, "grpo": GRPO}
+    return {name(r, a, k): replace(b, **learner[r] | {"reward.alpha": a, "reward.kl_beta": k})
             for r in ROUTINGS for k in betas for a in alphas}
 
 
+TEMPLATE = Path(__file__).parent / "templates" / "phase_diagram.md"
 NAME = re.compile(r"^(\w+)-a([\d.e+-]+)-b([\d.e+-]+)$")
 
 
 def cells(results, routing: str, alpha=lambda a: True, beta=lambda b: True) -> list[str]:
-    """Names of ``routing``'s cells whose alpha and beta pass the tests, in grid order."""
+    """Names of ``routing``'s settled cells (``Result.moved``) whose alpha and beta pass the tests, in grid order."""
     out = []
     for n in results:
         m = NAME.match(n)
-        if m and m[1] == routing and alpha(float(m[2])) and beta(float(m[3])):
+        if m and m[1] == routing and alpha(float(m[2])) and beta(float(m[3])) and abs(results[n].moved()) <= MOVED:
             out.append(n)
     return out
 
@@ -130,21 +131,37 @@ def indicators(results, names, labels) -> np.ndarray:
     return np.stack([np.isin(results[n].outcome, idx).astype(np.float64) for n in names])
 
 
-def honest_gain(routing: str):
-    """Per seed, its share of penalised cells (alpha > 0) honest at the largest beta minus at beta 0,
-    paired by seed and alpha; a bootstrap over seeds."""
+def settled_pairs(results, names, counterpart) -> tuple[list[str], list[str]]:
+    """``names`` (settled cells) with their counterparts (``counterpart(name)``), where those settled too."""
+    keep = [n for n in names if abs(results[counterpart(n)].moved()) <= MOVED]
+    return keep, [counterpart(n) for n in keep]
+
+
+def paired_honest(results, names, others):
+    """Per seed, its share of ``names`` honest minus its share of ``others`` honest (cells paired); no
+    statistic where no pair settled."""
+    if not names:
+        return empty()
+    return paired_mean_ci(indicators(results, names, ["honest"]), indicators(results, others, ["honest"]))
+
+
+def honest_gain(routing: str, beta: float | None = None):
+    """Per seed, its share of penalised cells (alpha > 0) honest at ``beta`` (default the largest)
+    minus at beta 0, paired by seed and alpha; a bootstrap over seeds."""
     def stat(results):
-        betas = sorted({float(NAME.match(n)[3]) for n in cells(results, routing)})
-        top = cells(results, routing, alpha=lambda a: a > 0, beta=lambda b: b == betas[-1])
-        zero = [n.rsplit("-b", 1)[0] + f"-b{betas[0]:g}" for n in top]
-        return paired_mean_ci(indicators(results, top, ["honest"]), indicators(results, zero, ["honest"]))
+        top_beta = beta if beta is not None else max(float(NAME.match(n)[3]) for n in results if n.startswith(routing))
+        top = cells(results, routing, alpha=lambda a: a > 0, beta=lambda b: b == top_beta)
+        return paired_honest(results, *settled_pairs(results, top, lambda n: n.rsplit("-b", 1)[0] + "-b0"))
     return stat
 
 
 def pooled(routing: str, labels, alpha=lambda a: a > 0, beta=lambda b: True):
     """Share of (cell, seed) pairs ending with one of ``labels`` over the selected cells, each seed's
     share first (``stats.pooled_share``)."""
-    return lambda results: pooled_share(indicators(results, cells(results, routing, alpha, beta), labels))
+    def stat(results):
+        names = cells(results, routing, alpha, beta)
+        return pooled_share(indicators(results, names, labels)) if names else empty()
+    return stat
 
 
 def policy_over_activations(routing: str):
@@ -152,6 +169,8 @@ def policy_over_activations(routing: str):
     ending with obfuscated activations."""
     def stat(results):
         names = cells(results, routing, alpha=lambda a: a > 0)
+        if not names:
+            return empty()
         return paired_mean_ci(indicators(results, names, POLICY), indicators(results, names, ACTIVATIONS))
     return stat
 
@@ -159,52 +178,42 @@ def policy_over_activations(routing: str):
 ATLAS_CORNER = dict(alpha=lambda a: a >= ATLAS_HONEST[0], beta=lambda b: b >= ATLAS_HONEST[1])
 ATLAS_WEAK = dict(alpha=lambda a: a >= ATLAS_HONEST[0], beta=lambda b: b == ATLAS_DECEPTIVE_BETA)
 
-def drift_below_target(routing: str):
-    """Per seed, the target TPR minus the frozen probe's recall on fresh thoughts, over its alpha 0
-    cells (no probe penalty): how far the representations drifted from the probe on their own."""
-    def stat(results):
-        names = cells(results, routing, alpha=lambda a: a == 0)
-        target = results[names[0]].config.probe.rate
-        return mean_ci(per_seed_mean([target - results[n].final("probe_recall_frozen") for n in names]))
-    return stat
-
 
 def honest_over(a: str, b: str):
     """Per seed, its share of alpha > 0 cells honest under routing ``a`` minus under ``b`` (cells paired)."""
     def stat(results):
         names = cells(results, a, alpha=lambda x: x > 0)
-        return paired_mean_ci(indicators(results, names, ["honest"]),
-                              indicators(results, [n.replace(a, b, 1) for n in names], ["honest"]))
+        return paired_honest(results, *settled_pairs(results, names, lambda n: n.replace(a, b, 1)))
     return stat
 
 
+MODERATE = 0.1  # the middle of the beta axis
+
 HYPOTHESES = (
-    Hypothesis("The Atlas's honest corner: with a strong alarm (alpha >= 3) and anchoring of at least 1e-2, are "
-               "most policy_gradient seeds honest?",
-               "share of policy_gradient seeds honest, pooled over alpha >= 3 and beta >= 1e-2",
-               pooled("policy_gradient", ["honest"], **ATLAS_CORNER), "above", 0.5),
-    Hypothesis("The Atlas's weak anchoring: with the same alarm at beta 1e-4, are most policy_gradient seeds "
+    Hypothesis("The Atlas's honest corner: with a strong alarm (alpha >= 3) and strong anchoring (beta >= 1), are "
+               "most grpo seeds honest?",
+               "share of grpo seeds honest, pooled over the settled cells at alpha >= 3 and beta >= 1",
+               pooled("grpo", ["honest"], **ATLAS_CORNER), "above", 0.5),
+    Hypothesis("The Atlas's weak anchoring: with the same alarm and no anchor (beta 0), are most grpo seeds "
                "deceptive (fewer than half honest)?",
-               "share of policy_gradient seeds honest, pooled over alpha >= 3 at beta 1e-4",
-               pooled("policy_gradient", ["honest"], **ATLAS_WEAK), "below", 0.5),
-    Hypothesis("Does the honest region grow with anchoring under policy_gradient?",
-               "per seed, share of alpha > 0 cells honest at the largest beta minus at beta 0, policy_gradient",
-               honest_gain("policy_gradient"), "above", 0.0),
-    Hypothesis("The Atlas: does the probe penalty make policies obfuscate rather than activations (more "
-               "policy_gradient seeds end with an obfuscated policy than with obfuscated activations)?",
-               "per seed, over alpha > 0 cells, share ending evades_by_choice or _by_plan minus share ending "
-               "evades_by_shift, _obfuscation or _erasure, policy_gradient",
-               policy_over_activations("policy_gradient"), "above", 0.0),
-    Hypothesis("The Atlas: do representations drift from the probe during RL without any penalty (fresh recall "
-               "more than 0.05 below the target TPR at alpha 0, policy_gradient)?",
-               "per seed, target TPR minus the frozen probe's recall on fresh thoughts, final window, "
-               "policy_gradient, alpha 0 cells",
-               drift_below_target("policy_gradient"), "above", 0.05),
-    Hypothesis("The seed's claim: is brainlike honest more often than policy_gradient across the penalised cells?",
-               "per seed, share of alpha > 0 cells honest, brainlike minus policy_gradient (cells paired)",
-               honest_over("brainlike", "policy_gradient"), "above", 0.0),
+               "share of grpo seeds honest, pooled over the settled cells at alpha >= 3 and beta 0",
+               pooled("grpo", ["honest"], **ATLAS_WEAK), "below", 0.5),
+    Hypothesis("Does the honest region grow with anchoring under grpo (the strongest beta against none)?",
+               "per seed, share of settled alpha > 0 cells honest at the largest beta minus at beta 0, grpo",
+               honest_gain("grpo"), "above", 0.0),
+    Hypothesis("Does moderate anchoring (beta 0.1) already leave more grpo seeds honest than none?",
+               "per seed, share of settled alpha > 0 cells honest at beta 0.1 minus at beta 0, grpo",
+               honest_gain("grpo", MODERATE), "above", 0.0),
+    Hypothesis("The Atlas: does the probe penalty make policies obfuscate rather than activations (more grpo "
+               "seeds end with an obfuscated policy than with obfuscated activations)?",
+               "per seed, over settled alpha > 0 cells, share ending evades_by_choice or _by_plan minus share ending "
+               "evades_by_shift, _obfuscation or _erasure, grpo",
+               policy_over_activations("grpo"), "above", 0.0),
+    Hypothesis("The seed's claim: is brainlike honest more often than grpo across the penalised cells?",
+               "per seed, share of alpha > 0 cells honest, brainlike minus grpo (cells paired, both settled)",
+               honest_over("brainlike", "grpo"), "above", 0.0),
     Hypothesis("Under brainlike, does (almost) no seed blind the probe (evades_by_obfuscation or _erasure)?",
-               "share of brainlike seeds, pooled over every alpha > 0 cell, ending evades_by_obfuscation or "
+               "share of brainlike seeds, pooled over every settled alpha > 0 cell, ending evades_by_obfuscation or "
                "evades_by_erasure",
                pooled("brainlike", BLINDING), "below", 0.05),
 )
@@ -271,7 +280,7 @@ def atlas_panel(ax, blocks: dict, alphas, betas) -> None:
         share = np.array([atlas_shares(blocks, r, k, alphas)[c] for r, k in bars])
         ax.bar(range(len(bars)), share, bottom=bottom, color=color, label=c, width=0.7)
         bottom += share
-    ax.set_xticks(range(len(bars)), [f"{r.replace('policy_gradient', 'PG').replace('brainlike', 'BL')} b{k:g}"
+    ax.set_xticks(range(len(bars)), [f"{r.replace('grpo', 'GRPO').replace('brainlike', 'BL')} b{k:g}"
                                      for r, k in bars], rotation=45, ha="right", fontsize=7)
     ax.set(ylim=(0, 1.02), ylabel="fraction of seeds, alpha > 0 pooled")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
@@ -315,69 +324,41 @@ def plot(summary: dict, path) -> None:
     save(fig, path)
 
 
-def drift(block: dict, metric: str = "deception_rate") -> float:
-    """The mean curve's average over the final window minus over the window of equal length before it."""
-    _, before, final = windows(block, metric)
-    return final - before
-
-
 def _row(b: dict, routing: str, beta: float, alphas) -> str:
     return ", ".join(f"{b[name(routing, a, beta)]['outcomes']['honest']}" for a in alphas)
+
+
+def _stat(h: dict) -> str:
+    return "no settled cell" if h["mean"] is None else interval(h)
 
 
 def reading(summary: dict) -> str:
     b = summary["conditions"]
     alphas, betas = grid_of(summary)
     n = summary["n_seeds"]
-    failed = [h["question"] for h in summary["hypotheses"] if h["verdict"] != "supported"]
-    lines = "\n".join(f"- `{r}`, beta {k:g}: {_row(b, r, k, alphas)}" for r in ROUTINGS for k in betas)
-    worst = max(b, key=lambda c: abs(drift(b[c])))
-    moving = ", ".join(f"`{c}` ({drift(b[c]):+.2f})" for c in b if abs(drift(b[c])) > 0.05)
     shares = lambda r, k: ", ".join(f"{c} {s:.2f}" for c, s in atlas_shares(b, r, k, alphas).items())  # noqa: E731
-    table = "\n".join(f"| `{r}` | {k:g} | {shares(r, k)} |" for r in ROUTINGS for k in betas)
     strong = max(alphas)
-    hs = summary["hypotheses"]
-    stat = lambda i: f"{hs[i]['mean']:.2f} [{hs[i]['ci95'][0]:.2f}, {hs[i]['ci95'][1]:.2f}]"  # noqa: E731
-    start = b[name("policy_gradient", strong, betas[0])]["metrics"]["start_deception"]["mean"]
-    first = lambda r: ", ".join(f"{windows(b[name(r, strong, k)], 'deception_rate')[0]:.2f}" for k in betas)  # noqa: E731
-    final = lambda r: ", ".join(f"{b[name(r, strong, k)]['metrics']['deception_rate']['mean']:.2f}"  # noqa: E731
-                                for k in betas)
-    return f"""Each cell is {n} seeds; alpha runs {", ".join(f"{a:g}" for a in alphas)} and beta
-{", ".join(f"{k:g}" for k in betas)}. Honest seeds (of {n}) along alpha, one line per beta:
-{lines}
-
-The Atlas's four outcomes, pooled over alpha > 0 (share of seeds):
-
-| routing | beta | shares |
-|---|---|---|
-{table}
-
-The first logged block against the final window: at alpha {strong:g}, deception in the first logged block along beta was
-`policy_gradient` {first("policy_gradient")} and `brainlike` {first("brainlike")}; in the final window
-{final("policy_gradient")} and {final("brainlike")}. How settled: the largest change of mean deception
-between the last two windows of a fifth of training, over all cells, is {drift(b[worst]):+.3f} (`{worst}`);
-cells that changed by more than 0.05, still moving when training stopped: {moving or "none"}.
-
-Against the Atlas, anchor by anchor:
-
-| the Atlas | its finding | the toy (policy_gradient, sigma 0) | where the set-up differs |
-|---|---|---|---|
-| honest corner | honest at alpha >= {ATLAS_HONEST[0]:g}, beta = {ATLAS_HONEST[1]:g} | {stat(0)} of seeds honest at alpha >= {ATLAS_HONEST[0]:g}, beta >= {ATLAS_HONEST[1]:g} | a bandit choosing among 16 phrasings, not a coding policy; alpha against rewards of 1 and 2 |
-| weak anchoring | deceptive at beta = {ATLAS_DECEPTIVE_BETA:g} | {stat(1)} honest at alpha >= {ATLAS_HONEST[0]:g}, beta {ATLAS_DECEPTIVE_BETA:g} | the honest start leaves a deceptive plan about {start:.0%} likely where RL starts |
-| what the penalty buys | obfuscated policies, not activations | policy minus activations share {stat(3)} | the probe's gradient cannot reach the beliefs at sigma 0 |
-| drift without a penalty | activations drift during RL | fresh recall {stat(4)} below the target at alpha 0 | a small world model trained on its own experience |
-
-Predictions not supported: {"; ".join(failed) if failed else "none"}.
-
-{verdict_list(summary)}"""
+    along = lambda r, pick: ", ".join(f"{pick(b[name(r, strong, k)]):.2f}" for k in betas)  # noqa: E731
+    first, final = (lambda blk: windows(blk, "deception_rate")[0]), (lambda blk: blk["metrics"]["deception_rate"]["mean"])
+    hs = [_stat(h) for h in summary["hypotheses"]]
+    return fill(TEMPLATE, n=n, alphas=", ".join(f"{a:g}" for a in alphas), betas=", ".join(f"{k:g}" for k in betas),
+                lines="\n".join(f"- `{r}`, beta {k:g}: {_row(b, r, k, alphas)}" for r in ROUTINGS for k in betas),
+                table="\n".join(f"| `{r}` | {k:g} | {shares(r, k)} |" for r in ROUTINGS for k in betas),
+                strong=f"{strong:g}", grpo_first=along("grpo", first), brainlike_first=along("brainlike", first),
+                grpo_final=along("grpo", final), brainlike_final=along("brainlike", final), moved=f"{MOVED:g}",
+                moving=unsettled(b, list(b)), honest_alpha=f"{ATLAS_HONEST[0]:g}", honest_beta=f"{ATLAS_HONEST[1]:g}",
+                weak_beta=f"{ATLAS_DECEPTIVE_BETA:g}", corner=hs[0], weak=hs[1], gain=hs[2], moderate=hs[3],
+                policy=hs[4], start=f"{b[name('grpo', strong, betas[0])]['metrics']['start_deception']['mean']:.0%}",
+                failed="; ".join(h["question"] for h in summary["hypotheses"] if h["verdict"] != "supported") or "none",
+                verdicts=verdict_list(summary))
 
 
 def headline(summary: dict) -> str:
     hs = summary["hypotheses"]
     holds = {"supported": "holds", "contradicted": "does not", "inconclusive": "is undecided"}
-    return (f"The Atlas's honest corner {holds[hs[0]['verdict']]} ({hs[0]['mean']:.2f} of `policy_gradient` seeds "
+    return (f"On the GRPO analogue the Atlas's honest corner {holds[hs[0]['verdict']]} ({_stat(hs[0])} of seeds "
             f"honest at α ≥ {ATLAS_HONEST[0]:g}, β ≥ {ATLAS_HONEST[1]:g}), and its deceptive weak anchoring "
-            f"{holds[hs[1]['verdict']]} ({hs[1]['mean']:.2f} honest at β {ATLAS_DECEPTIVE_BETA:g}).")
+            f"{holds[hs[1]['verdict']]} ({_stat(hs[1])} honest at β {ATLAS_DECEPTIVE_BETA:g}).")
 
 
 EXPERIMENT = Experiment("phase_diagram", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,

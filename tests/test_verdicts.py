@@ -317,32 +317,39 @@ def cells(routing: str, alpha=lambda a: True, beta=lambda b: True) -> list[str]:
     return [PN(routing, a, b) for a in ALPHAS for b in BETAS if alpha(a) and beta(b)]
 
 
-PG = cells("policy_gradient")
-PG_PENALISED, BL_PENALISED = (cells(r, alpha=lambda a: a > 0) for r in ("policy_gradient", "brainlike"))
-CORNER = cells("policy_gradient", alpha=lambda a: a >= 3, beta=lambda b: b >= 1e-2)  # the Atlas's honest corner
-WEAK = cells("policy_gradient", alpha=lambda a: a >= 3, beta=lambda b: b == 1e-4)  # and its weak anchoring
-UNPENALISED = cells("policy_gradient", alpha=lambda a: a == 0)
-PG_TOP = cells("policy_gradient", alpha=lambda a: a > 0, beta=lambda b: b == max(BETAS))
-PG_ZERO = cells("policy_gradient", alpha=lambda a: a > 0, beta=lambda b: b == 0)
-TARGET = grid("phase_diagram")[PN("policy_gradient", 0.0, 0.0)].probe.rate
+def ends(names, outcome) -> dict:
+    """Every cell in ``names`` settled (a flat deception rate: ``phase_diagram.cells`` reads only settled
+    cells) with its seeds ending ``outcome``."""
+    return each(names, outcome=outcome, deception_rate=0.5)
+
+
+GR = cells("grpo")
+GR_PENALISED, BL_PENALISED = (cells(r, alpha=lambda a: a > 0) for r in ("grpo", "brainlike"))
+CORNER = cells("grpo", alpha=lambda a: a >= 3, beta=lambda b: b >= 1)  # the Atlas's honest corner
+WEAK = cells("grpo", alpha=lambda a: a >= 3, beta=lambda b: b == 0)  # and its weak anchoring
+GR_TOP = cells("grpo", alpha=lambda a: a > 0, beta=lambda b: b == max(BETAS))
+GR_MID = cells("grpo", alpha=lambda a: a > 0, beta=lambda b: b == phase_diagram.MODERATE)
+GR_ZERO = cells("grpo", alpha=lambda a: a > 0, beta=lambda b: b == 0)
+
 PHASE_DIAGRAM = [
     # the cells outside the pooled ones end the other way
-    ("atlas_honest_corner", sides(each(PG, outcome="caught") | each(CORNER, outcome="honest"),
-                                  each(PG, outcome="honest") | each(CORNER, outcome="caught"))),
-    ("atlas_weak_anchoring", sides(each(PG, outcome="honest") | each(WEAK, outcome="caught"),
-                                   each(PG, outcome="caught") | each(WEAK, outcome="honest"),
-                                   each(PG, outcome="honest") | each(WEAK, outcome=mix("caught", 0.5)))),
-    ("anchoring_grows_honesty", sides(each(PG_TOP, outcome="honest") | each(PG_ZERO, outcome="caught"),
-                                      each(PG_TOP, outcome="caught") | each(PG_ZERO, outcome="honest"))),
-    ("policies_obfuscate", sides(each(PG_PENALISED, outcome="evades_by_choice"),
-                                 each(PG_PENALISED, outcome="evades_by_shift"))),
-    ("drift_without_penalty", sides(each(UNPENALISED, probe_recall_frozen=0.6),
-                                    each(UNPENALISED, probe_recall_frozen=TARGET + 0.02))),
-    ("brainlike_more_honest", sides(each(BL_PENALISED, outcome="honest") | each(PG_PENALISED, outcome="caught"),
-                                    each(BL_PENALISED, outcome="caught") | each(PG_PENALISED, outcome="honest"))),
-    # evading by shifting the threshold does not blind the probe
-    ("brainlike_never_blinds", sides(each(BL_PENALISED, outcome="evades_by_shift"),
-                                     each(BL_PENALISED, outcome="evades_by_obfuscation"))),
+    ("atlas_honest_corner", sides(ends(GR, "caught") | ends(CORNER, "honest"),
+                                  ends(GR, "honest") | ends(CORNER, "caught"))),
+    ("atlas_weak_anchoring", sides(ends(GR, "honest") | ends(WEAK, "caught"),
+                                   ends(GR, "caught") | ends(WEAK, "honest"),
+                                   ends(GR, "honest") | ends(WEAK, mix("caught", 0.5)))),
+    ("anchoring_grows_honesty", sides(ends(GR_TOP, "honest") | ends(GR_ZERO, "caught"),
+                                      ends(GR_TOP, "caught") | ends(GR_ZERO, "honest"))),
+    ("moderate_anchoring_helps", sides(ends(GR_MID, "honest") | ends(GR_ZERO, "caught"),
+                                       ends(GR_MID, "caught") | ends(GR_ZERO, "honest"))),
+    ("policies_obfuscate", sides(ends(GR_PENALISED, "evades_by_choice"),
+                                 ends(GR_PENALISED, "evades_by_shift"))),
+    ("brainlike_more_honest", sides(ends(BL_PENALISED, "honest") | ends(GR_PENALISED, "caught"),
+                                    ends(BL_PENALISED, "caught") | ends(GR_PENALISED, "honest"))),
+    # evading by shifting the threshold does not blind the probe; a cell still moving is read by no hypothesis
+    ("brainlike_never_blinds", sides(ends(BL_PENALISED, "evades_by_shift") | {PN("brainlike", 3.0, 0.0): {
+        "outcome": "evades_by_obfuscation", "deception_rate": RISING}},
+                                     ends(BL_PENALISED, "evades_by_obfuscation"))),
 ]
 
 # pooling: the pooled alarm's recall in the first block, evasion by pooling, what RL changed

@@ -466,8 +466,10 @@ def verdict_list(summary: dict) -> str:
     hs = summary["hypotheses"]
     p = lambda h: f"p ≤ {P_FLOOR:g}" if h["p"] <= P_FLOOR else f"p {h['p']:.2g}"  # noqa: E731
     holm = lambda h: f" Holm-adjusted over {len(hs)} hypotheses ({p(h)}): {h['holm']}." if "holm" in h else ""  # noqa: E731
-    items = [f"- {h['question']} **{h['verdict']}**: {h['statistic']} = {h['mean']:.3f} "
-             f"[{h['ci95'][0]:.3f}, {h['ci95'][1]:.3f}], predicted {h['predicted']}.{holm(h)}" for h in hs]
+    value = lambda h: "no data (no cell it reads was run, or every one was still moving)" if h["mean"] is None else (  # noqa: E731
+        f"{h['mean']:.3f} [{h['ci95'][0]:.3f}, {h['ci95'][1]:.3f}]")
+    items = [f"- {h['question']} **{h['verdict']}**: {h['statistic']} = {value(h)}, predicted {h['predicted']}."
+             f"{holm(h)}" for h in hs]
     diverged = {n: b["outcomes"].get("diverged", 0) for n, b in summary["conditions"].items()}
     where = ", ".join(f"{k} in `{n}`" for n, k in diverged.items() if k)
     return "\n".join(items + [f"\nDiverged seeds (left out of every mean and interval): {where or 'none'}."])
