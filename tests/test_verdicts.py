@@ -202,22 +202,22 @@ DRIFT_CONTROL = [
 CS, CP, CR, TPR = (comparator_controls.sigma_name, comparator_controls.phrased_name,
                    comparator_controls.reference_name, comparator_controls.TPR)
 COMPARATOR_CONTROLS = [
-    ("activation_rl_blinds", pair(CS("policy_gradient", 0.5, 0), CS("brainlike", 0.5, 0), "probe_auroc_frozen",
+    ("activation_rl_blinds", pair(CS("grpo", 0.5, 0), CS("brainlike", 0.5, 0), "probe_auroc_frozen",
                                   (0.5, 0.95), (0.95, 0.9), (0.7, 0.9))),
-    ("llm_analogue_keeps_ranking", level(CS("policy_gradient", 0.0, 3.0), "probe_auroc_frozen", 0.98, 0.6)),
-    ("sampling_blinds", pair(CS("policy_gradient", 0.5, 3.0), CS("policy_gradient", 0.0, 3.0), "probe_auroc_frozen",
+    ("llm_analogue_keeps_ranking", level(CS("grpo", 0.0, 3.0), "probe_auroc_frozen", 0.98, 0.6)),
+    ("sampling_blinds", pair(CS("grpo", 0.5, 3.0), CS("grpo", 0.0, 3.0), "probe_auroc_frozen",
                              (0.5, 0.95), (0.95, 0.95))),
     # read at RL's start, not over the final window
-    ("cosine_at_start", level(CS("policy_gradient", 0.5, 3.0), "pg_probe_cosine", start(0.5, 0.0), start(0.0, 0.5),
+    ("cosine_at_start", level(CS("grpo", 0.5, 3.0), "pg_probe_cosine", start(0.5, 0.0), start(0.0, 0.5),
                               start(0.1, 0.5))),
     # read over the final window, not at RL's start
-    ("cosine_stays_off", level(CS("policy_gradient", 0.0, 3.0), "pg_probe_cosine", start(0.5, 0.0), start(0.0, 0.5))),
+    ("cosine_stays_off", level(CS("grpo", 0.0, 3.0), "pg_probe_cosine", start(0.5, 0.0), start(0.0, 0.5))),
     # choice = fresh - taken, moved = TPR - fresh
-    ("choice_over_moved", sides({CP("policy_gradient"): dict(probe_recall_frozen=0.85, probe_recall_taken=0.3)},
-                                {CP("policy_gradient"): dict(probe_recall_frozen=0.3, probe_recall_taken=0.25)},
-                                {CP("policy_gradient"): dict(probe_recall_frozen=0.6, probe_recall_taken=0.3)})),
+    ("choice_over_moved", sides({CP("grpo"): dict(probe_recall_frozen=0.85, probe_recall_taken=0.3)},
+                                {CP("grpo"): dict(probe_recall_frozen=0.3, probe_recall_taken=0.25)},
+                                {CP("grpo"): dict(probe_recall_frozen=0.6, probe_recall_taken=0.3)})),
     ("brainlike_takes_phrasings", level(CP("brainlike"), "deception_rate", 0.4, 0.01)),
-    ("frozen_reader_deceives_less", pair(CR(0.5), CS("policy_gradient", 0.5, 3.0), "deception_rate",
+    ("frozen_reader_deceives_less", pair(CR(0.5), CS("grpo", 0.5, 3.0), "deception_rate",
                                          (0.2, 0.8), (0.8, 0.2))),
 ]
 assert TPR == 0.9  # choice_over_moved's values above are for this target
