@@ -27,6 +27,13 @@ binary alarm from a probe fitted on A before RL, frozen). The mask share is swep
 ``split`` under ``brainlike`` and under ``end_to_end`` (TD into every belief parameter) on the
 narrow vault measure what RL gains by reshaping the thoughts there.
 
+Which policy gradient "TD + pg" is: REINFORCE through the valence (the shared network's value
+head chooses and its TD baseline is ``G - V(h)``), not the GRPO analogue of tpr_cliff. A mask
+routes the value's gradients, and here the value is the policy; GRPO's groups of samples of one
+prompt need a one-decision environment, which the vault is not; and a policy head of its own would
+need mask rows of its own. So these rows say how masks fare against a reward gradient that
+reaches the encoder through the act's log-probability, not how they fare against GRPO.
+
 Chosen before the full run, from pilots of 32 seeds (``results/explore/discovered_routing_*pilot.*``):
 no task of the suite paid reshaping at thought width 16 without an alarm (vault_grid: end_to_end's
 task reward 0.003 above brainlike's; plan_market: 0.000), a narrow thought did (vault_grid at width
@@ -296,7 +303,11 @@ def reading(summary: dict) -> str:
     recalls = lambda e, rl: ", ".join(f"{m} {rec(n_(e, m, rl))}" for m in MASKS)  # noqa: E731
     sweep = lambda m: ", ".join(f"{rec(n_('marketnoB', m, 'pg', f))} at {f:g}" for f in SHARES)  # noqa: E731
     vault = lambda rl: ", ".join(f"{m} {fin(n_('vault', m, rl), 'return')}" for m in MASKS)  # noqa: E731
-    return f"""**Question (i), in one sentence.** In these toy worlds, a mask found after the fact by
+    return f"""(The rows marked TD + pg use REINFORCE through the valence, which acts with its critic, not the
+GRPO analogue: the value head is the policy a mask routes, and the vault has no one-decision
+groups for GRPO; the figure's docstring says so.)
+
+**Question (i), in one sentence.** In these toy worlds, a mask found after the fact by
 attribution kept the alarm's probe faithful, but so did a random mask of the same share, and the
 mask imposed by gradient routing during pretraining kept it least: what protected the probe was
 confining the reward's gradient to a small share of the encoder, not finding the units that value,
