@@ -34,14 +34,6 @@ placebos of end_to_end and policy_gradient answered as their firing-matched ones
 out for time (the pilot's 59 conditions would take about 15 minutes of two idle cores at 256
 seeds; these 43 take about 11).
 
-The LLM-style line is the GRPO analogue (`grpo`: a policy head of its own, groups of 4
-environments sharing a state, the group-normalised advantage; the act a plan, the probe a black
-box), from the same uniform start as the others and without an anchor, as loop_closure's grid
-has neither. The pilot's and the earlier run's policy_gradient line sampled its thoughts (sigma
-0.5, 4 variants: activation-space RL, whose deception under the fitted probe was the sampling
-artefact comparator_controls found); it is in the history of this file. The grpo hypothesis was
-written before its full run, as end_to_end's was.
-
 The phase diagram's alpha axis (B on offer, sampled thoughts) that this experiment once ran is
 left out: with DRAWS directions and three matchings it would take several times the time budget,
 and with B on offer the fitted probe's effect is a move to B, another question (phase_diagram).
@@ -56,15 +48,15 @@ from brainlike.config import Config, replace
 from brainlike.report.experiment import Experiment, Hypothesis, value, verdict_list
 from brainlike.report.plots import errorbar, save
 from brainlike.store.stats import mean_ci, paired_mean_ci, per_seed_mean
-from experiments._solid import GROUP
 
-ROUTINGS = ("brainlike", "end_to_end", "grpo")
-MATCHES = {"brainlike": ("fpr", "firing", "recall"), "end_to_end": ("firing",), "grpo": ("firing",)}
+ROUTINGS = ("brainlike", "end_to_end", "policy_gradient")
+MATCHES = {"brainlike": ("fpr", "firing", "recall"), "end_to_end": ("firing",), "policy_gradient": ("firing",)}
 COLORS = {"fitted": "black", "fpr": "#868e96", "firing": "#e8590c", "recall": "#1c7ed6"}
 LABEL = {"fitted": "fitted probe", "fpr": "placebo, matched FPR", "firing": "placebo, matched firing",
          "recall": "placebo, matched recall on A"}
 DRAWS, QUICK_DRAWS = 8, 2
 STEPS, QUICK_STEPS = 20_000, 2_000  # loop_closure's length
+SIGMA, VARIANTS = 0.5, 4  # policy_gradient with sampled thoughts, as in tpr_cliff
 
 
 def name(routing: str, match: str = "fitted", draw: int | None = None) -> str:
@@ -72,10 +64,11 @@ def name(routing: str, match: str = "fitted", draw: int | None = None) -> str:
 
 
 def base(routing: str, steps: int) -> Config:
-    """loop_closure's main condition without B; the GRPO analogue in groups of GROUP environments."""
-    groups = {"run.group_size": GROUP} if routing == "grpo" else {}
+    """loop_closure's main condition without B; policy_gradient with sampled thoughts, which it needs
+    to move a thought at all."""
+    sampled = {"desires.thought_noise": SIGMA, "desires.n_variants": VARIANTS} if routing == "policy_gradient" else {}
     return replace(Config(), routing=routing, **{"run.steps": steps, "probe.coverage": ("A",), "reward.alpha": 1.0,
-                                                 "env.b_prevalence": 0.0}, **groups)
+                                                 "env.b_prevalence": 0.0}, **sampled)
 
 
 def conditions(quick: bool) -> dict[str, Config]:
@@ -142,9 +135,10 @@ HYPOTHESES = (
     Hypothesis("Does a firing-matched placebo fail to keep end_to_end honest too?",
                "deception rate, firing-matched placebo minus fitted, end_to_end, paired by seed",
                placebo_minus_fitted("end_to_end", "firing"), "above", 0.3),
-    Hypothesis("Does a firing-matched placebo fail to keep the GRPO analogue honest too?",
-               "deception rate, firing-matched placebo minus fitted, grpo, paired by seed",
-               placebo_minus_fitted("grpo", "firing"), "above", 0.3),
+    Hypothesis("policy_gradient deceives under the fitted probe too: does the probe's direction matter little to it "
+               "(a firing-matched placebo adding under 0.3 to its deception)?",
+               "deception rate, firing-matched placebo minus fitted, policy_gradient, paired by seed",
+               placebo_minus_fitted("policy_gradient", "firing"), "below", 0.3),
 )
 
 def directions_mean(blocks: dict, routing: str, match: str, metric: str) -> dict:
