@@ -52,10 +52,12 @@ summary was written.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import MOVED, Experiment, Hypothesis, count, unsettled, value, verdict_list
+from brainlike.report.experiment import MOVED, Experiment, Hypothesis, count, fill, unsettled, value, verdict_list
 from brainlike.report.plots import ROUTING_COLORS, curve, errorbar, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import empty, extreme_mean_ci
@@ -65,6 +67,7 @@ from experiments._solid import ALPHA, AUDITED, DPO, GRPO, KL_BETA, PHRASED_START
 # the ceiling off-policy DPO stays below at realistic TPRs
 SOLID_GRPO = ((0.57, 0.93), (0.95, 0.08))
 SOLID_DPO_CEILING = 0.25
+TEMPLATE = Path(__file__).parent / "templates" / "tpr_cliff.md"
 
 TPRS = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99)
 SIDE_TPRS = (0.5, 0.7, 0.9, 0.99)
@@ -232,36 +235,19 @@ def reading(summary: dict) -> str:
     first = lambda line: ", ".join(  # noqa: E731
         f"{b[name(line, t)]['curves']['deception_rate']['mean'][0]:.2f}" for t in tprs_of(line, b))
     start = lambda line: ", ".join(value(b[name(line, t)], "start_deception") for t in tprs_of(line, b))  # noqa: E731
-    tprs = ", ".join(f"{t:g}" for t in TPRS)
-    moving = unsettled(b, [name(line, t) for line in LINES for t in tprs_of(line, b)])
-    return f"""Along TPR {tprs}: the GRPO analogue deceives {at("grpo-on", "deception_rate")}; `brainlike`
-{at("brainlike-on", "deception_rate")}. Each line's alarm faced its nominal TPR when RL started (the
-first column of the table: its recall on fresh thoughts before any update). Seeds ending
-`evades_by_choice` (unalarmed through A's phrasings, the alarm's fresh recall kept): `grpo`
-{choice("grpo-on")}; `brainlike` {choice("brainlike-on")}. The DPO analogue deceives
-{at("grpo-dpo", "deception_rate")} at TPR 0.5, 0.7, 0.9, 0.99. Which channel carries each learner's
-deception (its choice, predictive drift of the beliefs the alarm reads, the reward's gradient into
-them) is the channels figure's answer.
-
-Where RL started (the honest start's probability of a deceptive plan): `grpo` {start("grpo-on")};
-`brainlike` {start("brainlike-on")}. In the first logged block `grpo` deceived {first("grpo-on")}
-along TPR, against the final window's above: what it does is learned. Still moving at the end (mean
-deception changed by more than {MOVED:g} between the last two windows, which a longer run could
-change; left out of every hypothesis): {moving}.
-
-| line | TPRs | alarm's recall at RL start | deception | effective TPR (recall on thoughts taken) | alarm's fresh recall | frozen AUROC |
-|---|---|---|---|---|---|---|
-{rows}
-
-Against SOLiD's published points: GRPO lies in about {SOLID_GRPO[0][1]:.0%} of answers at TPR {SOLID_GRPO[0][0]:g} and
-{SOLID_GRPO[1][1]:.0%} at {SOLID_GRPO[1][0]:g}; the GRPO analogue here, at TPR 0.6 and 0.95:
-{value(b[name("grpo-on", 0.6)], "deception_rate")} and {value(b[name("grpo-on", 0.95)], "deception_rate")}.
-DPO stays below {SOLID_DPO_CEILING:.0%}; the DPO analogue here: {at("grpo-dpo", "deception_rate")}.
-Seeds evading at TPR 0.5 / 0.9: `grpo` {count(b[name("grpo-on", 0.5)], EVADES)} /
-{count(b[name("grpo-on", 0.9)], EVADES)}; `brainlike` {count(b[name("brainlike-on", 0.5)], EVADES)} /
-{count(b[name("brainlike-on", 0.9)], EVADES)}.
-
-{verdict_list(summary)}"""
+    return fill(TEMPLATE, tprs=", ".join(f"{t:g}" for t in TPRS), grpo=at("grpo-on", "deception_rate"),
+                brainlike=at("brainlike-on", "deception_rate"), grpo_choice=choice("grpo-on"),
+                brainlike_choice=choice("brainlike-on"), dpo=at("grpo-dpo", "deception_rate"),
+                dpo_tprs=", ".join(f"{t:g}" for t in tprs_of("grpo-dpo", b)), grpo_start=start("grpo-on"),
+                brainlike_start=start("brainlike-on"), grpo_first=first("grpo-on"), moved=f"{MOVED:g}",
+                moving=unsettled(b, [name(line, t) for line in LINES for t in tprs_of(line, b)]), rows=rows,
+                solid_low=f"{SOLID_GRPO[0][1]:.0%}", solid_low_tpr=f"{SOLID_GRPO[0][0]:g}",
+                solid_high=f"{SOLID_GRPO[1][1]:.0%}", solid_high_tpr=f"{SOLID_GRPO[1][0]:g}",
+                grpo_06=value(b[name("grpo-on", 0.6)], "deception_rate"),
+                grpo_095=value(b[name("grpo-on", 0.95)], "deception_rate"), dpo_ceiling=f"{SOLID_DPO_CEILING:.0%}",
+                grpo_evading=" / ".join(count(b[name("grpo-on", t)], EVADES) for t in (0.5, 0.9)),
+                brainlike_evading=" / ".join(count(b[name("brainlike-on", t)], EVADES) for t in (0.5, 0.9)),
+                verdicts=verdict_list(summary))
 
 
 def headline(summary: dict) -> str:
