@@ -32,7 +32,7 @@ WALLS = {
     "envs": {"envspec", "jax"},
     "core": {"envs", "config", "routes", "schema", "jax"},
     "run": {"core", "store", "envs", "config", "schema", "jax"},
-    "store": {"config", "envspec", "schema"},
+    "store": {"config", "envspec", "knobs", "schema"},  # knobs: the labelling thresholds are declared as knobs
     "report": {"store", "run", "config", "schema", "envs"},
     "config": {"knobs", "envspec", "routes", "schema", "envs"},  # envs: inside env_obj, for the run side only
     "envspec": {"knobs"},
