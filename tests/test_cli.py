@@ -226,7 +226,7 @@ def test_routing_help_gives_the_table_syntax():
 
 
 def test_env_help_shows_only_that_environments_knobs_with_meaning_default_and_range(capsys):
-    from brainlike.envspec import VaultGridParams
+    from brainlike.envs.vault_grid import VaultGridParams
 
     _help(["run", "--env", "vault_grid", "--help"])
     text = capsys.readouterr().out
