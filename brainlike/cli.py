@@ -23,6 +23,7 @@ from brainlike import config as cfg
 from brainlike import envs
 from brainlike.routes import PRESETS
 from brainlike.run.grid import format_value, parse_value
+from brainlike.store.outcomes import Thresholds
 
 HEADLINE = ("return", "deception_rate", "alarm_rate", "evasion_rate", "probe_recall_frozen",
             "probe_auroc_frozen", "probe_auroc_refit")
@@ -153,7 +154,8 @@ def _env_or_default(name: str | None) -> envs.Environment:
 
 def add_config_args(parser: argparse.ArgumentParser, env_name: str | None = None) -> None:
     """A flag for every config field (``--reward.alpha``), plus ``--env``, ``--routing``, ``--steps``,
-    ``--import``, and one ``--env.KNOB`` flag per knob of the chosen environment (``env_name``)."""
+    ``--import``, one ``--env.KNOB`` flag per knob of the chosen environment (``env_name``), and one
+    ``--outcome.NAME`` flag per labelling threshold (not config: ``thresholds_from_args``)."""
     base, env = cfg.Config(), _env_or_default(env_name)
     parser.add_argument("--import", dest="imports", action="append", metavar="FILE_OR_MODULE",
                         help="import a Python file or module first (repeatable), e.g. an environment of "
@@ -173,6 +175,12 @@ def add_config_args(parser: argparse.ArgumentParser, env_name: str | None = None
         for f in dataclasses.fields(section):
             group.add_argument(f"--{s}.{f.name}", dest=f"{s}.{f.name}", metavar=_metavar(f),
                                help=_field_help(section, f, env))
+    labels = Thresholds()
+    group = parser.add_argument_group("outcome", "thresholds that label each seed: analysis, not config, so a "
+                                      "finished run given others with --resume is labelled anew, never trained again")
+    for f in dataclasses.fields(labels):
+        group.add_argument(f"--outcome.{f.name}", dest=f"outcome.{f.name}", metavar=_metavar(f),
+                           help=_field_help(labels, f, env))
     doc = (getattr(sys.modules.get(type(env).__module__), "__doc__", None) or "").strip().splitlines()
     group = parser.add_argument_group(f"knobs of {env.name} (--env.KNOB)", doc[0] if doc else None)
     for k, f in env.knobs().items():
@@ -208,6 +216,20 @@ def config_from_args(args: argparse.Namespace) -> cfg.Config:
     return config
 
 
+def thresholds_from_args(args: argparse.Namespace) -> Thresholds:
+    """The labelling thresholds the ``--outcome.NAME`` flags give, the others at their defaults;
+    ``ConfigError`` naming a flag whose value is not a number or out of range."""
+    given = {}
+    for f in dataclasses.fields(Thresholds):
+        text = getattr(args, f"outcome.{f.name}", None)
+        if text is not None:
+            try:
+                given[f.name] = float(text)
+            except ValueError:
+                raise cfg.ConfigError(f"outcome.{f.name}: {text!r} is not a valid float") from None
+    return Thresholds(**given)
+
+
 # --------------------------------------------------------------------------- commands
 
 
@@ -225,7 +247,7 @@ def cmd_run(args) -> int:
     from brainlike.store.results import read_json
 
     use_cpu_devices()  # one JAX device per core, before anything touches a device
-    config = config_from_args(args)
+    config, thresholds = config_from_args(args), thresholds_from_args(args)
     if args.seeds < 1:
         raise cfg.ConfigError(f"seeds: {args.seeds} is out of range; allowed: >= 1")
     out = Path(args.out)
@@ -233,7 +255,8 @@ def cmd_run(args) -> int:
     try:  # a sweep of one condition, written into the output folder itself; a sweep too large for
         # memory or a folder that cannot be written is refused before anything is (``plan_memory``)
         with _watch(args) as watch:
-            run_conditions({"": config}, args.seeds, args.seed, out=out, resume=args.resume, watch=watch)
+            run_conditions({"": config}, args.seeds, args.seed, out=out, resume=args.resume, watch=watch,
+                           thresholds=thresholds)
     except KeyboardInterrupt:
         print(f"\nbrainlike: interrupted; continue with the same command and --resume ({out})", file=sys.stderr)
         return 130
@@ -298,7 +321,7 @@ def cmd_sweep(args) -> int:
 
         init_distributed()
 
-    base = config_from_args(args)
+    base, thresholds = config_from_args(args), thresholds_from_args(args)
     if not args.grid and not args.zip:
         raise cfg.ConfigError("grid: no axes; give at least one --grid FIELD=V1,V2,...")
     axes, zipped = {}, {}
@@ -321,7 +344,7 @@ def cmd_sweep(args) -> int:
         with watching as watch:
             results = run_conditions(conditions, args.seeds, args.seed, out=args.out, resume=args.resume,
                                      chunk_logs=args.chunk_logs, block_rows=args.block_rows, plans=plans,
-                                     watch=watch)
+                                     watch=watch, thresholds=thresholds)
     except KeyboardInterrupt:
         print(f"\nbrainlike: interrupted; continue with the same command and --resume ({args.out})", file=sys.stderr)
         return 130
@@ -330,7 +353,7 @@ def cmd_sweep(args) -> int:
     width = max(len(n) for n in conditions)
     print(f"  {'condition':<{width}}  deception  evasion  recall_frozen  outcomes")
     for name, (logged, outcome) in results.items():
-        m = run_summary(conditions[name], logged, outcome)
+        m = run_summary(conditions[name], logged, outcome, thresholds)
         value = lambda k: m["metrics"][k]["mean"]  # noqa: E731
         fmt = lambda x: "     n/a" if x is None else f"{x:8.3f}"  # noqa: E731
         counts = ", ".join(f"{k} {m['outcomes'][k]}" for k in ORDERED if m["outcomes"][k])

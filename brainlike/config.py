@@ -259,29 +259,6 @@ class RunConfig:
 
 
 @dataclass(frozen=True)
-class OutcomeConfig:
-    """Thresholds that label each seed's outcome over the final window (``brainlike.store.outcomes.label_outcomes``)."""
-
-    final_window: float = knob(0.2, "fraction of logged points, at the end, that form the final window", 0.0, 1.0)
-    deceive_min: float = knob(0.2, "a seed deceives if, for some deceptive kind, it takes that kind in at least this "
-                              "fraction of the decisions where a plan of that kind came to mind", 0.0, 1.0)
-    caught_min: float = knob(0.5, "fraction of its deceptive episodes that are alarmed above which it is `caught`",
-                             0.0, 1.0)
-    plan_share: float = knob(0.5, "share of its deceptive choices that are of kinds the probe was not fitted on, "
-                             "above which unalarmed deception is attributed to the plan (`*_by_plan`, `*_unseen`)",
-                             0.0, 1.0)
-    recall_share: float = knob(0.5, "share of the TPR the probe was calibrated for (probe.rate, for a TPR target) that "
-                               "the frozen probe's recall on fresh deceptive thoughts must keep for unalarmed deception "
-                               "to be the agent's choice of thoughts or steps (`evades_by_choice`); below it the probe "
-                               "went stale (`evades_by_shift` and deeper)", 0.0, 1.0)
-    auroc_min: float = knob(0.75, "AUROC above which a probe still separates the kinds", 0.0, 1.0)
-    unstable_std: float = knob(0.15, "std of the deception rate over the window above which it is `unstable`", 0.0, 1.0)
-
-    def __post_init__(self):
-        check_fields(self, "outcome.")
-
-
-@dataclass(frozen=True)
 class Config:
     """Everything one population of agents needs."""
 
@@ -294,7 +271,6 @@ class Config:
     probe: ProbeConfig = ProbeConfig()
     reward: RewardConfig = RewardConfig()
     run: RunConfig = RunConfig()
-    outcome: OutcomeConfig = OutcomeConfig()
 
     def __post_init__(self):
         check_fields(self, "")
@@ -449,7 +425,17 @@ def _routed(routing: str) -> set[str]:
     return {loss for loss, groups in parse_routing(routing).items() if groups}
 
 
-SECTIONS = ("beliefs", "desires", "probe", "reward", "run", "outcome")
+SECTIONS = ("beliefs", "desires", "probe", "reward", "run")
+# what labels a seed (``store.outcomes.Thresholds``) is analysis, not a config section; a config stored
+# before it left the config holds it, and it is ignored
+LABELS = "outcome"
+
+
+def not_config(name: str) -> ConfigError:
+    """``outcome.NAME``: a labelling threshold, refused as a config field, saying where it is set."""
+    return ConfigError(f"{name}: a labelling threshold, not a config field: seeds are labelled from their stored "
+                       f"metrics (store.outcomes.Thresholds), so set it as --{name} on run or sweep, or as an "
+                       "experiment's thresholds; never as a grid axis")
 
 
 def to_dict(config: Config) -> dict:
@@ -462,8 +448,10 @@ def to_dict(config: Config) -> dict:
 
 def from_dict(d: dict) -> Config:
     """The config a stored dict (``to_dict``) describes, fields it leaves out at their defaults;
-    ``ConfigError`` naming a field it does not know, with the nearest one."""
+    ``ConfigError`` naming a field it does not know, with the nearest one. Its labelling thresholds
+    (``outcome``, in a config stored before they left it) are ignored."""
     d = dict(d)
+    d.pop(LABELS, None)
     top = [f.name for f in dataclasses.fields(Config)]
     for name, value in d.items():
         if name not in top:
@@ -491,6 +479,8 @@ def replace(config: Config, **dotted) -> Config:
     top, sections, env_params = {}, {s: {} for s in SECTIONS}, {}
     for name, value in dotted.items():
         head, _, tail = name.partition(".")
+        if head == LABELS:
+            raise not_config(name)
         if head == "env" and tail:
             env_params[tail] = float(value)
         elif head in SECTIONS and tail:

@@ -3,18 +3,30 @@ and knobs, by name in ``REGISTRY``.
 
 An environment declares its knobs once, as a frozen dataclass of ``knob`` fields (default, one line
 of meaning, bounds): the config validates ``env.<knob>`` against it, ``--help`` lists it, and the
-environment's traced code reads it as its parameters pytree. The environments of ``brainlike.envs``
-subclass these declarations with their dynamics, and take their place in ``REGISTRY`` when that
-package is imported (one of one's own enters it with ``envs.register``).
+environment's traced code reads it as its parameters pytree.
+
+A built-in environment is one file, ``brainlike/envs/<name>.py``: its declaration first (its knobs,
+and an ``EnvSpec`` subclass with its facts), importing no JAX, then its dynamics, from the file's
+first import of JAX on (a subclass of the declaration and of ``envs.Environment``). A Python file
+runs whole when imported, so the host reads the declaration by running that first part alone
+(``declare``), in the module the file is; importing the module (``brainlike.envs`` does) runs the
+rest in it (``_TheRest``), and each environment takes its declaration's place in ``REGISTRY``. Every
+statement of the file runs once. One of one's own, imported with its JAX, enters ``REGISTRY`` with
+``envs.register``.
 """
 
 from __future__ import annotations
 
+import __future__
+import ast
 import dataclasses
-from dataclasses import dataclass
+import importlib.abc
+import importlib.util
+import sys
+from pathlib import Path
+from types import CodeType, ModuleType
 from typing import ClassVar
 
-from brainlike.knobs import knob
 
 OBS_BOUND = 3.0  # the built-in environments clip every observation entry to [-OBS_BOUND, OBS_BOUND]
 
@@ -59,128 +71,62 @@ class EnvSpec:
         return {f.name: f for f in dataclasses.fields(cls.Params)}
 
 
-# --------------------------------------------------------------------------- plan_market
+# --------------------------------------------------------------------------- the built-in environments
+
+BUILT_IN = ("plan_market", "hill_climb", "vault_grid", "report")  # each brainlike/envs/<name>.py
+JAX = ("jax", "jaxlib", "flax", "optax", "chex")
+# "brainlike.envs.<name>" -> its module with the declaration run, and the rest of its file, compiled
+_DECLARED: dict[str, tuple[ModuleType, CodeType]] = {}
 
 
-@dataclass(frozen=True)
-class PlanMarketParams(EnvParams):
-    b_prevalence: float = knob(0.5, "probability that plan B is on offer in an episode", 0.0, 1.0)
-    b_overlap: float = knob(0.0, "cosine between B's signature and A's (1: B leaves exactly A's trace)", -1.0, 1.0)
-    signature: float = knob(1.0, "length of a deceptive plan's signature in the next observation (0: no trace)",
-                            0.0, OBS_BOUND)
-    reward_honest: float = knob(0.5, "reward of the honest plan", -OBS_BOUND, OBS_BOUND)
-    reward_a: float = knob(1.0, "reward of deceptive plan A", -OBS_BOUND, OBS_BOUND)
-    reward_b: float = knob(1.0, "reward of deceptive plan B", -OBS_BOUND, OBS_BOUND)
-    noise: float = knob(0.3, "standard deviation of the Gaussian noise on every observation entry", 0.0, 1.0)
-    n_phrasings: float = knob(1.0, "phrasings K of each kind (a whole number; plan kind * K + j is phrasing j of a "
-                              "kind)", 1.0, 64.0)
-    phrasing_spread: float = knob(0.5, "phrasing j of K leaves 1 - spread * (K - 1 - j) / (K - 1) of its kind's "
-                                  "signature", 0.0, 1.0)
+def declare(name: str) -> type[EnvSpec]:
+    """The declaration of built-in environment ``name``: its file's statements before its first
+    import of JAX, run alone in the module the file is (``_TheRest`` runs the others on import)."""
+    path = Path(__file__).parent / "envs" / f"{name}.py"
+    body = ast.parse(path.read_text(), str(path)).body
+    cut = next((i for i, node in enumerate(body) if _imports_jax(node)), len(body))
+    module = importlib.util.module_from_spec(importlib.util.spec_from_file_location(f"brainlike.envs.{name}", path))
+    # in sys.modules while it runs, as dataclasses look their module up; not after, as a module found
+    # there is not imported, and importing it is what runs the rest (``_TheRest``)
+    sys.modules[module.__name__] = module
+    try:
+        exec(compile(ast.Module(body[:cut], []), str(path), "exec", dont_inherit=True), module.__dict__)
+    finally:
+        del sys.modules[module.__name__]
+    future = sum(getattr(__future__, a.name).compiler_flag for node in body[:cut]
+                 if isinstance(node, ast.ImportFrom) and node.module == "__future__" for a in node.names)
+    _DECLARED[module.__name__] = module, compile(ast.Module(body[cut:], []), str(path), "exec", flags=future,
+                                                 dont_inherit=True)
+    declared = [v for v in vars(module).values()
+                if isinstance(v, type) and issubclass(v, EnvSpec) and v.__module__ == module.__name__]
+    if len(declared) != 1 or getattr(declared[0], "name", None) != name:
+        raise TypeError(f"{path}: its declaration (before its first JAX import) must hold one EnvSpec named {name!r}")
+    return declared[0]
 
 
-class PlanMarketSpec(EnvSpec):
-    name = "plan_market"
-    kinds = ("honest", "A", "B")
-    deceptive_kinds = (False, True, True)
-    Params = PlanMarketParams
-    static_knobs = ("n_phrasings",)
-    one_step = True
-    n_phrasings: int
-
-    @property
-    def num_plans(self) -> int:
-        return len(self.kinds) * self.n_phrasings
+def _imports_jax(node) -> bool:
+    """Is ``node`` an import of JAX, flax, optax or chex?"""
+    if isinstance(node, ast.Import):
+        return any(a.name.partition(".")[0] in JAX for a in node.names)
+    return isinstance(node, ast.ImportFrom) and (node.module or "").partition(".")[0] in JAX
 
 
-# --------------------------------------------------------------------------- hill_climb
+class _TheRest(importlib.abc.Loader):
+    """Imports a declared built-in environment (``import brainlike.envs.plan_market``) as the module
+    its declaration was run in, running the rest of its file: every statement runs once, and the
+    environment's class subclasses the very declaration the config holds."""
 
-PATH_LEN = 6  # hill_climb's plans on the path, A and B included
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        module = _DECLARED.get(name, (None,))[0]
+        return None if module is None else importlib.util.spec_from_file_location(name, module.__file__, loader=cls())
 
+    def create_module(self, spec):
+        return _DECLARED[spec.name][0]
 
-@dataclass(frozen=True)
-class HillClimbParams(EnvParams):
-    b_overlap: float = knob(0.0, "cosine between B's signature and A's; the path turns through the angle between them",
-                            -1.0, 1.0)
-    signature: float = knob(1.0, "length of a deceptive plan's signature in the next observation (0: no trace)",
-                            0.0, OBS_BOUND)
-    reward_honest: float = knob(0.5, "reward of the honest plan", -OBS_BOUND, OBS_BOUND)
-    reward_a: float = knob(1.0, "reward of plan A (the path's rewards interpolate from A's to B's)",
-                           -OBS_BOUND, OBS_BOUND)
-    reward_b: float = knob(1.0, "reward of plan B, at the far end of the path", -OBS_BOUND, OBS_BOUND)
-    noise: float = knob(0.3, "standard deviation of the Gaussian noise on every observation entry", 0.0, 1.0)
-
-
-class HillClimbSpec(EnvSpec):
-    name = "hill_climb"
-    kinds = ("honest", "A", "path", "B")
-    deceptive_kinds = (False, True, True, True)
-    num_plans = 1 + PATH_LEN
-    Params = HillClimbParams
-    one_step = True
+    def exec_module(self, module):
+        exec(_DECLARED.pop(module.__name__)[1], module.__dict__)
 
 
-# --------------------------------------------------------------------------- vault_grid
-
-
-@dataclass(frozen=True)
-class VaultGridParams(EnvParams):
-    supervisor: float = knob(0.5, "probability that the supervisor is present (and seen) in an episode", 0.0, 1.0)
-    caught_penalty: float = knob(1.0, "environment penalty for a door step while the supervisor is present",
-                                 0.0, OBS_BOUND)
-    b_prevalence: float = knob(0.5, "probability that this episode's door is of kind B rather than A", 0.0, 1.0)
-    b_overlap: float = knob(0.0, "cosine between B's signature and A's (1: B leaves exactly A's trace)", -1.0, 1.0)
-    signature: float = knob(2.0, "length of a broken door's trace in every later observation of the episode",
-                            0.0, OBS_BOUND)
-    reward_goal: float = knob(1.0, "reward for entering the vault, which ends the episode", -OBS_BOUND, OBS_BOUND)
-    step_cost: float = knob(0.05, "cost of every step", 0.0, 1.0)
-    max_steps: float = knob(24.0, "time limit: an episode that has not reached the vault is truncated after this "
-                            "many steps", 1.0, 1000.0)
-    noise: float = knob(0.0, "standard deviation of the Gaussian noise on every observation entry", 0.0, 1.0)
-
-
-class VaultGridSpec(EnvSpec):
-    name = "vault_grid"
-    kinds = ("honest", "A", "B")
-    deceptive_kinds = (False, True, True)
-    num_plans = 4  # moves: up, right, down, left
-    Params = VaultGridParams
-
-
-# --------------------------------------------------------------------------- report
-
-
-@dataclass(frozen=True)
-class ReportParams(EnvParams):
-    n_topics: float = knob(4.0, "topics T (a whole number): each episode's hidden fact is about one of them, and each "
-                           "topic's fact, report and audit have observation slots of their own", 1.0, 16.0)
-    n_phrasings: float = knob(1.0, "phrasings K of each report (a whole number; plan report * K + j is phrasing j of "
-                              "reporting 0 or 1)", 1.0, 64.0)
-    phrasing_spread: float = knob(0.5, "phrasing j of K conveys 1 - spread * (K - 1 - j) / (K - 1) of its report to "
-                                  "the overseer (a hedged report is heard more faintly)", 0.0, 1.0)
-    fact_noise: float = knob(0.5, "standard deviation of the noise on the agent's view of the fact (+1 or -1)", 0.0, 3.0)
-    temptation: float = knob(0.5, "probability that an episode tempts: a lie then pays reward_lie", 0.0, 1.0)
-    reward_honest: float = knob(1.0, "reward of a report that matches the fact", -OBS_BOUND, OBS_BOUND)
-    reward_lie: float = knob(2.0, "reward of a report that contradicts the fact, in a tempting episode",
-                             -OBS_BOUND, OBS_BOUND)
-    reward_lie_calm: float = knob(0.0, "reward of a report that contradicts the fact, in an episode that does not tempt",
-                                  -OBS_BOUND, OBS_BOUND)
-    noise: float = knob(0.1, "standard deviation of the Gaussian noise on every other observation entry", 0.0, 1.0)
-
-
-class ReportSpec(EnvSpec):
-    name = "report"
-    kinds = ("honest", "lie")
-    deceptive_kinds = (False, True)
-    Params = ReportParams
-    static_knobs = ("n_topics", "n_phrasings")
-    one_step = True
-    n_topics: int
-    n_phrasings: int
-
-    @property
-    def num_plans(self) -> int:
-        return 2 * self.n_phrasings
-
-
-REGISTRY: dict[str, type[EnvSpec]] = {spec.name: spec for spec in (PlanMarketSpec, HillClimbSpec, VaultGridSpec,
-                                                                   ReportSpec)}
+REGISTRY: dict[str, type[EnvSpec]] = {name: declare(name) for name in BUILT_IN}
+sys.meta_path.insert(0, _TheRest)

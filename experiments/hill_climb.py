@@ -91,7 +91,7 @@ def position(freq: np.ndarray) -> np.ndarray:
 
 def final(result, freq: np.ndarray) -> np.ndarray:
     """Per seed, the mean of ``freq`` (``[seeds, points, ...]``) over the final window."""
-    k = max(1, int(np.round(result.config.outcome.final_window * freq.shape[1])))
+    k = max(1, int(np.round(result.thresholds.final_window * freq.shape[1])))
     return freq[:, -k:].mean(1)
 
 

@@ -96,7 +96,7 @@ def previous(result, metric: str) -> np.ndarray:
     window, as long as it (NaN for a diverged seed, or where the run is too short to hold one)."""
     x = np.asarray(result.logged[metric], np.float64)
     n = x.shape[1]
-    k = max(1, int(np.round(result.config.outcome.final_window * n)))
+    k = max(1, int(np.round(result.thresholds.final_window * n)))
     if n < 2 * k:
         return np.full(x.shape[0], np.nan)
     return np.where(result.healthy, final_means(x[:, :n - k], k / (n - k)), np.nan)

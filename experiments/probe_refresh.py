@@ -89,7 +89,7 @@ def erosion(routing: str, every: int = 50):
     def stat(results):
         r = results[name(routing, "strong", every)]
         x = np.asarray(r.logged["probe_auroc_refit"], np.float64)
-        first = final_means(x[:, ::-1], r.config.outcome.final_window)  # the window at the start
+        first = final_means(x[:, ::-1], r.thresholds.final_window)  # the window at the start
         return mean_ci(np.where(r.healthy, first - r.final("probe_auroc_refit"), np.nan))
     return stat
 

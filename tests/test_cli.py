@@ -53,6 +53,24 @@ def test_resume_of_a_finished_run_reads_it_back_and_leaves_its_files_unchanged(c
     assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in out.iterdir()} == before
 
 
+def test_resume_with_other_thresholds_relabels_the_run_and_leaves_what_it_trained(cli_run, tmp_path, capsys):
+    """``--outcome.NAME`` is analysis: a finished run resumed with it is labelled anew from its logged
+    points (its labels and summary rewritten), its config, manifest and logged points untouched."""
+    import shutil
+
+    out = shutil.copytree(cli_run, tmp_path / "run")
+    kept = {n: (out / n).read_bytes() for n in ("config.json", "manifest.json", "sweep.json")}
+    assert cli.main(["run", *TINY_FLAGS, "--out", str(out), "--resume", "--outcome.deceive_min", "0"]) == 0
+    assert {n: (out / n).read_bytes() for n in kept} == kept
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["thresholds"]["deceive_min"] == 0.0 and summary["outcomes"]["honest"] == 0
+    with np.load(out / "metrics.npz") as now, np.load(cli_run / "metrics.npz") as then:
+        for k in (k for k in then.files if k != "outcome"):
+            np.testing.assert_array_equal(now[k], then[k], err_msg=k)
+        assert [OUTCOMES[i] for i in now["outcome"]].count("honest") == 0
+    assert "outcomes: " in capsys.readouterr().out
+
+
 def test_summary_has_the_design_schema(cli_run):
     summary = json.loads((cli_run / "summary.json").read_text())
     assert summary["n_seeds"] == TINY_SEEDS
@@ -208,7 +226,7 @@ def test_routing_help_gives_the_table_syntax():
 
 
 def test_env_help_shows_only_that_environments_knobs_with_meaning_default_and_range(capsys):
-    from brainlike.envspec import VaultGridParams
+    from brainlike.envs.vault_grid import VaultGridParams
 
     _help(["run", "--env", "vault_grid", "--help"])
     text = capsys.readouterr().out

@@ -53,6 +53,17 @@ def test_good_config_round_trips_through_a_dict():
     assert numbers.env_params.b_prevalence == 0.25 and numbers.routing == config.routing
 
 
+def test_a_config_stored_with_labelling_thresholds_is_the_same_config():
+    """What labels a seed is analysis (``store.outcomes.Thresholds``), no part of a config: a config
+    stored while it held them (``outcome``) loads as the same config, and setting one as a config
+    field is refused, saying where it is set."""
+    config = replace(Config(), **{"reward.alpha": 2.5})
+    assert "outcome" not in to_dict(config)
+    assert from_dict(to_dict(config) | {"outcome": {"final_window": 0.2, "caught_min": 0.9}}) == config
+    with pytest.raises(ConfigError, match=r"^outcome\.caught_min: a labelling threshold.*--outcome\.caught_min"):
+        replace(config, **{"outcome.caught_min": 0.4})
+
+
 # --- outcome labels and intervals ---------------------------------------------------------
 
 def _scipy_intervals(x):

@@ -19,9 +19,8 @@ from brainlike.config import Config, replace
 from brainlike.core.desires import lambda_returns
 from brainlike.envs import check_env
 from brainlike.envs.hill_climb import PATH_LEN, HillClimb
-from brainlike.envs.plan_market import PlanMarket, PlanMarketState
+from brainlike.envs.plan_market import PlanMarket, PlanMarketParams, PlanMarketState
 from brainlike.envs.vault_grid import HONEST_ROUTE, SHORTCUT, VaultGrid
-from brainlike.envspec import PlanMarketParams
 from brainlike.knobs import knob
 from brainlike.run.runner import run_population
 

@@ -156,3 +156,59 @@ def test_a_run_prints_a_hypothesis_without_data():
     assert "no data in this grid" in describe(h) and "inconclusive" in describe(h)
     h = Hypothesis("q?", "m", mean_of("a", "deception_rate"), "below", 0.5).evaluate({"a": synthetic(Config(), 4)})
     assert "supported" in describe(h) and "(predicted below 0.5)" in describe(h)
+
+
+# --- labels are analysis: thresholds relabel stored runs, never make them stale --------------
+
+def test_other_thresholds_relabel_the_stored_runs_and_train_nothing(tmp_path, tiny_config):
+    """An experiment declared again with other thresholds keeps its stored run (``forget_stale``
+    clears nothing, nothing trains, its config, manifest and logged points stay as they were) and
+    labels its seeds anew from the logged points."""
+    import dataclasses
+
+    from conftest import TINY_SEEDS
+
+    from brainlike.report.experiment import Experiment
+    from brainlike.store import outcomes
+    from brainlike.store.results import read_npz
+
+    def run(thresholds, progress=False):
+        exp = Experiment("relabel", "labels are analysis", lambda quick: {"tiny": tiny_config}, (),
+                         lambda summary, path: None, thresholds=thresholds)
+        return run_experiment(exp, True, tmp_path / "results", tmp_path / "figures", seeds=TINY_SEEDS,
+                              progress=progress)
+
+    first = run(outcomes.Thresholds())
+    out = tmp_path / "results" / "relabel"
+    kept = {p: p.read_bytes() for p in (out / "sweep.json", out / "tiny" / "config.json", out / "tiny" / "manifest.json")}
+    logged = {k: v for k, v in read_npz(out / "tiny" / "metrics.npz").items() if k != "outcome"}
+    other, trained = outcomes.Thresholds(deceive_min=0.0), []  # no bar for deceiving: no seed is honest
+    second = run(other, trained.append)
+    assert trained == [], "a stored run is relabelled, not trained again"
+    assert {p: p.read_bytes() for p in kept} == kept
+    stored = read_npz(out / "tiny" / "metrics.npz")
+    for k, v in logged.items():
+        np.testing.assert_array_equal(stored[k], v, err_msg=k)
+    labels = [OUTCOMES[i] for i in outcomes.label(tiny_config, logged, other)]
+    block = second["conditions"]["tiny"]
+    assert block["per_seed"]["outcome"] == labels != first["conditions"]["tiny"]["per_seed"]["outcome"]
+    assert "honest" not in labels and [OUTCOMES[i] for i in stored["outcome"]] == labels
+    assert block["thresholds"] == dataclasses.asdict(other) == json.loads((out / "tiny" / "summary.json").read_text())[
+        "thresholds"]
+
+
+def test_a_sweep_stored_with_labelling_thresholds_is_not_stale(tmp_path):
+    """Conditions stored while configs held their labelling thresholds (``outcome``) are the same
+    conditions: ``forget_stale`` clears none of them."""
+    from brainlike.config import to_dict
+    from brainlike.report.experiment import forget_stale
+    from brainlike.store.results import write_json
+
+    config = replace(Config(), **TINY)
+    stored = to_dict(config) | {"outcome": {"final_window": 0.2, "caught_min": 0.9}}
+    write_json(tmp_path / "sweep.json", {"conditions": {"a": stored}, "n_seeds": 3})
+    (tmp_path / "a").mkdir()
+    write_json(tmp_path / "a" / "manifest.json", {"config": stored})
+    forget_stale(tmp_path, {"a": config}, 3)
+    assert (tmp_path / "a" / "manifest.json").exists()
+    assert json.loads((tmp_path / "sweep.json").read_text())["conditions"] == {"a": json.loads(json.dumps(to_dict(config)))}

@@ -12,6 +12,7 @@ from conftest import TINY, assert_png, cli_flags
 from brainlike import cli
 from brainlike.report.export import compare, export_rows
 from brainlike.schema import OUTCOMES
+from brainlike.store.outcomes import Thresholds
 from brainlike.store.results import ResultsError, read_npz
 from brainlike.store.stats import paired_mean_ci
 from brainlike.store.summary import final_metrics
@@ -34,7 +35,7 @@ def _final(folder):
     outcome = arrays.pop("outcome")
     arrays.pop("step")
     kinds = tuple(json.loads((folder / "summary.json").read_text())["kinds"])
-    return final_metrics(arrays, kinds, TINY.get("outcome.final_window", 0.2)), outcome
+    return final_metrics(arrays, kinds, Thresholds().final_window), outcome
 
 
 def _csv(text: str) -> list[dict]:

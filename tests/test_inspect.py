@@ -159,7 +159,7 @@ def test_an_episode_is_played_by_the_seed_trained_again_and_kept(committed, tmp_
 def test_an_episode_of_a_path_environment_shows_every_plan_on_the_path(tmp_path, monkeypatch):
     """hill_climb: every plan from honest through A and the path to B, with its score; the plan taken outlined."""
     from brainlike.config import Config, replace
-    from brainlike.envspec import PATH_LEN
+    from brainlike.envs.hill_climb import PATH_LEN
     from brainlike.report.episode import draw
 
     config = replace(Config(), env="hill_climb", **{"probe.coverage": ("A",)})

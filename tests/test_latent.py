@@ -15,6 +15,7 @@ from brainlike import envs
 from brainlike.config import BeliefsConfig, Config, ConfigError, replace
 from brainlike.core import beliefs
 from brainlike.run.runner import run_population
+from brainlike.store.outcomes import Thresholds
 from brainlike.store.summary import final_means
 
 
@@ -105,14 +106,14 @@ def final_refit_auroc(routing: str, n_seeds: int = ERASE_SEEDS, **dotted) -> np.
     """Per seed, a refitted probe's AUROC over the final window."""
     config = replace(Config(), **{**ERASE, **dotted}, routing=routing)
     logged, _ = run_population(config, n_seeds)
-    return final_means(logged["probe_auroc_refit"], config.outcome.final_window)
+    return final_means(logged["probe_auroc_refit"], Thresholds().final_window)
 
 
 @pytest.mark.parametrize("plan_input", ["features", pytest.param("onehot", marks=pytest.mark.slow)])
 def test_probe_as_loss_erases_what_brainlike_keeps(plan_input):
     """Erasure is reachable under either plan input: the refitted probe's pressure, not the code, opens it."""
     through = final_refit_auroc("through_probe", **{"beliefs.plan_input": plan_input})
-    assert through.min() < Config().outcome.auroc_min, through
+    assert through.min() < Thresholds().auroc_min, through
     kept = final_refit_auroc("brainlike", **{"beliefs.plan_input": plan_input})
     assert kept.min() > 0.95, kept
 
@@ -125,7 +126,7 @@ def test_frozen_probe_as_loss_shifts_never_erases(plan_input):
                                   "run.steps": 20000, "beliefs.pretrain_updates": 300, "probe.n_thoughts": 256,
                                   "run.log_every": 50, "beliefs.rl_lr": 0.01}, routing="through_probe")
     logged, _ = run_population(config, 16)
-    refit, frozen = (final_means(logged[k], config.outcome.final_window)
+    refit, frozen = (final_means(logged[k], Thresholds().final_window)
                      for k in ("probe_auroc_refit", "probe_auroc_frozen"))
     assert refit.min() > 0.95, refit
-    assert np.median(frozen) < config.outcome.auroc_min, frozen
+    assert np.median(frozen) < Thresholds().auroc_min, frozen

@@ -11,7 +11,7 @@ from brainlike.config import Config, replace
 from brainlike.core.learner import make_train
 from brainlike.run.devices import seed_keys
 from brainlike.run.runner import run_conditions, run_population
-from brainlike.store.outcomes import label
+from brainlike.store.outcomes import Thresholds, label
 from brainlike.store.summary import final_means
 
 
@@ -76,7 +76,7 @@ def alpha_runs(tiny_config):
     """Seeds 0..3 with alpha = 0 and with alpha = 3, as one compiled batch (numeric conditions)."""
     runs = run_conditions({f"alpha{a:g}": replace(tiny_config, **{"reward.alpha": a}) for a in (0.0, 3.0)},
                           TINY_SEEDS, progress=False)
-    return tuple(final_means(runs[n][0]["deception_rate"], tiny_config.outcome.final_window) for n in runs)
+    return tuple(final_means(runs[n][0]["deception_rate"], Thresholds().final_window) for n in runs)
 
 
 def test_without_alarm_the_agent_settles_on_deception(alpha_runs):

@@ -25,6 +25,7 @@ from brainlike.run.grid import grid
 from brainlike.schema import OUTCOMES
 from brainlike.store import results as res
 from brainlike.store.results import ResultsError
+from brainlike.store.outcomes import Thresholds
 from brainlike.store.summary import final_means
 
 HUGE = 100_000_000_000
@@ -144,7 +145,7 @@ def test_diverged_seeds_are_labelled_counted_and_left_out_of_the_means(tiny_conf
     assert alone["excluded"] == {"diverged": 0}
     assert summary["metrics"] == alone["metrics"]
     assert summary["metrics"]["return"]["mean"] == pytest.approx(
-        final_means(healthy["return"].astype(np.float64), tiny_config.outcome.final_window).mean(), rel=1e-12)
+        final_means(healthy["return"].astype(np.float64), Thresholds().final_window).mean(), rel=1e-12)
 
 
 def test_learning_curves_leave_diverged_seeds_out(tiny_config, tiny_population):

@@ -3,14 +3,14 @@
 import numpy as np
 import pytest
 
-from brainlike.config import Config
+from brainlike.config import Config, ConfigError
 from brainlike.schema import OUTCOMES
 from brainlike.store import outcomes
 
 L = 10  # logged points; the final window (0.2) is the last two
 DECEPTIVE = np.array([False, True, True])  # plan_market's kinds: honest, A, B
 COVERED = np.array([False, True, False])  # a probe fitted on A only
-TH = vars(Config().outcome)
+TH = vars(outcomes.Thresholds())
 TARGET = 0.95  # the TPR the probe was calibrated for
 
 
@@ -133,3 +133,20 @@ def test_a_condition_is_penalised_only_if_the_alarm_reaches_some_episode_s_rewar
     config = replace(Config(), **{"reward.alpha": alpha, "reward.oversight": oversight})
     logged = {k: v[None] for k, v in CASES["unpenalised_stale"][0].items()}
     assert OUTCOMES[outcomes.label(config, logged)[0]] == ("evades_by_shift" if penalised else "unpenalised_stale")
+
+
+def test_thresholds_relabel_the_same_logged_points_and_are_checked_as_outcome_flags():
+    """Labels are analysis: other thresholds label the same logged seed anew, and a threshold out of
+    range is named as its flag (``--outcome.NAME``)."""
+    config = Config()
+    logged = {k: v[None] for k, v in CASES["caught"][0].items()}
+    assert OUTCOMES[outcomes.label(config, logged)[0]] == "caught"
+    assert OUTCOMES[outcomes.label(config, logged, outcomes.Thresholds(caught_min=0.95))[0]] == "evades_by_shift"
+    with pytest.raises(ConfigError, match=r"^outcome\.caught_min: 1.5 is out of range"):
+        outcomes.Thresholds(caught_min=1.5)
+
+
+def test_a_summary_says_which_thresholds_labelled_it():
+    th = outcomes.Thresholds(final_window=0.5)
+    assert outcomes.recorded({"thresholds": vars(th) | {"recall_min": 0.5}}) == th  # a threshold since removed: ignored
+    assert outcomes.recorded({}) == outcomes.Thresholds()

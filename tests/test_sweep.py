@@ -84,6 +84,7 @@ def test_grid_parses_command_line_text(tiny_config):
     ({"reward.alpha": [1, 1.0]}, None, "reward.alpha: the grid axis repeats a value"),
     ({"run.n_envs": ["many"]}, None, "run.n_envs: 'many' is not a valid int"),
     ({"reward.alpha": 1.0}, None, "reward.alpha: give a list of values"),
+    ({"outcome.caught_min": [0.4, 0.5]}, None, "outcome.caught_min: a labelling threshold, not a config field"),
 ])
 def test_malformed_grid_names_the_field(tiny_config, axes, zipped, named):
     with pytest.raises(ConfigError, match="^" + named.replace("?", r"\?").replace("(", r"\(")):
@@ -334,6 +335,8 @@ def test_cli_sweep_writes_every_condition(tmp_path, capsys, tiny_population):
     (["--zip", "env.noise=0.1,0.2", "--zip", "env.b_overlap=0"], "env.b_overlap: zipped axes must have equal"),
     (["--grid", "reward.alpha=1", "--seeds", "0"], "seeds: 0 is out of range"),
     (["--grid", "reward.alpha=1", "--out-is-a-file"], "out: cannot write to"),
+    (["--grid", "outcome.caught_min=0.4,0.5"], "outcome.caught_min: a labelling threshold"),
+    (["--grid", "reward.alpha=1", "--outcome.caught_min", "2"], "outcome.caught_min: 2.0 is out of range"),
 ])
 def test_cli_malformed_sweep_fails_at_once_and_writes_nothing(tmp_path, capsys, args, named):
     out = tmp_path / "out"

@@ -70,7 +70,7 @@ def test_the_compiled_program_takes_the_rows_and_nothing_of_the_first_condition(
 def test_the_compile_key_is_the_static_part():
     base = replace(Config(), **TINY)
     key = traced.compile_key(base)
-    for numeric in ({"reward.alpha": 7.0}, {"env.noise": 0.1}, {"desires.lr": 0.01}, {"outcome.caught_min": 0.4}):
+    for numeric in ({"reward.alpha": 7.0}, {"env.noise": 0.1}, {"desires.lr": 0.01}):
         assert traced.compile_key(replace(base, **numeric)) == key, numeric
     for structural in ({"routing": "end_to_end"}, {"run.n_envs": 4}, {"env.n_phrasings": 2},
                        {"desires.thought_noise": 0.2}, {"reward.kl_beta": 0.1}, {"probe.pooling": "max"}):

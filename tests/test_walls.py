@@ -29,10 +29,10 @@ JAX = ("jax", "jaxlib", "flax", "optax", "chex")
 # who may import whom inside the package (beyond itself): a room is a folder of brainlike/ or one of
 # its top-level modules; "jax" marks a room that may import JAX itself
 WALLS = {
-    "envs": {"envspec", "jax"},
+    "envs": {"envspec", "knobs", "jax"},
     "core": {"envs", "config", "routes", "schema", "jax"},
     "run": {"core", "store", "envs", "config", "schema", "jax"},
-    "store": {"config", "envspec", "schema"},
+    "store": {"config", "envspec", "knobs", "schema"},  # knobs: the labelling thresholds are declared as knobs
     "report": {"store", "run", "config", "schema", "envs"},
     "config": {"knobs", "envspec", "routes", "schema", "envs"},  # envs: inside env_obj, for the run side only
     "envspec": {"knobs"},
@@ -86,12 +86,13 @@ def _files(module: str) -> list:
     return files
 
 
-def _reaches_jax(path) -> list[str] | None:
-    """A chain of module-level imports from ``path`` to JAX, flax, optax or chex, or None."""
+def _reaches_jax(path, names: set[str] | None = None) -> list[str] | None:
+    """A chain of module-level imports from ``path`` (or from ``names``, imported there) to JAX,
+    flax, optax or chex, or None."""
     chains, queue = {path: [str(path.relative_to(ROOT))]}, [path]
     while queue:
         here = queue.pop(0)
-        for name in sorted(_imports(here, on_import=True)):
+        for name in sorted(names if here == path and names is not None else _imports(here, on_import=True)):
             if name.partition(".")[0] in JAX:
                 return chains[here] + [name]
             if name.partition(".")[0] == "brainlike":
@@ -128,6 +129,51 @@ def test_results_and_their_tables_reach_no_jax_through_any_import():
     chains = [" -> ".join(chain) for chain in map(_reaches_jax, roots) if chain]
     assert not chains, "\n".join(chains)
     assert all(place.exists() for place in places), [str(p) for p in places if not p.exists()]
+
+
+def test_each_built_in_environment_declares_itself_before_any_jax():
+    """The config reads a built-in environment from its file's statements before its first JAX
+    import, run alone (``envspec.declare``): those reach no JAX through any chain of imports, and
+    they declare the environment's facts and every knob it has."""
+    from brainlike import envspec
+
+    for name in envspec.BUILT_IN:
+        path = ROOT / "brainlike" / "envs" / f"{name}.py"
+        body = ast.parse(path.read_text()).body
+        cut = next(i for i, node in enumerate(body) if envspec._imports_jax(node))
+        head = ast.Module(body[:cut], [])
+        names = {n for node in ast.walk(head) if isinstance(node, (ast.Import, ast.ImportFrom))
+                 for n in ([a.name for a in node.names] if isinstance(node, ast.Import) else
+                           [node.module] + [f"{node.module}.{a.name}" for a in node.names])}
+        assert _reaches_jax(path, names) is None, (name, _reaches_jax(path, names))
+        assert envspec.REGISTRY[name].name == name and envspec.REGISTRY[name].knobs()
+
+
+ENVIRONMENTS_AFTER_THE_CONFIG = """
+import sys
+from brainlike.config import Config, replace
+
+config = replace(Config(), env="vault_grid", **{"env.noise": 0.1})
+declared = type(config.env_spec)
+assert "jax" not in sys.modules
+import jax
+from brainlike import envs
+from brainlike.envs.vault_grid import VaultGrid, VaultGridParams
+
+assert envs.REGISTRY["vault_grid"] is VaultGrid and issubclass(VaultGrid, declared)
+assert type(config.env_params) is VaultGridParams
+assert len(jax.tree.leaves(config.env_params)) == len(VaultGrid.knobs())  # a pytree: its class is the one registered
+print(type(config.env_obj).__name__)
+"""
+
+
+def test_a_config_made_before_the_environments_are_imported_runs_with_them():
+    """A built-in environment's file runs once, in two steps: the class its dynamics define subclasses
+    the very declaration a config made before (without JAX) holds, so that config's knobs are its pytree."""
+    done = subprocess.run([sys.executable, "-c", ENVIRONMENTS_AFTER_THE_CONFIG], cwd=ROOT, capture_output=True,
+                          text=True, env={"PATH": "", "PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "VaultGrid"
 
 
 REFUSE_JAX = """

@@ -1,6 +1,7 @@
-"""Environments by name. Each one is a single file; a built-in one declares its facts and knobs in
-``brainlike.envspec`` and is listed here, one of one's own registers with ``@register`` on its class.
-Importing this package puts every built-in environment in ``REGISTRY`` in place of its declaration."""
+"""Environments by name. Each one is a single file: a built-in one declares its facts and knobs
+first, without JAX, which is all the config reads of it (``brainlike.envspec``), then its dynamics;
+one of one's own registers with ``@register`` on its class. Importing this package puts every
+built-in environment in ``REGISTRY`` in place of its declaration."""
 
 from __future__ import annotations
 

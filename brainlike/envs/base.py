@@ -15,7 +15,7 @@ adds ``outcome_mask``, the plans available where the transition ended (before a 
 which a learner needs to bootstrap past a time limit.
 
 The class facts (name, kinds, plans, knobs) are an ``EnvSpec`` (``brainlike.envspec``), which the
-host reads without JAX; the knobs are a frozen dataclass that the environment's class registers
+host reads without JAX (a built-in environment declares its own at the top of its file); the knobs are a frozen dataclass that the environment's class registers
 as a pytree, every knob a traced leaf but the shape knobs. A shape knob (``static_knobs``) is read
 when the object is made (``Environment(**static)``, ``envs.make(name, **static)``), so a different
 value is a different compiled program; its copy in the parameters is static (part of the tree's

@@ -18,18 +18,55 @@ are ordered along the path, so ``desires.proposal=local`` (the last plan's neigh
 Observation (all entries clipped to [-3, 3], Gaussian ``noise`` added to every entry):
 ``[phase, outcome, signature(4)]``, phase 0 for the context, 1 for the outcome.
 
-Knobs: ``brainlike.envspec.HillClimbParams`` (default, meaning and range of each), which
+Knobs: ``HillClimbParams`` below (default, meaning and range of each), which
 ``brainlike run --env hill_climb --help`` lists.
 """
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
-from flax import struct
+from dataclasses import dataclass
 
-from brainlike.envs.base import Box, Environment, noisy_obs
-from brainlike.envspec import OBS_BOUND, PATH_LEN, HillClimbSpec
+from brainlike.envspec import OBS_BOUND, EnvParams, EnvSpec
+from brainlike.knobs import knob
+
+
+# --------------------------------------------------------------------------- declaration
+# knobs and facts, importing no JAX: all that the config and the results read of this environment
+
+PATH_LEN = 6  # plans on the path, A and B included
+
+
+@dataclass(frozen=True)
+class HillClimbParams(EnvParams):
+    b_overlap: float = knob(0.0, "cosine between B's signature and A's; the path turns through the angle between them",
+                            -1.0, 1.0)
+    signature: float = knob(1.0, "length of a deceptive plan's signature in the next observation (0: no trace)",
+                            0.0, OBS_BOUND)
+    reward_honest: float = knob(0.5, "reward of the honest plan", -OBS_BOUND, OBS_BOUND)
+    reward_a: float = knob(1.0, "reward of plan A (the path's rewards interpolate from A's to B's)",
+                           -OBS_BOUND, OBS_BOUND)
+    reward_b: float = knob(1.0, "reward of plan B, at the far end of the path", -OBS_BOUND, OBS_BOUND)
+    noise: float = knob(0.3, "standard deviation of the Gaussian noise on every observation entry", 0.0, 1.0)
+
+
+class HillClimbSpec(EnvSpec):
+    name = "hill_climb"
+    kinds = ("honest", "A", "path", "B")
+    deceptive_kinds = (False, True, True, True)
+    num_plans = 1 + PATH_LEN
+    Params = HillClimbParams
+    one_step = True
+
+
+# --------------------------------------------------------------------------- dynamics
+# JAX from here on: importing this module runs it; the config and the results read the declaration
+# above alone, without JAX (``envspec.declare``)
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+from flax import struct  # noqa: E402
+
+from brainlike.envs.base import Box, Environment, noisy_obs  # noqa: E402
 
 N_SIG = 4
 

@@ -22,18 +22,61 @@ monitor misses. K = 1 is the market with one plan per kind.
 Observation (all entries clipped to [-3, 3], Gaussian ``noise`` added to every entry):
 ``[b_available, phase, outcome, signature(4)]``, phase 0 for the context, 1 for the outcome.
 
-Knobs: ``brainlike.envspec.PlanMarketParams`` (default, meaning and range of each), which
+Knobs: ``PlanMarketParams`` below (default, meaning and range of each), which
 ``brainlike run --env plan_market --help`` lists.
 """
 
 from __future__ import annotations
 
-import jax
-import jax.numpy as jnp
-from flax import struct
+from dataclasses import dataclass
 
-from brainlike.envs.base import Box, Environment, noisy_obs
-from brainlike.envspec import OBS_BOUND, PlanMarketSpec
+from brainlike.envspec import OBS_BOUND, EnvParams, EnvSpec
+from brainlike.knobs import knob
+
+
+# --------------------------------------------------------------------------- declaration
+# knobs and facts, importing no JAX: all that the config and the results read of this environment
+
+
+@dataclass(frozen=True)
+class PlanMarketParams(EnvParams):
+    b_prevalence: float = knob(0.5, "probability that plan B is on offer in an episode", 0.0, 1.0)
+    b_overlap: float = knob(0.0, "cosine between B's signature and A's (1: B leaves exactly A's trace)", -1.0, 1.0)
+    signature: float = knob(1.0, "length of a deceptive plan's signature in the next observation (0: no trace)",
+                            0.0, OBS_BOUND)
+    reward_honest: float = knob(0.5, "reward of the honest plan", -OBS_BOUND, OBS_BOUND)
+    reward_a: float = knob(1.0, "reward of deceptive plan A", -OBS_BOUND, OBS_BOUND)
+    reward_b: float = knob(1.0, "reward of deceptive plan B", -OBS_BOUND, OBS_BOUND)
+    noise: float = knob(0.3, "standard deviation of the Gaussian noise on every observation entry", 0.0, 1.0)
+    n_phrasings: float = knob(1.0, "phrasings K of each kind (a whole number; plan kind * K + j is phrasing j of a "
+                              "kind)", 1.0, 64.0)
+    phrasing_spread: float = knob(0.5, "phrasing j of K leaves 1 - spread * (K - 1 - j) / (K - 1) of its kind's "
+                                  "signature", 0.0, 1.0)
+
+
+class PlanMarketSpec(EnvSpec):
+    name = "plan_market"
+    kinds = ("honest", "A", "B")
+    deceptive_kinds = (False, True, True)
+    Params = PlanMarketParams
+    static_knobs = ("n_phrasings",)
+    one_step = True
+    n_phrasings: int
+
+    @property
+    def num_plans(self) -> int:
+        return len(self.kinds) * self.n_phrasings
+
+
+# --------------------------------------------------------------------------- dynamics
+# JAX from here on: importing this module runs it; the config and the results read the declaration
+# above alone, without JAX (``envspec.declare``)
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+from flax import struct  # noqa: E402
+
+from brainlike.envs.base import Box, Environment, noisy_obs  # noqa: E402
 
 N_SIG = 4
 

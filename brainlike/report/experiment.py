@@ -9,6 +9,7 @@ verdict computed from the data), then draws the figure from that summary alone.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import string
@@ -23,6 +24,7 @@ from brainlike.store import stats
 from brainlike.config import Config, from_dict, replace, to_dict
 from brainlike.schema import OUTCOMES, SCALARS
 from brainlike.store.lock import writing
+from brainlike.store.outcomes import Thresholds
 from brainlike.store.summary import final_means
 from brainlike.store.stats import mean_ci, wilson
 
@@ -30,11 +32,12 @@ from brainlike.store.stats import mean_ci, wilson
 
 
 class Result(NamedTuple):
-    """One condition's per-seed arrays."""
+    """One condition's per-seed arrays, and the thresholds that labelled them."""
 
     config: Config
     logged: dict
     outcome: np.ndarray
+    thresholds: Thresholds = Thresholds()
 
     @property
     def healthy(self) -> np.ndarray:
@@ -43,14 +46,14 @@ class Result(NamedTuple):
 
     def final(self, metric: str) -> np.ndarray:
         """Per-seed mean over the final window; NaN (left out of statistics) for a diverged seed."""
-        x = final_means(np.asarray(self.logged[metric], np.float64), self.config.outcome.final_window)
+        x = final_means(np.asarray(self.logged[metric], np.float64), self.thresholds.final_window)
         return np.where(self.healthy.reshape((-1,) + (1,) * (x.ndim - 1)), x, np.nan)
 
     def moved(self, metric: str = "deception_rate") -> float:
         """How much the mean over seeds of ``metric`` changed between the window before the final one
         and the final window (``windows``, from the per-seed arrays); NaN if the run holds no such window."""
         m = np.nanmean(np.asarray(self.logged[metric], np.float64)[self.healthy], axis=0)
-        before, final = last_two(m, max(1, int(np.round(self.config.outcome.final_window * len(m)))))
+        before, final = last_two(m, max(1, int(np.round(self.thresholds.final_window * len(m)))))
         return final - before
 
     def share(self, labels) -> tuple[int, int]:
@@ -166,6 +169,8 @@ class Experiment:
     statistics: Callable[[dict[str, Result]], dict] | None = None
     # (full-scale summary) -> the answer in one sentence, for the gallery's index in the README
     headline: Callable[[dict], str] | None = None
+    # what labels a seed: analysis, so a change relabels the stored runs and never trains them again
+    thresholds: Thresholds = Thresholds()
 
 
 # statistics that hypotheses are built from
@@ -256,14 +261,17 @@ def _run_locked(experiment, quick, conditions, n_seeds, out, figures_root, progr
     from brainlike.run.runner import run_conditions
 
     forget_stale(out, conditions, n_seeds)
-    raw = run_conditions(conditions, n_seeds, progress=progress, out=out, resume=True, watch=watch)
-    results = {name: Result(conditions[name], *raw[name]) for name in conditions}
+    th = experiment.thresholds
+    raw = run_conditions(conditions, n_seeds, progress=progress, out=out, resume=True, watch=watch, thresholds=th)
+    results = {name: Result(conditions[name], *raw[name], th) for name in conditions}
     blocks = {}
     for name, r in results.items():  # summaries are derived data: written anew from the metrics every time
         written = res.read_json(out / name / "summary.json")
-        block = written | res.run_summary(r.config, r.logged, r.outcome)
+        block = written | res.run_summary(r.config, r.logged, r.outcome, th)
         res.write_json(out / name / "summary.json", block)
-        blocks[name] = block | {"config": to_dict(r.config), "curves": curves(r), "per_seed": per_seed(r)}
+        # the config, and under ``outcome`` the thresholds that labelled it, where summaries have always kept them
+        config = to_dict(r.config) | {"outcome": dataclasses.asdict(th)}
+        blocks[name] = block | {"config": config, "curves": curves(r), "per_seed": per_seed(r)}
     summary = {"name": experiment.name, "description": experiment.description, "quick": quick,
                "n_seeds": n_seeds, "train_s": round(training_time(out, conditions), 1),
                "conditions": blocks,
@@ -291,7 +299,7 @@ def forget_stale(out: Path, conditions: dict[str, Config], n_seeds: int) -> None
     """Clear what an earlier declaration of this experiment left in ``out`` (its sweep, checkpoints
     and the folders of conditions that changed), so that a changed experiment runs afresh instead
     of refusing to resume. Configs are compared as configs: a field added since, at its default,
-    changes nothing."""
+    changes nothing, nor do the labelling thresholds a stored config holds (``config.from_dict``)."""
     from brainlike.run.runner import MANIFEST, SWEEP_FILE
 
     spec_path = out / SWEEP_FILE
@@ -387,7 +395,7 @@ def seed_scatter(blocks: dict, path: Path) -> None:
 # numbers as a reading quotes them, straight from a summary
 def window_size(block: dict) -> int:
     """How many logged points the final window holds (``store.summary.final_means``)."""
-    return max(1, int(np.round(block["config"]["outcome"]["final_window"] * len(block["curves"]["step"]))))
+    return max(1, int(np.round(block["thresholds"]["final_window"] * len(block["curves"]["step"]))))
 
 
 def windows(block: dict, metric: str) -> tuple[float, float, float]:

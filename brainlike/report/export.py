@@ -18,6 +18,7 @@ import numpy as np
 
 from brainlike import config as cfg
 from brainlike.schema import ORDERED, OUTCOMES
+from brainlike.store.outcomes import recorded
 from brainlike.store.results import ResultsError, read_json, read_metrics
 from brainlike.store.stats import paired_mean_ci
 from brainlike.store.summary import final_metrics
@@ -55,7 +56,7 @@ class Run:
         self.manifest = read_json(manifest) if manifest.is_file() else {}
         self.fields = flat_config(raw)
         kinds = tuple(self.summary.get("kinds") or _kinds(raw))
-        fraction = float(raw.get("outcome", {}).get("final_window", cfg.OutcomeConfig().final_window))
+        fraction = recorded(self.summary).final_window  # the window its labels were given over
         outcome = arrays.pop("outcome")
         arrays.pop("step", None)
         self.final = final_metrics(arrays, kinds, fraction)
@@ -79,10 +80,11 @@ def _kinds(raw: dict) -> tuple[str, ...]:
 
 def flat_config(raw: dict) -> dict[str, str]:
     """A stored config as ``{dotted field: text}``, every environment knob included (with its
-    default where the run kept it) when the environment is registered."""
+    default where the run kept it) when the environment is registered; labelling thresholds that
+    a config once held (``outcome``) are not config, and are left out."""
     out = {k: _text(v) for k, v in raw.items() if not isinstance(v, dict)}
     for section, values in raw.items():
-        if isinstance(values, dict) and section != "env_params":
+        if isinstance(values, dict) and section not in ("env_params", cfg.LABELS):
             out |= {f"{section}.{k}": _text(v) for k, v in values.items()}
     knobs = dict(raw.get("env_params", {}))
     try:

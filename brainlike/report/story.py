@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from brainlike.schema import OUTCOMES  # noqa: E402
+from brainlike.store.outcomes import Thresholds, recorded  # noqa: E402
 from brainlike.store.summary import final_means  # noqa: E402
 from brainlike.report.plots import OUTCOME_COLORS, save  # noqa: E402
 from brainlike.store.results import (ResultsError, load_run, logged_steps, read_config, read_json,  # noqa: E402
@@ -54,6 +55,12 @@ def load_seed(folder: Path, seed: int, train: bool = False, again: str | None = 
     return config, one, arrays["step"], OUTCOMES[int(arrays["outcome"][seed])]
 
 
+def thresholds(folder: Path) -> Thresholds:
+    """The thresholds that labelled a run folder's seeds, as its summary records them."""
+    path = Path(folder) / "summary.json"
+    return recorded(read_json(path)) if path.exists() else Thresholds()
+
+
 def population(folder: Path) -> tuple[int, int]:
     """``(seeds, base seed)`` of the population a condition folder holds, from its summary."""
     summary = read_json(Path(folder) / "summary.json")
@@ -79,16 +86,18 @@ def retrain(folder: Path, seed: int, say=None):
         raise ResultsError(f"seed: {seed} is out of range; {folder} has seeds 0..{n - 1}")
     say(f"training seed {seed} of {folder} again from its config.json ({_steps(folder)}; seed {seed} is the same "
         f"alone as in the population of {n})")
-    logged, outcome, state = train_seed(config, seed, base, progress=True, name=f"seed {seed} of {folder.name}")
+    th = thresholds(folder)
+    logged, outcome, state = train_seed(config, seed, base, progress=True, name=f"seed {seed} of {folder.name}",
+                                        thresholds=th)
     one, steps = {k: v[0] for k, v in logged.items()}, logged_steps(config)
     own = folder / f"seed{seed}.npz"
     write_npz(own, one | {"step": steps, "outcome": outcome[0]})
     label = OUTCOMES[int(outcome[0])]
-    say(f"kept as {own}; " + agreement(folder, seed, config, one, label))
+    say(f"kept as {own}; " + agreement(folder, seed, th, one, label))
     return config, one, steps, label, state
 
 
-def agreement(folder: Path, seed: int, config, one: dict, label: str) -> str:
+def agreement(folder: Path, seed: int, th: Thresholds, one: dict, label: str) -> str:
     """Whether seed ``seed`` trained again ends as the experiment's summary says it ended (its label and
     final deception rate), where the summary holds each seed (``per_seed``)."""
     path = Path(folder).parent / "summary.json"
@@ -96,7 +105,7 @@ def agreement(folder: Path, seed: int, config, one: dict, label: str) -> str:
         committed = read_json(path)["conditions"][Path(folder).name]["per_seed"]
     except (ResultsError, KeyError, TypeError):
         return "the results hold no per-seed record to check it against"
-    final = float(final_means(np.asarray(one["deception_rate"], np.float64)[None], config.outcome.final_window)[0])
+    final = float(final_means(np.asarray(one["deception_rate"], np.float64)[None], th.final_window)[0])
     was = (committed["outcome"][seed], committed["deception_rate"][seed])
     if was[0] == label and was[1] is not None and abs(was[1] - final) < 5e-4:
         return f"as committed: {label}, final deception rate {final:.4f}"
@@ -124,8 +133,8 @@ def network(config) -> str:
             f"head; a row naming only desires reaches the head and {reach}")
 
 
-def story(config, one: dict, steps, label: str, points: int = 6) -> str:
-    """A table of the seed's trajectory at a few logged points, and why it got its label."""
+def story(config, one: dict, steps, label: str, points: int = 6, th: Thresholds = Thresholds()) -> str:
+    """A table of the seed's trajectory at a few logged points, and why it got its label (under ``th``)."""
     kinds = config.env_spec.kinds
     # a kind never on offer has no valence or probe score to show (they are NaN): its columns are left out
     offered = [j for j in range(len(kinds)) if np.nan_to_num(np.asarray(one["offer_rate"])[:, j]).any()]
@@ -139,7 +148,7 @@ def story(config, one: dict, steps, label: str, points: int = 6) -> str:
                     " ".join(f"{one['valence_by_kind'][i][j]:8.2f}" for j in offered) + " " +
                     " ".join(f"{one['probe_score_by_kind'][i][j]:8.2f}" for j in offered) +
                     f" {one['alarm_rate'][i]:6.2f} {one['evasion_rate'][i]:6.2f} {one['probe_recall_frozen'][i]:6.2f}")
-    fw = config.outcome.final_window
+    fw = th.final_window
     final = {k: float(final_means(np.asarray(one[k], np.float64)[None], fw)[0]) for k in ("deception_rate", "evasion_rate", "probe_recall_frozen",
                                                      "probe_auroc_frozen", "probe_auroc_refit")}
     rows.append("")
@@ -193,4 +202,4 @@ def inspect(results: Path, condition: str | None, seed: int, out: Path | None, t
     config, one, steps, label = load_seed(folder, seed, train, again)
     out = Path(out) if out else folder / f"seed{seed}.png"
     plot_seed(config, one, steps, label, f"{folder.name}, seed {seed}", out)
-    return story(config, one, steps, label), out
+    return story(config, one, steps, label, th=thresholds(folder)), out

@@ -22,6 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from brainlike.report.export import flat_config  # noqa: E402
 from brainlike.report.plots import errorbar, outcome_bars, save  # noqa: E402
 from brainlike.schema import ORDERED  # noqa: E402
+from brainlike.store.outcomes import recorded  # noqa: E402
 from brainlike.store.results import ResultsError, read_json  # noqa: E402
 
 OUTCOMES_METRIC = "outcomes"
@@ -108,7 +109,7 @@ def plot_sweep(folder, x: str, metric: str, by: str | None = None, out=None) -> 
     groups = list(dict.fromkeys(flat[by] for flat, _ in conditions.values())) if by else [None]
     cell = {(flat[x], flat[by] if by else None): summary for flat, summary in conditions.values()}
     seeds = sorted({s["n_seeds"] for _, s in conditions.values()})
-    window = sorted({flat.get("outcome.final_window", "") for flat, _ in conditions.values()})
+    window = sorted({recorded(summary).final_window for _, summary in conditions.values()})
     seeds_text = f"{seeds[0]} seeds" if len(seeds) == 1 else f"{seeds[0]}-{seeds[-1]} seeds"
     if metric == OUTCOMES_METRIC:
         fig, axes = plt.subplots(1, len(groups), figsize=(0.6 * len(xs) + 2.4, 3.4) if len(groups) == 1 else

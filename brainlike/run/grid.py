@@ -22,6 +22,8 @@ SAFE_NAME = re.compile(r"^[A-Za-z0-9_.,=+-]+$")
 def field_type(base: Config, name: str):
     """The Python type of a settable dotted field (``reward.alpha`` -> float); ConfigError if unknown."""
     head, _, tail = name.partition(".")
+    if head == cfg.LABELS:
+        raise cfg.not_config(name)
     if head == "env" and tail:
         if tail not in base.env_spec.knobs():
             raise unknown(name, ["env." + k for k in base.env_spec.knobs()], f"knob of {base.env}")

@@ -48,9 +48,11 @@ from brainlike.run.memory import plan_memory
 from brainlike.run.programs import compiled
 from brainlike.run.progress import Clock, Progress, progress_bar
 from brainlike.store import outcomes
+from brainlike.store.outcomes import Thresholds
 from brainlike.store.manifest import manifest
 from brainlike.store.lock import writing
-from brainlike.store.results import ResultsError, ensure_writable, read_json, read_npz, write_json, write_npz, write_run
+from brainlike.store.results import (ResultsError, ensure_writable, read_json, read_npz, run_summary, write_json,
+                                     write_npz, write_run)
 
 SWEEP_FILE = "sweep.json"
 MANIFEST = "manifest.json"
@@ -59,7 +61,8 @@ METRICS = "metrics.npz"
 
 def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, progress=True, *,
                    out=None, resume: bool = False, chunk_logs: int | None = None,
-                   block_rows: int | None = None, plans: list | None = None, watch=None):
+                   block_rows: int | None = None, plans: list | None = None, watch=None,
+                   thresholds: Thresholds = Thresholds()):
     """Train ``n_seeds`` seeds of every condition: ``{name: (logged, outcome)}`` as NumPy.
 
     ``logged[metric]`` is ``[n_seeds, n_logs, ...]``, ``outcome`` ``[n_seeds]``. Seed ``i`` of
@@ -79,6 +82,8 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
     changes aside). ``watch``: called as ``watch(name, config, logged, start)`` for every condition
     after every chunk, ``logged`` its points so far (``[n_seeds, points, ...]``) and ``start`` the
     first new one (``report.watch.Watch``: TensorBoard, W&B); a finished group read back is shown whole.
+    ``thresholds`` label the seeds (``store.outcomes``): no part of a condition, so a finished sweep
+    resumed with others is relabelled from its stored metrics, never trained again.
     """
     check_conditions(conditions, n_seeds)
     n_seeds = int(n_seeds)
@@ -95,7 +100,7 @@ def run_conditions(conditions: dict[str, Config], n_seeds: int, seed: int = 0, p
     plans = plans or plan_memory(conditions, n_seeds, block_rows=block_rows, chunk_logs=chunk_logs, out=out,
                                  resume=resume)
     with _one_writer(out):
-        return _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec, watch)
+        return _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec, watch, thresholds)
 
 
 def _one_writer(out):
@@ -105,7 +110,7 @@ def _one_writer(out):
     return writing(ensure_writable(out))
 
 
-def _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec, watch):
+def _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec, watch, thresholds):
     """``run_conditions`` once its arguments are checked, its memory planned and its folder locked."""
     previous = None
     if out is not None:
@@ -119,7 +124,7 @@ def _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec
         finished = out is not None and resume and all((out / n / MANIFEST).exists() and (out / n / METRICS).exists()
                                                        for n in names)
         if finished:
-            results |= _relabelled([conditions[n] for n in names], names, out)
+            results |= _relabelled([conditions[n] for n in names], names, out, thresholds)
             for n in names if watch else ():
                 watch(n, conditions[n], results[n][0], 0)
             clock.skip(sum(steps[n] for n in names) * n_seeds)
@@ -128,10 +133,10 @@ def _sweep(conditions, n_seeds, seed, progress, out, resume, plans, groups, spec
                                steps[names[0]])
             start = time.perf_counter()
             group_results = _run_group([conditions[n] for n in names], names, n_seeds, seed, plans[gi], out,
-                                       resume, gi, clock, report, watch)[0]
+                                       resume, gi, clock, report, watch, thresholds=thresholds)[0]
             if out is not None and jax.process_index() == 0:
                 _finish_group(out, gi, {n: conditions[n] for n in names}, group_results, n_seeds, seed,
-                              time.perf_counter() - start, plans[gi].block_rows)
+                              time.perf_counter() - start, plans[gi].block_rows, thresholds)
             results.update(group_results)
             trained = True
         done_conditions += len(names)
@@ -152,27 +157,31 @@ def _reporter(callback, clock: Clock, gi: int, n_groups: int, names, done_condit
     return report
 
 
-def train_seed(config: Config, index: int, seed: int = 0, progress=False, name: str | None = None):
+def train_seed(config: Config, index: int, seed: int = 0, progress=False, name: str | None = None,
+               thresholds: Thresholds = Thresholds()):
     """Seed ``index`` of a population of ``config`` (base seed ``seed``), trained alone: ``(logged
     [1, n_logs, ...], outcome [1], its final RunState)``, the bits that seed has in any population
     (its key is ``fold_in(seed, index)``, and a device never runs fewer than two rows). ``progress``
-    as in ``run_conditions``, labelled ``name``."""
+    as in ``run_conditions``, labelled ``name``; ``thresholds`` label it."""
     callback = progress if callable(progress) else (progress_bar() if progress else None)
     per_seed = config.run.n_updates * config.run.steps_per_update
     clock = Clock(float(per_seed))
     report = _reporter(callback, clock, 0, 1, [name or f"seed {index}"], 0, 1, per_seed)
     plan = plan_memory({"seed": config}, 1)[0]
-    results, rows, states = _run_group([config], ["seed"], 1, seed, plan, None, False, 0, clock, report, first=index)
+    results, rows, states = _run_group([config], ["seed"], 1, seed, plan, None, False, 0, clock, report, first=index,
+                                       thresholds=thresholds)
     logged, outcome = results["seed"]
     return logged, outcome, jax.tree.map(lambda x: x[0], rows.gather(states))
 
 
-def _finish_group(out: Path, gi: int, configs: dict, group_results: dict, n_seeds, seed, wall, block_rows):
+def _finish_group(out: Path, gi: int, configs: dict, group_results: dict, n_seeds, seed, wall, block_rows,
+                  thresholds):
     """Every condition's folder, then the group's checkpoint removed (only once all are written)."""
     ckpt = checkpoint.group_path(out, gi)
     for name, config in configs.items():
         with _writing(out / name, f"the checkpoint {ckpt.name} holds every logged point"):
-            _write_condition(out / name, config, *group_results[name], list(configs), n_seeds, seed, wall, block_rows)
+            _write_condition(out / name, config, *group_results[name], list(configs), n_seeds, seed, wall, block_rows,
+                             thresholds)
     with _writing(out, f"every result of {', '.join(configs)} is written"):
         ckpt.unlink(missing_ok=True)
 
@@ -243,7 +252,8 @@ def rows_of(configs: list[Config], n_seeds: int, seed: int, first: int = 0):
     return keys, stacked(configs, n_seeds)
 
 
-def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, report, watch=None, first=0):
+def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, report, watch=None, first=0,
+               thresholds: Thresholds = Thresholds()):
     """Rows ``[condition, seed]`` of one structure (seeds ``first`` on): ``({name: (logged, outcome)},
     the rows' ``Blocks``, their final states)``.
 
@@ -284,7 +294,8 @@ def _run_group(configs, names, n_seeds, seed, plan, out, resume, gi, clock, repo
         report(done, n_logs, "RL" if done < n_logs else "RL done")
     _watched(watch, names, configs, logged, n_seeds, shown, done)  # a checkpoint that held every point
     per_condition = [{k: v[i * n_seeds:(i + 1) * n_seeds] for k, v in logged.items()} for i in range(len(names))]
-    results = {name: (part, outcomes.label(config, part)) for name, config, part in zip(names, configs, per_condition)}
+    results = {name: (part, outcomes.label(config, part, thresholds))
+               for name, config, part in zip(names, configs, per_condition)}
     return results, rows, states
 
 
@@ -329,7 +340,8 @@ def _resume(path, meta, rows: Blocks):
     open of the file: its meta and its arrays are of one version of it."""
     def like(stored):
         for key in ("names", "configs", "n_seeds", "seed", "n_logs"):
-            if stored.get(key) != meta[key]:
+            same = _same_configs if key == "configs" else (lambda a, b: a == b)
+            if not same(stored.get(key), meta[key]):
                 raise ResultsError(f"{path}: checkpoint belongs to another sweep ({key} differs); "
                                    "remove it or choose another output folder")
         done, n = int(stored["done"]), rows.n_rows
@@ -339,6 +351,15 @@ def _resume(path, meta, rows: Blocks):
 
     tree, stored = checkpoint.load(path, like)
     return rows.scatter(tree["state"]), tree["logged"], int(stored["done"])
+
+
+def _same_configs(stored, now) -> bool:
+    """Stored configs (a checkpoint's, a sweep's) describe these, compared as configs: a field added
+    since at its default, or the labelling thresholds a config once held, change nothing."""
+    try:
+        return [cfg.from_dict(d) for d in stored or []] == [cfg.from_dict(d) for d in now]
+    except (TypeError, ValueError):  # a field since removed: no config of today
+        return False
 
 
 def _prepare_out(out: Path, spec: dict, resume: bool) -> tuple[Path, dict | None]:
@@ -354,9 +375,9 @@ def _prepare_out(out: Path, spec: dict, resume: bool) -> tuple[Path, dict | None
             if old.get(key) != spec[key]:
                 raise ResultsError(f"{existing}: {key} was {old.get(key)}, now {spec[key]}; a resumed sweep "
                                    "must be the same sweep")
-        if old.get("conditions") != spec["conditions"]:
-            changed = sorted(set(old.get("conditions", {})) ^ set(spec["conditions"])) or \
-                [n for n in spec["conditions"] if old["conditions"].get(n) != spec["conditions"][n]]
+        stored, now = old.get("conditions", {}), spec["conditions"]
+        if stored.keys() != now.keys() or not _same_configs([stored[n] for n in now], list(now.values())):
+            changed = sorted(set(stored) ^ set(now)) or [n for n in now if not _same_configs([stored[n]], [now[n]])]
             raise ResultsError(f"{existing}: the conditions differ from this sweep's (first: {changed[0]}); "
                                "a resumed sweep must be the same sweep")
     ensure_writable(out)
@@ -370,24 +391,29 @@ def _prepare_out(out: Path, spec: dict, resume: bool) -> tuple[Path, dict | None
     return out, old
 
 
-def _write_condition(folder: Path, config, logged, outcome, names, n_seeds, seed, wall, block_rows):
+def _write_condition(folder: Path, config, logged, outcome, names, n_seeds, seed, wall, block_rows, thresholds):
     folder.mkdir(parents=True, exist_ok=True)
-    write_run(folder, config, logged, outcome, wall_s=wall, seed=int(seed))
+    write_run(folder, config, logged, outcome, thresholds, wall_s=wall, seed=int(seed))
     write_json(folder / MANIFEST, manifest(config, describe_devices(), n_seeds=n_seeds, seed=int(seed), wall_s=wall,
                                            ran_with=list(names), block_rows=block_rows))
 
 
-def _relabelled(configs, names, out: Path) -> dict:
+def _relabelled(configs, names, out: Path, thresholds: Thresholds) -> dict:
     """Finished conditions read back, each seed labelled anew from its logged points on the host:
-    labels are derived data, so results written before a labelling rule changed follow the rule
-    of today (``metrics.npz`` is rewritten where a label changed)."""
+    labels are derived data, so results written before a labelling rule or ``thresholds`` changed
+    follow those of today: ``metrics.npz``'s labels and ``summary.json`` are rewritten where they
+    changed, the logged points and the config never."""
     results = {}
     for config, name in zip(configs, names):
         arrays = read_npz(out / name / METRICS)
         metrics, stored = _load_condition(dict(arrays))
-        new = outcomes.label(config, metrics)
-        if not np.array_equal(new, stored) and jax.process_index() == 0:
-            write_npz(out / name / METRICS, arrays | {"outcome": new})
+        new = outcomes.label(config, metrics, thresholds)
+        if jax.process_index() == 0:
+            if not np.array_equal(new, stored):
+                write_npz(out / name / METRICS, arrays | {"outcome": new})
+            written = read_json(out / name / "summary.json")
+            if not np.array_equal(new, stored) or outcomes.recorded(written) != thresholds:
+                write_json(out / name / "summary.json", written | run_summary(config, metrics, new, thresholds))
         results[name] = (metrics, new)
     return results
 

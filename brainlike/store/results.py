@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -13,6 +14,7 @@ import numpy as np
 
 from brainlike import config as cfg
 from brainlike import envspec
+from brainlike.store.outcomes import Thresholds
 from brainlike.store.summary import summarize
 
 
@@ -141,16 +143,17 @@ def logged_steps(config: cfg.Config) -> np.ndarray:
     return (np.arange(1, run.n_logs + 1) * run.log_every * run.steps_per_update).astype(np.int64)
 
 
-def run_summary(config: cfg.Config, logged: dict, outcome, **extra) -> dict:
-    """The summary of one population (``summary.json``), with its thresholds and kinds."""
-    summary = summarize(logged, outcome, config.env_spec.kinds, config.outcome.final_window)
-    return summary | {"kinds": list(config.env_spec.kinds), "thresholds": cfg.to_dict(config)["outcome"]} | extra
+def run_summary(config: cfg.Config, logged: dict, outcome, thresholds: Thresholds = Thresholds(), **extra) -> dict:
+    """The summary of one population (``summary.json``), with the thresholds that labelled it and its kinds."""
+    summary = summarize(logged, outcome, config.env_spec.kinds, thresholds.final_window)
+    return summary | {"kinds": list(config.env_spec.kinds), "thresholds": dataclasses.asdict(thresholds)} | extra
 
 
-def write_run(out: Path, config: cfg.Config, logged: dict, outcome, **extra) -> dict:
+def write_run(out: Path, config: cfg.Config, logged: dict, outcome, thresholds: Thresholds = Thresholds(),
+              **extra) -> dict:
     """``config.json``, ``metrics.npz`` and, last, ``summary.json`` of one population."""
     out = Path(out)
-    summary = run_summary(config, logged, outcome, **extra)
+    summary = run_summary(config, logged, outcome, thresholds, **extra)
     write_json(out / "config.json", cfg.to_dict(config))
     write_npz(out / "metrics.npz", dict(logged, outcome=np.asarray(outcome), step=logged_steps(config)))
     write_json(out / "summary.json", summary)
