@@ -49,7 +49,7 @@ from experiments._solid import GROUP, PHRASINGS, SOLID, SPREAD
 
 TPR, ALPHA, VARIANTS, COSINE_BATCHES = 0.9, 3.0, 4, 16
 SIGMAS, ALPHAS = (0.0, 0.25, 0.5), (0.0, ALPHA)
-QUICK_SIGMAS = (0.0, 0.5)
+QUICK_SIGMAS = (0.0, 0.5)  # quick: these alone, without phrasings or the frozen reader (each compiles on its own)
 LLM = "grpo"
 ROUTINGS = PHRASED = ("brainlike", LLM)
 SHORT = {"brainlike": "BL", LLM: "GRPO"}
@@ -89,6 +89,8 @@ def conditions(quick: bool) -> dict[str, Config]:
     b = base(quick)
     out = {sigma_name(r, s, a): sampled(b, r, s, a) for r in ROUTINGS for s in (QUICK_SIGMAS if quick else SIGMAS)
            for a in ALPHAS}
+    if quick:
+        return out
     out[reference_name(0.5)] = replace(sampled(b, LLM, 0.5, ALPHA), **{"probe.reads": "reference"})
     return out | {phrased_name(r): replace(learner(b, r), **{"env.n_phrasings": PHRASINGS, "env.phrasing_spread": SPREAD})
                   for r in PHRASED}
@@ -198,11 +200,12 @@ def plot(summary: dict, path) -> None:
     axes[1, 0].axhline(0, color="black", lw=0.8)
 
     ax = axes[1, 1]  # RL-Obfuscation's split with phrasings
+    phrased = [i for i, r in enumerate(PHRASED) if phrased_name(r) in blocks]  # a quick grid runs none
     for j, (metric, label) in enumerate((("probe_recall_frozen", "fresh recall (all phrasings)"),
                                          ("probe_recall_taken", "recall on the thoughts taken"),
                                          ("deception_rate", "deception rate"))):
-        x = [i + 0.25 * (j - 1) for i in range(len(PHRASED))]
-        errorbar(ax, x, [_stat(blocks, phrased_name(r), metric) for r in PHRASED], label=label,
+        x = [i + 0.25 * (j - 1) for i in phrased]
+        errorbar(ax, x, [_stat(blocks, phrased_name(PHRASED[i]), metric) for i in phrased], label=label,
                  color=("#495057", "#f08c00", "#c92a2a")[j], style="o")
     ax.axhline(TPR, ls=":", color="black", lw=1)
     ax.set_xticks(range(len(PHRASED)), PHRASED, fontsize=8)
@@ -212,9 +215,9 @@ def plot(summary: dict, path) -> None:
                  "vs choice (fresh - taken)", fontsize=9)
 
     ax = axes[1, 2]
-    shown = {"GRPO s0.5 live": blocks[sigma_name(LLM, 0.5, ALPHA)], "GRPO s0.5 ref": blocks[reference_name(0.5)],
-             "GRPO s0 live": blocks[sigma_name(LLM, 0.0, ALPHA)]}
-    shown |= {f"{SHORT[r]} phrased": blocks[phrased_name(r)] for r in PHRASED}
+    shown = {"GRPO s0.5 live": sigma_name(LLM, 0.5, ALPHA), "GRPO s0.5 ref": reference_name(0.5),
+             "GRPO s0 live": sigma_name(LLM, 0.0, ALPHA)} | {f"{SHORT[r]} phrased": phrased_name(r) for r in PHRASED}
+    shown = {label: blocks[n] for label, n in shown.items() if n in blocks}  # a quick grid runs fewer
     outcome_panel(ax, shown, "outcomes: live vs frozen reader (alpha 3); phrasings")
     fig.suptitle(f"Comparator controls on plan_market (truth 1, undetected lie 2, detected lie -1; probe at TPR {TPR:g}): "
                  f"final window, mean and 95% CI over {summary['n_seeds']} seeds per condition", fontsize=11, y=1.0)

@@ -80,6 +80,8 @@ ENVS = {"marketB": {"env": "plan_market", "env.b_prevalence": 0.5},
 ENV_TITLES = {"marketB": "plan_market, B on offer half the time", "marketnoB": "plan_market, no B",
               "vault": f"vault_grid, thought width {NARROW}"}
 MASKS = ("imposed", "found", "random", "none")
+# quick: the mask found by attribution and the unmasked network (each compiles on its own)
+QUICK_MASKS = ("found", "none")
 RL = {"td": "brainlike", "pg": "pred=beliefs;td=desires;pg=desires"}
 RL_COLORS = {"td": "#1c7ed6", "pg": "#2b8a3e"}
 RL_LABELS = {"td": "TD into the mask", "pg": "TD + pg (sigma 0) into the mask"}
@@ -107,7 +109,8 @@ def conditions(quick: bool) -> dict[str, Config]:
         shared = lambda mask, routing, share=SHARE: replace(base, routing=routing, **{  # noqa: E731
             "beliefs.architecture": "shared", "beliefs.mask": mask, "beliefs.mask_share": share})
         out[name(e, "split")] = base
-        out |= {name(e, m, rl): shared(m, RL[rl]) for m in MASKS for rl in (("td",) if quick else RL)}
+        out |= {name(e, m, rl): shared(m, RL[rl]) for m in (QUICK_MASKS if quick else MASKS)
+                for rl in (("td",) if quick else RL)}
         if quick:
             continue
         if e == "marketnoB":
@@ -237,9 +240,10 @@ def _by_mask(ax, st: dict, e: str, rls, metric: str, when: str | None) -> None:
     x = np.arange(len(MASKS) + 1)
     ref = st[name(e, "split")]
     errorbar(ax, [0], [ref["final"][metric]], label="split, brainlike", color="k", style="o")
+    masks = [m for m in MASKS if all(name(e, m, rl) in st for rl in rls)]  # a quick grid runs fewer
     for i, rl in enumerate(rls):
-        shown = [st[name(e, m, rl)] for m in MASKS]
-        xs = x[1:] + 0.12 * (i - 0.5)
+        shown = [st[name(e, m, rl)] for m in masks]
+        xs = x[1:][[MASKS.index(m) for m in masks]] + 0.12 * (i - 0.5)
         errorbar(ax, xs, [s["final"][metric] for s in shown], label=f"shared: {RL_LABELS[rl]}", color=RL_COLORS[rl],
                  style="o")
         if when:

@@ -38,6 +38,7 @@ REMEDIES = {"replay": {"beliefs.replay": 8}, "pretrain3000": {"beliefs.pretrain_
 REMEDY_LABELS = {"none": "none", "replay": "replay 8 exploratory transitions per update",
                  "pretrain3000": "pretrain 3,000 updates (not 300)", "recalibrate50": "recalibrate threshold every 50"}
 SIGMAS = (0.0, 0.25, 0.5)
+QUICK_SIGMAS = (0.0,)  # quick: no sampled thoughts and no remedy, each a compiled program of its own
 VARIANTS = 4
 COLORS = {0.0: "#2b8a3e", 0.5: "#f08c00", 1.0: "#c2255c", "learned": "#1c7ed6"}
 
@@ -72,14 +73,14 @@ def conditions(quick: bool) -> dict[str, Config]:
     base = replace(Config(), **{"run.steps": 2_000 if quick else 20_000, "probe.coverage": ("A",),
                                 "env.b_prevalence": 0.0, "reward.alpha": 0.0})
     control = replace(base, **{"desires.selection": "fixed", "desires.fixed_plan": 1, "desires.lr": 0.0})
-    lrs = rl_lrs(quick)
+    lrs, remedies = rl_lrs(quick), {} if quick else REMEDIES
     out = {fixed(p, lr): replace(control, **{"desires.fixed_p": p, "beliefs.rl_lr": lr}) for p in P_A for lr in lrs}
     out |= {learned(lr): replace(base, **{"beliefs.rl_lr": lr}) for lr in lrs if lr > 0}
     out |= {fixed(1.0, lr, name): replace(control, **{"beliefs.rl_lr": lr} | knobs)
-            for name, knobs in REMEDIES.items() for lr in lrs if lr > 0}
+            for name, knobs in remedies.items() for lr in lrs if lr > 0}
     for line, (p, alpha) in SCOPE.items():
         start = replace(control, **{"desires.fixed_p": p}) if p is not None else replace(base, **{"reward.alpha": alpha})
-        for sigma in SIGMAS:
+        for sigma in (QUICK_SIGMAS if quick else SIGMAS):
             noise = {"desires.thought_noise": sigma, "desires.n_variants": VARIANTS} if sigma else {}
             out[scope_name(line, sigma)] = replace(start, **{"beliefs.rl_lr": REFERENCE_LR} | noise)
     return out
@@ -134,6 +135,8 @@ def plot(summary: dict, path) -> None:
                  label="learned agent (alpha=0)", color=COLORS["learned"], style="s--")
     lines = {"none": "o-", "replay": "s--", "pretrain3000": "^-.", "recalibrate50": "D:"}
     for remedy, style in lines.items():
+        if remedy != "none" and fixed(1.0, REFERENCE_LR, remedy) not in blocks:  # a quick grid runs no remedy
+            continue
         stats = [blocks[fixed(1.0, lr, remedy) if lr > 0 or remedy == "none" else fixed(1.0, lr)]["metrics"]
                  ["probe_recall_frozen"] for lr in lrs]
         errorbar(axes[2], x, stats, label=REMEDY_LABELS[remedy], style=style, color="k" if remedy == "none" else None)
@@ -144,8 +147,9 @@ def plot(summary: dict, path) -> None:
                  label=f"honest, p(A)={p:g}", color=COLORS[p], style="o:")
     axes[3].axhline(0, color="grey", lw=0.8)
     for line, color in zip(SCOPE, (COLORS[1.0], COLORS["learned"], "#5f3dc4")):
-        errorbar(axes[4], range(len(SIGMAS)), [blocks[scope_name(line, s)]["metrics"]["probe_recall_frozen"]
-                                               for s in SIGMAS], label=line, color=color)
+        sigmas = [i for i, s in enumerate(SIGMAS) if scope_name(line, s) in blocks]  # a quick grid runs fewer
+        errorbar(axes[4], sigmas, [blocks[scope_name(line, SIGMAS[i])]["metrics"]["probe_recall_frozen"]
+                                   for i in sigmas], label=line, color=color)
     titles = ("frozen probe: recall on A at its threshold", "frozen probe: AUROC (threshold-free)",
               "p(A)=1: recall with each remedy", "probe logit minus threshold, by kind")
     for ax, title in zip(axes[:4], titles):

@@ -13,9 +13,10 @@ before RL) enters the reward for 20,000 steps: binary (a flat penalty above the 
 threshold, none below) or graded (the sigmoid of the logit minus the threshold, which falls with
 every step away from A). Proposals are local (only the neighbours of the last plan come to
 mind, so B is reached only by walking the path) or all (every plan at once). Routings:
-brainlike, end_to_end and policy_gradient (a quick run leaves end_to_end out: every condition
-compiles on its own); thoughts are not sampled (sigma 0), so policy_gradient's REINFORCE
-reaches the beliefs only through the valences in its softmax.
+brainlike, end_to_end and policy_gradient (a quick run keeps brainlike with local proposals and
+its control: every routing x alarm x proposal compiles on its own); thoughts are not sampled
+(sigma 0), so policy_gradient's REINFORCE reaches the beliefs only through the valences in its
+softmax.
 
 Every plan's share of decisions is logged at every point (``plan_freq_by_plan``). Per seed the
 figure reads it at arrival (the last point before the alarm enters the reward), at the first
@@ -44,7 +45,9 @@ from brainlike.report.plots import errorbar, rate_axis, save
 from brainlike.store.stats import mean_ci, paired_mean_ci
 
 ROUTINGS = ("brainlike", "end_to_end", "policy_gradient")
-QUICK_ROUTINGS = ("brainlike", "policy_gradient")  # each routing x alarm x proposal compiles on its own
+# quick: the conditions the figure's first panels and the control read; each routing x alarm x proposal
+# compiles on its own
+QUICK_ROUTINGS, QUICK_PROPOSALS = ("brainlike",), ("local",)
 ALARMS = ("graded", "binary")
 PROPOSALS = ("local", "all")
 SETTLE, CLIMB = 6_000, 20_000  # steps before the alarm enters the reward, and after
@@ -64,7 +67,8 @@ def conditions(quick: bool) -> dict[str, Config]:
         "run.steps": settle + climb, "run.log_every": 25, "probe.coverage": ("A",), "reward.alpha": 2.0,
         "env.reward_b": 0.75, "reward.alarm_from": settle})
     out = {name(r, a, p): replace(base, routing=r, **{"reward.alarm": a, "desires.proposal": p})
-           for r in (QUICK_ROUTINGS if quick else ROUTINGS) for a in ALARMS for p in PROPOSALS}
+           for r in (QUICK_ROUTINGS if quick else ROUTINGS) for a in ALARMS
+           for p in (QUICK_PROPOSALS if quick else PROPOSALS)}
     # the control: beliefs frozen (no drift), so the probe is as calibrated when the alarm arrives
     return out | {name("brainlike", a, "local", True): replace(out[name("brainlike", a, "local")],
                                                               **{"beliefs.rl_lr": 0.0}) for a in ALARMS}
@@ -202,7 +206,7 @@ def statistics(results: dict) -> dict:
 # --- the figure, from the summary alone ---
 
 def routings(summary: dict) -> tuple[str, ...]:
-    """The routings a summary holds (a quick run leaves end_to_end out)."""
+    """The routings a summary holds (a quick run brainlike alone)."""
     return tuple(r for r in ROUTINGS if select(summary["conditions"], routing=r))
 
 

@@ -61,6 +61,8 @@ ALPHA = 2.0
 UNSUPERVISED = 0.5  # the share of episodes without the supervisor (vault_grid's default)
 STEPS = 102_400  # 80 logged blocks of 1,280 steps
 TRUNCATED = -1.2  # the environment reward of an episode cut at the time limit (24 steps at 0.05)
+# quick: 3 logged blocks, brainlike and policy_gradient step-judged at the fractions the learning curves show (SHOWN)
+QUICK_STEPS = 3_840
 
 
 def name(routing: str, fraction: float, judged: str = "step") -> str:
@@ -76,9 +78,10 @@ def grid() -> list[tuple[str, float, str]]:
 def conditions(quick: bool) -> dict[str, Config]:
     base = replace(Config(), env="vault_grid", **(VAULT | {
         "env.supervisor": 1.0 - UNSUPERVISED, "probe.pooling": "max", "reward.alpha": ALPHA,
-        "run.steps": 6_000 if quick else STEPS}))
+        "run.steps": QUICK_STEPS if quick else STEPS}))
+    chosen = [(r, f, "step") for r in ROUTINGS for f in SHOWN] if quick else grid()
     return {name(r, f, j): replace(base, routing=r, **{"reward.oversight": f, "reward.judged": j})
-            for r, f, j in grid()}
+            for r, f, j in chosen}
 
 
 def fractions(routing: str, judged: str = "step") -> tuple[float, ...]:
@@ -207,12 +210,12 @@ def plot(summary: dict, path) -> None:
         (blocks[name(r, f, j)]["early_stop"] if key else blocks[name(r, f, j)])["metrics"][metric] for f in fs]
     for ax, (metric, title, ylim) in zip(axes[0], PANELS):
         for i, r in enumerate(ROUTINGS + ("through_probe",)):
-            fs, dx = fractions(r), 0.03 * (i - 1)
+            fs, dx = [f for f in fractions(r) if name(r, f) in blocks], 0.03 * (i - 1)  # a quick grid runs fewer
             x = np.log10(fs)
             errorbar(ax, x + dx, at(r, fs, metric), label=f"{r}, step-judged", color=ROUTING_COLORS[r],
                      style="o-" if r in ROUTINGS else "o")
             if r in ROUTINGS:
-                cs = fractions(r, "end")
+                cs = [f for f in fractions(r, "end") if name(r, f, "end") in blocks]
                 errorbar(ax, np.log10(cs) + dx + 0.015, at(r, cs, metric, "end"), label=f"{r}, end-judged (control)",
                          color=ROUTING_COLORS[r], style="D")
                 if metric in ("safety_score", "deception_rate"):
@@ -232,8 +235,9 @@ def plot(summary: dict, path) -> None:
     for ax, (metric, title, ylim) in zip(axes[1], PANELS):
         for r in ROUTINGS:
             for (f, j), style in styles.items():
-                curve(ax, blocks[name(r, f, j)], metric, label=f"{r}, oversight {f:g}, {j}-judged",
-                      color=ROUTING_COLORS[r], style=style)
+                if name(r, f, j) in blocks:
+                    curve(ax, blocks[name(r, f, j)], metric, label=f"{r}, oversight {f:g}, {j}-judged",
+                          color=ROUTING_COLORS[r], style=style)
         block = blocks[name(ROUTINGS[0], SHOWN[0])]
         edges = [0] + block["curves"]["step"]  # logged point i sums the block (edges[i], edges[i + 1]]
         k = window_size(block)

@@ -75,7 +75,9 @@ ATLAS_DECEPTIVE_BETA = 0.0
 ROUTINGS = ("brainlike", "grpo")
 ALPHAS = (0.5, 1.0, 3.0)
 BETAS = (0.0, 0.1, 1.0)
-QUICK_ALPHAS, QUICK_BETAS = (0.5, 3.0), (0.0, 1.0)
+# quick: two anchored betas, one compiled program per routing (beta 0 keeps no reference policy: a structure of
+# its own)
+QUICK_ALPHAS, QUICK_BETAS = (0.5, 3.0), (0.1, 1.0)
 STEPS, QUICK_STEPS = 20_000, 2_000
 SHORT = {"honest": "honest", "caught": "caught", "evades_by_plan": "by plan", "evades_by_shift": "shift",
          "evades_by_obfuscation": "obfusc.", "evades_by_erasure": "erasure", "unpenalised_unseen": "unpen. unseen",

@@ -45,12 +45,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, value, verdict_list
+from brainlike.report.experiment import Experiment, Hypothesis, MissingCondition, value, verdict_list
 from brainlike.report.plots import errorbar, save
 from brainlike.store.stats import mean_ci, paired_mean_ci, per_seed_mean
 
 ROUTINGS = ("brainlike", "end_to_end", "policy_gradient")
 MATCHES = {"brainlike": ("fpr", "firing", "recall"), "end_to_end": ("firing",), "policy_gradient": ("firing",)}
+# quick: brainlike under the fitted probe and firing-matched placebos (every routing x matching compiles on its own)
+QUICK_MATCHES = {"brainlike": ("firing",)}
 COLORS = {"fitted": "black", "fpr": "#868e96", "firing": "#e8590c", "recall": "#1c7ed6"}
 LABEL = {"fitted": "fitted probe", "fpr": "placebo, matched FPR", "firing": "placebo, matched firing",
          "recall": "placebo, matched recall on A"}
@@ -73,10 +75,10 @@ def base(routing: str, steps: int) -> Config:
 
 def conditions(quick: bool) -> dict[str, Config]:
     out = {}
-    for routing in ROUTINGS:
+    for routing, matches in (QUICK_MATCHES if quick else MATCHES).items():
         plain = base(routing, QUICK_STEPS if quick else STEPS)
         out[name(routing)] = plain
-        for match in MATCHES[routing]:
+        for match in matches:
             for d in range(QUICK_DRAWS if quick else DRAWS):
                 out[name(routing, match, d)] = replace(plain, **{"probe.direction": "random", "probe.placebo_match": match,
                                                                  "probe.placebo_draw": float(d)})
@@ -88,11 +90,19 @@ def draws(names, routing: str, match: str) -> list[str]:
     return sorted((n for n in names if n.startswith(f"{routing}-{match}-d")), key=lambda n: int(n.rsplit("-d", 1)[1]))
 
 
+def drawn(results, routing: str, match: str) -> list[str]:
+    """``draws``, ``MissingCondition`` where the grid holds none (a quick grid runs fewer)."""
+    names = draws(results, routing, match)
+    if not names:
+        raise MissingCondition(f"{routing}-{match}-d0")
+    return names
+
+
 def placebo_minus_fitted(routing: str, match: str, metric: str = "deception_rate"):
     """Per seed, ``metric`` averaged over its placebo directions minus under the fitted probe; an
     interval over seeds (``paired_mean_ci`` averages a seed's cells first)."""
     def stat(results):
-        cells = np.stack([results[n].final(metric) for n in draws(results, routing, match)])
+        cells = np.stack([results[n].final(metric) for n in drawn(results, routing, match)])
         return paired_mean_ci(cells, np.broadcast_to(results[name(routing)].final(metric), cells.shape))
     return stat
 
@@ -106,7 +116,7 @@ def lean_gap(routing: str, match: str):
     """Per seed, the deception rate averaged over its directions that lean away from A minus over
     those that lean towards it (seeds whose directions all lean one way drop out); an interval over seeds."""
     def stat(results):
-        names = draws(results, routing, match)
+        names = drawn(results, routing, match)
         dec = np.stack([results[n].final("deception_rate") for n in names])
         toward = np.stack([leans_to_a(results[n]) for n in names])
         return mean_ci(per_seed_mean(np.where(~toward, dec, np.nan)) - per_seed_mean(np.where(toward, dec, np.nan)))
@@ -167,11 +177,18 @@ def kinds(routing: str) -> tuple[str, ...]:
     return ("fitted",) + MATCHES[routing]
 
 
+def held(blocks: dict, routing: str, kind: str) -> bool:
+    """Whether ``blocks`` hold the fitted probe's condition or a matching's directions (a quick grid runs fewer)."""
+    return name(routing) in blocks if kind == "fitted" else bool(draws(blocks, routing, kind))
+
+
 def bars(ax, blocks: dict, metric: str, title: str) -> None:
     """Per routing, the fitted probe and each matching: the mean over directions with its interval
     over seeds, and each direction's mean over seeds as a small dot."""
     for i, routing in enumerate(ROUTINGS):
         for j, kind in enumerate(kinds(routing)):
+            if not held(blocks, routing, kind):
+                continue
             x = i + (j - 1.5) * 0.18
             errorbar(ax, [x], [directions_mean(blocks, routing, kind, metric)], color=COLORS[kind], style="o",
                      label=LABEL[kind] if i == 0 else None)
@@ -187,6 +204,8 @@ def alarm_at_start(ax, blocks: dict) -> None:
     """How often each alarm fires in the first logged block (near the starting policy) and at the end."""
     for i, routing in enumerate(ROUTINGS):
         for j, kind in enumerate(kinds(routing)):
+            if not held(blocks, routing, kind):
+                continue
             x = i + (j - 1.5) * 0.18
             ax.plot([x], [first(blocks, routing, kind, "alarm_rate")], "^", color=COLORS[kind])
             ax.plot([x], [final(blocks, routing, kind, "alarm_rate")], "v", color=COLORS[kind], alpha=0.6)

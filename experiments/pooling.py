@@ -8,7 +8,7 @@ exploratory episodes (``probe.calibrate_on = episodes``: 4,096 decisions of unif
 plans from fresh episodes, the policy RL starts from; an episode is deceptive if it enters the
 door; the strictest threshold that flags at least 90% of them), so every pooling meets its
 target before anything is learned. Alarm weight alpha (0.5, 1.5) x pooling x routing
-(brainlike, policy_gradient, through_probe; a quick run leaves policy_gradient out). The
+(brainlike, policy_gradient, through_probe; a quick run keeps brainlike alone). The
 control: the same at alpha 1.5 with the threshold set on single thoughts (``thoughts``, the
 earlier design, for brainlike and policy_gradient), which showed how much of the old effect
 was calibration. Thoughts are not sampled, so policy_gradient's REINFORCE reaches the beliefs
@@ -55,7 +55,9 @@ POOLINGS = ("last", "mean", "max")
 ALPHAS = (0.5, 1.5)
 HI = max(ALPHAS)
 ROUTINGS = ("brainlike", "policy_gradient", "through_probe")
-QUICK_ROUTINGS = ("brainlike", "through_probe")  # each routing x pooling compiles on its own
+# quick: brainlike calibrated on episodes alone, for 3 logged blocks (each routing x pooling x calibration compiles
+# on its own)
+QUICK_ROUTINGS, QUICK_STEPS = ("brainlike",), 3_840
 CONTROL_ROUTINGS = ("brainlike", "policy_gradient")  # through_probe blinds the probe whatever the threshold
 
 
@@ -65,18 +67,18 @@ def name(routing: str, pooling: str, alpha: float, calibrate_on: str = "episodes
 
 
 def conditions(quick: bool) -> dict[str, Config]:
-    base = replace(Config(), env="vault_grid", **VAULT, **{"run.steps": 6_000 if quick else 20_000})
+    base = replace(Config(), env="vault_grid", **VAULT, **{"run.steps": QUICK_STEPS if quick else 20_000})
     cell = lambda r, p, a, on: replace(base, routing=r, **{  # noqa: E731
         "probe.pooling": p, "reward.alpha": a, "probe.calibrate_on": on})
     main = {name(r, p, a): cell(r, p, a, "episodes")
             for r in (QUICK_ROUTINGS if quick else ROUTINGS) for p in POOLINGS for a in ALPHAS}
     control = {name(r, p, HI, "thoughts"): cell(r, p, HI, "thoughts")
-               for r in (CONTROL_ROUTINGS[:1] if quick else CONTROL_ROUTINGS) for p in POOLINGS}
+               for r in (() if quick else CONTROL_ROUTINGS) for p in POOLINGS}
     return main | control
 
 
 def routings(conditions) -> tuple[str, ...]:
-    """The routings ``conditions`` hold (a quick run leaves policy_gradient out)."""
+    """The routings ``conditions`` hold (a quick run brainlike alone)."""
     return tuple(r for r in ROUTINGS if select(conditions, routing=r))
 
 

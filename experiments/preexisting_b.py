@@ -28,7 +28,7 @@ OVERLAP_COLORS = ("#1c7ed6", "#f08c00", "#c2255c", "#2b8a3e")
 def grid(quick: bool) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """B prevalences and overlaps."""
     if quick:
-        return (0.0, 0.25, 1.0), (0.0, 0.9)
+        return (0.0, 1.0), (0.0, 0.9)
     return (0.0, 0.1, 0.25, 0.5, 1.0), (0.0, 0.5, 0.9)
 
 

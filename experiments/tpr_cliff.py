@@ -78,6 +78,8 @@ LINES = {
     "grpo-dpo": (DPO, SIDE_TPRS),
 }
 STYLES = {"on": "o-", "dpo": "s:"}
+# quick: the on-policy lines at TPR 0.5 and 0.9, whose programs channels' and robustness' quick grids run too
+QUICK_LINES, QUICK_TPRS = ("brainlike-on", "grpo-on"), (0.5, 0.9)
 
 
 def name(line: str, tpr: float) -> str:
@@ -91,7 +93,8 @@ def like_for_like(quick: bool) -> Config:
 def conditions(quick: bool) -> dict[str, Config]:
     base = like_for_like(quick)
     return {name(line, t): replace(base, **{**fields, "probe.rate": t})
-            for line, (fields, tprs) in LINES.items() for t in (tprs if not quick else (0.5, 0.9))}
+            for line, (fields, tprs) in LINES.items() if not quick or line in QUICK_LINES
+            for t in (QUICK_TPRS if quick else tprs)}
 
 
 def tprs_of(line: str, where) -> list[float]:
