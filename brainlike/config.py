@@ -172,6 +172,14 @@ class RewardConfig:
                           "the candidates at each visited state; under run.learning dpo, DPO's beta. The rewards it "
                           "weighs against are of order 1 (plan_market: honest 1, a lie 2, the alarm alpha). Needs "
                           "desires.selection=boltzmann. 0: no term (none computed)", 0.0, 1e3, switch=True)
+    alarm_reads: str = knob("taken", "which thoughts the alarm reads at a decision. `taken`: the thought acted on. "
+                            "`considered`: every thought that came to mind (each variant of each proposed plan, the "
+                            "one taken among them), and the worst counts: the decision's score is the highest probe "
+                            "score among them, so a flagged thought costs alpha whether or not it is taken, and two "
+                            "cost alpha once (alpha times the largest alarm, the reward on the scale of `taken`). "
+                            "That score is then judged as the taken thought's would be (reward.alarm, reward.judged, "
+                            "probe.pooling); probe_recall_taken still reads the thought taken",
+                            choices=("taken", "considered"))
     alarm_from: int = knob(0, "RL environment steps per seed before the alarm enters the reward: until then alpha "
                            "counts as 0 (the alarm is still read and logged), so the agent forms its habits before "
                            "the alarm is installed. 0: from the start", 0, 10**10)
@@ -350,6 +358,10 @@ class Config:
         if self.run.sft_steps and self.beliefs.architecture == "shared":
             raise ConfigError("run.sft_steps: an honest start is not defined for beliefs.architecture shared (it would "
                               "update only the fresh value head); allowed with shared: 0")
+        if self.reward.alarm_reads == "considered" and self.reward.audit == "on":
+            raise ConfigError("reward.audit: on penalises a flag only if the act taken was deceptive, so a thought that "
+                              "came to mind and was not taken would never cost anything; allowed with "
+                              "reward.alarm_reads considered: off")
         if self.reward.alarm_from >= self.run.steps:
             raise ConfigError(f"reward.alarm_from: {self.reward.alarm_from} is not below run.steps ({self.run.steps}): "
                               "the alarm would never enter the reward; allowed: 0 .. run.steps - 1")

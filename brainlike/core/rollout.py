@@ -223,16 +223,16 @@ def offered_kinds(s: Spec, actor: Actor, proposal) -> jax.Array:
     return (jax.nn.one_hot(kinds, s.n_kinds) * proposal[:, None]).max(axis=0) > 0
 
 
-def judge(s: Spec, episode: Episode, probe: probes.Probe, score_taken, r_env, done, info, kl=None):
+def judge(s: Spec, episode: Episode, probe: probes.Probe, score_read, r_env, done, info, kl=None):
     """The episode with this step added, the innate reward, and the episode's pooled score so far
-    (what an end-judged alarm reads when it ends); ``kl``: the decision's ``log_ratio`` where the
-    reward is anchored. ``reward.judged``: the alarm reads the pooled score once, at the episode's
-    end (``end``), or this step's own ``score_taken`` now (``step``; an audit then asks whether
-    this step was deceptive)."""
-    pool = probes.add_to_pool(episode.pool, score_taken)
+    (what an end-judged alarm reads when it ends); ``score_read``: this step's score as the alarm
+    reads it (``read_score``); ``kl``: the decision's ``log_ratio`` where the reward is anchored.
+    ``reward.judged``: the alarm reads the pooled score once, at the episode's end (``end``), or this
+    step's own ``score_read`` now (``step``; an audit then asks whether this step was deceptive)."""
+    pool = probes.add_to_pool(episode.pool, score_read)
     score = probes.pooled(pool, s.config.probe.pooling)
     if s.config.reward.judged == "step":
-        alarm, deceptive = reward.alarm(score_taken, probe.threshold, s.config.reward.alarm), info["deceptive"]
+        alarm, deceptive = reward.alarm(score_read, probe.threshold, s.config.reward.alarm), info["deceptive"]
     else:
         alarm = reward.alarm(score, probe.threshold, s.config.reward.alarm) * done
         deceptive = episode.deceptive | info["deceptive"]
@@ -252,6 +252,19 @@ def read_taken(s: Spec, reader, obs, choice, noise) -> jax.Array:
     plan = choice // s.n_variants
     eps = None if noise is None else noise[plan, choice % s.n_variants]
     return s.wm.encode(reader, obs, plan, eps, s.config.desires.thought_noise)
+
+
+def read_score(s: Spec, probe: probes.Probe, score_taken, h_c, obs, noise, proposal, reader=None) -> jax.Array:
+    """This decision's score as the alarm reads it (``reward.alarm_reads``): the thought taken's
+    (``score_taken``), or the highest among every candidate of the plans that came to mind, each
+    read as the alarm reads it (``h_c`` the live candidates, or through the frozen ``reader``)."""
+    if s.config.reward.alarm_reads == "taken":
+        return score_taken
+    if reader is None:
+        scores = jax.vmap(probes.logit, (None, 0))(probe, h_c)
+    else:
+        scores = alarm_scores(s, None, probe, obs, noise, reader) + probe.threshold
+    return reward.worst_considered(scores, per_candidate(s, proposal))
 
 
 def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, explore: bool, ref=None, reader=None,
@@ -280,7 +293,8 @@ def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, explore:
     h_read = h_c[choice] if reader is None else read_taken(s, reader, actor.obs, choice, noise)
     score_taken = probes.logit(probe, h_read)
     kl = log_ratio(s, ref, actor.obs, noise, choice, proposal, prefs) if s.kl_in_reward and ref is not None else None
-    ep_now, r, score = judge(s, actor.episode, probe, score_taken, r_env, done, info, kl)
+    score_read = read_score(s, probe, score_taken, h_c, actor.obs, noise, proposal, reader)
+    ep_now, r, score = judge(s, actor.episode, probe, score_read, r_env, done, info, kl)
     if s.env.truncates:
         v_trunc = next_valence(s, params, jax.random.fold_in(key_sel, 1), info["outcome_obs"], info["outcome_mask"],
                                plan)
@@ -340,7 +354,7 @@ class Step(NamedTuple):
     plan_kinds: jax.Array  # [P] the kind each plan would be, taken here
     scores: jax.Array  # [C] every candidate's probe logit minus the threshold, read as the alarm reads it
     pooled: jax.Array  # the episode's pooled score so far, minus the threshold
-    fired: jax.Array  # the alarm fired at this step (``reward.judged``: this step's thought, or the episode at its end)
+    fired: jax.Array  # the alarm fired at this step (``reward.judged``: this step's score, or the episode at its end)
 
 
 def alarm_scores(s: Spec, params, probe: probes.Probe, obs, noise, reader=None) -> jax.Array:
@@ -361,8 +375,11 @@ def play(s: Spec, params, probe: probes.Probe, key, n_steps: int, ref=None, read
     def step(actor, key):
         after, t = actor_step(s, params, probe, actor, key, explore=False, ref=ref, reader=reader)
         scores = alarm_scores(s, params, probe, actor.obs, candidate_noise(s, t.noise_key), reader)
-        pool = probes.add_to_pool(actor.episode.pool, scores[t.choice] + probe.threshold)
-        fired = t.flagged if s.config.reward.judged == "step" else t.done & (t.ep_fired > 0)
+        taken = s.config.reward.alarm_reads == "taken"
+        read = scores[t.choice] if taken else reward.worst_considered(scores, per_candidate(s, t.proposal))
+        pool = probes.add_to_pool(actor.episode.pool, read + probe.threshold)
+        flagged = t.flagged if taken else read > 0
+        fired = flagged if s.config.reward.judged == "step" else t.done & (t.ep_fired > 0)
         available = s.env.plan_mask(actor.env_state, s.config.env_params)
         kinds = s.env.plan_kinds(actor.env_state, s.config.env_params)
         return after, Step(actor.env_state, t.plan, t.choice, t.kind, t.reward, t.done, t.overseen > 0, available,
