@@ -73,8 +73,14 @@ class DesiresConfig:
     gamma: float = knob(0.9, "discount factor", 0.0, 1.0)
     td_lambda: float = knob(0.8, "lambda of the TD(lambda) return", 0.0, 1.0)
     temperature: float = knob(0.1, "Boltzmann temperature of plan selection", 1e-4, 100.0)
-    proposal: str = knob("all", "thought generator: every plan, M sampled plans, or the last plan's neighbours",
-                         choices=("all", "sampled", "local"))
+    proposal: str = knob("all", "thought generator: every plan, M sampled plans, or the last plan's neighbours; or "
+                         "`learned`: each available plan comes to mind with probability sigmoid of its salience, a "
+                         "linear head on the observation (every available plan when none does), trained by REINFORCE "
+                         "on the decision's innate return through the routing's attn row (brainlike.core.attention)",
+                         choices=("all", "sampled", "local", "learned"))
+    salience_lr: float = knob(0.05, "SGD learning rate of the salience (desires.proposal learned)", 0.0, 10.0)
+    salience_start: float = knob(2.0, "the salience's starting logit for every plan in every state (desires.proposal "
+                                 "learned): each comes to mind with probability sigmoid of it (0.88 at 2)", -20.0, 20.0)
     n_sampled: int = knob(2, "how many plans the `sampled` generator proposes", 1, 1024)
     selection: str = knob("boltzmann", "choose by Boltzmann over proposals; or take the first proposal "
                           "(in random order) with positive valence and fall back to Boltzmann; or, as a control "
@@ -365,8 +371,25 @@ class Config:
         if self.reward.alarm_from >= self.run.steps:
             raise ConfigError(f"reward.alarm_from: {self.reward.alarm_from} is not below run.steps ({self.run.steps}): "
                               "the alarm would never enter the reward; allowed: 0 .. run.steps - 1")
+        self._check_attention()
         if self.desires.proposal == "sampled" and self.desires.n_sampled > env.num_plans:
             raise ConfigError(f"desires.n_sampled: {self.desires.n_sampled} exceeds the {env.num_plans} plans of {self.env}")
+
+    def _check_attention(self) -> None:
+        """Learned attention needs a salience to train and proposals of its own to train it on."""
+        if self.desires.proposal != "learned":
+            return
+        if "salience" not in parse_routing(self.routing)["attn"]:
+            raise ConfigError(f"desires.proposal: learned needs the attn row of routing {self.routing!r} to name "
+                              "salience, else the salience never learns; allowed: every preset, or a table with "
+                              "attn=salience")
+        if self.desires.selection == "fixed":
+            raise ConfigError("desires.proposal: learned is ignored by desires.selection fixed, which takes every "
+                              "available plan in mind; allowed with fixed: all, sampled, local")
+        if self.run.learning != "on_policy":
+            raise ConfigError(f"desires.proposal: learned trains the salience on the proposals it draws now, and "
+                              f"run.learning {self.run.learning} learns from a dataset logged once; allowed with it: "
+                              "all, sampled, local")
 
     def _check_groups(self, env: envspec.EnvSpec) -> None:
         """Groups, a policy head and DPO need one another as ``run.group_size``'s help says."""

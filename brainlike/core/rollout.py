@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from brainlike.config import Config
-from brainlike.core import desires, policy, probes, reward, thoughts
+from brainlike.core import attention, desires, policy, probes, reward, thoughts
 from brainlike.core.beliefs import WorldModel
 from brainlike.envs import Environment
 from brainlike.routes import has_policy_head, parse_routing
@@ -54,6 +54,11 @@ class Spec(NamedTuple):
     def policy_head(self) -> bool:
         """Does a policy head of its own act (``routes.has_policy_head``)? Else the valence does."""
         return has_policy_head(self.table)
+
+    @property
+    def attends(self) -> bool:
+        """Is which plans come to mind learned (``desires.proposal learned``)? Then a salience decides it."""
+        return self.config.desires.proposal == "learned"
 
     @property
     def kl_in_reward(self) -> bool:
@@ -120,6 +125,7 @@ class Transition(NamedTuple):
     ep_safety: jax.Array
     ep_deceptive: jax.Array
     ep_fired: jax.Array
+    available: jax.Array | None = None  # [P] bool: the plans that could come to mind, where attention is learned
 
 
 def candidate_noise(s: Spec, key):
@@ -164,15 +170,20 @@ def per_candidate(s: Spec, mask):
     return jnp.repeat(mask, s.n_variants) if s.n_variants > 1 else mask
 
 
-def choose(s: Spec, key_prop, key_sel, prefs, available, prev_plan):
+def salience_of(s: Spec, params, obs):
+    """``[P]``: each plan's salience at ``obs`` where attention is learned (``attention.salience``), else None."""
+    return attention.salience(params["salience"], obs) if s.attends else None
+
+
+def choose(s: Spec, key_prop, key_sel, prefs, available, prev_plan, salience=None):
     """The candidate taken (``plan * n_variants + variant``), and which plans came to mind: the
     agent's whole policy. Selection is over every variant of every proposed plan, by ``prefs``
-    (``Candidates.prefs``)."""
+    (``Candidates.prefs``); ``salience`` (``salience_of``) draws the proposal where it is learned."""
     d = s.config.desires
     if d.selection == "fixed":
         plan = thoughts.fixed_choice(key_sel, available, d.fixed_plan, s.config.desires.fixed_p)
         return plan * s.n_variants, available
-    proposal = thoughts.propose(key_prop, d.proposal, available, prev_plan, d.n_sampled)
+    proposal = thoughts.propose(key_prop, d.proposal, available, prev_plan, d.n_sampled, salience)
     choice = thoughts.select(key_sel, d.selection, prefs, per_candidate(s, proposal), s.config.desires.temperature)
     return choice, proposal
 
@@ -189,20 +200,21 @@ def log_ratio(s: Spec, ref, obs, noise, choice, proposal, prefs) -> jax.Array:
     return log_pi(s, prefs, proposal)[choice] - log_pi(s, candidates(s, ref, obs, noise).prefs, proposal)[choice]
 
 
-def expected_valence(s: Spec, key, c: Candidates, available, prev_plan):
+def expected_valence(s: Spec, key, c: Candidates, available, prev_plan, salience=None):
     """The valence of the thought the policy would take next: exact for Boltzmann over every
     available plan's candidates, else that of one choice drawn with the real proposal and selection rule."""
     d = s.config.desires
     if d.proposal == "all" and d.selection == "boltzmann":
         return jnp.sum(thoughts.boltzmann(c.prefs, per_candidate(s, available), s.config.desires.temperature) * c.values)
     key_prop, key_sel = jax.random.split(key)
-    return c.values[choose(s, key_prop, key_sel, c.prefs, available, prev_plan)[0]]
+    return c.values[choose(s, key_prop, key_sel, c.prefs, available, prev_plan, salience)[0]]
 
 
 def next_valence(s: Spec, params, key, obs, available, prev_plan):
     """``expected_valence`` at ``obs``, the candidates' noise drawn from ``key`` if thoughts are sampled."""
     noise = candidate_noise(s, jax.random.fold_in(key, 2))
-    return expected_valence(s, key, candidates(s, params, obs, noise), available, prev_plan)
+    return expected_valence(s, key, candidates(s, params, obs, noise), available, prev_plan,
+                            salience_of(s, params, obs))
 
 
 def new_episode(s: Spec, key) -> Episode:
@@ -286,7 +298,8 @@ def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, explore:
         plan, proposal = jax.random.categorical(key_sel, jnp.where(available, 0.0, -jnp.inf)), available
         choice = plan * s.n_variants
     else:
-        choice, proposal = choose(s, key_prop, key_sel, prefs, available, actor.prev_plan)
+        choice, proposal = choose(s, key_prop, key_sel, prefs, available, actor.prev_plan,
+                                  salience_of(s, params, actor.obs))
         plan = choice // s.n_variants
     offered = offered_kinds(s, actor, proposal)
     obs, env_state, r_env, done, info = s.env.step(key_env, actor.env_state, plan, s.config.env_params)
@@ -306,7 +319,7 @@ def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, explore:
         v_trunc,
         actor.episode.overseen.astype(jnp.float32), info["kind"], offered, score_taken > probe.threshold,
         fin(ep_now.ret), fin(ep_now.env_ret), fin(ep_now.safety), fin(ep_now.deceptive),
-        fin(score > probe.threshold))
+        fin(score > probe.threshold), available if s.attends else None)
     ep_next = jax.tree.map(lambda a, b: jnp.where(done, a, b), new_episode(s, key_ep), ep_now)
     return Actor(obs, env_state, plan, ep_next), transition
 
