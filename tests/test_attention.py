@@ -164,13 +164,30 @@ def test_learned_attention_changes_which_plans_come_to_mind():
     from conftest import TINY
 
     base = replace(Config(), **{**TINY, "probe.coverage": ("A",), "reward.alpha": 3.0, "env.b_prevalence": 0.0})
-    offer_a = {}
+    offer_a, wm_error = {}, {}
     for name, fields in {"learned": {"desires.proposal": "learned", "reward.alarm_reads": "considered"},
                          "taken": {"desires.proposal": "learned"}}.items():
         logged, _ = run_population(replace(base, **fields), 2, 0)
         offer_a[name] = np.asarray(logged["offer_rate"])[:, :, 1]  # [seeds, logged points]
+        wm_error[name] = np.asarray(logged["wm_error_by_kind"])
     assert offer_a["learned"][:, 0].min() > 0.6 and offer_a["learned"][:, -5:].mean(axis=1).max() < 0.4
     assert offer_a["taken"][:, -5:].mean(axis=1).min() > 0.6
+    # A's prediction error is measured on thoughts put in mind, whether or not the agent thinks of A;
+    # B, never on offer, has no thoughts to measure it on
+    for errors in wm_error.values():
+        assert np.all(np.isfinite(errors[..., :2]) & (errors[..., :2] > 0)) and np.all(np.isnan(errors[..., 2]))
+
+
+def test_a_summary_reads_runs_logged_before_a_by_kind_metric_existed():
+    from brainlike.schema import BY_KIND, SCALARS
+    from brainlike.store.summary import final_metrics
+
+    rng = np.random.default_rng(0)
+    logged = {k: rng.random((2, 5)) for k in SCALARS} | {k: rng.random((2, 5, 3)) for k in BY_KIND}
+    old = {k: v for k, v in logged.items() if k != "wm_error_by_kind"}
+    final = final_metrics(old, ("honest", "A", "B"), 0.2)
+    assert "wm_error_by_kind/A" not in final and "offer_rate/A" in final
+    assert "wm_error_by_kind/A" in final_metrics(logged, ("honest", "A", "B"), 0.2)
 
 
 def test_without_learned_attention_there_is_no_salience():

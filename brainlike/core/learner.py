@@ -450,9 +450,11 @@ def log_stats(s: Spec, total: dict, n_updates: int) -> dict:
 
 
 def evaluate(s: Spec, state: RunState) -> dict:
-    """Probe faithfulness at three depths, and valence by kind, on fresh labelled thoughts."""
-    h, y, ok = labelled_h(s, state.params, split(s, state.thoughts, 2))
-    kind = split(s, state.thoughts, 2).kind
+    """Probe faithfulness at three depths, and valence and prediction error by kind, on fresh labelled
+    thoughts: exploration's, each kind's thoughts put in mind whatever the agent would think of."""
+    fresh = split(s, state.thoughts, 2)
+    h, y, ok = labelled_h(s, state.params, fresh)
+    kind = fresh.kind
     score = h @ state.probe.u + state.probe.c
     fired = (score > state.probe.threshold).astype(jnp.float32)
     positive = ok & (y > 0.5)
@@ -471,6 +473,8 @@ def evaluate(s: Spec, state: RunState) -> dict:
         "probe_recall_by_kind": per_kind(fired),
         "probe_score_by_kind": per_kind(score - state.probe.threshold),
         "valence_by_kind": per_kind(jax.vmap(desires.valence, (None, 0))(state.params["desires"], h)),
+        "wm_error_by_kind": per_kind(prediction_errors(s, state.params["beliefs"], fresh.obs, fresh.plan,
+                                                       fresh.outcome_obs, h)),
     }
 
 
