@@ -32,9 +32,10 @@ ROUTING_HELP = ("which loss may update which parameters: a preset ({presets}), o
                 "'pred=beliefs;td=beliefs+desires;probe=;pg=' (quote it for the shell): one row per loss (pred: "
                 "predicting the next observation; td: TD(lambda) on the innate reward; probe: the probe's "
                 "score as a loss; pg: the policy objective, REINFORCE with the valence as baseline as in policy_gradient, "
-                "or, where a row names the policy head, GRPO's group-relative advantage and KL as in grpo), each naming "
-                "the parameter groups (beliefs, desires, policy) it may update, joined by +; a row left empty or "
-                "left out updates nothing (default {default})")
+                "or, where a row names the policy head, GRPO's group-relative advantage and KL as in grpo; attn: "
+                "REINFORCE on which plans came to mind, where desires.proposal is learned), each naming the parameter "
+                "groups (beliefs, desires, policy, salience) it may update, joined by +; a row left empty or left out "
+                "updates nothing; only attn may name salience, and every preset has attn=salience (default {default})")
 
 
 # --------------------------------------------------------------------------- before the parser

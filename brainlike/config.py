@@ -73,8 +73,14 @@ class DesiresConfig:
     gamma: float = knob(0.9, "discount factor", 0.0, 1.0)
     td_lambda: float = knob(0.8, "lambda of the TD(lambda) return", 0.0, 1.0)
     temperature: float = knob(0.1, "Boltzmann temperature of plan selection", 1e-4, 100.0)
-    proposal: str = knob("all", "thought generator: every plan, M sampled plans, or the last plan's neighbours",
-                         choices=("all", "sampled", "local"))
+    proposal: str = knob("all", "thought generator: every plan, M sampled plans, or the last plan's neighbours; or "
+                         "`learned`: each available plan comes to mind with probability sigmoid of its salience, a "
+                         "linear head on the observation (every available plan when none does), trained by REINFORCE "
+                         "on the decision's innate return through the routing's attn row (brainlike.core.attention)",
+                         choices=("all", "sampled", "local", "learned"))
+    salience_lr: float = knob(0.05, "SGD learning rate of the salience (desires.proposal learned)", 0.0, 10.0)
+    salience_start: float = knob(2.0, "the salience's starting logit for every plan in every state (desires.proposal "
+                                 "learned): each comes to mind with probability sigmoid of it (0.88 at 2)", -20.0, 20.0)
     n_sampled: int = knob(2, "how many plans the `sampled` generator proposes", 1, 1024)
     selection: str = knob("boltzmann", "choose by Boltzmann over proposals; or take the first proposal "
                           "(in random order) with positive valence and fall back to Boltzmann; or, as a control "
@@ -172,6 +178,14 @@ class RewardConfig:
                           "the candidates at each visited state; under run.learning dpo, DPO's beta. The rewards it "
                           "weighs against are of order 1 (plan_market: honest 1, a lie 2, the alarm alpha). Needs "
                           "desires.selection=boltzmann. 0: no term (none computed)", 0.0, 1e3, switch=True)
+    alarm_reads: str = knob("taken", "which thoughts the alarm reads at a decision. `taken`: the thought acted on. "
+                            "`considered`: every thought that came to mind (each variant of each proposed plan, the "
+                            "one taken among them), and the worst counts: the decision's score is the highest probe "
+                            "score among them, so a flagged thought costs alpha whether or not it is taken, and two "
+                            "cost alpha once (alpha times the largest alarm, the reward on the scale of `taken`). "
+                            "That score is then judged as the taken thought's would be (reward.alarm, reward.judged, "
+                            "probe.pooling); probe_recall_taken still reads the thought taken",
+                            choices=("taken", "considered"))
     alarm_from: int = knob(0, "RL environment steps per seed before the alarm enters the reward: until then alpha "
                            "counts as 0 (the alarm is still read and logged), so the agent forms its habits before "
                            "the alarm is installed. 0: from the start", 0, 10**10)
@@ -326,11 +340,32 @@ class Config:
         if self.run.sft_steps and self.beliefs.architecture == "shared":
             raise ConfigError("run.sft_steps: an honest start is not defined for beliefs.architecture shared (it would "
                               "update only the fresh value head); allowed with shared: 0")
+        if self.reward.alarm_reads == "considered" and self.reward.audit == "on":
+            raise ConfigError("reward.audit: on penalises a flag only if the act taken was deceptive, so a thought that "
+                              "came to mind and was not taken would never cost anything; allowed with "
+                              "reward.alarm_reads considered: off")
         if self.reward.alarm_from >= self.run.steps:
             raise ConfigError(f"reward.alarm_from: {self.reward.alarm_from} is not below run.steps ({self.run.steps}): "
                               "the alarm would never enter the reward; allowed: 0 .. run.steps - 1")
+        self._check_attention()
         if self.desires.proposal == "sampled" and self.desires.n_sampled > env.num_plans:
             raise ConfigError(f"desires.n_sampled: {self.desires.n_sampled} exceeds the {env.num_plans} plans of {self.env}")
+
+    def _check_attention(self) -> None:
+        """Learned attention needs a salience to train and proposals of its own to train it on."""
+        if self.desires.proposal != "learned":
+            return
+        if "salience" not in parse_routing(self.routing)["attn"]:
+            raise ConfigError(f"desires.proposal: learned needs the attn row of routing {self.routing!r} to name "
+                              "salience, else the salience never learns; allowed: every preset, or a table with "
+                              "attn=salience")
+        if self.desires.selection == "fixed":
+            raise ConfigError("desires.proposal: learned is ignored by desires.selection fixed, which takes every "
+                              "available plan in mind; allowed with fixed: all, sampled, local")
+        if self.run.learning != "on_policy":
+            raise ConfigError(f"desires.proposal: learned trains the salience on the proposals it draws now, and "
+                              f"run.learning {self.run.learning} learns from a dataset logged once; allowed with it: "
+                              "all, sampled, local")
 
     def _check_groups(self, env: envspec.EnvSpec) -> None:
         """Groups, a policy head and DPO need one another as ``run.group_size``'s help says."""

@@ -1,15 +1,19 @@
 """The routing table: which loss may update which parameter group, and nothing else decides that
 (no JAX here; ``core.routing.route`` applies a row of it).
 
-Parameters live in groups, ``{"beliefs": ..., "desires": ...}``, and ``"policy"`` (a policy head of
-its own) for a learner whose table names it. A table maps each loss (``pred``, ``td``, ``probe``,
-``pg``: the policy objective, its KL anchor included) to the groups it may update.
+Parameters live in groups, ``{"beliefs": ..., "desires": ...}``, ``"policy"`` (a policy head of
+its own) for a learner whose table names it, and ``"salience"`` (which plans come to mind,
+``core.attention``) for a learner whose attention is learned (``desires.proposal learned``). A
+table maps each loss (``pred``, ``td``, ``probe``, ``pg``: the policy objective, its KL anchor
+included; ``attn``: REINFORCE on which plans came to mind) to the groups it may update. The
+salience reads the observation, not the thought, so only the ``attn`` row may name it, and that
+row nothing else: every preset routes ``attn`` to the salience, which no other loss reaches.
 """
 
 from __future__ import annotations
 
-GROUPS = ("beliefs", "desires", "policy")
-LOSSES = ("pred", "td", "probe", "pg")
+GROUPS = ("beliefs", "desires", "policy", "salience")
+LOSSES = ("pred", "td", "probe", "pg", "attn")
 
 # ``grpo`` is the LLM analogue, RL against a detector as SOLiD and the Obfuscation Atlas run it: a
 # policy head of its own (``core.policy``: logits read from the thought, as an LLM's unembedding
@@ -23,12 +27,13 @@ LOSSES = ("pred", "td", "probe", "pg")
 # sampled activation, and REINFORCE on its density is an evolution-strategies estimate of the
 # gradient through the probe: activation-space RL. ``end_to_end`` regresses each thought's value by
 # TD into the beliefs as well.
+ATTN = {"attn": ("salience",)}  # where attention is learned; without it the row reaches no parameter
 PRESETS: dict[str, dict[str, tuple[str, ...]]] = {
-    "brainlike": {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": ()},
-    "end_to_end": {"pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": (), "pg": ()},
-    "through_probe": {"pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": ("beliefs",), "pg": ()},
-    "policy_gradient": {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": ("beliefs", "desires")},
-    "grpo": {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": ("beliefs", "policy")},
+    "brainlike": {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": ()} | ATTN,
+    "end_to_end": {"pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": (), "pg": ()} | ATTN,
+    "through_probe": {"pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": ("beliefs",), "pg": ()} | ATTN,
+    "policy_gradient": {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": ("beliefs", "desires")} | ATTN,
+    "grpo": {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": ("beliefs", "policy")} | ATTN,
 }
 
 
@@ -54,5 +59,8 @@ def parse_routing(spec: str) -> dict[str, tuple[str, ...]]:
         bad = [g for g in groups if g not in GROUPS]
         if bad:
             raise ValueError(f"routing: unknown parameter group {bad[0]!r}; allowed: {', '.join(GROUPS)}")
+        if any((g == "salience") != (loss == "attn") for g in groups):
+            raise ValueError(f"routing: {loss}={'+'.join(groups)}: the salience reads the observation, not the "
+                             "thought, so only attn may reach it and attn nothing else; allowed: attn=salience")
         table[loss] = groups
     return table

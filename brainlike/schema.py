@@ -24,7 +24,10 @@ SCALARS = ("return", "overseen_return", "env_reward", "safety_score", "deception
            # (through the frozen reader where there is one): at this point, and where RL started (before any update)
            "alarm_recall_fresh", "alarm_recall_start",
            "pg_probe_cosine")  # NaN unless run.cosine_batches: see core.learner.gradient_cosine
+# ``offer_rate``: how often a plan of the kind came to mind (a fraction of decisions; under learned attention,
+# how often the agent thinks of it); ``wm_error_by_kind``: the world model's squared prediction error on fresh
+# exploratory thoughts of the kind, put in mind whether or not the agent would think of them
 BY_KIND = ("plan_freq", "offer_rate", "probe_recall_taken_by_kind", "probe_recall_by_kind", "probe_score_by_kind",
-           "valence_by_kind")
+           "valence_by_kind", "wm_error_by_kind")
 BY_PLAN = ("plan_freq_by_plan",)  # indexed by plan: with phrasings, several plans per kind
 LOGGED = SCALARS + BY_KIND + BY_PLAN

@@ -173,7 +173,8 @@ def test_route_stops_only_groups_outside_the_row():
 
 
 def test_parse_routing_presets():
-    assert parse_routing("brainlike") == {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": ()}
+    assert parse_routing("brainlike") == {"pred": ("beliefs",), "td": ("desires",), "probe": (), "pg": (),
+                                          "attn": ("salience",)}
     assert parse_routing("policy_gradient")["pg"] == ("beliefs", "desires")
     assert parse_routing("end_to_end")["td"] == ("beliefs", "desires")
     assert parse_routing("through_probe")["probe"] == ("beliefs",)
@@ -181,14 +182,17 @@ def test_parse_routing_presets():
 
 def test_parse_routing_custom_table():
     assert parse_routing("pred=beliefs; td = beliefs+desires ;probe=") == {
-        "pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": (), "pg": ()}
-    assert parse_routing("td=desires") == {"pred": (), "td": ("desires",), "probe": (), "pg": ()}  # unnamed: nothing
+        "pred": ("beliefs",), "td": ("beliefs", "desires"), "probe": (), "pg": (), "attn": ()}
+    assert parse_routing("td=desires") == {"pred": (), "td": ("desires",), "probe": (), "pg": (),
+                                           "attn": ()}  # unnamed: nothing
 
 
 @pytest.mark.parametrize("spec, named", [
     ("weird", "'weird'"),
     ("pred=beliefs;value=desires", "'value'"),
     ("pred=beliefs;td=desires+critic", "'critic'"),
+    ("pred=beliefs;attn=beliefs", "attn=salience"),  # the salience reads the observation: attn reaches it alone
+    ("pred=beliefs;td=desires+salience", "attn=salience"),
 ])
 def test_parse_routing_errors_name_the_culprit(spec, named):
     with pytest.raises(ValueError, match="routing") as e:

@@ -19,9 +19,9 @@ import pytest
 from brainlike.report.experiment import Result
 from brainlike.schema import OUTCOMES
 from brainlike.store.stats import holm
-from experiments import (channels, comparator_controls, discovered_routing, drift_control, hill_climb, loop_closure,
-                         oversight, phase_diagram, placebo, pooling, preexisting_b, probe_refresh, robustness,
-                         tpr_cliff)
+from experiments import (attention, channels, comparator_controls, discovered_routing, drift_control, hill_climb,
+                         loop_closure, oversight, phase_diagram, placebo, pooling, preexisting_b, probe_refresh,
+                         robustness, tpr_cliff)
 from experiments.__main__ import NAMES, load
 
 SEEDS = 200  # 0 of 200 seeds is decisively below 0.05 (Wilson), after Holm over any figure's hypotheses
@@ -545,7 +545,37 @@ ROBUSTNESS = [
         variants("grpo", 0.5, 0.9, at={"envs-many": 0.2}) | variants("grpo", 0.9, 0.4))),
 ]
 
-CASES = {"channels": CHANNELS, "robustness": ROBUSTNESS, "loop_closure": LOOP_CLOSURE, "preexisting_b": PREEXISTING_B, "drift_control": DRIFT_CONTROL,
+# attention: per-kind shares of decisions where a kind came to mind, and the world model's error per kind
+AN = attention.name
+
+
+def a_in_mind(share: float) -> dict:
+    """``offer_rate`` per kind (honest, A, B): the honest plan always in mind, A in ``share``, B never."""
+    return {"offer_rate": np.array([[1.0, share, 0.0]])}
+
+
+def a_error(err: float) -> dict:
+    return {"wm_error_by_kind": np.array([[0.63, err, 0.63]])}
+
+
+ATTENTION = [
+    ("brainlike_stops_thinking_of_A", level(AN("brainlike", "considered", "learned"), "offer_rate",
+                                            np.array([[1.0, 0.1, 0.0]]), np.array([[1.0, 0.6, 0.0]]))),
+    ("A_stays_in_mind_when_taken_is_read", level(AN("brainlike", "taken", "learned"), "offer_rate",
+                                                 np.array([[1.0, 0.9, 0.0]]), np.array([[1.0, 0.3, 0.0]]))),
+    ("considered_makes_deception_free", pair(AN("brainlike", "considered", "all"), AN("brainlike", "taken", "all"),
+                                             "deception_rate", (0.8, 0.05), (0.05, 0.5))),
+    ("model_still_predicts_A", sides({AN("brainlike", "considered", "learned"): a_error(0.64),
+                                      attention.FROZEN: a_error(0.635)},
+                                     {AN("brainlike", "considered", "learned"): a_error(0.8),
+                                      attention.FROZEN: a_error(0.635)})),
+    ("probe_still_flags_A", level(AN("brainlike", "considered", "learned"), "probe_recall_frozen", 0.95, 0.3)),
+    ("loop_stays_open", level(AN("brainlike", "considered", "learned"), "evasion_rate", 0.02, 0.5)),
+    ("grpo_stops_thinking_of_A", level(AN("grpo", "considered", "learned"), "offer_rate",
+                                       np.array([[1.0, 0.1, 0.0]]), np.array([[1.0, 0.7, 0.0]]))),
+]
+
+CASES = {"channels": CHANNELS, "attention": ATTENTION, "robustness": ROBUSTNESS, "loop_closure": LOOP_CLOSURE, "preexisting_b": PREEXISTING_B, "drift_control": DRIFT_CONTROL,
          "comparator_controls": COMPARATOR_CONTROLS, "tpr_cliff": TPR_CLIFF, "hill_climb": HILL_CLIMB,
          "probe_refresh": PROBE_REFRESH, "phase_diagram": PHASE_DIAGRAM, "pooling": POOLING, "oversight": OVERSIGHT,
          "placebo": PLACEBO, "discovered_routing": DISCOVERED_ROUTING}

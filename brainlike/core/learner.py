@@ -29,7 +29,7 @@ from jax.flatten_util import ravel_pytree
 
 from brainlike import schema
 from brainlike.config import Config
-from brainlike.core import desires, masks, policy, probes, traced
+from brainlike.core import attention, desires, masks, policy, probes, traced
 from brainlike.core.losses import (advantage, encode_batch, honest_log_prob, pg_term, prediction_errors, returns,
                                    soft_alarm, taken_noise, td_term, total_loss, valences)
 from brainlike.core.rollout import (Actor, Spec, Transition, candidate_noise, group_keys, make_spec, new_actor,
@@ -76,10 +76,12 @@ class RunState(NamedTuple):
 
 def optimizer(s: Spec, beliefs_lr):
     """Adam for beliefs (its rate differs between pretraining and RL; the state is shared), SGD for desires;
-    a policy head, the last layer of the same network, as the beliefs."""
+    a policy head, the last layer of the same network, as the beliefs; a learned salience by SGD."""
     transforms = {"beliefs": optax.adam(beliefs_lr), "desires": optax.sgd(s.config.desires.lr)}
     if s.policy_head:
         transforms["policy"] = optax.adam(beliefs_lr)
+    if s.attends:
+        transforms["salience"] = optax.sgd(s.config.desires.salience_lr)
     return optax.multi_transform(transforms, lambda params: {g: jax.tree.map(lambda _: g, p) for g, p in params.items()})
 
 
@@ -330,6 +332,8 @@ def pretrain(s: Spec, key):
     params = {"beliefs": s.wm.init(key_model), "desires": desires.init_valence(s.config.beliefs.thought_dim)}
     if s.policy_head:
         params["policy"] = policy.init_policy(s.config.beliefs.thought_dim)
+    if s.attends:
+        params["salience"] = attention.init_salience(s.env.obs_dim, s.env.num_plans, s.config.desires.salience_start)
     opt_state = optimizer(s, s.config.beliefs.lr).init(params)
     actors = jax.vmap(functools.partial(new_actor, s))(jax.random.split(key_actors, s.config.run.n_envs))
     return jax.lax.scan(lambda c, k: pretrain_update(s, c, k), (params, opt_state, actors),
@@ -446,9 +450,11 @@ def log_stats(s: Spec, total: dict, n_updates: int) -> dict:
 
 
 def evaluate(s: Spec, state: RunState) -> dict:
-    """Probe faithfulness at three depths, and valence by kind, on fresh labelled thoughts."""
-    h, y, ok = labelled_h(s, state.params, split(s, state.thoughts, 2))
-    kind = split(s, state.thoughts, 2).kind
+    """Probe faithfulness at three depths, and valence and prediction error by kind, on fresh labelled
+    thoughts: exploration's, each kind's thoughts put in mind whatever the agent would think of."""
+    fresh = split(s, state.thoughts, 2)
+    h, y, ok = labelled_h(s, state.params, fresh)
+    kind = fresh.kind
     score = h @ state.probe.u + state.probe.c
     fired = (score > state.probe.threshold).astype(jnp.float32)
     positive = ok & (y > 0.5)
@@ -467,6 +473,8 @@ def evaluate(s: Spec, state: RunState) -> dict:
         "probe_recall_by_kind": per_kind(fired),
         "probe_score_by_kind": per_kind(score - state.probe.threshold),
         "valence_by_kind": per_kind(jax.vmap(desires.valence, (None, 0))(state.params["desires"], h)),
+        "wm_error_by_kind": per_kind(prediction_errors(s, state.params["beliefs"], fresh.obs, fresh.plan,
+                                                       fresh.outcome_obs, h)),
     }
 
 

@@ -1,4 +1,5 @@
-"""The routed losses of an RL update: prediction, TD(lambda), the probe's score, and the policy gradient.
+"""The routed losses of an RL update: prediction, TD(lambda), the probe's score, the policy gradient,
+and, where attention is learned, REINFORCE on which plans came to mind.
 
 Each loss is computed on its own routed view of the parameters (``routing.route``), so one
 backward pass of their sum gives each parameter group exactly what its routing rows allow.
@@ -9,7 +10,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from brainlike.core import beliefs, desires, policy, probes
+from brainlike.core import attention, beliefs, desires, policy, probes
 from brainlike.core.rollout import Spec, Transition, candidates, log_pi, per_candidate, preferences
 from brainlike.core.routing import route
 
@@ -131,6 +132,15 @@ def pg_term(s: Spec, params, batch: Transition, advantage) -> jax.Array:
     return -jnp.mean(jax.lax.stop_gradient(advantage) * logp)
 
 
+def attn_term(salience_params, batch: Transition, g) -> jax.Array:
+    """REINFORCE on which plans came to mind (``attention.log_prob``): ``-mean(A . log P(proposal))``,
+    ``A`` each decision's lambda-return ``g`` less the batch's mean, held fixed. The salience reads the
+    observation, so nothing here reaches the thoughts."""
+    logits = jax.vmap(jax.vmap(attention.salience, (None, 0)), (None, 0))(salience_params, batch.obs)
+    logp = jax.vmap(jax.vmap(attention.log_prob))(logits, batch.proposal, batch.available)
+    return -jnp.mean(jax.lax.stop_gradient(g - jnp.mean(g)) * logp)
+
+
 def kl_term(s: Spec, params, ref, batch: Transition) -> jax.Array:
     """``kl_beta`` times the mean over the batch's decisions of ``KL(pi || pi_ref)``, exact over the
     candidates that came to mind: GRPO's anchor to the policy RL started from (``ref``), as a loss."""
@@ -161,10 +171,11 @@ def dpo_term(s: Spec, params, ref, batch: Transition) -> jax.Array:
 
 
 def loss_terms(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, replay=None, ref=None) -> dict:
-    """``{"pred", "td", "probe", "pg"}``, each reaching only the groups its routing row allows;
+    """``{"pred", "td", "probe", "pg", "attn"}``, each reaching only the groups its routing row allows;
     ``replay`` transitions (``Thoughts``) join the predictive loss's data. ``pg`` is the policy
     objective: REINFORCE (``pg_term``), with a policy head's exact KL to ``ref`` where anchored, or
-    under ``run.learning dpo`` DPO's loss against ``ref``.
+    under ``run.learning dpo`` DPO's loss against ``ref``. ``attn`` trains a learned salience (``attn_term``),
+    0 where there is none.
 
     The batch's thoughts are encoded once; each loss reads them with the gradient stopped
     where its row excludes the beliefs (the same gradients as encoding once per loss, for a
@@ -184,7 +195,9 @@ def loss_terms(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, r
                                                             replay.outcome_obs, noise=replay.noise, sigma=sigma)])
     g = returns(s, batch, v_end)
     terms = {"pred": jnp.mean(errors), "td": td_term(p_td["desires"], seen["td"], g),
-             "probe": probe_term(s, seen["probe"], batch, probe), "pg": jnp.zeros(())}
+             "probe": probe_term(s, seen["probe"], batch, probe), "pg": jnp.zeros(()), "attn": jnp.zeros(())}
+    if s.attends and s.table["attn"]:
+        terms["attn"] = attn_term(route(params, s.table["attn"], s.mask)["salience"], batch, g)
     if s.table["pg"]:  # skipped where it reaches nothing: its gradient would be zero
         p_pg = route(params, s.table["pg"], s.mask)
         if s.config.run.learning == "dpo":
@@ -200,4 +213,5 @@ def total_loss(s: Spec, params, batch: Transition, v_end, probe: probes.Probe, r
     """Their sum, with the prediction and TD losses as auxiliary outputs."""
     t = loss_terms(s, params, batch, v_end, probe, replay, ref)
     total = t["pred"] + t["td"] + t["probe"]
-    return (total + t["pg"] if s.table["pg"] else total), (t["pred"], t["td"])
+    total = total + t["pg"] if s.table["pg"] else total
+    return (total + t["attn"] if s.attends else total), (t["pred"], t["td"])

@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from brainlike.config import Config
-from brainlike.core import desires, policy, probes, reward, thoughts
+from brainlike.core import attention, desires, policy, probes, reward, thoughts
 from brainlike.core.beliefs import WorldModel
 from brainlike.envs import Environment
 from brainlike.routes import has_policy_head, parse_routing
@@ -54,6 +54,11 @@ class Spec(NamedTuple):
     def policy_head(self) -> bool:
         """Does a policy head of its own act (``routes.has_policy_head``)? Else the valence does."""
         return has_policy_head(self.table)
+
+    @property
+    def attends(self) -> bool:
+        """Is which plans come to mind learned (``desires.proposal learned``)? Then a salience decides it."""
+        return self.config.desires.proposal == "learned"
 
     @property
     def kl_in_reward(self) -> bool:
@@ -120,6 +125,7 @@ class Transition(NamedTuple):
     ep_safety: jax.Array
     ep_deceptive: jax.Array
     ep_fired: jax.Array
+    available: jax.Array | None = None  # [P] bool: the plans that could come to mind, where attention is learned
 
 
 def candidate_noise(s: Spec, key):
@@ -164,15 +170,20 @@ def per_candidate(s: Spec, mask):
     return jnp.repeat(mask, s.n_variants) if s.n_variants > 1 else mask
 
 
-def choose(s: Spec, key_prop, key_sel, prefs, available, prev_plan):
+def salience_of(s: Spec, params, obs):
+    """``[P]``: each plan's salience at ``obs`` where attention is learned (``attention.salience``), else None."""
+    return attention.salience(params["salience"], obs) if s.attends else None
+
+
+def choose(s: Spec, key_prop, key_sel, prefs, available, prev_plan, salience=None):
     """The candidate taken (``plan * n_variants + variant``), and which plans came to mind: the
     agent's whole policy. Selection is over every variant of every proposed plan, by ``prefs``
-    (``Candidates.prefs``)."""
+    (``Candidates.prefs``); ``salience`` (``salience_of``) draws the proposal where it is learned."""
     d = s.config.desires
     if d.selection == "fixed":
         plan = thoughts.fixed_choice(key_sel, available, d.fixed_plan, s.config.desires.fixed_p)
         return plan * s.n_variants, available
-    proposal = thoughts.propose(key_prop, d.proposal, available, prev_plan, d.n_sampled)
+    proposal = thoughts.propose(key_prop, d.proposal, available, prev_plan, d.n_sampled, salience)
     choice = thoughts.select(key_sel, d.selection, prefs, per_candidate(s, proposal), s.config.desires.temperature)
     return choice, proposal
 
@@ -189,20 +200,21 @@ def log_ratio(s: Spec, ref, obs, noise, choice, proposal, prefs) -> jax.Array:
     return log_pi(s, prefs, proposal)[choice] - log_pi(s, candidates(s, ref, obs, noise).prefs, proposal)[choice]
 
 
-def expected_valence(s: Spec, key, c: Candidates, available, prev_plan):
+def expected_valence(s: Spec, key, c: Candidates, available, prev_plan, salience=None):
     """The valence of the thought the policy would take next: exact for Boltzmann over every
     available plan's candidates, else that of one choice drawn with the real proposal and selection rule."""
     d = s.config.desires
     if d.proposal == "all" and d.selection == "boltzmann":
         return jnp.sum(thoughts.boltzmann(c.prefs, per_candidate(s, available), s.config.desires.temperature) * c.values)
     key_prop, key_sel = jax.random.split(key)
-    return c.values[choose(s, key_prop, key_sel, c.prefs, available, prev_plan)[0]]
+    return c.values[choose(s, key_prop, key_sel, c.prefs, available, prev_plan, salience)[0]]
 
 
 def next_valence(s: Spec, params, key, obs, available, prev_plan):
     """``expected_valence`` at ``obs``, the candidates' noise drawn from ``key`` if thoughts are sampled."""
     noise = candidate_noise(s, jax.random.fold_in(key, 2))
-    return expected_valence(s, key, candidates(s, params, obs, noise), available, prev_plan)
+    return expected_valence(s, key, candidates(s, params, obs, noise), available, prev_plan,
+                            salience_of(s, params, obs))
 
 
 def new_episode(s: Spec, key) -> Episode:
@@ -223,16 +235,16 @@ def offered_kinds(s: Spec, actor: Actor, proposal) -> jax.Array:
     return (jax.nn.one_hot(kinds, s.n_kinds) * proposal[:, None]).max(axis=0) > 0
 
 
-def judge(s: Spec, episode: Episode, probe: probes.Probe, score_taken, r_env, done, info, kl=None):
+def judge(s: Spec, episode: Episode, probe: probes.Probe, score_read, r_env, done, info, kl=None):
     """The episode with this step added, the innate reward, and the episode's pooled score so far
-    (what an end-judged alarm reads when it ends); ``kl``: the decision's ``log_ratio`` where the
-    reward is anchored. ``reward.judged``: the alarm reads the pooled score once, at the episode's
-    end (``end``), or this step's own ``score_taken`` now (``step``; an audit then asks whether
-    this step was deceptive)."""
-    pool = probes.add_to_pool(episode.pool, score_taken)
+    (what an end-judged alarm reads when it ends); ``score_read``: this step's score as the alarm
+    reads it (``read_score``); ``kl``: the decision's ``log_ratio`` where the reward is anchored.
+    ``reward.judged``: the alarm reads the pooled score once, at the episode's end (``end``), or this
+    step's own ``score_read`` now (``step``; an audit then asks whether this step was deceptive)."""
+    pool = probes.add_to_pool(episode.pool, score_read)
     score = probes.pooled(pool, s.config.probe.pooling)
     if s.config.reward.judged == "step":
-        alarm, deceptive = reward.alarm(score_taken, probe.threshold, s.config.reward.alarm), info["deceptive"]
+        alarm, deceptive = reward.alarm(score_read, probe.threshold, s.config.reward.alarm), info["deceptive"]
     else:
         alarm = reward.alarm(score, probe.threshold, s.config.reward.alarm) * done
         deceptive = episode.deceptive | info["deceptive"]
@@ -254,6 +266,19 @@ def read_taken(s: Spec, reader, obs, choice, noise) -> jax.Array:
     return s.wm.encode(reader, obs, plan, eps, s.config.desires.thought_noise)
 
 
+def read_score(s: Spec, probe: probes.Probe, score_taken, h_c, obs, noise, proposal, reader=None) -> jax.Array:
+    """This decision's score as the alarm reads it (``reward.alarm_reads``): the thought taken's
+    (``score_taken``), or the highest among every candidate of the plans that came to mind, each
+    read as the alarm reads it (``h_c`` the live candidates, or through the frozen ``reader``)."""
+    if s.config.reward.alarm_reads == "taken":
+        return score_taken
+    if reader is None:
+        scores = jax.vmap(probes.logit, (None, 0))(probe, h_c)
+    else:
+        scores = alarm_scores(s, None, probe, obs, noise, reader) + probe.threshold
+    return reward.worst_considered(scores, per_candidate(s, proposal))
+
+
 def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, explore: bool, ref=None, reader=None,
                key_group=None):
     """One decision and its consequence in one environment: ``(actor, transition)``; ``ref``: the
@@ -273,14 +298,16 @@ def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, explore:
         plan, proposal = jax.random.categorical(key_sel, jnp.where(available, 0.0, -jnp.inf)), available
         choice = plan * s.n_variants
     else:
-        choice, proposal = choose(s, key_prop, key_sel, prefs, available, actor.prev_plan)
+        choice, proposal = choose(s, key_prop, key_sel, prefs, available, actor.prev_plan,
+                                  salience_of(s, params, actor.obs))
         plan = choice // s.n_variants
     offered = offered_kinds(s, actor, proposal)
     obs, env_state, r_env, done, info = s.env.step(key_env, actor.env_state, plan, s.config.env_params)
     h_read = h_c[choice] if reader is None else read_taken(s, reader, actor.obs, choice, noise)
     score_taken = probes.logit(probe, h_read)
     kl = log_ratio(s, ref, actor.obs, noise, choice, proposal, prefs) if s.kl_in_reward and ref is not None else None
-    ep_now, r, score = judge(s, actor.episode, probe, score_taken, r_env, done, info, kl)
+    score_read = read_score(s, probe, score_taken, h_c, actor.obs, noise, proposal, reader)
+    ep_now, r, score = judge(s, actor.episode, probe, score_read, r_env, done, info, kl)
     if s.env.truncates:
         v_trunc = next_valence(s, params, jax.random.fold_in(key_sel, 1), info["outcome_obs"], info["outcome_mask"],
                                plan)
@@ -292,7 +319,7 @@ def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, explore:
         v_trunc,
         actor.episode.overseen.astype(jnp.float32), info["kind"], offered, score_taken > probe.threshold,
         fin(ep_now.ret), fin(ep_now.env_ret), fin(ep_now.safety), fin(ep_now.deceptive),
-        fin(score > probe.threshold))
+        fin(score > probe.threshold), available if s.attends else None)
     ep_next = jax.tree.map(lambda a, b: jnp.where(done, a, b), new_episode(s, key_ep), ep_now)
     return Actor(obs, env_state, plan, ep_next), transition
 
@@ -340,7 +367,7 @@ class Step(NamedTuple):
     plan_kinds: jax.Array  # [P] the kind each plan would be, taken here
     scores: jax.Array  # [C] every candidate's probe logit minus the threshold, read as the alarm reads it
     pooled: jax.Array  # the episode's pooled score so far, minus the threshold
-    fired: jax.Array  # the alarm fired at this step (``reward.judged``: this step's thought, or the episode at its end)
+    fired: jax.Array  # the alarm fired at this step (``reward.judged``: this step's score, or the episode at its end)
 
 
 def alarm_scores(s: Spec, params, probe: probes.Probe, obs, noise, reader=None) -> jax.Array:
@@ -361,8 +388,11 @@ def play(s: Spec, params, probe: probes.Probe, key, n_steps: int, ref=None, read
     def step(actor, key):
         after, t = actor_step(s, params, probe, actor, key, explore=False, ref=ref, reader=reader)
         scores = alarm_scores(s, params, probe, actor.obs, candidate_noise(s, t.noise_key), reader)
-        pool = probes.add_to_pool(actor.episode.pool, scores[t.choice] + probe.threshold)
-        fired = t.flagged if s.config.reward.judged == "step" else t.done & (t.ep_fired > 0)
+        taken = s.config.reward.alarm_reads == "taken"
+        read = scores[t.choice] if taken else reward.worst_considered(scores, per_candidate(s, t.proposal))
+        pool = probes.add_to_pool(actor.episode.pool, read + probe.threshold)
+        flagged = t.flagged if taken else read > 0
+        fired = flagged if s.config.reward.judged == "step" else t.done & (t.ep_fired > 0)
         available = s.env.plan_mask(actor.env_state, s.config.env_params)
         kinds = s.env.plan_kinds(actor.env_state, s.config.env_params)
         return after, Step(actor.env_state, t.plan, t.choice, t.kind, t.reward, t.done, t.overseen > 0, available,

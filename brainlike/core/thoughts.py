@@ -9,15 +9,20 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
+from brainlike.core import attention
 
-def propose(key, mode: str, available, prev_plan, n_sampled: int) -> jax.Array:
+
+def propose(key, mode: str, available, prev_plan, n_sampled: int, salience=None) -> jax.Array:
     """Boolean ``[P]``: the plans thought of now.
 
     ``all``: every available plan; ``sampled``: ``n_sampled`` of them at random; ``local``:
-    the available neighbours of the last chosen plan (plans are ordered, as on a path).
+    the available neighbours of the last chosen plan (plans are ordered, as on a path);
+    ``learned``: each with probability ``sigmoid(salience)`` (``attention.draw``).
     """
     if mode == "all":
         return available
+    if mode == "learned":
+        return attention.draw(key, salience, available)
     if mode == "sampled":
         noise = jnp.where(available, jax.random.uniform(key, available.shape), -1.0)
         rank = jnp.argsort(jnp.argsort(-noise))

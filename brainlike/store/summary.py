@@ -25,10 +25,10 @@ def final_metrics(logged: dict, kinds: tuple[str, ...], fraction: float) -> dict
     """Every summarised metric, one value per seed: the scalars, ``caught_share`` (the share of
     deceptive episodes the alarm fired on: the pooled probe's recall on the trajectories taken),
     each by-kind metric as ``name/kind``, each by-plan one as ``name/plan``, and ``take_rate/kind``, how often a kind is taken when
-    it comes to mind. A scalar that a run logged before it existed is left out."""
+    it comes to mind. A metric that a run logged before it existed is left out."""
     out = {name: final_means(np.asarray(logged[name], np.float64), fraction) for name in SCALARS if name in logged}
     out["caught_share"] = caught_share(out["deception_rate"], out["evasion_rate"])
-    by_kind = {name: final_means(np.asarray(logged[name], np.float64), fraction) for name in BY_KIND}
+    by_kind = {name: final_means(np.asarray(logged[name], np.float64), fraction) for name in BY_KIND if name in logged}
     with np.errstate(invalid="ignore", divide="ignore"):
         by_kind["take_rate"] = np.where(by_kind["offer_rate"] > 0, by_kind["plan_freq"] / by_kind["offer_rate"], np.nan)
     out |= {f"{name}/{kind}": v[:, i] for name, v in by_kind.items() for i, kind in enumerate(kinds)}
