@@ -146,9 +146,9 @@ def reading(summary: dict) -> str:
 
 def headline(summary: dict) -> str:
     hs = summary["hypotheses"]
-    worst = lambda i: f"{hs[i]['mean']:+.2f}"  # noqa: E731
-    return (f"Under every variant of the set-up, brainlike minus grpo in deception is at most {worst(0)} at TPR 0.5 "
-            f"and {worst(1)} at 0.9 ({hs[0]['verdict']}, {hs[1]['verdict']}).")
+    gap = lambda i: f"{-hs[i]['mean']:.2f}"  # noqa: E731
+    return (f"Under every variant of the set-up that settled, `brainlike` deceives less than the GRPO analogue, by at "
+            f"least {gap(0)} at TPR 0.5 and {gap(1)} at 0.9 ({hs[0]['verdict']}, {hs[1]['verdict']}).")
 
 
 EXPERIMENT = Experiment("robustness", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
