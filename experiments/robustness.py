@@ -27,7 +27,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import MOVED, Experiment, Hypothesis, fill, unsettled, value, verdict_list
+from brainlike.report.experiment import MOVED, Experiment, Hypothesis, fill, unsettled, value, verdict_list, with_ci
 from brainlike.report.plots import ROUTING_COLORS, errorbar, rate_axis, save
 from brainlike.store.stats import empty, extreme_mean_ci
 from experiments._solid import AUDITED, GRPO, GRPO_SFT_STEPS, PHRASED_START, SFT_STEPS, SOLID, SPREAD
@@ -138,7 +138,13 @@ def reading(summary: dict) -> str:
     rows = "\n".join(f"| {v} | {row(v)} | {start(v)} |" for v in variants)
     first = lambda x, t: ", ".join(f"{b[name(x, v, t)]['curves']['deception_rate']['mean'][0]:.2f}"  # noqa: E731
                                    for v in variants)
+    hs = summary["hypotheses"]
+    worst = max(((v, t) for v in variants for t in TPRS),
+                key=lambda vt: b[name("brainlike", *vt)]["metrics"]["deception_rate"]["mean"])
     return fill(TEMPLATE, n=summary["n_seeds"], rows=rows, grpo_first=first("grpo", 0.5),
+                less_low=hs[0]["verdict"], less_high=hs[1]["verdict"], honest=hs[2]["verdict"],
+                low_side=hs[3]["verdict"], cliff=hs[4]["verdict"], worst=f"{worst[0]} at TPR {worst[1]:g}",
+                worst_value=with_ci(b[name("brainlike", *worst)], "deception_rate"),
                 brainlike_first=first("brainlike", 0.5), moved=f"{MOVED:g}",
                 moving=unsettled(b, [name(x, v, t) for x in LEARNERS for v in variants for t in TPRS]),
                 verdicts=verdict_list(summary))
