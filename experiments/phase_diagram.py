@@ -350,7 +350,9 @@ def reading(summary: dict) -> str:
                 grpo_final=along("grpo", final), brainlike_final=along("brainlike", final), moved=f"{MOVED:g}",
                 moving=unsettled(b, list(b)), honest_alpha=f"{ATLAS_HONEST[0]:g}", honest_beta=f"{ATLAS_HONEST[1]:g}",
                 weak_beta=f"{ATLAS_DECEPTIVE_BETA:g}", corner=hs[0], weak=hs[1], gain=hs[2], moderate=hs[3],
-                policy=hs[4], start=f"{b[name('grpo', strong, betas[0])]['metrics']['start_deception']['mean']:.0%}",
+                policy=hs[4], moderate_counts=", ".join(
+                    f"{b[name('grpo', a, MODERATE)]['outcomes']['honest']} against {b[name('grpo', a, 0.0)]['outcomes']['honest']}"
+                    f" at alpha {a:g}" for a in alphas), start=f"{b[name('grpo', strong, betas[0])]['metrics']['start_deception']['mean']:.0%}",
                 failed="; ".join(h["question"] for h in summary["hypotheses"] if h["verdict"] != "supported") or "none",
                 verdicts=verdict_list(summary))
 
