@@ -266,10 +266,12 @@ def reading(summary: dict) -> str:
 def headline(summary: dict) -> str:
     b = summary["conditions"]
     llm = lambda s, a: b[sigma_name(LLM, s, a)]  # noqa: E731
-    return (f"Sampled activations move the probe's reading (GRPO's frozen AUROC {value(llm(0.5, 0.0), 'probe_auroc_frozen')} "
-            f"at σ 0.5 with no alarm, {value(llm(0.5, ALPHA), 'probe_auroc_frozen')} under it), while the LLM analogue "
-            f"(σ 0) keeps it at {value(llm(0.0, ALPHA), 'probe_auroc_frozen')} and deceives "
-            f"{value(llm(0.0, ALPHA), 'deception_rate')} under the alarm.")
+    return (f"The GRPO analogue keeps the probe's ranking with sampled thoughts too (frozen AUROC "
+            f"{value(llm(0.5, ALPHA), 'probe_auroc_frozen')} at σ 0.5 under the alarm), yet deceives "
+            f"{value(llm(0.5, ALPHA), 'deception_rate')} there with the live reader against "
+            f"{value(b[reference_name(0.5)], 'deception_rate')} with a frozen one; at σ 0 it deceives "
+            f"{value(llm(0.0, ALPHA), 'deception_rate')}, and with phrasings {value(b[phrased_name(LLM)], 'deception_rate')}, "
+            f"by choice.")
 
 
 EXPERIMENT = Experiment("comparator_controls", __doc__.strip().splitlines()[0], conditions, HYPOTHESES, plot, reading,
