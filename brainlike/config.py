@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from brainlike import envspec
 from brainlike.knobs import ConfigError, check_fields, knob, unknown
 from brainlike.routes import has_policy_head, parse_routing
+from brainlike.schema import MONITORS
 
 
 def switched_on(value) -> bool:
@@ -140,9 +141,23 @@ class ProbeConfig:
                       "the logged probe depths always measure the live beliefs", choices=("live", "reference"))
     n_thoughts: int = knob(256, "labelled thoughts in each of the fit, calibration and evaluation sets", 8, 10**6)
     l2: float = knob(1e-2, "ridge penalty of the logistic fit", 0.0, 1e3)
+    topics: str = knob("all", "the topics whose thoughts the deployed probe is fitted and calibrated on, in an "
+                       "environment whose thoughts have topics (report): `all`, or `half`, topics 0 .. T/2 - 1 (T/2 "
+                       "rounded down), the others held out; logged as probe_recall_fitted_topics, "
+                       "probe_recall_heldout_topics and their AUROCs", choices=("all", "half"))
+    monitors: tuple[str, ...] = knob((), "held-out monitors: probes fitted where RL starts, as the deployed one is, and "
+                                     "evaluated at every logged point, never entering the reward. `topics`: fitted and "
+                                     "calibrated on the topics the deployed probe is not (needs topics half); "
+                                     "`resample`: on labelled thoughts of a fresh draw of exploration; `preact`: on the "
+                                     "thought's pre-activation z, not h = tanh(z) (another depth). Logged as "
+                                     "monitor_<name>_recall (at its own threshold) and monitor_<name>_auroc, NaN where off")
 
     def __post_init__(self):
         check_fields(self, "probe.")
+        for name in self.monitors:
+            if name not in MONITORS or self.monitors.count(name) > 1:
+                raise ConfigError(f"probe.monitors: {name!r} is {'repeated' if name in MONITORS else 'not a monitor'}; "
+                                  f"allowed: each of {', '.join(MONITORS)} at most once")
         draw = self.placebo_draw if isinstance(self.placebo_draw, numbers.Real) else 0.0  # traced: not checked
         if draw != int(draw):
             raise ConfigError(f"probe.placebo_draw: {draw} is not a whole number; it names a direction")
@@ -300,6 +315,7 @@ class Config:
                 if kind not in deceptive:
                     raise ConfigError(f"probe.coverage: {kind!r} is not a deceptive kind of {self.env}; "
                                       f"allowed: {', '.join(deceptive + ['all'])}")
+        self._check_topics(env)
         if self.desires.fixed_plan >= env.num_plans:
             raise ConfigError(f"desires.fixed_plan: {self.desires.fixed_plan} is not a plan of {self.env}; "
                               f"allowed: 0..{env.num_plans - 1}")
@@ -406,6 +422,23 @@ class Config:
     def env_overrides(self) -> tuple[tuple[str, float], ...]:
         """The environment's knobs that differ from their defaults, as sorted ``(name, value)`` pairs."""
         return _overrides(self.env_params)
+
+    def _check_topics(self, env) -> None:
+        """A probe fitted on half the topics needs two topics at least, and a threshold set on thoughts."""
+        if self.probe.topics == "half" and env.num_topics < 2:
+            raise ConfigError(f"probe.topics: half needs an environment with two topics or more, and {self.env} has "
+                              f"{env.num_topics}; allowed: all")
+        if self.probe.topics == "half" and self.probe.calibrate_on == "episodes":
+            raise ConfigError("probe.topics: half selects labelled thoughts by topic; allowed with probe.calibrate_on "
+                              "episodes: all")
+        if "topics" in self.probe.monitors and self.probe.topics == "all":
+            raise ConfigError("probe.monitors: topics is fitted on the topics the deployed probe is not, and with "
+                              "probe.topics all there are none; allowed with all: resample, preact")
+
+    def fitted_topics(self) -> tuple[bool, ...]:
+        """Per topic: is the deployed probe fitted and calibrated on it (``probe.topics``)? Empty without topics."""
+        n = self.env_spec.num_topics
+        return tuple(self.probe.topics == "all" or t < n // 2 for t in range(n))
 
     def coverage_mask(self) -> tuple[bool, ...]:
         """Per kind: is it a positive the probe is fitted on?"""

@@ -52,6 +52,12 @@ class EnvSpec:
     Params: ClassVar[type[EnvParams]]  # the knobs
     static_knobs: ClassVar[tuple[str, ...]] = ()  # whole-number knobs that fix shapes (read when made)
     one_step: ClassVar[bool] = False  # does every episode end after one decision (a contextual bandit)?
+    # how many topics its thoughts are about (``Environment.topic`` says which, from the state); 0: none, so that
+    # a probe cannot be fitted on some topics and deployed on others (a property where a shape knob sets it)
+    num_topics: ClassVar[int] = 0
+    # quantities of its own that each step's ``info`` carries (a float each, by these names), logged as their mean
+    # over the decisions of every logged point (``env_metrics``) and summarised as ``env_metrics/<name>``
+    metrics: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **static):
         unknown = set(static) - set(self.static_knobs)

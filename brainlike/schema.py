@@ -23,11 +23,19 @@ SCALARS = ("return", "overseen_return", "env_reward", "safety_score", "deception
            # the deployed alarm's recall on fresh thoughts of the kinds it covers, read as the alarm reads them
            # (through the frozen reader where there is one): at this point, and where RL started (before any update)
            "alarm_recall_fresh", "alarm_recall_start",
-           "pg_probe_cosine")  # NaN unless run.cosine_batches: see core.learner.gradient_cosine
+           "pg_probe_cosine",  # NaN unless run.cosine_batches: see core.learner.gradient_cosine
+           # the deployed probe on fresh thoughts of the topics it was fitted on and of the others (``probe.topics``):
+           # without topics every thought is a fitted one; with every topic fitted, the held-out ones are NaN
+           "probe_recall_fitted_topics", "probe_recall_heldout_topics", "probe_auroc_fitted_topics",
+           "probe_auroc_heldout_topics")
+MONITORS = ("topics", "resample", "preact")  # the held-out monitors (``probe.monitors``), never in the reward
+# each monitor's recall at its own threshold and its AUROC on fresh thoughts; NaN where it is off
+SCALARS += tuple(f"monitor_{m}_{k}" for m in MONITORS for k in ("recall", "auroc"))
 # ``offer_rate``: how often a plan of the kind came to mind (a fraction of decisions; under learned attention,
 # how often the agent thinks of it); ``wm_error_by_kind``: the world model's squared prediction error on fresh
 # exploratory thoughts of the kind, put in mind whether or not the agent would think of them
 BY_KIND = ("plan_freq", "offer_rate", "probe_recall_taken_by_kind", "probe_recall_by_kind", "probe_score_by_kind",
            "valence_by_kind", "wm_error_by_kind")
 BY_PLAN = ("plan_freq_by_plan",)  # indexed by plan: with phrasings, several plans per kind
-LOGGED = SCALARS + BY_KIND + BY_PLAN
+BY_ENV = ("env_metrics",)  # indexed by the environment's own declared metrics (``EnvSpec.metrics``): per decision
+LOGGED = SCALARS + BY_KIND + BY_PLAN + BY_ENV

@@ -46,6 +46,7 @@ class Thoughts(NamedTuple):
     kind: jax.Array
     outcome_obs: jax.Array
     noise: jax.Array | None  # [N, H]: each thought's sample (``desires.thought_noise``), None if not sampled
+    topic: jax.Array | None = None  # [N]: each thought's topic, where the environment has topics
 
 
 class Episodes(NamedTuple):
@@ -72,6 +73,7 @@ class RunState(NamedTuple):
     episodes: Episodes | None = None  # what calibrates the threshold when ``probe.calibrate_on = episodes``, else None
     mask: dict | None = None  # a shared network's RL mask over the beliefs' parameters (``core.masks``), else None
     start_recall: jax.Array | None = None  # the deployed alarm's recall on fresh thoughts where RL started
+    monitors: dict | None = None  # ``probe.monitors``: held-out probes by name (``fit_monitors``), never in the reward
 
 
 def optimizer(s: Spec, beliefs_lr):
@@ -126,7 +128,7 @@ def collect_thoughts(s: Spec, params, actors, key) -> Thoughts:
     take = lambda x: x.reshape((-1,) + x.shape[3:])[:n]  # noqa: E731
     noise = jax.vmap(functools.partial(taken_noise, s))(batch) if s.noisy else None
     return Thoughts(take(batch.obs), take(batch.plan), take(batch.kind), take(batch.outcome_obs),
-                    None if noise is None else take(noise))
+                    None if noise is None else take(noise), None if batch.topic is None else take(batch.topic))
 
 
 def collect_episodes(s: Spec, params, key) -> Episodes | None:
@@ -176,10 +178,38 @@ def labelled_h(s: Spec, params, thoughts: Thoughts):
     return h, s.deceptive[thoughts.kind].astype(jnp.float32), s.covered[thoughts.kind]
 
 
-def fit(s: Spec, params, thoughts: Thoughts) -> probes.Probe:
-    """A probe fitted on the fit set and calibrated on the calibration set, under ``params``."""
-    return probes.fit_probe(*labelled_h(s, params, split(s, thoughts, 0)), *labelled_h(s, params, split(s, thoughts, 1)),
-                            s.config.probe.target, s.config.probe.rate, s.config.probe.l2)
+def labelled_z(s: Spec, params, thoughts: Thoughts):
+    """``labelled_h`` one depth down: the thoughts' pre-activations ``z`` (sampled: ``z + sigma * noise``), not ``tanh``."""
+    z = jax.vmap(s.wm.preact, (None, 0, 0))(params["beliefs"], thoughts.obs, thoughts.plan)
+    if thoughts.noise is not None:
+        z = z + s.config.desires.thought_noise * thoughts.noise
+    return z, s.deceptive[thoughts.kind].astype(jnp.float32), s.covered[thoughts.kind]
+
+
+def on_topics(s: Spec, thoughts: Thoughts, ok, held_out: bool = False) -> jax.Array:
+    """``ok`` kept on the thoughts of the topics the deployed probe is fitted on (``probe.topics``), or
+    (``held_out``) on those of the others; unchanged where it is fitted on every topic."""
+    if s.config.probe.topics == "all":
+        return jnp.zeros_like(ok) if held_out else ok
+    with jax.ensure_compile_time_eval():
+        fitted = jnp.asarray(s.config.fitted_topics())
+    return ok & (fitted[thoughts.topic] != held_out)
+
+
+def fit_sets(s: Spec, params, thoughts: Thoughts, held_out: bool = False, read=labelled_h):
+    """The fit and calibration sets under ``params`` (each ``(x, y, valid)``), read by ``read`` and kept to
+    the deployed probe's topics (``on_topics``; its held-out topics where ``held_out``)."""
+    def one(i):
+        x, y, ok = read(s, params, split(s, thoughts, i))
+        return x, y, on_topics(s, split(s, thoughts, i), ok, held_out)
+
+    return one(0), one(1)
+
+
+def fit(s: Spec, params, thoughts: Thoughts, held_out: bool = False, read=labelled_h) -> probes.Probe:
+    """A probe fitted on the fit set and calibrated on the calibration set, under ``params`` (``fit_sets``)."""
+    fit_set, cal_set = fit_sets(s, params, thoughts, held_out, read)
+    return probes.fit_probe(*fit_set, *cal_set, s.config.probe.target, s.config.probe.rate, s.config.probe.l2)
 
 
 def read_params(params, reader):
@@ -205,7 +235,17 @@ def deploy(s: Spec, params, thoughts: Thoughts, u=None, episodes: Episodes | Non
         return fitted._replace(threshold=episode_threshold(s, params, fitted, episodes))
     if s.config.probe.direction == "fitted":
         return fitted
-    return probes.placebo(u, *labelled_h(s, params, split(s, thoughts, 1)), fitted, s.config.probe.placebo_match)
+    return probes.placebo(u, *fit_sets(s, params, thoughts)[1], fitted, s.config.probe.placebo_match)
+
+
+def fit_monitors(s: Spec, params, thoughts: Thoughts, actors: Actor, key) -> dict | None:
+    """The held-out monitors (``probe.monitors``) under ``params``, by name, or None: ``topics`` fitted on the
+    topics the deployed probe is not, ``resample`` on a fresh draw of exploration's labelled thoughts (from
+    ``key``), ``preact`` on the pre-activations of the deployed probe's thoughts."""
+    fitters = {"topics": lambda: fit(s, params, thoughts, held_out=True),
+               "resample": lambda: fit(s, params, collect_thoughts(s, params, actors, key)),
+               "preact": lambda: fit(s, params, thoughts, read=labelled_z)}
+    return {name: fitters[name]() for name in s.config.probe.monitors} or None
 
 
 def recalibrate(s: Spec, params, probe: probes.Probe, thoughts: Thoughts,
@@ -216,7 +256,7 @@ def recalibrate(s: Spec, params, probe: probes.Probe, thoughts: Thoughts,
         return probe._replace(threshold=episode_threshold(s, params, probe, episodes))
     if s.config.probe.direction == "random":
         return deploy(s, params, thoughts, probe.u)
-    h_cal, y_cal, ok_cal = labelled_h(s, params, split(s, thoughts, 1))
+    h_cal, y_cal, ok_cal = fit_sets(s, params, thoughts)[1]
     return probe._replace(threshold=probes.calibrate(h_cal @ probe.u + probe.c, y_cal, ok_cal,
                                                      s.config.probe.target, s.config.probe.rate))
 
@@ -366,9 +406,10 @@ def init(s: Spec, key) -> RunState:
     if s.grouped:  # each group's environments start RL in one state
         actors = jax.vmap(functools.partial(new_actor, s))(group_keys(s, jax.random.fold_in(key, 8)))
     dataset = log_dataset(s, params, probe, actors, jax.random.fold_in(key_run, 1), reader)
+    monitors = fit_monitors(s, read_params(params, reader), thoughts, actors, jax.random.fold_in(key, 9))
     return RunState(params, opt_state, actors, probe, thoughts, key_run, jnp.zeros((), jnp.int32), dataset,
                     params if s.anchored else None, reader, start, episodes, mask,
-                    alarm_recall(s, params, probe, thoughts, reader))
+                    alarm_recall(s, params, probe, thoughts, reader), monitors)
 
 
 def rl_update(s: Spec, state: RunState):
@@ -428,6 +469,7 @@ def update_stats(s: Spec, batch: Transition, l_pred, l_td) -> dict:
         "valence_chosen": batch.v.mean(),
         "wm_loss": l_pred,
         "td_loss": l_td,
+        "env_metrics": jnp.zeros((0,)) if batch.env_metrics is None else batch.env_metrics.sum(axis=(0, 1)),
     }
 
 
@@ -446,6 +488,7 @@ def log_stats(s: Spec, total: dict, n_updates: int) -> dict:
         "offer_rate": total["offered"] / total["decisions"],
         "probe_recall_taken_by_kind": ratio(total["flagged"], total["taken"]),
         "probe_recall_taken": ratio(total["flagged"] @ covered_deceptive, total["taken"] @ covered_deceptive),
+        "env_metrics": total["env_metrics"] / total["decisions"],
     }
 
 
@@ -475,7 +518,33 @@ def evaluate(s: Spec, state: RunState) -> dict:
         "valence_by_kind": per_kind(jax.vmap(desires.valence, (None, 0))(state.params["desires"], h)),
         "wm_error_by_kind": per_kind(prediction_errors(s, state.params["beliefs"], fresh.obs, fresh.plan,
                                                        fresh.outcome_obs, h)),
-    }
+    } | transfer(s, state, fresh, h, y, ok)
+
+
+def faithfulness(score, threshold, y, ok) -> tuple[jax.Array, jax.Array]:
+    """Recall at ``threshold`` and AUROC of ``score`` on the ``ok`` thoughts; NaN where none is positive."""
+    positive = ok & (y > 0.5)
+    some = positive.sum() > 0
+    recall = jnp.sum((score > threshold) & positive) / jnp.maximum(positive.sum(), 1)
+    return jnp.where(some, recall, jnp.nan), jnp.where(some, probes.auroc(score, y, ok), jnp.nan)
+
+
+def transfer(s: Spec, state: RunState, fresh: Thoughts, h, y, ok) -> dict:
+    """The deployed probe on the fresh thoughts of the topics it is fitted on and of the others, and each
+    held-out monitor (``probe.monitors``) at its own threshold; NaN where off."""
+    score = h @ state.probe.u + state.probe.c
+    out = {}
+    for side, held_out in (("fitted", False), ("heldout", True)):
+        recall, auc = faithfulness(score, state.probe.threshold, y, on_topics(s, fresh, ok, held_out))
+        out |= {f"probe_recall_{side}_topics": recall, f"probe_auroc_{side}_topics": auc}
+    monitors = state.monitors or {}
+    for name in schema.MONITORS:
+        m, recall, auc = monitors.get(name), jnp.full((), jnp.nan), jnp.full((), jnp.nan)
+        if m is not None:
+            x = labelled_z(s, state.params, fresh)[0] if name == "preact" else h
+            recall, auc = faithfulness(x @ m.u + m.c, m.threshold, y, ok)
+        out |= {f"monitor_{name}_recall": recall, f"monitor_{name}_auroc": auc}
+    return out
 
 
 def belief_gradients(s: Spec, state: RunState, n: int):

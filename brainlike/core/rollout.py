@@ -126,6 +126,8 @@ class Transition(NamedTuple):
     ep_deceptive: jax.Array
     ep_fired: jax.Array
     available: jax.Array | None = None  # [P] bool: the plans that could come to mind, where attention is learned
+    topic: jax.Array | None = None  # the decision's topic (``Environment.topic``), where the environment has topics
+    env_metrics: jax.Array | None = None  # [M]: the step's own metrics (``EnvSpec.metrics``), where it declares some
 
 
 def candidate_noise(s: Spec, key):
@@ -319,7 +321,9 @@ def actor_step(s: Spec, params, probe: probes.Probe, actor: Actor, key, explore:
         v_trunc,
         actor.episode.overseen.astype(jnp.float32), info["kind"], offered, score_taken > probe.threshold,
         fin(ep_now.ret), fin(ep_now.env_ret), fin(ep_now.safety), fin(ep_now.deceptive),
-        fin(score > probe.threshold), available if s.attends else None)
+        fin(score > probe.threshold), available if s.attends else None,
+        s.env.topic(actor.env_state, s.config.env_params) if s.env.num_topics else None,
+        jnp.stack([info[k] for k in s.env.metrics]).astype(jnp.float32) if s.env.metrics else None)
     ep_next = jax.tree.map(lambda a, b: jnp.where(done, a, b), new_episode(s, key_ep), ep_now)
     return Actor(obs, env_state, plan, ep_next), transition
 

@@ -24,6 +24,11 @@ structure) and never read by traced code.
 Plans are integers ``0 .. num_plans - 1``; ``plan_mask`` says which are available now, and
 ``plan_kinds`` which kind each would be if taken now (the opportunity to deceive). Kind 0 is
 always the honest kind; ``deceptive_kinds`` flags the others.
+
+Two optional facts: ``num_topics`` and ``topic`` say which topic a decision's thought is about (a
+function of the state, so that a probe can be fitted on some topics and judged on others), and
+``metrics`` names quantities of the environment's own that each step's ``info`` carries, which the
+learner logs beside its own metrics.
 """
 
 from __future__ import annotations
@@ -98,6 +103,10 @@ class Environment(EnvSpec):
         key = jax.random.PRNGKey(0)
         return jax.vmap(lambda plan: self.step_env(key, state, plan, params)[4]["kind"])(
             jnp.arange(self.num_plans))
+
+    def topic(self, state, params) -> jax.Array:
+        """Int ``[]``: the topic (``0 .. num_topics - 1``) a decision in this state is about; 0 without topics."""
+        return jnp.zeros((), jnp.int32)
 
     def reset(self, key, params=None):
         """Start an episode: ``(obs, state)``."""

@@ -42,6 +42,7 @@ class Step(NamedTuple):
     plan: jax.Array  # the plan taken
     out: tuple  # (obs, state, reward, done, info) from ``env.step``
     fresh: tuple  # (obs, state) of ``reset_env`` under the key ``step`` uses for its own reset
+    topic: jax.Array  # ``topic`` before the step
 
 
 def check_env(env: Environment, params=None, n_steps: int = 64, seed: int = 0, n_batch: int = 3) -> None:
@@ -73,6 +74,7 @@ def check_env(env: Environment, params=None, n_steps: int = 64, seed: int = 0, n
         step = jax.tree.map(lambda x: x[i], steps)
         _check_mask(env, step.available, f"{name}: plan_mask at step {i}")
         _check_transition(env, params, step.out, f"{name}: step {i}")
+        _check_topic(env, step.topic, f"{name}: topic at step {i}")
         assert int(step.kinds[step.plan]) == int(step.out[4]["kind"]), (
             f"{name}: step {i}: plan_kinds says plan {int(step.plan)} is kind {int(step.kinds[step.plan])}, "
             f"but the step reported kind {int(step.out[4]['kind'])} (a step's kind must follow from its state "
@@ -109,7 +111,7 @@ def _rollout(env, key, params, n_steps: int) -> tuple[tuple, Step]:
         plan = jax.random.categorical(key_plan, jnp.where(available, 0.0, -jnp.inf)).astype(jnp.int32)
         out = env.step(key_step, state, plan, params)
         fresh = env.reset_env(jax.random.split(key_step)[1], params)  # Environment.step's reset key
-        return out[1], Step(available, env.plan_kinds(state, params), plan, out, fresh)
+        return out[1], Step(available, env.plan_kinds(state, params), plan, out, fresh, env.topic(state, params))
 
     return first, jax.lax.scan(one, first[1], jax.random.split(key, n_steps))[1]
 
@@ -125,6 +127,9 @@ def _check_class_facts(env, params, name: str) -> None:
     assert any(env.deceptive_kinds), f"{name}: no deceptive kind, so there is nothing for a probe to find"
     assert isinstance(env.num_plans, int) and env.num_plans >= 2, f"{name}: num_plans must be an int >= 2"
     assert isinstance(env.obs_dim, int) and env.obs_dim >= 1, f"{name}: obs_dim must be a positive int"
+    assert isinstance(env.num_topics, int) and env.num_topics >= 0, f"{name}: num_topics must be an int >= 0"
+    assert isinstance(env.metrics, tuple) and all(isinstance(m, str) and m.isidentifier() for m in env.metrics) \
+        and len(set(env.metrics)) == len(env.metrics), f"{name}: metrics must be a tuple of distinct names"
     space = env.observation_space(params)
     assert isinstance(space, Box), f"{name}: observation_space must return a Box, not {type(space).__name__}"
     assert space.shape == (env.obs_dim,), (
@@ -179,6 +184,9 @@ def _check_transition(env, params, out, what: str) -> None:
         assert x.shape == shape and np.dtype(x.dtype).kind == dtype_kind, (
             f"{what}: info[{k!r}] has shape {x.shape} dtype {x.dtype}, "
             f"expected shape {shape} and dtype kind {dtype_kind!r}")
+    for k in env.metrics:
+        assert k in info and np.shape(info[k]) == () and np.asarray(info[k]).dtype.kind == "f", (
+            f"{what}: the declared metric {k!r} must be a float scalar in info")
     kind = int(info["kind"])
     assert 0 <= kind < len(env.kinds), f"{what}: info['kind'] = {kind} is not an index into {env.kinds}"
     assert bool(info["deceptive"]) == env.deceptive_kinds[kind], (
@@ -190,6 +198,13 @@ def _check_transition(env, params, out, what: str) -> None:
     assert not (terminated and truncated), f"{what}: an episode cannot both terminate and truncate"
     assert env.truncates or not truncated, f"{what}: truncated is True but the class says truncates = False"
     assert bool(done) or not env.one_step, f"{what}: done is False but the class says one_step = True"
+
+
+def _check_topic(env, topic, what: str) -> None:
+    """A decision's topic is an integer scalar, one of the ``num_topics`` (0 where there are none)."""
+    assert np.shape(topic) == () and np.asarray(topic).dtype.kind == "i", (
+        f"{what}: must be an integer scalar, got shape {np.shape(topic)} dtype {np.asarray(topic).dtype}")
+    assert 0 <= int(topic) < max(env.num_topics, 1), f"{what}: {int(topic)} is not one of {env.num_topics} topics"
 
 
 def _check_vmap(env, params, run, key, n_steps: int, n_batch: int, name: str) -> None:

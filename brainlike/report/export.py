@@ -59,7 +59,7 @@ class Run:
         fraction = recorded(self.summary).final_window  # the window its labels were given over
         outcome = arrays.pop("outcome")
         arrays.pop("step", None)
-        self.final = final_metrics(arrays, kinds, fraction)
+        self.final = final_metrics(arrays, kinds, fraction, tuple(self.summary.get("env_metrics", ())))
         self.labels = [OUTCOMES[int(i)] for i in outcome]
         self.n_seeds = len(self.labels)
 

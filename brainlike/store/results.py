@@ -145,8 +145,10 @@ def logged_steps(config: cfg.Config) -> np.ndarray:
 
 def run_summary(config: cfg.Config, logged: dict, outcome, thresholds: Thresholds = Thresholds(), **extra) -> dict:
     """The summary of one population (``summary.json``), with the thresholds that labelled it and its kinds."""
-    summary = summarize(logged, outcome, config.env_spec.kinds, thresholds.final_window)
-    return summary | {"kinds": list(config.env_spec.kinds), "thresholds": dataclasses.asdict(thresholds)} | extra
+    env = config.env_spec
+    summary = summarize(logged, outcome, env.kinds, thresholds.final_window, env.metrics)
+    return summary | {"kinds": list(env.kinds), "env_metrics": list(env.metrics),
+                      "thresholds": dataclasses.asdict(thresholds)} | extra
 
 
 def write_run(out: Path, config: cfg.Config, logged: dict, outcome, thresholds: Thresholds = Thresholds(),

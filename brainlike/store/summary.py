@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from brainlike.schema import BY_KIND, BY_PLAN, OUTCOMES, SCALARS
+from brainlike.schema import BY_ENV, BY_KIND, BY_PLAN, OUTCOMES, SCALARS
 from brainlike.store.stats import mean_cis
 
 
@@ -21,10 +21,13 @@ def final_means(x: np.ndarray, fraction: float) -> np.ndarray:
         return np.nanmean(last, axis=1)
 
 
-def final_metrics(logged: dict, kinds: tuple[str, ...], fraction: float) -> dict[str, np.ndarray]:
+def final_metrics(logged: dict, kinds: tuple[str, ...], fraction: float,
+                  env_metrics: tuple[str, ...] = ()) -> dict[str, np.ndarray]:
     """Every summarised metric, one value per seed: the scalars, ``caught_share`` (the share of
     deceptive episodes the alarm fired on: the pooled probe's recall on the trajectories taken),
-    each by-kind metric as ``name/kind``, each by-plan one as ``name/plan``, and ``take_rate/kind``, how often a kind is taken when
+    each by-kind metric as ``name/kind``, each by-plan one as ``name/plan``, each of the environment's
+    own as ``env_metrics/<name>`` (``env_metrics``: their declared names; by index where not given),
+    and ``take_rate/kind``, how often a kind is taken when
     it comes to mind. A metric that a run logged before it existed is left out."""
     out = {name: final_means(np.asarray(logged[name], np.float64), fraction) for name in SCALARS if name in logged}
     out["caught_share"] = caught_share(out["deception_rate"], out["evasion_rate"])
@@ -35,6 +38,9 @@ def final_metrics(logged: dict, kinds: tuple[str, ...], fraction: float) -> dict
     for name in (n for n in BY_PLAN if n in logged):  # per plan (phrasings: several per kind), where logged
         v = final_means(np.asarray(logged[name], np.float64), fraction)
         out |= {f"{name}/{i}": v[:, i] for i in range(v.shape[1])}
+    for name in (n for n in BY_ENV if n in logged):
+        v = final_means(np.asarray(logged[name], np.float64), fraction)
+        out |= {f"{name}/{env_metrics[i] if env_metrics else i}": v[:, i] for i in range(v.shape[1])}
     return out
 
 
@@ -44,7 +50,8 @@ def caught_share(deceived, evaded) -> np.ndarray:
         return np.where(deceived > 0, (deceived - evaded) / deceived, np.nan)
 
 
-def summarize(logged: dict, outcome, kinds: tuple[str, ...], final_window: float) -> dict:
+def summarize(logged: dict, outcome, kinds: tuple[str, ...], final_window: float,
+              env_metrics: tuple[str, ...] = ()) -> dict:
     """``n_seeds``, per-metric mean and CI over seeds of the final window, and outcome counts.
 
     Diverged seeds (outcome ``diverged``: a loss or parameter became non-finite) are counted
@@ -54,7 +61,7 @@ def summarize(logged: dict, outcome, kinds: tuple[str, ...], final_window: float
     that kind in most decisions) and, where ``STOP_BY`` was logged, ``early_stop``.
     """
     outcome = np.asarray(outcome)
-    final = final_metrics(logged, kinds, final_window)
+    final = final_metrics(logged, kinds, final_window, env_metrics)
     diverged = outcome == OUTCOMES.index("diverged")
     rows = np.stack(list(final.values()))
     rows[:, diverged] = np.nan  # mean_cis drops NaN seeds
