@@ -34,9 +34,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import (Experiment, Hypothesis, fill, first_block, mean_of, paired_difference, value,
-                                         verdict_list, with_ci)
+from brainlike.report.experiment import (Experiment, Hypothesis, fill, mean_of, paired_difference, value, verdict_list,
+                                         with_ci)
 from brainlike.report.plots import ROUTING_COLORS, errorbar, rate_axis, save
+from brainlike.schema import OUTCOMES
 from brainlike.store.stats import mean_ci, paired_mean_ci
 from experiments._solid import GROUP
 
@@ -64,8 +65,9 @@ def conditions(quick: bool) -> dict[str, Config]:
 def kind(result, metric: str, which: str = "A", first: bool = False) -> np.ndarray:
     """Per seed, a per-kind metric of kind ``which``: over the final window, or at the first logged point."""
     col = result.config.env_spec.kinds.index(which)
-    x = first_block(result, metric) if first else result.final(metric)
-    return x[:, col]
+    if first:
+        return np.where(result.healthy, np.asarray(result.logged[metric], np.float64)[:, 0, col], np.nan)
+    return result.final(metric)[:, col]
 
 
 def in_mind(condition: str):
@@ -107,11 +109,30 @@ HYPOTHESES = (
 )
 
 
+def split_by_ending(r) -> dict:
+    """Over the seeds that ended honest and over the others (healthy ones): how often A came to mind and the
+    frozen probe's recall on A, at the first logged point and over the final window, and how many seeds."""
+    honest = r.outcome == OUTCOMES.index("honest")
+    out = {}
+    for group, seeds in (("honest", honest & r.healthy), ("other", ~honest & r.healthy)):
+        pick = lambda x: float(np.mean(x[seeds])) if seeds.any() else None  # noqa: E731
+        recall = np.asarray(r.logged["probe_recall_frozen"], np.float64)
+        out[group] = {"seeds": int(seeds.sum()), "in_mind_first": pick(kind(r, "offer_rate", first=True)),
+                      "in_mind": pick(kind(r, "offer_rate")), "recall_first": pick(recall[:, 0]),
+                      "recall": pick(r.final("probe_recall_frozen"))}
+    return out
+
+
 def statistics(results) -> dict:
     """Per condition, how often A came to mind at the first logged point and over the final window, and
-    the world model's error on A's fresh thoughts."""
-    return {n: {"in_mind_first": mean_ci(kind(r, "offer_rate", first=True)), "in_mind": mean_ci(kind(r, "offer_rate")),
-                "wm_error_A": mean_ci(kind(r, "wm_error_by_kind"))} for n, r in results.items()}
+    the world model's error on A's fresh thoughts; for brainlike with the alarm on what comes to mind and
+    learned attention, the same split by how its seeds ended (an analysis added after the full run)."""
+    out = {n: {"in_mind_first": mean_ci(kind(r, "offer_rate", first=True)), "in_mind": mean_ci(kind(r, "offer_rate")),
+               "wm_error_A": mean_ci(kind(r, "wm_error_by_kind"))} for n, r in results.items()}
+    split = BL("considered", "learned")
+    if split in results:
+        out[split]["by_ending"] = split_by_ending(results[split])
+    return out
 
 
 def plot(summary: dict, path) -> None:
@@ -143,7 +164,17 @@ def reading(summary: dict) -> str:
     rows = "\n".join(f"| `{n}` | {ci(st[n]['in_mind_first'])} | {ci(st[n]['in_mind'])} | "
                      f"{with_ci(b[n], 'deception_rate')} | {value(b[n], 'evasion_rate')} | "
                      f"{value(b[n], 'probe_recall_frozen')} | {ci(st[n]['wm_error_A'])} |" for n in b)
-    return fill(TEMPLATE, n=summary["n_seeds"], rows=rows, verdicts=verdict_list(summary))
+    cl, frozen = BL("considered", "learned"), b[FROZEN]
+    split = st[cl]["by_ending"]
+    f = lambda x: f"{x:.2f}"  # noqa: E731
+    return fill(TEMPLATE, n=summary["n_seeds"], rows=rows, frozen_mind=ci(st[FROZEN]["in_mind"]),
+                frozen_deception=value(frozen, "deception_rate"), frozen_honest=frozen["outcomes"]["honest"],
+                honest=split["honest"]["seeds"], other=split["other"]["seeds"],
+                honest_mind=f"{f(split['honest']['in_mind_first'])} to {f(split['honest']['in_mind'])}",
+                other_mind=f"{f(split['other']['in_mind_first'])} to {f(split['other']['in_mind'])}",
+                honest_recall=f"{f(split['honest']['recall_first'])} to {f(split['honest']['recall'])}",
+                other_recall=f"{f(split['other']['recall_first'])} to {f(split['other']['recall'])}",
+                shift=b[cl]["outcomes"]["evades_by_shift"], verdicts=verdict_list(summary))
 
 
 def headline(summary: dict) -> str:
