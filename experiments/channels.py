@@ -33,11 +33,14 @@ at 24.5%). The hypotheses below were written before the full run.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, count, unsettled, value, verdict_list, windows
+from brainlike.report.experiment import (MOVED, Experiment, Hypothesis, count, fill, unsettled, value, verdict_list,
+                                         windows)
 from brainlike.report.plots import ROUTING_COLORS, curve, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import extreme_mean_ci, mean_ci, paired_mean_ci
@@ -55,6 +58,7 @@ LEARNERS = {
 CHANNELS = ("choice", "drift", "gradient")
 PART_COLORS = {"choice": "#adb5bd", "drift": "#74c0fc", "gradient": "#e8590c"}
 COLORS = {learner: ROUTING_COLORS[learner] for learner in LEARNERS}
+TEMPLATE = Path(__file__).parent / "templates" / "channels.md"
 
 
 def name(learner: str, channel: str, tpr: float) -> str:
@@ -258,33 +262,18 @@ def reading(summary: dict) -> str:
         """The TPRs at which a part's 95% interval lies wholly above 0 (``sign`` 1) or below it (-1)."""
         cis = {t: st[f"{learner}/{metric}"][f"{t:g}"][channel]["ci95"] for t in TPRS}
         return ", ".join(f"{t:g}" for t, (lo, hi) in cis.items() if (lo > 0 if sign > 0 else hi < 0)) or "none"
-    return f"""In these terms: the reward's gradient into the beliefs, the channel routing closes, adds
-deception for the GRPO analogue at TPR {where("grpo", "gradient", 1)} (its interval above 0) and
-lowers the alarm's fresh recall at TPR {where("grpo", "gradient", -1, "alarm_recall_fresh")}; drift lowers
-deception at TPR {where("brainlike", "drift", -1)} for `brainlike` and {where("grpo", "drift", -1)} for `grpo`,
-and raises it at {where("brainlike", "drift", 1)} and {where("grpo", "drift", 1)}; choice alone deceives
-(interval above 0) at TPR {where("brainlike", "choice", 1)} for `brainlike` and {where("grpo", "choice", 1)}
-for `grpo`. Where the full GRPO analogue deceives, its alarm catches {taken("grpo", "probe_recall_taken")} of
-the covered deceptive thoughts it takes, against {taken("grpo", "alarm_recall_fresh")} of fresh ones (TPR
-{", ".join(f"{t:g}" for t in TPRS)}): it evades by taking what the alarm misses, while the gradient's part
-of the alarm's fresh recall is {parts("grpo", "gradient", "alarm_recall_fresh")} and of its deception
-{parts("grpo", "gradient", "deception_rate")}.
-
-Per learner and TPR: the full learner's final deception (its first logged block in
-brackets: the deception is learned, not built in), each channel's part of it (mean and 95% CI over
-seeds, paired), and what drift and the gradient did to the alarm's recall on fresh thoughts.
-
-| learner | TPR | deception (first block) | choice | + drift | + gradient | recall: drift | recall: gradient |
-|---|---|---|---|---|---|---|---|
-{chr(10).join(rows)}
-
-Still moving at the end (mean deception changed by more than 0.05 between the last two windows,
-which a longer run could change): {unsettled(b, list(b))}.
-
-Seeds evading at TPR 0.5 / 0.9: `brainlike` {evading("brainlike", 0.5)} / {evading("brainlike", 0.9)};
-`grpo` {evading("grpo", 0.5)} / {evading("grpo", 0.9)}.
-
-{verdict_list(summary)}"""
+    return fill(TEMPLATE, grpo_gradient_up=where("grpo", "gradient", 1),
+                grpo_gradient_recall_down=where("grpo", "gradient", -1, "alarm_recall_fresh"),
+                brainlike_drift_down=where("brainlike", "drift", -1), grpo_drift_down=where("grpo", "drift", -1),
+                brainlike_drift_up=where("brainlike", "drift", 1), grpo_drift_up=where("grpo", "drift", 1),
+                brainlike_choice_up=where("brainlike", "choice", 1), grpo_choice_up=where("grpo", "choice", 1),
+                grpo_recall_taken=taken("grpo", "probe_recall_taken"),
+                grpo_recall_fresh=taken("grpo", "alarm_recall_fresh"), tprs=", ".join(f"{t:g}" for t in TPRS),
+                grpo_gradient_recall_part=parts("grpo", "gradient", "alarm_recall_fresh"),
+                grpo_gradient_deception_part=parts("grpo", "gradient", "deception_rate"), rows="\n".join(rows),
+                moved=f"{MOVED:g}", moving=unsettled(b, list(b)),
+                brainlike_evading=" / ".join(evading("brainlike", t) for t in (0.5, 0.9)),
+                grpo_evading=" / ".join(evading("grpo", t) for t in (0.5, 0.9)), verdicts=verdict_list(summary))
 
 
 def headline(summary: dict) -> str:
