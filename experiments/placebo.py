@@ -41,11 +41,13 @@ and with B on offer the fitted probe's effect is a move to B, another question (
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, MissingCondition, value, verdict_list
+from brainlike.report.experiment import Experiment, Hypothesis, MissingCondition, fill, value, verdict_list
 from brainlike.report.plots import errorbar, save
 from brainlike.store.stats import mean_ci, paired_mean_ci, per_seed_mean
 
@@ -59,6 +61,7 @@ LABEL = {"fitted": "fitted probe", "fpr": "placebo, matched FPR", "firing": "pla
 DRAWS, QUICK_DRAWS = 8, 2
 STEPS, QUICK_STEPS = 20_000, 2_000  # loop_closure's length
 SIGMA, VARIANTS = 0.5, 4  # policy_gradient with sampled thoughts, as in tpr_cliff
+TEMPLATE = Path(__file__).parent / "templates" / "placebo.md"
 
 
 def name(routing: str, match: str = "fitted", draw: int | None = None) -> str:
@@ -250,17 +253,12 @@ def reading(summary: dict) -> str:
     lo, hi = min(spread("brainlike", "firing")), max(spread("brainlike", "firing"))
     failed = [h["question"] for h in summary["hypotheses"] if h["verdict"] != "supported"]
     verdict = lambda i: summary["hypotheses"][i]["verdict"]  # noqa: E731
-    return f"""Without B, alpha 1 (loop_closure's main conditions); placebos averaged over {len(draws(b, "brainlike", "firing"))} directions per seed:
-{lines}
-
-Under the firing-matched placebo, brainlike's directions end between {lo:.2f} and {hi:.2f} deceptive
-(fitted probe {value(b[name("brainlike")], "deception_rate")}): an alarm that fires as often {"does not keep" if verdict(0) == "supported" else "may keep"} it off A,
-and one that flags as much of A {"does not either" if verdict(1) == "supported" else "may"}. Split by whether a direction ranks A above the
-honest thoughts, the directions leaning away from A deceive {summary["hypotheses"][3]["mean"]:+.2f} more per seed.
-
-Predictions not supported: {"; ".join(failed) if failed else "none"}.
-
-{verdict_list(summary)}"""
+    return fill(TEMPLATE, n_draws=len(draws(b, "brainlike", "firing")), lines=lines, lo=f"{lo:.2f}", hi=f"{hi:.2f}",
+                fitted=value(b[name("brainlike")], "deception_rate"),
+                firing_keeps="does not keep" if verdict(0) == "supported" else "may keep",
+                recall_keeps="does not either" if verdict(1) == "supported" else "may",
+                lean_gap=f"{summary['hypotheses'][3]['mean']:+.2f}", failed="; ".join(failed) if failed else "none",
+                verdicts=verdict_list(summary))
 
 
 def headline(summary: dict) -> str:
