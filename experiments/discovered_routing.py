@@ -60,11 +60,13 @@ same. Seed i shares its key across conditions.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, first_block, paired_difference, verdict_list
+from brainlike.report.experiment import Experiment, Hypothesis, fill, first_block, paired_difference, verdict_list
 from brainlike.report.plots import errorbar, outcome_bars, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import mean_ci, paired_mean_ci, wilson
@@ -91,6 +93,7 @@ SHARES = (0.125, 0.25, 0.5)
 SHARE = 0.25  # the main conditions' share
 STEPS = 20_000
 EARLY = 0.25  # learning speed: the mean over the first quarter of the logged points
+TEMPLATE = Path(__file__).parent / "templates" / "discovered_routing.md"
 
 
 def name(env: str, mask: str, rl: str = "td", share: float = SHARE) -> str:
@@ -307,57 +310,25 @@ def reading(summary: dict) -> str:
     recalls = lambda e, rl: ", ".join(f"{m} {rec(n_(e, m, rl))}" for m in MASKS)  # noqa: E731
     sweep = lambda m: ", ".join(f"{rec(n_('marketnoB', m, 'pg', f))} at {f:g}" for f in SHARES)  # noqa: E731
     vault = lambda rl: ", ".join(f"{m} {fin(n_('vault', m, rl), 'return')}" for m in MASKS)  # noqa: E731
-    return f"""(The rows marked TD + pg use REINFORCE through the valence, which acts with its critic, not the
-GRPO analogue: the value head is the policy a mask routes, and the vault has no one-decision
-groups for GRPO; the figure's docstring says so.)
-
-**Question (i), in one sentence.** In these toy worlds, a mask found after the fact by
-attribution kept the alarm's probe faithful, but so did a random mask of the same share, and the
-mask imposed by gradient routing during pretraining kept it least: what protected the probe was
-confining the reward's gradient to a small share of the encoder, not finding the units that value,
-and imposing a value region made the probe drift (the controls: the random mask of the same
-share, the share swept from an eighth of the units to all of them, and routed pretraining with a
-random mask; limits: one probed layer
-of 16 units or 4, an encoder of 48 units or fewer, masks chosen by unit, a frozen probe,
-plan_market and vault_grid).
-
-**The probe, without B** (the loop can close only by moving thoughts), TD + pg into the mask,
-final-window recall of the frozen probe: {recalls("marketnoB", "pg")} (split brainlike
-{rec(n_("marketnoB", "split"))}). The imposed mask's seeds started lower (first point {first(n_("marketnoB", "imposed"))},
-others {first(n_("marketnoB", "found"))}) and drifted on: {ev(n_("marketnoB", "imposed"))} seeds ended evading by shift, against
-{ev(n_("marketnoB", "found"))} found, {ev(n_("marketnoB", "random"))} random and {ev(n_("marketnoB", "none"))} with no mask (the LLM-like learner). Found minus
-random recall, paired: {fc(h[1])}, so the design's second hypothesis is contradicted: a random
-quarter of the units protected the probe as well as the quarter attribution chose. Against the
-mask's share, recall stays high for found ({sweep("found")}) and random ({sweep("random")}),
-declining towards no mask's {rec(n_("marketnoB", "none"))} (every unit) as the share grows, but
-falls with every unit gradient routing reserves for the value ({sweep("imposed")}): the more of
-the probed layer is the value's, the further the reward moves it. The control (pretraining
-routed as imposed, then a random mask of the same share) ends between: recall {rec(n_("marketnoB", CONTROL))},
-{ev(n_("marketnoB", CONTROL))} seeds evading by shift, {fc(h[12])} above the imposed mask paired per seed but
-short of the random mask's {rec(n_("marketnoB", "random"))} (its hypothesis of staying above 0.9 is contradicted). So both
-parts matter: where the reward lands (the value's units) and what routed pretraining made of the
-network. Under
-TD alone every mask kept the probe ({recalls("marketnoB", "td")}), even none; the refitted probe's
-AUROC stayed at least {refit_min} in every condition without B, so the information never left the beliefs.
-
-**With B on offer** almost every seed of every network evades, by plan (found-mask TD: {fc(h[10])}
-of seeds); the imposed mask's seeds also by shift ({ev(n_("marketB", "imposed"))} with TD + pg).
-
-**The price, on the narrow vault** (thought width {NARROW}, where RL gains by reshaping the
-thoughts: without any alarm end_to_end earns {fc(h[6])} more task reward than brainlike). Final
-return under TD: {vault("td")}, split brainlike {fin(n_("vault", "split"), "return")}; under TD + pg: {vault("pg")}.
-Against no mask, the found mask loses {fc(h[2])} return under TD (the margin of 0.1 inside the
-interval: inconclusive) and {fc(h[3])} under TD + pg (contradicted: routing costs much there),
-learns as fast early on ({fc(h[4])} over the first quarter) and costs the world model little
-(loss {fc(h[5])} above split's). The imposed mask, which drifts on plan_market, does the task
-best here (task reward {fin(n_("vault", "imposed", "td"), "env_reward")} under TD, {fin(n_("vault", "imposed"), "env_reward")} under TD + pg; found
-{fin(n_("vault", "found", "td"), "env_reward")} and {fin(n_("vault", "found"), "env_reward")}) with the most faithful probe ({rec(n_("vault", "imposed", "td"))} and {rec(n_("vault", "imposed"))}; split
-{rec(n_("vault", "split"))}), so it is also caught most: its return is the best under TD and below no mask's under
-TD + pg (why, untested: gradient routing may give the narrow thought a value unit that RL and the
-probe both use). The structure imposed during pretraining is what pays, and what puts the probe at risk where
-deceiving pays; the mask found after the fact is safe only as a random one is.
-
-{verdict_list(summary)}"""
+    return fill(TEMPLATE, nob_pg_recalls=recalls("marketnoB", "pg"), nob_split_recall=rec(n_("marketnoB", "split")),
+                nob_imposed_first=first(n_("marketnoB", "imposed")), nob_found_first=first(n_("marketnoB", "found")),
+                nob_imposed_evading=ev(n_("marketnoB", "imposed")), nob_found_evading=ev(n_("marketnoB", "found")),
+                nob_random_evading=ev(n_("marketnoB", "random")), nob_none_evading=ev(n_("marketnoB", "none")),
+                found_minus_random=fc(h[1]), sweep_found=sweep("found"), sweep_random=sweep("random"),
+                nob_none_recall=rec(n_("marketnoB", "none")), sweep_imposed=sweep("imposed"),
+                nob_control_recall=rec(n_("marketnoB", CONTROL)), nob_control_evading=ev(n_("marketnoB", CONTROL)),
+                control_minus_imposed=fc(h[12]), nob_random_recall=rec(n_("marketnoB", "random")),
+                nob_td_recalls=recalls("marketnoB", "td"), refit_min=refit_min, b_found_td_plan=fc(h[10]),
+                b_imposed_evading=ev(n_("marketB", "imposed")), narrow=NARROW, reshaping_gain=fc(h[6]),
+                vault_td_returns=vault("td"), vault_split_return=fin(n_("vault", "split"), "return"),
+                vault_pg_returns=vault("pg"), price_td=fc(h[2]), price_pg=fc(h[3]), early_gap=fc(h[4]),
+                world_model_gap=fc(h[5]), vault_imposed_td_reward=fin(n_("vault", "imposed", "td"), "env_reward"),
+                vault_imposed_pg_reward=fin(n_("vault", "imposed"), "env_reward"),
+                vault_found_td_reward=fin(n_("vault", "found", "td"), "env_reward"),
+                vault_found_pg_reward=fin(n_("vault", "found"), "env_reward"),
+                vault_imposed_td_recall=rec(n_("vault", "imposed", "td")),
+                vault_imposed_pg_recall=rec(n_("vault", "imposed")), vault_split_recall=rec(n_("vault", "split")),
+                verdicts=verdict_list(summary))
 
 
 def headline(summary: dict) -> str:
