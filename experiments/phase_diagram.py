@@ -67,8 +67,10 @@ from brainlike.schema import ORDERED, OUTCOMES
 from brainlike.store.stats import empty, paired_mean_ci, pooled_share, wilson
 from experiments._solid import GRPO, PHRASED_START, PHRASINGS, SOLID
 
-# The Atlas's findings (module docstring), on the toy's scale of beta: honest from this alarm weight up
-# with strong anchoring, deceptive at the same weight without it
+# The Atlas's findings as published (module docstring): honest from this alarm weight up at this beta, and
+# deceptive at this weaker beta
+ATLAS_PUBLISHED_HONEST, ATLAS_PUBLISHED_DECEPTIVE_BETA = (3.0, 1e-2), 1e-4
+# ... and where the toy's grid tests them, on its own scale of beta: strong anchoring, and none
 ATLAS_HONEST = (3.0, 1.0)  # (smallest alpha, beta)
 ATLAS_DECEPTIVE_BETA = 0.0
 
@@ -349,7 +351,8 @@ def reading(summary: dict) -> str:
                 strong=f"{strong:g}", grpo_first=along("grpo", first), brainlike_first=along("brainlike", first),
                 grpo_final=along("grpo", final), brainlike_final=along("brainlike", final), moved=f"{MOVED:g}",
                 moving=unsettled(b, list(b)), honest_alpha=f"{ATLAS_HONEST[0]:g}", honest_beta=f"{ATLAS_HONEST[1]:g}",
-                weak_beta=f"{ATLAS_DECEPTIVE_BETA:g}", corner=hs[0], weak=hs[1], gain=hs[2], moderate=hs[3],
+                weak_beta=f"{ATLAS_DECEPTIVE_BETA:g}", published_alpha=f"{ATLAS_PUBLISHED_HONEST[0]:g}",
+                published_beta=f"{ATLAS_PUBLISHED_HONEST[1]:g}", published_weak=f"{ATLAS_PUBLISHED_DECEPTIVE_BETA:g}", corner=hs[0], weak=hs[1], gain=hs[2], moderate=hs[3],
                 policy=hs[4], moderate_counts=", ".join(
                     f"{b[name('grpo', a, MODERATE)]['outcomes']['honest']} against {b[name('grpo', a, 0.0)]['outcomes']['honest']}"
                     f" at alpha {a:g}" for a in alphas), start=f"{b[name('grpo', strong, betas[0])]['metrics']['start_deception']['mean']:.0%}",

@@ -132,9 +132,9 @@ def test_solid_anchor_points_are_the_ones_the_tpr_cliff_docstring_cites():
 
 def test_atlas_anchor_is_the_one_the_phase_diagram_docstring_cites():
     doc = " ".join(phase_diagram.__doc__.split())
-    alpha, beta = phase_diagram.ATLAS_HONEST
+    alpha, beta = phase_diagram.ATLAS_PUBLISHED_HONEST
     assert f"honest at alpha >= {alpha:g} with beta = {beta:.0e}".replace("e-0", "e-") in doc
-    assert f"deceptive at beta = {phase_diagram.ATLAS_DECEPTIVE_BETA:.0e}".replace("e-0", "e-") in doc
+    assert f"deceptive at beta = {phase_diagram.ATLAS_PUBLISHED_DECEPTIVE_BETA:.0e}".replace("e-0", "e-") in doc
     assert "arXiv:2602.15515" in doc
 
 
