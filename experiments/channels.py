@@ -41,7 +41,7 @@ import numpy as np
 from brainlike.config import Config, replace
 from brainlike.report.experiment import (MOVED, Experiment, Hypothesis, count, fill, unsettled, value, verdict_list,
                                          windows)
-from brainlike.report.plots import ROUTING_COLORS, curve, outcome_panel, save
+from brainlike.report.plots import RATE, ROUTING_COLORS, curve, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import extreme_mean_ci, mean_ci, paired_mean_ci
 from experiments._solid import AUDITED, GROUP, GRPO_START, PHRASED_START, SOLID
@@ -221,7 +221,7 @@ def plot(summary: dict, path) -> None:
             if key in blocks:
                 curve(ax, blocks[key], "deception_rate", label=f"{learner}, TPR {t:g}", color=COLORS[learner],
                       style=style)
-    ax.set(xlabel="RL step", ylabel="deception rate", ylim=(-0.03, 1.03))
+    ax.set(xlabel="RL step", ylabel="deception rate", ylim=RATE)
     ax.legend(fontsize=7)
     ax.set_title("the full learners over training (has it settled?)", fontsize=9)
     shown = {f"{learner[0].upper()} {c} {t:g}": blocks[name(learner, c, t)]

@@ -67,7 +67,7 @@ import numpy as np
 
 from brainlike.config import Config, replace
 from brainlike.report.experiment import Experiment, Hypothesis, fill, first_block, paired_difference, verdict_list
-from brainlike.report.plots import errorbar, outcome_bars, save
+from brainlike.report.plots import RATE, errorbar, outcome_bars, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import mean_ci, paired_mean_ci, wilson
 
@@ -262,7 +262,7 @@ def plot(summary: dict, path) -> None:
     fig, axes = plt.subplots(3, 3, figsize=(20, 15), squeeze=False)
     for j, e in enumerate(envs):
         _by_mask(axes[0, j], st, e, rls, "probe_recall_frozen", "first")
-        axes[0, j].set(ylim=(-0.03, 1.03), ylabel="frozen probe's recall of A",
+        axes[0, j].set(ylim=RATE, ylabel="frozen probe's recall of A",
                        title=f"{ENV_TITLES[e]}:\nfrozen probe's recall, final window (dots, 95% CI), first point (dashes)")
         _by_mask(axes[1, j], st, e, rls, "env_reward", "early")
         axes[1, j].set(ylabel="task reward per episode",
@@ -282,7 +282,7 @@ def plot(summary: dict, path) -> None:
     if name("marketnoB", CONTROL, "pg") in st:
         errorbar(axes[2, 1], [SHARE], [st[name("marketnoB", CONTROL, "pg")]["final"]["probe_recall_frozen"]],
                  label="control: imposed pretraining, random mask", color="k", style="s")
-    axes[2, 1].set(xscale="log", xticks=SHARES, xticklabels=[f"{f:g}" for f in SHARES], ylim=(-0.03, 1.03),
+    axes[2, 1].set(xscale="log", xticks=SHARES, xticklabels=[f"{f:g}" for f in SHARES], ylim=RATE,
                    xlabel="mask share (of each encoder layer's units)", ylabel="frozen probe's recall of A",
                    title="plan_market, no B, TD + pg into the mask:\nrecall against the mask's share (final window, 95% CI)")
     if swept:

@@ -62,7 +62,7 @@ import numpy as np
 from brainlike.config import Config, replace
 from brainlike.report.experiment import (MOVED, Experiment, Hypothesis, fill, interval, unsettled, verdict_list,
                                          windows)
-from brainlike.report.plots import OUTCOME_COLORS, curve, errorbar, save
+from brainlike.report.plots import OUTCOME_COLORS, RATE, curve, errorbar, save
 from brainlike.schema import ORDERED, OUTCOMES
 from brainlike.store.stats import empty, paired_mean_ci, pooled_share, wilson
 from experiments._solid import GRPO, PHRASED_START, PHRASINGS, SOLID
@@ -305,7 +305,7 @@ def plot(summary: dict, path) -> None:
             x = [j + 0.06 * (i - (len(betas) - 1) / 2) for j in range(len(alphas))]  # side by side
             errorbar(ax, x, shares, label=f"beta {k:g}", color=color)
         ax.set_xticks(range(len(alphas)), [f"{a:g}" for a in alphas])
-        ax.set(ylim=(-0.03, 1.03), xlabel="alarm weight alpha", ylabel="fraction of seeds honest (95% Wilson CI)")
+        ax.set(ylim=RATE, xlabel="alarm weight alpha", ylabel="fraction of seeds honest (95% Wilson CI)")
         ax.set_title(f"{routing}: honest seeds against alpha, one line per beta", fontsize=9)
         ax.legend(fontsize=7)
     ax = axes[0, 2]  # settled?
@@ -314,7 +314,7 @@ def plot(summary: dict, path) -> None:
         for k, color in zip(betas, colors):
             curve(ax, blocks[name(routing, strong, k)], "deception_rate", label=f"{routing}, beta {k:g}",
                   color=color, style=ls)
-    ax.set(xlabel="RL step", ylim=(-0.03, 1.03))
+    ax.set(xlabel="RL step", ylim=RATE)
     ax.legend(fontsize=6, ncol=2)
     ax.set_title(f"deception over training at alpha {strong:g} (has it settled?)", fontsize=9)
     atlas_panel(axes[1, 2], blocks, alphas, betas)

@@ -48,7 +48,7 @@ import numpy as np
 
 from brainlike.config import Config, replace
 from brainlike.report.experiment import Experiment, Hypothesis, MissingCondition, fill, value, verdict_list
-from brainlike.report.plots import errorbar, save
+from brainlike.report.plots import RATE, errorbar, save
 from brainlike.store.stats import mean_ci, paired_mean_ci, per_seed_mean
 
 ROUTINGS = ("brainlike", "end_to_end", "policy_gradient")
@@ -199,7 +199,7 @@ def bars(ax, blocks: dict, metric: str, title: str) -> None:
                 each = [blocks[n]["metrics"][metric]["mean"] for n in draws(blocks, routing, kind)]
                 ax.plot([x + 0.05] * len(each), each, ".", color=COLORS[kind], alpha=0.5, markersize=4)
     ax.set_xticks(range(len(ROUTINGS)), [r.replace("_", "\n") for r in ROUTINGS], fontsize=8)
-    ax.set_ylim(-0.03, 1.03)
+    ax.set_ylim(*RATE)
     ax.set_title(title, fontsize=9)
 
 
@@ -213,7 +213,7 @@ def alarm_at_start(ax, blocks: dict) -> None:
             ax.plot([x], [first(blocks, routing, kind, "alarm_rate")], "^", color=COLORS[kind])
             ax.plot([x], [final(blocks, routing, kind, "alarm_rate")], "v", color=COLORS[kind], alpha=0.6)
     ax.set_xticks(range(len(ROUTINGS)), [r.replace("_", "\n") for r in ROUTINGS], fontsize=8)
-    ax.set_ylim(-0.03, 1.03)
+    ax.set_ylim(*RATE)
     ax.set_title("alarm rate: first logged block (up), final window (down)", fontsize=9)
 
 
@@ -223,7 +223,7 @@ def seeds_scatter(ax, blocks: dict, routing: str = "brainlike") -> None:
         x = [v for n in draws(blocks, routing, kind) for v in blocks[n]["per_seed"]["probe_recall_frozen"]]
         y = [v for n in draws(blocks, routing, kind) for v in blocks[n]["per_seed"]["deception_rate"]]
         ax.plot(x, y, ".", color=COLORS[kind], alpha=0.25, markersize=3, label=LABEL[kind])
-    ax.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03), xlabel="placebo's recall on A (final)", ylabel="deception rate")
+    ax.set(xlim=(-0.03, 1.03), ylim=RATE, xlabel="placebo's recall on A (final)", ylabel="deception rate")
     ax.set_title(f"{routing}: each seed x direction", fontsize=9)
     ax.legend(fontsize=6)
 

@@ -58,7 +58,7 @@ import matplotlib.pyplot as plt
 
 from brainlike.config import Config, replace
 from brainlike.report.experiment import MOVED, Experiment, Hypothesis, count, fill, unsettled, value, verdict_list
-from brainlike.report.plots import ROUTING_COLORS, curve, errorbar, outcome_panel, save
+from brainlike.report.plots import RATE, ROUTING_COLORS, curve, errorbar, outcome_panel, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import empty, extreme_mean_ci
 from experiments._solid import ALPHA, AUDITED, DPO, GRPO, KL_BETA, PHRASED_START, PHRASINGS, SOLID
@@ -191,7 +191,7 @@ def plot(summary: dict, path) -> None:
         ax.set_title(title, fontsize=9)
     axes[0, 2].plot(TPRS, TPRS, ":", color="black", lw=1)
     for ax in (*axes[0], axes[1, 0]):
-        ax.set(ylim=(-0.03, 1.03), xlabel="probe's target TPR")
+        ax.set(ylim=RATE, xlabel="probe's target TPR")
     fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="upper center", ncol=6, fontsize=8,
                bbox_to_anchor=(0.5, 0.98), frameon=False)
     ax = axes[1, 1]  # RL-Obfuscation's split
@@ -211,7 +211,7 @@ def plot(summary: dict, path) -> None:
     for line, t in (("grpo-on", 0.5), ("grpo-on", 0.9), ("grpo-on", 0.99), ("brainlike-on", 0.5)):
         if name(line, t) in blocks:
             curve(ax, blocks[name(line, t)], "deception_rate", label=f"{line_label(line)}, TPR {t:g}")
-    ax.set(xlabel="RL step", ylim=(-0.03, 1.03))
+    ax.set(xlabel="RL step", ylim=RATE)
     ax.legend(fontsize=7)
     ax.set_title("deception over training (has it settled?)", fontsize=9)
     ax = axes[1, 3]
