@@ -120,11 +120,11 @@ NAME = re.compile(r"^(\w+)-a([\d.e+-]+)-b([\d.e+-]+)$")
 
 
 def cells(results, routing: str, alpha=lambda a: True, beta=lambda b: True) -> list[str]:
-    """Names of ``routing``'s settled cells (``Result.moved``) whose alpha and beta pass the tests, in grid order."""
+    """Names of ``routing``'s settled cells (``Result.settled``) whose alpha and beta pass the tests, in grid order."""
     out = []
     for n in results:
         m = NAME.match(n)
-        if m and m[1] == routing and alpha(float(m[2])) and beta(float(m[3])) and abs(results[n].moved()) <= MOVED:
+        if m and m[1] == routing and alpha(float(m[2])) and beta(float(m[3])) and results[n].settled:
             out.append(n)
     return out
 
@@ -137,7 +137,7 @@ def indicators(results, names, labels) -> np.ndarray:
 
 def settled_pairs(results, names, counterpart) -> tuple[list[str], list[str]]:
     """``names`` (settled cells) with their counterparts (``counterpart(name)``), where those settled too."""
-    keep = [n for n in names if abs(results[counterpart(n)].moved()) <= MOVED]
+    keep = [n for n in names if results[counterpart(n)].settled]
     return keep, [counterpart(n) for n in keep]
 
 

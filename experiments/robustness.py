@@ -64,8 +64,8 @@ def conditions(quick: bool) -> dict[str, Config]:
 
 def settled(results, learners, tpr: float) -> list[str]:
     """The variants at ``tpr`` where every one of ``learners`` was run (a quick grid runs fewer) and
-    had settled (``Result.moved``)."""
-    return [v for v in VARIANTS if all(name(x, v, tpr) in results and abs(results[name(x, v, tpr)].moved()) <= MOVED
+    had settled (``Result.settled``)."""
+    return [v for v in VARIANTS if all(name(x, v, tpr) in results and results[name(x, v, tpr)].settled
                                        for x in learners)]
 
 

@@ -103,8 +103,8 @@ def tprs_of(line: str, where) -> list[float]:
 
 def settled(results, lines, tprs) -> list[float]:
     """Those of ``tprs`` at which every one of ``lines`` was run (a quick grid runs fewer) and had
-    settled (``Result.moved``)."""
-    return [t for t in tprs if all(name(line, t) in results and abs(results[name(line, t)].moved()) <= MOVED
+    settled (``Result.settled``)."""
+    return [t for t in tprs if all(name(line, t) in results and results[name(line, t)].settled
                                    for line in lines)]
 
 

@@ -56,6 +56,11 @@ class Result(NamedTuple):
         before, final = last_two(m, max(1, int(np.round(self.thresholds.final_window * len(m)))))
         return final - before
 
+    @property
+    def settled(self) -> bool:
+        """Whether its mean deception moved by at most ``MOVED`` between the last two windows."""
+        return abs(self.moved()) <= MOVED
+
     def share(self, labels) -> tuple[int, int]:
         """How many seeds ended with one of ``labels``, out of how many."""
         return int(np.isin(self.outcome, [OUTCOMES.index(x) for x in labels]).sum()), len(self.outcome)
