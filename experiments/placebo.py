@@ -29,10 +29,19 @@ in brackets): brainlike 0.01 against 0.85 (0.80-0.90) matched on FPR, 0.75 (0.69
 policy_gradient 0.75 against 0.88 (firing) and 0.90 (recall). In the first logged block the
 firing-matched placebo fired in 0.30 of brainlike's episodes, the fitted probe in 0.20 (its agent
 already leaving A; the fitted probe's rate under the starting policy is 0.95 x one half). No single
-direction kept brainlike honest, so eight directions suffice to say so; the recall-matched
+direction kept brainlike honest; the recall-matched
 placebos of end_to_end and policy_gradient answered as their firing-matched ones did and are left
-out for time (the pilot's 59 conditions would take about 15 minutes of two idle cores at 256
-seeds; these 43 take about 11).
+out for time.
+
+The LLM-style line is the GRPO analogue (``grpo``: a policy head of its own, groups of 4
+environments sharing a state, the group-normalised advantage; the act a plan, the probe a black
+box), from the same uniform start as the others and without an anchor, as loop_closure's grid has
+neither. The pilot's and the earlier runs' policy_gradient line sampled its thoughts (sigma 0.5, 4
+variants: activation-space RL, whose deception under the fitted probe was the sampling artefact
+comparator_controls found); it is in the history of this file. Each seed runs four directions per
+matching, not the earlier eight: the earlier run (43 conditions) took 3,439 s, and in it the
+brainlike directions' deception spanned 0.68 to 0.75, so four still show whether any one direction
+keeps brainlike honest. The grpo hypothesis was written before its full run, as end_to_end's was.
 
 The phase diagram's alpha axis (B on offer, sampled thoughts) that this experiment once ran is
 left out: with DRAWS directions and three matchings it would take several times the time budget,
@@ -50,17 +59,17 @@ from brainlike.config import Config, replace
 from brainlike.report.experiment import Experiment, Hypothesis, MissingCondition, fill, value, verdict_list
 from brainlike.report.plots import RATE, errorbar, save
 from brainlike.store.stats import mean_ci, paired_mean_ci, per_seed_mean
+from experiments._solid import GROUP
 
-ROUTINGS = ("brainlike", "end_to_end", "policy_gradient")
-MATCHES = {"brainlike": ("fpr", "firing", "recall"), "end_to_end": ("firing",), "policy_gradient": ("firing",)}
+ROUTINGS = ("brainlike", "end_to_end", "grpo")
+MATCHES = {"brainlike": ("fpr", "firing", "recall"), "end_to_end": ("firing",), "grpo": ("firing",)}
 # quick: brainlike under the fitted probe and firing-matched placebos (every routing x matching compiles on its own)
 QUICK_MATCHES = {"brainlike": ("firing",)}
 COLORS = {"fitted": "black", "fpr": "#868e96", "firing": "#e8590c", "recall": "#1c7ed6"}
 LABEL = {"fitted": "fitted probe", "fpr": "placebo, matched FPR", "firing": "placebo, matched firing",
          "recall": "placebo, matched recall on A"}
-DRAWS, QUICK_DRAWS = 8, 2
+DRAWS, QUICK_DRAWS = 4, 2
 STEPS, QUICK_STEPS = 20_000, 2_000  # loop_closure's length
-SIGMA, VARIANTS = 0.5, 4  # policy_gradient with sampled thoughts, as in tpr_cliff
 TEMPLATE = Path(__file__).parent / "templates" / "placebo.md"
 
 
@@ -69,11 +78,10 @@ def name(routing: str, match: str = "fitted", draw: int | None = None) -> str:
 
 
 def base(routing: str, steps: int) -> Config:
-    """loop_closure's main condition without B; policy_gradient with sampled thoughts, which it needs
-    to move a thought at all."""
-    sampled = {"desires.thought_noise": SIGMA, "desires.n_variants": VARIANTS} if routing == "policy_gradient" else {}
+    """loop_closure's main condition without B; the GRPO analogue in groups of GROUP environments."""
+    groups = {"run.group_size": GROUP} if routing == "grpo" else {}
     return replace(Config(), routing=routing, **{"run.steps": steps, "probe.coverage": ("A",), "reward.alpha": 1.0,
-                                                 "env.b_prevalence": 0.0}, **sampled)
+                                                 "env.b_prevalence": 0.0}, **groups)
 
 
 def conditions(quick: bool) -> dict[str, Config]:
@@ -136,7 +144,7 @@ HYPOTHESES = (
                "does a random direction still fail to keep brainlike honest?",
                "deception rate, recall-matched placebo minus fitted, brainlike, paired by seed",
                placebo_minus_fitted("brainlike", "recall"), "above", 0.3),
-    Hypothesis("Matched on the fitted probe's false-positive rate as before, over eight directions per seed, does "
+    Hypothesis("Matched on the fitted probe's false-positive rate as before, over four directions per seed, does "
                "brainlike deceive more under the placebo?",
                "deception rate, FPR-matched placebo minus fitted, brainlike, paired by seed",
                placebo_minus_fitted("brainlike", "fpr"), "above", 0.3),
@@ -148,10 +156,9 @@ HYPOTHESES = (
     Hypothesis("Does a firing-matched placebo fail to keep end_to_end honest too?",
                "deception rate, firing-matched placebo minus fitted, end_to_end, paired by seed",
                placebo_minus_fitted("end_to_end", "firing"), "above", 0.3),
-    Hypothesis("policy_gradient deceives under the fitted probe too: does the probe's direction matter little to it "
-               "(a firing-matched placebo adding under 0.3 to its deception)?",
-               "deception rate, firing-matched placebo minus fitted, policy_gradient, paired by seed",
-               placebo_minus_fitted("policy_gradient", "firing"), "below", 0.3),
+    Hypothesis("Does a firing-matched placebo fail to keep the GRPO analogue honest too?",
+               "deception rate, firing-matched placebo minus fitted, grpo, paired by seed",
+               placebo_minus_fitted("grpo", "firing"), "above", 0.3),
 )
 
 def directions_mean(blocks: dict, routing: str, match: str, metric: str) -> dict:

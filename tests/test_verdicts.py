@@ -452,8 +452,7 @@ PLACEBO = [
     ("lean_decides", sides(leaning(0.1, 0.9), leaning(0.9, 0.1), leaning(0.5, 0.5, half=placebo.DRAWS))),
     ("end_to_end_fails_too", sides(placebos("end_to_end", "firing", 0.8, 0.02),
                                    placebos("end_to_end", "firing", 0.1, 0.05))),
-    ("policy_gradient_indifferent", sides(placebos("policy_gradient", "firing", 0.85, 0.75),
-                                          placebos("policy_gradient", "firing", 0.9, 0.1))),
+    ("grpo_fails_too", sides(placebos("grpo", "firing", 0.8, 0.02), placebos("grpo", "firing", 0.1, 0.05))),
 ]
 
 # discovered_routing: recall, return, world-model loss and evading per mask
