@@ -42,9 +42,23 @@ def test_the_outcome_fills_only_the_topic_s_slots_and_hedges_by_phrasing(env):
     t = env.n_topics
     for plan, heard in ((2, 0.5), (3, 1.0), (0, -0.5)):  # the faint phrasing conveys 1 - spread of the report
         obs = np.asarray(env.step_env(jax.random.PRNGKey(1), _state(1, 1, True), plan, p)[0])
-        slots = obs[t + 3:].reshape(t, 3)
+        slots = obs[t + 4:].reshape(t, 3)
         np.testing.assert_allclose(slots[1], [0.0, heard, 1.0])
         assert not slots[[0, 2]].any()
+
+
+def test_the_listener_reacts_to_the_lie_itself_whatever_the_temptation(env):
+    """The reaction slot is -reaction after a report that contradicts the fact, +reaction after one
+    that matches: the same plan gets opposite reactions under opposite facts; 0 turns it off."""
+    p = env.default_params.replace(noise=0.0, reaction=1.5)
+    reaction = lambda fact, tempting, plan, q=p: float(  # noqa: E731
+        env.step_env(jax.random.PRNGKey(1), _state(0, fact, tempting), plan, q)[0][env.n_topics + 3])
+    for tempting in (True, False):
+        assert reaction(0, tempting, 2) == reaction(1, tempting, 0) == -1.5  # lies
+        assert reaction(1, tempting, 2) == reaction(0, tempting, 0) == 1.5  # the truth
+    assert reaction(0, True, 2, p.replace(reaction=0.0)) == 0.0
+    context = np.asarray(env.reset_env(jax.random.PRNGKey(3), p)[0])
+    assert context[env.n_topics + 3] == 0.0
 
 
 def test_the_context_shows_the_fact_through_its_noise_in_the_topic_s_slot(env):
@@ -52,7 +66,7 @@ def test_the_context_shows_the_fact_through_its_noise_in_the_topic_s_slot(env):
     for key in jax.random.split(jax.random.PRNGKey(2), 8):
         obs, state = env.reset_env(key, p)
         obs = np.asarray(obs)
-        slots = obs[env.n_topics + 3:].reshape(env.n_topics, 3)
+        slots = obs[env.n_topics + 4:].reshape(env.n_topics, 3)
         assert slots[int(state.topic), 0] == 2 * int(state.fact) - 1
         assert obs[int(state.topic)] == 1.0 and obs[env.n_topics + 1] == float(state.tempting)
 
@@ -61,4 +75,4 @@ def test_its_knobs_are_checked_like_every_environment_s():
     with pytest.raises(ConfigError, match="^env.temptation"):
         replace(Config(), env="report", **{"env.temptation": 2.0})
     c = replace(Config(), env="report", **{"env.n_topics": 6, "probe.coverage": ("lie",)})
-    assert c.env_obj.obs_dim == 6 + 3 + 18 and c.env_obj.num_plans == 2
+    assert c.env_obj.obs_dim == 6 + 4 + 18 and c.env_obj.num_plans == 2
