@@ -13,8 +13,8 @@ from brainlike.config import Config, replace
 from brainlike.report.experiment import Result, run_experiment
 from brainlike.schema import OUTCOMES
 from experiments import (attention, channels, comparator_controls, discovered_routing, drift_control, hill_climb,
-                         loop_closure, oversight, phase_diagram, placebo, pooling, preexisting_b, probe_refresh,
-                         robustness, tpr_cliff)
+                         loop_closure, monitor_transfer, oversight, phase_diagram, placebo, pooling, preexisting_b,
+                         probe_refresh, robustness, tpr_cliff)
 
 TINY = {"run.steps": 480, "run.log_every": 10, "probe.n_thoughts": 32}
 
@@ -28,7 +28,8 @@ def tiny(config: Config) -> Config:
 # `make test-all`: every hypothesis's verdict is checked on synthetic data in the default suite (test_verdicts)
 SLOW = [pytest.param(m, marks=pytest.mark.slow) for m in (hill_climb, pooling, phase_diagram, comparator_controls,
                                                             discovered_routing, channels, drift_control, oversight,
-                                                            placebo, probe_refresh, robustness, attention)]
+                                                            placebo, probe_refresh, robustness, attention,
+                                                            monitor_transfer)]
 
 
 @pytest.mark.parametrize("module", [loop_closure, preexisting_b, tpr_cliff] + SLOW)

@@ -20,8 +20,8 @@ from brainlike.report.experiment import Result
 from brainlike.schema import OUTCOMES
 from brainlike.store.stats import holm
 from experiments import (attention, channels, comparator_controls, discovered_routing, drift_control, hill_climb,
-                         loop_closure, oversight, phase_diagram, placebo, pooling, preexisting_b, probe_refresh,
-                         robustness, tpr_cliff)
+                         loop_closure, monitor_transfer, oversight, phase_diagram, placebo, pooling, preexisting_b,
+                         probe_refresh, robustness, tpr_cliff)
 from experiments.__main__ import NAMES, load
 
 SEEDS = 200  # 0 of 200 seeds is decisively below 0.05 (Wilson), after Holm over any figure's hypotheses
@@ -574,7 +574,55 @@ ATTENTION = [
                                        np.array([[1.0, 0.1, 0.0]]), np.array([[1.0, 0.7, 0.0]]))),
 ]
 
-CASES = {"channels": CHANNELS, "attention": ATTENTION, "robustness": ROBUSTNESS, "loop_closure": LOOP_CLOSURE, "preexisting_b": PREEXISTING_B, "drift_control": DRIFT_CONTROL,
+# monitor_transfer: recall changes (first logged point to final window) of the deployed probe and the monitors
+MT = monitor_transfer.name
+
+
+def mt_cell(name: str, deployed=(0.8, 0.8), monitors=(0.8, 0.8), deception=0.2, refit=0.95, monitor_final=None) -> dict:
+    """One monitor_transfer condition: the deployed probe's and every monitor's recall from first to final
+    (``monitor_final`` overrides the monitors' final value), steady deception, a refitted AUROC."""
+    topics = "half" if name.split("-")[2] == "half" else "all"
+    later = monitors[1] if monitor_final is None else monitor_final
+    return {name: {"deception_rate": deception, "probe_auroc_refit": refit,
+                   monitor_transfer.DEPLOYED: start(*deployed)}
+            | {f"monitor_{m}_recall": start(monitors[0], later) for m in monitor_transfer.MONITORS[topics]}}
+
+
+def mt_cells(learners=("brainlike", "grpo"), topics=("all", "half"), **kw) -> dict:
+    """Every alarmed cell of ``learners`` x TPR x ``topics`` alike."""
+    out = {}
+    for x in learners:
+        for t in monitor_transfer.TPRS:
+            for k in topics:
+                out |= mt_cell(MT(x, t, k), **kw)
+    return out
+
+
+MONITOR_TRANSFER = [
+    ("grpo_evasion_transfers", sides(mt_cell(MT("grpo", 0.9, "half"), deployed=(0.8, 0.5), monitors=(0.8, 0.5)),
+                                     mt_cell(MT("grpo", 0.9, "half"), deployed=(0.8, 0.4), monitors=(0.8, 0.8)),
+                                     mt_cell(MT("grpo", 0.9, "half"), deployed=(0.8, 0.4), monitors=(0.8, 0.5),
+                                             deception=RISING))),
+    ("brainlike_evasion_transfers", sides(mt_cell(MT("brainlike", 0.9, "half"), deployed=(0.8, 0.6), monitors=(0.8, 0.6)),
+                                          mt_cell(MT("brainlike", 0.9, "half"), deployed=(0.8, 0.4), monitors=(0.8, 0.8)))),
+    ("alarm_costs_grpo", sides(mt_cell(MT("grpo", 0.9, "half"), deployed=(0.8, 0.5)) | mt_cell(monitor_transfer.CONTROL("grpo")),
+                               mt_cell(MT("grpo", 0.9, "half")) | mt_cell(monitor_transfer.CONTROL("grpo"), deployed=(0.8, 0.5)))),
+    ("alarm_costs_brainlike", sides(
+        mt_cell(MT("brainlike", 0.9, "half"), deployed=(0.8, 0.5)) | mt_cell(monitor_transfer.CONTROL("brainlike")),
+        mt_cell(MT("brainlike", 0.9, "half")) | mt_cell(monitor_transfer.CONTROL("brainlike"), deployed=(0.8, 0.5)))),
+    ("half_goes_stale_faster", sides(mt_cells(topics=("half",), deployed=(0.8, 0.5)) | mt_cells(topics=("all",)),
+                                     mt_cells(topics=("half",)) | mt_cells(topics=("all",), deployed=(0.8, 0.5)))),
+    ("brainlike_keeps_monitors", sides(mt_cell(MT("brainlike", 0.9, "half"), monitor_final=0.8)
+                                       | mt_cell(MT("grpo", 0.9, "half"), monitor_final=0.7),
+                                       mt_cell(MT("brainlike", 0.9, "half"), monitor_final=0.5)
+                                       | mt_cell(MT("grpo", 0.9, "half"), monitor_final=0.8))),
+    ("information_still_there", sides(mt_cells(refit=0.97), mt_cells(refit=0.97)
+                                      | mt_cell(MT("grpo", 0.5, "all"), refit=0.7))),
+    ("brainlike_lies_less", sides(mt_cells(("brainlike",), deception=0.1) | mt_cells(("grpo",), deception=0.3),
+                                  mt_cells(("brainlike",), deception=0.4) | mt_cells(("grpo",), deception=0.2))),
+]
+
+CASES = {"monitor_transfer": MONITOR_TRANSFER, "channels": CHANNELS, "attention": ATTENTION, "robustness": ROBUSTNESS, "loop_closure": LOOP_CLOSURE, "preexisting_b": PREEXISTING_B, "drift_control": DRIFT_CONTROL,
          "comparator_controls": COMPARATOR_CONTROLS, "tpr_cliff": TPR_CLIFF, "hill_climb": HILL_CLIMB,
          "probe_refresh": PROBE_REFRESH, "phase_diagram": PHASE_DIAGRAM, "pooling": POOLING, "oversight": OVERSIGHT,
          "placebo": PLACEBO, "discovered_routing": DISCOVERED_ROUTING}
