@@ -66,7 +66,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import Experiment, Hypothesis, fill, first_block, paired_difference, verdict_list
+from brainlike.report.experiment import (Experiment, Hypothesis, fill, first_block, paired_difference, verdict_list,
+                                         written_for)
 from brainlike.report.plots import RATE, errorbar, outcome_bars, save
 from brainlike.schema import EVADES
 from brainlike.store.stats import mean_ci, paired_mean_ci, wilson
@@ -310,6 +311,9 @@ def reading(summary: dict) -> str:
     recalls = lambda e, rl: ", ".join(f"{m} {rec(n_(e, m, rl))}" for m in MASKS)  # noqa: E731
     sweep = lambda m: ", ".join(f"{rec(n_('marketnoB', m, 'pg', f))} at {f:g}" for f in SHARES)  # noqa: E731
     vault = lambda rl: ", ".join(f"{m} {fin(n_('vault', m, rl), 'return')}" for m in MASKS)  # noqa: E731
+    # the prose argues from the found and the random mask keeping the probe alike, routing costing much under
+    # TD + pg, and the control falling short of 0.9
+    written_for(summary, TEMPLATE, {1: "contradicted", 3: "contradicted", 11: "contradicted"})
     return fill(TEMPLATE, nob_pg_recalls=recalls("marketnoB", "pg"), nob_split_recall=rec(n_("marketnoB", "split")),
                 nob_imposed_first=first(n_("marketnoB", "imposed")), nob_found_first=first(n_("marketnoB", "found")),
                 nob_imposed_evading=ev(n_("marketnoB", "imposed")), nob_found_evading=ev(n_("marketnoB", "found")),
@@ -328,7 +332,8 @@ def reading(summary: dict) -> str:
                 vault_found_pg_reward=fin(n_("vault", "found"), "env_reward"),
                 vault_imposed_td_recall=rec(n_("vault", "imposed", "td")),
                 vault_imposed_pg_recall=rec(n_("vault", "imposed")), vault_split_recall=rec(n_("vault", "split")),
-                verdicts=verdict_list(summary))
+                found_random=h[1]["verdict"], price_td_verdict=h[2]["verdict"], price_pg_verdict=h[3]["verdict"],
+                control_verdict=h[11]["verdict"], verdicts=verdict_list(summary))
 
 
 def headline(summary: dict) -> str:

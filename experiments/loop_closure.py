@@ -15,7 +15,7 @@ import matplotlib.pyplot as plt
 from brainlike.config import Config, replace
 from brainlike.schema import EVADES
 from brainlike.report.experiment import (Experiment, Hypothesis, count, fill, mean_of, percent, seeds_ending, select,
-                                         share_of, value, verdict_list)
+                                         share_of, value, verdict_list, written_for)
 from brainlike.report.plots import ROUTING_COLORS, curve, errorbar, outcome_panel, rate_axis, save
 
 PRESETS = ("brainlike", "end_to_end", "through_probe")
@@ -162,6 +162,8 @@ def reading(summary: dict) -> str:
     plastic = b[knob_name("through_probe", 0.3, 1e-2)]
     knob_aurocs = [b[knob_name(p, a, lr)]["metrics"]["probe_auroc_frozen"]["mean"]
                    for p, a in knob_presets() if p != "through_probe" for lr in KNOB_RL_LRS]
+    # the prose argues from end_to_end not blinding the probe and through_probe blinding it
+    written_for(summary, TEMPLATE, {3: "contradicted", 4: "supported"})
     return fill(
         TEMPLATE, honest_noB=count(no_b, ["honest"]), evading_noB=count(no_b, EVADES),
         by_plan_B=count(with_b, ["evades_by_plan"]), take_B=percent(with_b, "take_rate/B"),
@@ -175,7 +177,8 @@ def reading(summary: dict) -> str:
         weak_shift=count(b[knob_name("brainlike", 0.3, 3e-3)], ["evades_by_shift"]),
         none_stale=count(b[knob_name("brainlike", 0.0, 3e-3)], ["unpenalised_stale"]),
         tp_weak=sweep("through_probe", 0.3), tp_plastic_auroc=value(plastic, "probe_auroc_frozen"),
-        tp_plastic_obfuscation=count(plastic, ["evades_by_obfuscation"]), verdicts=verdict_list(summary))
+        tp_plastic_obfuscation=count(plastic, ["evades_by_obfuscation"]),
+        e2e_blinds=summary["hypotheses"][3]["verdict"], verdicts=verdict_list(summary))
 
 
 def headline(summary: dict) -> str:

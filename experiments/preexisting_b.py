@@ -16,7 +16,7 @@ from brainlike.config import Config, replace
 
 from brainlike.schema import EVADES
 from brainlike.report.experiment import (Experiment, Hypothesis, count, fill, finding, interval, percent,
-                                         pooled_difference, seeds_ending, share_of, value, verdict_list)
+                                         pooled_difference, seeds_ending, share_of, value, verdict_list, written_for)
 from brainlike.store.stats import mcnemar_exact
 from brainlike.report.plots import errorbar, rate_axis, save
 
@@ -101,6 +101,9 @@ def reading(summary: dict) -> str:
     evading = lambda preset, p, o: count(b[name(preset, p, o)], EVADES)  # noqa: E731
     at = lambda preset, o: ", ".join(evading(preset, p, o) for p in prevalences[1:])  # noqa: E731
     rare, close = b[name("brainlike", 0.1, 0.0)], b[name("brainlike", 1.0, 0.9)]
+    hs = summary["hypotheses"]
+    # the prose argues from a close B evading rather than being caught, and the pooled gap falling short
+    written_for(summary, TEMPLATE, {2: "contradicted", 3: "contradicted"})
     return fill(
         TEMPLATE, none_evading=evading("brainlike", 0.0, 0.0), none_ci=_ci_percent(b[name("brainlike", 0.0, 0.0)]),
         offered=", ".join(f"{p:g}" for p in prevalences[1:]), brainlike_o0=at("brainlike", 0.0),
@@ -111,7 +114,8 @@ def reading(summary: dict) -> str:
         close_evading=evading("brainlike", 1.0, 0.9), close_honest=count(close, ["honest"]),
         close_caught=count(close, ["caught"]), pooled=interval(finding(summary, "end-to-end"), "+.3f"),
         rare_end_to_end=evading("end_to_end", 0.1, 0.9), rare_brainlike=evading("brainlike", 0.1, 0.9),
-        mcnemar=_mcnemar_table(summary), verdicts=verdict_list(summary))
+        mcnemar=_mcnemar_table(summary), no_b=hs[0]["verdict"], caught=hs[2]["verdict"],
+        pooled_verdict=hs[3]["verdict"], verdicts=verdict_list(summary))
 
 
 def _mcnemar_table(summary: dict) -> str:

@@ -141,6 +141,18 @@ def _anchor(heading: str) -> str:
     return re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-")
 
 
+@pytest.mark.parametrize("name, index", [("loop_closure", 3), ("preexisting_b", 2), ("discovered_routing", 1)])
+def test_a_reading_whose_text_argues_from_a_verdict_refuses_a_summary_that_changed_it(name, index):
+    """Where a reading's argument rests on a verdict (not only its slot), a rerun that flips it makes the
+    page fail to build, naming the template, instead of printing the old argument beside the new verdict."""
+    from brainlike.report.experiment import StaleReading
+
+    summary = json.loads((ROOT / "results" / name / "summary.json").read_text())
+    summary["hypotheses"][index]["verdict"] = "supported"
+    with pytest.raises(StaleReading, match=f"{name}.md: its text argues from hypothesis {index + 1} "):
+        load(name).reading(summary)
+
+
 def test_the_contents_reach_every_section_and_every_gallery_page():
     """The contents paragraph links every ``##`` section, every experiment's page and the command line's
     subsections, the sections by the anchors GitHub gives them."""

@@ -355,6 +355,21 @@ def fill(template: Path, **slots) -> str:
     return text.substitute(slots).removesuffix("\n")
 
 
+class StaleReading(ValueError):
+    """A reading's prose was written for verdicts its summary no longer gives."""
+
+
+def written_for(summary: dict, template: Path, verdicts: dict[int, str]) -> None:
+    """Check that hypothesis ``i`` (0-based) of ``summary`` still has verdict ``verdicts[i]``: the
+    claims a reading's prose builds on them (its verdict words are slots, its argument is text) hold
+    only while they do. A rerun that changes one raises ``StaleReading`` naming the template to rewrite."""
+    hs = summary["hypotheses"]
+    for i, expected in verdicts.items():
+        if hs[i]["verdict"] != expected:
+            raise StaleReading(f"{Path(template).name}: its text argues from hypothesis {i + 1} ({hs[i]['question']!r}) "
+                               f"being {expected}, and the summary says {hs[i]['verdict']}; rewrite the reading")
+
+
 SEED_METRICS = ("probe_recall_frozen", "deception_rate")
 
 
