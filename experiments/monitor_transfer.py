@@ -23,7 +23,9 @@ grpo 0.21 at TPR 0.9, against 0.51 and 0.50 at alpha 0); every probe and monitor
 together; brainlike's deployed probe lost 0.16 under the alarm and none at alpha 0, grpo's about
 as much under both; refitted AUROCs stayed near 0.95. The hypotheses below were written before the
 full run; a cell whose mean deception moved by more than 0.05 between the last two windows is left
-out of every hypothesis and named in the reading, as in tpr_cliff.
+out of every hypothesis and named in the reading, as in tpr_cliff. One condition was added after
+the full run, not a hypothesis's: brainlike with exploratory transitions replayed in its predictive
+loss (drift_control's remedy), the control for why its deployed probe lost recall under the alarm.
 
 Anchors: the Obfuscation Atlas (Taufeeque et al. 2026, arXiv:2602.15515) found probes fitted off
 the RL data drift (AUC 0.991 to 0.376 with no probe penalty), and Neural Chameleons (McGuinness et
@@ -39,8 +41,8 @@ import numpy as np
 from scipy import stats as sps
 
 from brainlike.config import Config, replace
-from brainlike.report.experiment import (MOVED, Experiment, Hypothesis, MissingCondition, fill, first_block, interval,
-                                         unsettled, value, verdict_list)
+from brainlike.report.experiment import (MOVED, Experiment, Hypothesis, fill, first_block, interval, unsettled, value,
+                                         verdict_list, written_for)
 from brainlike.report.plots import ROUTING_COLORS, errorbar, rate_axis, save
 from brainlike.store.stats import empty, extreme_mean_ci, mean_ci, paired_mean_ci, per_seed_mean
 from experiments._solid import GROUP
@@ -61,6 +63,9 @@ def name(learner: str, tpr: float, topics: str, alpha: float = ALPHA) -> str:
 
 
 CONTROL = lambda learner: name(learner, 0.9, "half", 0.0)  # noqa: E731
+# added after the full run, not one of the hypotheses fixed before it: brainlike with exploratory transitions
+# (lies among them, as exploration made them) replayed in every predictive update, drift_control's remedy
+REPLAY, REPLAYED = name("brainlike", 0.9, "half") + "-replay", {"beliefs.replay": 8}
 
 
 def conditions(quick: bool) -> dict[str, Config]:
@@ -68,9 +73,10 @@ def conditions(quick: bool) -> dict[str, Config]:
                                               "beliefs.pretrain_updates": PRETRAIN,
                                               "run.steps": QUICK_STEPS if quick else STEPS})
     cells = [(0.9, "half", ALPHA)] if quick else [(t, k, ALPHA) for t in TPRS for k in TOPICS] + [(0.9, "half", 0.0)]
-    return {name(learner, t, k, a): replace(base, **fields | {"probe.rate": t, "probe.topics": k, "reward.alpha": a,
-                                                              "probe.monitors": MONITORS[k]})
-            for learner, fields in LEARNERS.items() for t, k, a in cells}
+    out = {name(learner, t, k, a): replace(base, **fields | {"probe.rate": t, "probe.topics": k, "reward.alpha": a,
+                                                             "probe.monitors": MONITORS[k]})
+           for learner, fields in LEARNERS.items() for t, k, a in cells}
+    return out if quick else out | {REPLAY: replace(out[name("brainlike", 0.9, "half")], **REPLAYED)}
 
 
 def change(result, metric: str) -> np.ndarray:
@@ -206,7 +212,7 @@ def label(t: float, k: str, a: float) -> str:
 def plot(summary: dict, path) -> None:
     blocks, st = summary["conditions"], summary["statistics"]
     cells = cells_of(blocks)
-    fig, axes = plt.subplots(1, 4, figsize=(22, 5))
+    fig, axes = plt.subplots(1, 4, figsize=(24, 5))
     ax = axes[0]
     for i, learner in enumerate(LEARNERS):
         x = [j + 0.15 * (i - 0.5) for j in range(len(cells))]
@@ -219,14 +225,17 @@ def plot(summary: dict, path) -> None:
     ax.set_title("lies: first logged point (open) and final window", fontsize=9)
     ax.legend(fontsize=7)
     for ax, alpha in zip(axes[1:3], (ALPHA, 0.0)):
-        for i, learner in enumerate(LEARNERS):
-            changes = st.get(name(learner, 0.9, "half", alpha), {}).get("change", {})
+        lines = [(x, name(x, 0.9, "half", alpha), ROUTING_COLORS[x]) for x in LEARNERS]
+        if alpha == ALPHA:  # the control added after the full run
+            lines.append(("brainlike, exploration replayed", REPLAY, "#868e96"))
+        for i, (label_, n, color) in enumerate(lines):
+            changes = st.get(n, {}).get("change", {})
             metrics = [m for m in RECALLS if m in changes]
-            errorbar(ax, [j + 0.15 * (i - 0.5) for j in range(len(metrics))], [changes[m] for m in metrics],
-                     label=learner, color=ROUTING_COLORS[learner], style="o")
+            errorbar(ax, [j + 0.12 * (i - 1) for j in range(len(metrics))], [changes[m] for m in metrics],
+                     label=label_, color=color, style="o")
             ax.set_xticks(range(len(metrics)), [RECALLS[m] for m in metrics], rotation=30, ha="right", fontsize=8)
         ax.axhline(0, color="black", lw=0.6)
-        ax.set(ylim=(-1.03, 1.03), ylabel="recall change, final minus first (95% CI)")
+        ax.set(ylabel="recall change, final minus first (95% CI)")
         ax.set_title(f"TPR 0.9, probe fitted on half the topics, alpha {alpha:g}", fontsize=9)
         ax.legend(fontsize=7)
     ax = axes[3]
@@ -260,15 +269,24 @@ def reading(summary: dict) -> str:
         f"{first(n, DEPLOYED):.2f} → {value(b[n], DEPLOYED)} | {held(n, 'probe_recall_heldout_topics')} | "
         f"{mon_first(n):.2f} → {mon(n):.2f} | {value(b[n], 'probe_auroc_refit')} |"
         for c in cells for x in LEARNERS for n in [name(x, *c)])
+    line = lambda n: (f"deception {first(n, 'deception_rate'):.2f} → {value(b[n], 'deception_rate')}, deployed "  # noqa: E731
+                      f"recall {first(n, DEPLOYED):.2f} → {value(b[n], DEPLOYED)}, monitors' {mon_first(n):.2f} → "
+                      f"{mon(n):.2f}")
+    auroc = lambda x: (f"{x} {first(CONTROL(x), 'probe_auroc_frozen'):.2f} → "  # noqa: E731
+                       f"{value(b[CONTROL(x)], 'probe_auroc_frozen')}")
     rho = lambda x: st[name(x, 0.9, "half")]["spearman"]  # noqa: E731
     corr = "; ".join(f"{x} ρ {rho(x)['rho']:+.2f} (p {rho(x)['p']:.2g})" if rho(x) else f"{x}: none"
                      for x in LEARNERS)
-    verdict = lambda i: f"**{hs[i]['verdict']}** ({interval(hs[i], '+.3f')})" if hs[i]["mean"] is not None \
+    verdict = lambda i, spec="+.3f": f"**{hs[i]['verdict']}** ({interval(hs[i], spec)})" if hs[i]["mean"] is not None \
         else f"**{hs[i]['verdict']}** (no settled cell)"  # noqa: E731
+    # the prose reads a stale probe as a stale threshold, which holds while the refitted probe still reads the lie
+    written_for(summary, TEMPLATE, {6: "supported"})
     return fill(TEMPLATE, n=summary["n_seeds"], rows=rows, corr=corr, moved=f"{MOVED:g}",
+                replayed=line(REPLAY), unreplayed=line(name("brainlike", 0.9, "half")),
+                atlas=f"deployed AUROC, alpha 0, first → final: {auroc('brainlike')}, {auroc('grpo')}",
                 moving=unsettled(b, [name(x, *c) for c in cells for x in LEARNERS]),
                 grpo_transfer=verdict(0), brainlike_transfer=verdict(1), grpo_cost=verdict(2),
-                brainlike_cost=verdict(3), staler=verdict(4), faithful=verdict(5), refit=verdict(6),
+                brainlike_cost=verdict(3), staler=verdict(4), faithful=verdict(5), refit=verdict(6, ".3f"),
                 less=verdict(7), verdicts=verdict_list(summary))
 
 
