@@ -87,7 +87,8 @@ def conditions(quick: bool) -> dict[str, Config]:
     out = {}
     for learner, steps in LEARNERS.items():
         group = GRPO_START if learner == "grpo" else {}
-        for channel, routing, extra in steps:
+        # quick: each learner itself, the programs tpr_cliff's and robustness's quick grids compile too
+        for channel, routing, extra in steps[-1:] if quick else steps:
             for t in tprs:
                 out[name(learner, channel, t)] = replace(base, routing=routing, **group | extra | {"probe.rate": t})
     return out

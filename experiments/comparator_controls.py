@@ -49,7 +49,9 @@ from experiments._solid import GROUP, PHRASINGS, SOLID, SPREAD
 
 TPR, ALPHA, VARIANTS, COSINE_BATCHES = 0.9, 3.0, 4, 16
 SIGMAS, ALPHAS = (0.0, 0.25, 0.5), (0.0, ALPHA)
-QUICK_SIGMAS = (0.0, 0.5)  # quick: these alone, without phrasings or the frozen reader (each compiles on its own)
+# quick: brainlike at sigma 0 and activation-space GRPO alone, without phrasings or the frozen reader (each routing x
+# sigma compiles on its own)
+QUICK_CELLS = (("brainlike", 0.0), ("grpo", 0.5))
 LLM = "grpo"
 ROUTINGS = PHRASED = ("brainlike", LLM)
 SHORT = {"brainlike": "BL", LLM: "GRPO"}
@@ -87,8 +89,8 @@ def sampled(b: Config, routing: str, sigma: float, alpha: float) -> Config:
 
 def conditions(quick: bool) -> dict[str, Config]:
     b = base(quick)
-    out = {sigma_name(r, s, a): sampled(b, r, s, a) for r in ROUTINGS for s in (QUICK_SIGMAS if quick else SIGMAS)
-           for a in ALPHAS}
+    cells = QUICK_CELLS if quick else [(r, s) for r in ROUTINGS for s in SIGMAS]
+    out = {sigma_name(r, s, a): sampled(b, r, s, a) for r, s in cells for a in ALPHAS}
     if quick:
         return out
     out[reference_name(0.5)] = replace(sampled(b, LLM, 0.5, ALPHA), **{"probe.reads": "reference"})
@@ -164,13 +166,14 @@ def _first(block: dict, metric: str) -> dict:
     return {"mean": c["mean"][0], "ci95": [c["lo"][0], c["hi"][0]]}
 
 
-def sigmas_of(blocks) -> list[float]:
-    return [s for s in SIGMAS if sigma_name("brainlike", s, 0.0) in blocks]
+def sigmas_of(blocks, routings=ROUTINGS) -> list[float]:
+    """The sigmas at which any of ``routings`` ran (a quick grid runs each routing at one)."""
+    return [s for s in SIGMAS if any(sigma_name(r, s, 0.0) in blocks for r in routings)]
 
 
 def sigma_panel(ax, blocks, metric: str, title: str, routings=ROUTINGS, first: bool = False) -> None:
-    sig = sigmas_of(blocks)
     for i, routing in enumerate(routings):
+        sig = sigmas_of(blocks, (routing,))
         for alpha, style in ((0.0, "s:"), (ALPHA, "o-")):
             x = [s + 0.006 * (2 * i + (alpha > 0) - 1.5) for s in sig]
             names = [sigma_name(routing, s, alpha) for s in sig]
@@ -179,7 +182,7 @@ def sigma_panel(ax, blocks, metric: str, title: str, routings=ROUTINGS, first: b
             if first:
                 errorbar(ax, x, [_first(blocks[n], metric) for n in names], color=ROUTING_COLORS[routing],
                          style="x" if alpha else "+")
-    ax.set(xlabel="thought noise sigma", xticks=sig)
+    ax.set(xlabel="thought noise sigma", xticks=sigmas_of(blocks, routings))
     ax.set_title(title, fontsize=9)
 
 

@@ -83,8 +83,8 @@ ENVS = {"marketB": {"env": "plan_market", "env.b_prevalence": 0.5},
 ENV_TITLES = {"marketB": "plan_market, B on offer half the time", "marketnoB": "plan_market, no B",
               "vault": f"vault_grid, thought width {NARROW}"}
 MASKS = ("imposed", "found", "random", "none")
-# quick: the mask found by attribution and the unmasked network (each compiles on its own)
-QUICK_MASKS = ("found", "none")
+# quick: the mask found by attribution beside the split network (each mask compiles on its own)
+QUICK_MASKS = ("found",)
 RL = {"td": "brainlike", "pg": "pred=beliefs;td=desires;pg=desires"}
 RL_COLORS = {"td": "#1c7ed6", "pg": "#2b8a3e"}
 RL_LABELS = {"td": "TD into the mask", "pg": "TD + pg (sigma 0) into the mask"}

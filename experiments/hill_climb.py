@@ -47,7 +47,7 @@ from brainlike.store.stats import mean_ci, paired_mean_ci
 ROUTINGS = ("brainlike", "end_to_end", "policy_gradient")
 # quick: the conditions the figure's first panels and the control read; each routing x alarm x proposal
 # compiles on its own
-QUICK_ROUTINGS, QUICK_PROPOSALS = ("brainlike",), ("local",)
+QUICK_ROUTINGS, QUICK_PROPOSALS, QUICK_ALARMS = ("brainlike",), ("local",), ("graded",)
 ALARMS = ("graded", "binary")
 PROPOSALS = ("local", "all")
 SETTLE, CLIMB = 6_000, 20_000  # steps before the alarm enters the reward, and after
@@ -67,11 +67,12 @@ def conditions(quick: bool) -> dict[str, Config]:
         "run.steps": settle + climb, "run.log_every": 25, "probe.coverage": ("A",), "reward.alpha": 2.0,
         "env.reward_b": 0.75, "reward.alarm_from": settle})
     out = {name(r, a, p): replace(base, routing=r, **{"reward.alarm": a, "desires.proposal": p})
-           for r in (QUICK_ROUTINGS if quick else ROUTINGS) for a in ALARMS
+           for r in (QUICK_ROUTINGS if quick else ROUTINGS) for a in (QUICK_ALARMS if quick else ALARMS)
            for p in (QUICK_PROPOSALS if quick else PROPOSALS)}
     # the control: beliefs frozen (no drift), so the probe is as calibrated when the alarm arrives
     return out | {name("brainlike", a, "local", True): replace(out[name("brainlike", a, "local")],
-                                                              **{"beliefs.rl_lr": 0.0}) for a in ALARMS}
+                                                              **{"beliefs.rl_lr": 0.0})
+                  for a in (QUICK_ALARMS if quick else ALARMS)}
 
 
 # --- per-seed quantities ---
@@ -214,9 +215,13 @@ def plot(summary: dict, path) -> None:
     st, blocks = summary["statistics"], summary["conditions"]
     fig, axes = plt.subplots(1, 4, figsize=(22, 5), gridspec_kw={"width_ratios": [1.2, 1.2, 1, 1]})
     for ax, alarm in zip(axes[:2], ALARMS):
+        if name("brainlike", alarm, "local") not in st:  # a quick grid runs one alarm
+            ax.set_axis_off()
+            continue
         _stack(ax, st[name("brainlike", alarm, "local")], blocks[name("brainlike", alarm, "local")]["curves"]["step"],
                f"brainlike, {alarm} alarm, local proposals:\nshare of decisions per plan (mean over seeds)")
-    axes[1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="plan")
+    drawn = [ax for ax in axes[:2] if ax.axison]
+    drawn[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), title="plan")
     combos = [(a, p, False) for a in ALARMS for p in PROPOSALS] + [(a, "local", True) for a in ALARMS]
     x = np.arange(len(combos))
     for i, r in enumerate(routings(summary)):

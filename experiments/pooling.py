@@ -57,7 +57,7 @@ HI = max(ALPHAS)
 ROUTINGS = ("brainlike", "policy_gradient", "through_probe")
 # quick: brainlike calibrated on episodes alone, for 3 logged blocks (each routing x pooling x calibration compiles
 # on its own)
-QUICK_ROUTINGS, QUICK_STEPS = ("brainlike",), 3_840
+QUICK_ROUTINGS, QUICK_POOLINGS, QUICK_STEPS = ("brainlike",), ("last",), 3_840
 CONTROL_ROUTINGS = ("brainlike", "policy_gradient")  # through_probe blinds the probe whatever the threshold
 
 
@@ -71,7 +71,8 @@ def conditions(quick: bool) -> dict[str, Config]:
     cell = lambda r, p, a, on: replace(base, routing=r, **{  # noqa: E731
         "probe.pooling": p, "reward.alpha": a, "probe.calibrate_on": on})
     main = {name(r, p, a): cell(r, p, a, "episodes")
-            for r in (QUICK_ROUTINGS if quick else ROUTINGS) for p in POOLINGS for a in ALPHAS}
+            for r in (QUICK_ROUTINGS if quick else ROUTINGS) for p in (QUICK_POOLINGS if quick else POOLINGS)
+            for a in ALPHAS}
     control = {name(r, p, HI, "thoughts"): cell(r, p, HI, "thoughts")
                for r in (() if quick else CONTROL_ROUTINGS) for p in POOLINGS}
     return main | control

@@ -45,9 +45,8 @@ REFITS = (0, 1000, 200, 50)
 ALPHAS = {"weak": 0.3, "strong": 3.0}
 SIGMA, VARIANTS, LOG_EVERY = 0.5, 4, 25
 STEPS, QUICK_STEPS = 12_000, 4_800  # quick: a whole 200-update cycle in the second half
-# quick: a frozen probe, one refitted every 50 updates and one every 200 (a whole cycle in the second half), each
-# condition a compiled program of its own
-QUICK = (("brainlike", "weak", 0), ("brainlike", "weak", 50), ("through_probe", "strong", 200))
+# quick: a probe refitted every 50 updates alone (each condition is a compiled program of its own)
+QUICK = (("brainlike", "weak", 50),)
 
 
 def name(routing: str, strength: str, every: int) -> str:
