@@ -9,6 +9,9 @@ export BRAINLIKE_CACHE := $(CURDIR)/.jax_cache
 EXPERIMENTS := $(sort $(basename $(notdir $(filter-out experiments/_%,$(wildcard experiments/*.py)))))
 # QUICK=1 writes beside the committed full-scale results, never over them
 QUICK_FLAG := $(if $(filter 1,$(QUICK)),--quick --results results/quick --figures figures/quick,)
+# processes training side by side: a quick run is mostly compiling, which leaves a core idle in one process;
+# a full run trains one figure at a time, so that each figure's time is its own
+JOBS ?= $(if $(filter 1,$(QUICK)),2,1)
 OUT_DIRS := $(if $(filter 1,$(QUICK)),results/quick figures/quick,results figures)
 # the seed whose story loop_closure's page tells: a deceiving brainlike agent whose frozen probe went blind
 INSPECT := inspect $(word 1,$(OUT_DIRS))/loop_closure --condition brainlike-noB-alpha0.3-rl_lr0.003 --seed 0
@@ -17,7 +20,7 @@ INSPECT_LLM := inspect $(word 1,$(OUT_DIRS))/tpr_cliff --condition grpo-on-tpr0.
 # the episode the README shows: through the door, the alarm reading only the last step's score (kept once played)
 INSPECT_EPISODE := inspect $(word 1,$(OUT_DIRS))/pooling --condition brainlike-last-a1.5 --seed 2 --episode --train
 
-.PHONY: install test test-all suite-stats bench figures redraw pages clean $(EXPERIMENTS)
+.PHONY: install test test-all suite-stats quick-time bench figures redraw pages clean $(EXPERIMENTS)
 
 install: $(VENV)/.installed
 
@@ -38,11 +41,17 @@ suite-stats: install
 	BRAINLIKE_SUITE_STATS=$(CURDIR)/results/suite.json $(PY) -m pytest -q -n auto
 	$(MAKE) pages
 
+# make figures QUICK=1 timed twice into a compilation cache of its own (cold, then warm), kept in
+# results/figures_time.json, and the README's sentence written from that file; on an otherwise idle machine
+quick-time: install
+	$(PY) -m experiments._quick_time
+	$(MAKE) pages
+
 bench: install
 	$(PY) -m brainlike bench --out results/bench.json
 
 figures: install
-	$(PY) -m experiments $(EXPERIMENTS) $(QUICK_FLAG)
+	$(PY) -m experiments $(EXPERIMENTS) $(QUICK_FLAG) --jobs $(JOBS)
 	$(PY) -m brainlike $(INSPECT) --out $(word 2,$(OUT_DIRS))/inspect_example.png
 	$(PY) -m brainlike $(INSPECT_LLM) --out $(word 2,$(OUT_DIRS))/inspect_grpo.png
 	$(PY) -m brainlike $(INSPECT_EPISODE) --out $(word 2,$(OUT_DIRS))/inspect_episode.png

@@ -1,10 +1,11 @@
-"""Run experiments: ``python -m experiments NAME [NAME ...] [--quick] [--redraw] [--pages DIR] [--log PLACE:WHERE]``."""
+"""Run experiments: ``python -m experiments NAME [NAME ...] [--quick] [--jobs N] [--redraw] [--pages DIR] [--log PLACE:WHERE]``."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ def load(name: str):
 
 
 SUITE = "suite.json"  # in the results folder: the fast suite's size and time (``make suite-stats``)
+QUICK_TIME = "figures_time.json"  # in the results folder: make figures QUICK=1's time (``make quick-time``)
 
 
 def committed(results: Path, names=NAMES) -> tuple[str, ...]:
@@ -54,14 +56,16 @@ def reading(name: str, summary: dict) -> str:
     return experiment.reading(summary)
 
 
-def readme_blocks(results: Path, pages_link: str, suite_link: str) -> dict[str, str]:
+def readme_blocks(results: Path, pages_link: str, results_link: str) -> dict[str, str]:
     """The README's generated blocks: the gallery's index of every experiment with a summary (its page
-    at ``pages_link/<name>.md``), the figures' training time, and the suite's size and time."""
+    at ``pages_link/<name>.md``), the figures' training time, the quick run's time and the suite's size
+    and time (their files linked at ``results_link/``)."""
     written = summaries(results, committed(results))
     rows = [(n, load(n).description, f"{pages_link}/{n}.md", load(n).headline and load(n).headline(s))
             for n, s in written.items()]
     return {"gallery": pages.index(rows), "training_time": pages.training_time(written),
-            "suite": pages.suite(read_json(Path(results) / SUITE), suite_link)}
+            "suite": pages.suite(read_json(Path(results) / SUITE), f"{results_link}/{SUITE}"),
+            "quick_time": pages.quick_time(read_json(Path(results) / QUICK_TIME), f"{results_link}/{QUICK_TIME}")}
 
 
 def write_pages(folder: Path, readme: Path, results: Path, names=NAMES) -> list[Path]:
@@ -74,7 +78,7 @@ def write_pages(folder: Path, readme: Path, results: Path, names=NAMES) -> list[
         path = folder / f"{name}.md"
         text = path.read_text() if path.exists() else pages.new_page(name, load(name).description)
         texts[path] = pages.fill(path, text, {name: reading(name, summary)})
-    blocks = readme_blocks(results, link(folder), link(results / SUITE))
+    blocks = readme_blocks(results, link(folder), link(results))
     texts[readme] = pages.fill(readme, readme.read_text(), blocks, "generated")
     folder.mkdir(parents=True, exist_ok=True)
     for path, text in texts.items():
@@ -89,11 +93,39 @@ def describe(h: dict) -> str:
     return f"  [{h['verdict']:>12}] {h['question']}\n      {h['statistic']}: {value} (predicted {h['predicted']})"
 
 
+def shares(names, jobs: int, quick: bool) -> list[list[str]]:
+    """``names`` split into at most ``jobs`` lists of about equal work, counted in compiled structures
+    (``group_by_structure``: on a CPU each costs seconds to compile, and it dominates a quick run),
+    largest first onto the least loaded list."""
+    from brainlike.run.grid import group_by_structure
+
+    cost = {n: len(group_by_structure(load(n).conditions(quick))) for n in names}
+    out = [[] for _ in range(min(jobs, len(names)))]
+    for n in sorted(names, key=lambda n: -cost[n]):
+        min(out, key=lambda share: sum(cost[m] for m in share)).append(n)
+    return out
+
+
+def in_parallel(names, args) -> int:
+    """Train ``names`` in ``args.jobs`` processes side by side, each ``python -m experiments`` on its
+    share with the same options: one process leaves a core idle while XLA compiles, so a run that
+    compiles many small programs (``--quick``) finishes sooner. The worst exit status."""
+    options = (["--quick"] if args.quick else []) + (["--seeds", str(args.seeds)] if args.seeds else []) + [
+        "--results", args.results, "--figures", args.figures] + [x for place in args.log or [] for x in ("--log", place)]
+    # on a GPU, each process takes memory as it needs it rather than most of the device at start
+    env = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false"} | dict(os.environ)
+    workers = [subprocess.Popen([sys.executable, "-m", "experiments", *share, *options], env=env)
+               for share in shares(names, args.jobs, args.quick)]
+    return max(w.wait() for w in workers)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="experiments", description=__doc__)
     parser.add_argument("names", nargs="*", help=f"experiments: {', '.join(NAMES)}, or all")
     parser.add_argument("--quick", action="store_true", help="reduced scale (a few minutes in all)")
     parser.add_argument("--seeds", type=int, help="override the number of seeds per condition")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N", help="train in N processes side by side (default "
+                        "1; times written to summaries are then shared-machine times)")
     parser.add_argument("--redraw", action="store_true", help="redraw figures from results/ without training")
     parser.add_argument("--pages", metavar="DIR", help="rewrite from results/ the readings on the gallery's pages "
                         "in DIR and the README's generated blocks, without training (after --redraw, if given)")
@@ -104,6 +136,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.readme and not args.pages:
         parser.error("--readme names the README that --pages rewrites; give --pages DIR too")
+    if args.jobs < 1:
+        parser.error(f"--jobs: {args.jobs} is out of range; allowed: 1 or more")
     trains = not (args.redraw or args.pages)
     if trains or args.redraw:
         configure()
@@ -114,6 +148,8 @@ def main(argv=None) -> int:
         print(f"experiments: error: unknown experiment {unknown[0]!r}; allowed: {', '.join(NAMES)}, all",
               file=sys.stderr)
         return 2
+    if trains and args.jobs > 1 and len(names) > 1:
+        return in_parallel(names, args)
     try:
         logging = places(args.log)  # an extra that is not installed fails now, before anything runs
         for name in names:

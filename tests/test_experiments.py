@@ -213,3 +213,43 @@ def test_a_sweep_stored_with_labelling_thresholds_is_not_stale(tmp_path):
     forget_stale(tmp_path, {"a": config}, 3)
     assert (tmp_path / "a" / "manifest.json").exists()
     assert json.loads((tmp_path / "sweep.json").read_text())["conditions"] == {"a": json.loads(json.dumps(to_dict(config)))}
+
+
+def test_jobs_share_the_experiments_by_compiled_structures():
+    from brainlike.run.grid import group_by_structure
+    from experiments.__main__ import NAMES, load, shares
+
+    split = shares(NAMES, 2, True)
+    assert sorted(n for share in split for n in share) == sorted(NAMES)
+    cost = {n: len(group_by_structure(load(n).conditions(True))) for n in NAMES}
+    loads = [sum(cost[n] for n in share) for share in split]
+    assert max(loads) - min(loads) <= max(cost.values())
+    assert shares(NAMES[:1], 4, True) == [[NAMES[0]]]  # never an idle process
+
+
+def test_a_parallel_run_gives_each_process_its_share_and_every_option(monkeypatch):
+    """``--jobs 2``: two ``python -m experiments`` children, each with its share of the names and the
+    same options, and the worst exit status."""
+    import experiments.__main__ as cli
+
+    started = []
+
+    class Child:
+        def __init__(self, argv, env):
+            started.append(argv)
+            self.rc = len(started) - 1  # the second child fails
+
+        def wait(self):
+            return self.rc
+
+    monkeypatch.setattr(cli.subprocess, "Popen", Child)
+    names = ["loop_closure", "placebo", "tpr_cliff"]
+    rc = cli.main([*names, "--quick", "--jobs", "2", "--seeds", "3", "--results", "r", "--figures", "f",
+                   "--log", "tensorboard:tb"])
+    assert rc == 1 and len(started) == 2
+    assert sorted(n for argv in started for n in argv[3:] if n in names) == sorted(names)
+    for argv in started:
+        assert argv[1:3] == ["-m", "experiments"]
+        assert argv[-9:] == ["--quick", "--seeds", "3", "--results", "r", "--figures", "f", "--log", "tensorboard:tb"]
+    with pytest.raises(SystemExit):
+        cli.main(["placebo", "--jobs", "0"])

@@ -14,7 +14,7 @@ import pytest
 from experiments.__main__ import NAMES, committed, load, main, readme_blocks, reading, summaries
 
 from brainlike.report.experiment import fill
-from brainlike.report.pages import GENERATED, READING, duration, suite
+from brainlike.report.pages import GENERATED, READING, duration, quick_time, suite
 from conftest import ROOT
 
 PAGES = ROOT / "docs" / "gallery"
@@ -36,14 +36,14 @@ def test_every_page_exists_and_its_reading_is_the_one_its_summary_writes():
 def test_the_readmes_generated_blocks_are_what_the_results_write():
     text = (ROOT / "README.md").read_text()
     blocks = {m[2]: m[3].strip() for m in GENERATED.finditer(text)}
-    expected = readme_blocks(ROOT / "results", "docs/gallery", "results/suite.json")
+    expected = readme_blocks(ROOT / "results", "docs/gallery", "results")
     assert set(blocks) == set(expected), f"README blocks {sorted(blocks)} != {sorted(expected)}"
     for name in expected:
         assert blocks[name] == expected[name].strip(), f"the README's {name} block differs from the results; {REWRITE}"
 
 
 def test_the_index_links_every_page_with_its_question_and_a_headline():
-    index = readme_blocks(ROOT / "results", "docs/gallery", "results/suite.json")["gallery"]
+    index = readme_blocks(ROOT / "results", "docs/gallery", "results")["gallery"]
     for name in committed(ROOT / "results"):
         row = next(line for line in index.splitlines() if f"(docs/gallery/{name}.md)" in line)
         assert row.endswith(f"| `make {name}` |") and "see its page" not in row, row
@@ -61,9 +61,11 @@ def test_the_pages_command_writes_a_missing_page_and_fails_on_a_missing_summary(
     for name in ("loop_closure", "placebo"):
         (results / name).mkdir(parents=True)
         (results / name / "summary.json").write_bytes((ROOT / "results" / name / "summary.json").read_bytes())
-    (results / "suite.json").write_bytes((ROOT / "results" / "suite.json").read_bytes())
+    for timed in ("suite.json", "figures_time.json"):
+        (results / timed).write_bytes((ROOT / "results" / timed).read_bytes())
     readme.write_text("# r\n\n<!-- generated:gallery -->\n<!-- /generated -->\n<!-- generated:training_time -->\n"
-                      "<!-- /generated -->\n<!-- generated:suite -->\n<!-- /generated -->\n")
+                      "<!-- /generated -->\n<!-- generated:suite -->\n<!-- /generated -->\n"
+                      "<!-- generated:quick_time -->\n<!-- /generated -->\n")
     before = readme.read_text()
     args = ["--pages", str(pages), "--readme", str(readme), "--results", str(results)]
     assert main(["loop_closure", "drift_control", *args]) == 2
@@ -78,6 +80,7 @@ def test_the_pages_command_writes_a_missing_page_and_fails_on_a_missing_summary(
     text = readme.read_text()
     assert "(docs/gallery/loop_closure.md)" in text and "(docs/gallery/placebo.md)" in text  # every one with results
     assert "[`results/suite.json`](results/suite.json)" in text
+    assert "[`results/figures_time.json`](results/figures_time.json)" in text
 
     quick = json.loads((results / "placebo" / "summary.json").read_text()) | {"quick": True}
     (results / "placebo" / "summary.json").write_text(json.dumps(quick))
@@ -101,6 +104,16 @@ def test_readme_without_pages_is_refused(capsys):
     with pytest.raises(SystemExit):
         main(["--readme", "README.md"])
     assert "--readme names the README that --pages rewrites" in capsys.readouterr().err
+
+
+def test_the_quick_time_sentence_reads_its_file():
+    stats = {"cores": 2, "jobs": 2, "figures": 16, "conditions": 70, "structures": 18,
+             "cold_cache_total_wall_s": 301.4, "total_wall_s": 115.3}
+    text = quick_time(stats, "results/figures_time.json")
+    assert "70 conditions of the 16 figures, 18 distinct compiled structures, in 2 processes side by side" in text
+    assert "**301 s from an empty compilation cache**, over the budget of 5 min, and 115 s" in text
+    assert "in one process on 2 cores" in quick_time(stats | {"jobs": 1, "cold_cache_total_wall_s": 299}, "f")
+    assert "within the budget" in quick_time(stats | {"cold_cache_total_wall_s": 299}, "f")
 
 
 def test_the_suite_sentence_reads_its_file():

@@ -12,6 +12,7 @@ from brainlike.store import results as res
 
 FIGURES_BUDGET_S = 3600  # every figure at full scale should train within an hour
 SUITE_BUDGET_S = 300  # the fast suite should run within five minutes
+QUICK_BUDGET_S = 300  # make figures QUICK=1 from a fresh clone should run within five minutes
 
 
 def blocks(kind: str) -> re.Pattern:
@@ -98,6 +99,19 @@ def training_time(summaries: dict[str, dict]) -> str:
             "`results/<name>/summary.json` (the training time its manifests record; a resumed run counts from where "
             "it resumed).\n\n"
             "| figure | conditions | seeds | steps | training |\n|---|---:|---:|---:|---:|\n" + "\n".join(rows))
+
+
+def quick_time(stats: dict, source: str) -> str:
+    """``make figures QUICK=1``'s time from a cold and a warm compilation cache, from the file ``make
+    quick-time`` writes (``source``)."""
+    within = "within" if stats["cold_cache_total_wall_s"] <= QUICK_BUDGET_S else "over"
+    jobs = f"{stats['jobs']} processes side by side" if stats["jobs"] > 1 else "one process"
+    return (f"As `make quick-time` last measured it ([`{source}`]({source}), each figure's time too): "
+            f"`make figures QUICK=1` runs {stats['conditions']:,} conditions of the {stats['figures']} figures, "
+            f"{stats['structures']} distinct compiled structures, in {jobs} on {stats['cores']} cores, and the three "
+            f"`inspect` plots; it took **{stats['cold_cache_total_wall_s']:,.0f} s from an empty compilation cache**, "
+            f"{within} the budget of {duration(QUICK_BUDGET_S)}, and {stats['total_wall_s']:,.0f} s with the cache "
+            f"that run filled.")
 
 
 def suite(stats: dict, source: str) -> str:
