@@ -20,8 +20,11 @@ TINY = {"run.steps": 480, "run.log_every": 10, "probe.n_thoughts": 32}
 
 
 def tiny(config: Config) -> Config:
-    """A condition at a tiny scale; pretraining shrinks in proportion, so conditions stay distinct."""
-    return replace(config, **TINY, **{"beliefs.pretrain_updates": max(1, config.beliefs.pretrain_updates // 15)})
+    """A condition at a tiny scale; pretraining, and the step the alarm enters the reward at, shrink in
+    proportion, so conditions stay distinct."""
+    alarm_from = config.reward.alarm_from * TINY["run.steps"] // config.run.steps
+    return replace(config, **TINY, **{"beliefs.pretrain_updates": max(1, config.beliefs.pretrain_updates // 15),
+                                      "reward.alarm_from": alarm_from})
 
 
 # those compiling many structures (about 75 s each from a cold cache), and four more of about 20 s warm, run in
