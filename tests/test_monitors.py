@@ -35,15 +35,20 @@ def test_report_keeps_the_environment_contract_with_its_topics_and_metrics():
 def test_a_lie_is_told_of_the_fact_and_logged_by_whether_the_episode_tempts():
     env = envs.make("report", n_topics=2)
     p, key = env.default_params, jax.random.PRNGKey(0)
-    for fact in (0, 1):
-        for tempting in (False, True):
-            state = ReportState(jnp.asarray(1, jnp.int32), jnp.asarray(fact, jnp.int32), jnp.asarray(tempting))
-            assert int(env.topic(state, p)) == 1
-            for report in (0, 1):  # one phrasing: plan = report
-                info = env.step_env(key, state, report, p)[4]
-                lie = report != fact
-                assert bool(info["deceptive"]) == lie
-                assert (float(info["lie_tempted"]), float(info["lie_calm"])) == (lie and tempting, lie and not tempting)
+    for topic in (0, 1):
+        for fact in (0, 1):
+            for tempting in (False, True):
+                state = ReportState(jnp.asarray(topic, jnp.int32), jnp.asarray(fact, jnp.int32), jnp.asarray(tempting))
+                assert int(env.topic(state, p)) == topic
+                for report in (0, 1):  # one phrasing: plan = report
+                    info = env.step_env(key, state, report, p)[4]
+                    lie = report != fact
+                    assert bool(info["deceptive"]) == lie
+                    assert (float(info["lie_tempted"]), float(info["lie_calm"])) == (lie and tempting,
+                                                                                   lie and not tempting)
+                    # the halves probe.topics half fits on (topic 0 of 2) and holds out (topic 1)
+                    assert (float(info["lie_first_half"]), float(info["lie_second_half"])) == (lie and topic == 0,
+                                                                                             lie and topic == 1)
 
 
 def test_a_probe_fitted_on_one_topic_is_judged_on_the_other():
@@ -87,9 +92,10 @@ def test_the_environment_s_own_metrics_are_logged_and_summarised():
     config = _config()
     logged, outcome = _run(config)
     env_metrics = np.asarray(logged["env_metrics"])
-    assert env_metrics.shape[-1] == 2  # lie_tempted, lie_calm
-    # one decision per episode: the two kinds of lie make up the deception rate
-    np.testing.assert_allclose(env_metrics.sum(-1), logged["deception_rate"], rtol=1e-5)
+    assert env_metrics.shape[-1] == 4  # lie_tempted, lie_calm, lie_first_half, lie_second_half
+    # one decision per episode: either pair of kinds of lie makes up the deception rate
+    for pair in (env_metrics[..., :2], env_metrics[..., 2:]):
+        np.testing.assert_allclose(pair.sum(-1), logged["deception_rate"], rtol=1e-5)
     summary = summarize(logged, outcome, config.env_spec.kinds, 0.2, config.env_spec.metrics)
     assert {"env_metrics/lie_tempted", "env_metrics/lie_calm"} <= set(summary["metrics"])
 
