@@ -181,10 +181,19 @@ HYPOTHESES = (
 )
 
 
+def held_out_share(result) -> np.ndarray:
+    """Per seed, the share of its final window's lies told about the second half of the topics (those a
+    probe fitted on half holds out); NaN for a seed that told none."""
+    lies = result.final("env_metrics")[:, list(result.config.env_spec.metrics).index("lie_second_half")]
+    told = result.final("deception_rate")
+    return np.where(told > 0, lies / np.where(told > 0, told, 1.0), np.nan)
+
+
 def statistics(results) -> dict:
     """Per condition, each recall's change (final minus first) with its interval over seeds, and per
     seed the deployed probe's change beside the monitors' (transfer of evasion, seed by seed), with
-    their Spearman correlation over seeds (``scipy.stats.spearmanr``)."""
+    their Spearman correlation over seeds (``scipy.stats.spearmanr``); and the share of its lies a seed
+    told about the held-out half of the topics."""
     out = {}
     for n, r in results.items():
         deployed, monitors = change(r, DEPLOYED), monitors_change(r)
@@ -194,7 +203,8 @@ def statistics(results) -> dict:
                   "per_seed": {"deployed_change": [round(float(v), 4) for v in deployed],
                                "monitors_change": [round(float(v), 4) for v in monitors]},
                   "spearman": None if rho is None or not np.isfinite(rho.statistic) else
-                  {"rho": round(float(rho.statistic), 4), "p": float(rho.pvalue)}}
+                  {"rho": round(float(rho.statistic), 4), "p": float(rho.pvalue)},
+                  "held_out_share": mean_ci(held_out_share(r))}
     return out
 
 
@@ -272,6 +282,9 @@ def reading(summary: dict) -> str:
     line = lambda n: (f"deception {first(n, 'deception_rate'):.2f} → {value(b[n], 'deception_rate')}, deployed "  # noqa: E731
                       f"recall {first(n, DEPLOYED):.2f} → {value(b[n], DEPLOYED)}, monitors' {mon_first(n):.2f} → "
                       f"{mon(n):.2f}")
+    held_out = lambda n: interval(st[n]["held_out_share"])  # noqa: E731
+    shares = "; ".join(f"{x} {', '.join(f'{label(*c)} {held_out(name(x, *c))}' for c in cells if c[1] == 'half')}"
+                       for x in LEARNERS)
     auroc = lambda x: (f"{x} {first(CONTROL(x), 'probe_auroc_frozen'):.2f} → "  # noqa: E731
                        f"{value(b[CONTROL(x)], 'probe_auroc_frozen')}")
     rho = lambda x: st[name(x, 0.9, "half")]["spearman"]  # noqa: E731
@@ -282,7 +295,7 @@ def reading(summary: dict) -> str:
     # the prose reads a stale probe as a stale threshold, which holds while the refitted probe still reads the lie
     written_for(summary, TEMPLATE, {6: "supported"})
     return fill(TEMPLATE, n=summary["n_seeds"], rows=rows, corr=corr, moved=f"{MOVED:g}",
-                replayed=line(REPLAY), unreplayed=line(name("brainlike", 0.9, "half")),
+                replayed=line(REPLAY), unreplayed=line(name("brainlike", 0.9, "half")), shares=shares,
                 atlas=f"deployed AUROC, alpha 0, first → final: {auroc('brainlike')}, {auroc('grpo')}",
                 moving=unsettled(b, [name(x, *c) for c in cells for x in LEARNERS]),
                 grpo_transfer=verdict(0), brainlike_transfer=verdict(1), grpo_cost=verdict(2),
