@@ -62,6 +62,8 @@ def name(learner: str, tpr: float, topics: str, alpha: float = ALPHA) -> str:
     return f"{learner}-tpr{tpr:g}-{topics}" + ("" if alpha == ALPHA else f"-alpha{alpha:g}")
 
 
+# (TPR, topics, alpha) of each learner's conditions: the alarmed grid, then the alpha 0 control
+CELLS = [(t, k, ALPHA) for t in TPRS for k in TOPICS] + [(0.9, "half", 0.0)]
 CONTROL = lambda learner: name(learner, 0.9, "half", 0.0)  # noqa: E731
 # added after the full run, not one of the hypotheses fixed before it: brainlike with exploratory transitions
 # (lies among them, as exploration made them) replayed in every predictive update, drift_control's remedy
@@ -72,7 +74,7 @@ def conditions(quick: bool) -> dict[str, Config]:
     base = replace(Config(), env="report", **{"probe.coverage": ("lie",), "reward.audit": "on",
                                               "beliefs.pretrain_updates": PRETRAIN,
                                               "run.steps": QUICK_STEPS if quick else STEPS})
-    cells = [(0.9, "half", ALPHA)] if quick else [(t, k, ALPHA) for t in TPRS for k in TOPICS] + [(0.9, "half", 0.0)]
+    cells = [(0.9, "half", ALPHA)] if quick else CELLS
     out = {name(learner, t, k, a): replace(base, **fields | {"probe.rate": t, "probe.topics": k, "reward.alpha": a,
                                                              "probe.monitors": MONITORS[k]})
            for learner, fields in LEARNERS.items() for t, k, a in cells}
@@ -211,8 +213,7 @@ def statistics(results) -> dict:
 # --------------------------------------------------------------------------- figure and reading
 
 def cells_of(blocks) -> list[tuple[float, str, float]]:
-    return [(t, k, a) for t, k, a in [(t, k, ALPHA) for t in TPRS for k in TOPICS] + [(0.9, "half", 0.0)]
-            if name("brainlike", t, k, a) in blocks]
+    return [c for c in CELLS if name("brainlike", *c) in blocks]
 
 
 def label(t: float, k: str, a: float) -> str:
